@@ -1,0 +1,331 @@
+"""What every attribute-inference attack shares: the threat model, fitting, and the verbs.
+
+An attack is an estimator: ``fit`` learns what the attacker can learn from auxiliary records,
+``attack`` infers the hidden sensitive value of target records, ``attack_proba`` gives a score
+per candidate value, ``score`` says how well it did. ``predict``/``predict_proba`` are aliases.
+
+Each attack implements one hook, ``_candidate_scores``, that turns what it learned and what it
+observed into an ``(n_records, n_candidates)`` score matrix; the base class turns that into
+guesses, frames and scores.
+"""
+
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._query import (
+    DEFAULT_MAX_ROWS_PER_CALL,
+    ModelQueryError,
+    QueryCost,
+    query_candidates,
+    query_records,
+)
+from .._validation import (
+    candidate_array,
+    check_candidates_known_to_model,
+    check_label,
+    columns_with_missing,
+    make_candidates,
+    make_layout,
+    n_records,
+    sensitive_kind,
+    split_known,
+    true_sensitive,
+)
+from ..metrics import inference_scores
+
+THREAT_MODEL_DOC = """
+    Threat model. The attacker knows, for every target record, the non-sensitive features the
+    model uses (always); optionally the record's true label ``y`` (e.g. the diagnosis, the
+    decision); optionally the model's output for the real record as the victim saw it
+    (``observed``, e.g. a score printed on a decision letter); and auxiliary records from the same
+    population *with* the sensitive column (``fit``), from which it learns the candidate values
+    and their prior. It never sees the targets' sensitive values: ``attack`` drops that column
+    from ``X`` before doing anything.
+"""
+
+
+def argmax_random_ties(scores, random_state):
+    """Row-wise arg-max, breaking exact ties uniformly at random (seeded).
+
+    Always picking the first maximal column biases an attack toward the first candidate value
+    (Mehnaz et al. 2022 break ties at random; see literature notes §8).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabinvert.attacks._base import argmax_random_ties
+    >>> argmax_random_ties(np.array([[0.1, 0.9], [0.5, 0.5]]), random_state=0)[0]
+    1
+    """
+    scores = np.asarray(scores, dtype=float)
+    is_max = np.isclose(scores, scores.max(axis=1, keepdims=True), rtol=0, atol=1e-12)
+    keys = check_random_state(random_state).random_sample(scores.shape)
+    return np.where(is_max, keys, -1.0).argmax(axis=1)
+
+
+def model_is_classifier(model):
+    """Whether ``model`` answers with class labels (sklearn tags, or a ``classes_`` attribute)."""
+    try:
+        if is_classifier(model):
+            return True
+    except Exception:  # non-sklearn objects without tags
+        pass
+    return hasattr(model, "classes_") and hasattr(model, "predict_proba")
+
+
+class BaseAttack(BaseEstimator, metaclass=ABCMeta):
+    """Base class of model-querying attribute-inference attacks (not for direct use).
+
+    The target model is held frozen: :func:`sklearn.base.clone` copies the attack's settings but
+    keeps the very same fitted model, so an attack can be cloned, grid-searched and re-fitted
+    without ever re-training (or needing the training data of) the victim.
+    """
+
+    #: Which model method the attack calls on completed records.
+    _response_method = "predict_proba"
+
+    def _get_response_method(self, model):
+        return self._response_method
+
+    def __sklearn_clone__(self):
+        params = self.get_params(deep=False)
+        cloned = {
+            name: value if name == "estimator" else clone(value, safe=False)
+            for name, value in params.items()
+        }
+        return type(self)(**cloned)
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit(self, X_aux, y_aux=None):
+        """Learn what the attacker can learn from auxiliary records.
+
+        Parameters
+        ----------
+        X_aux : DataFrame or ndarray of shape (n_aux, n_model_columns)
+            Records from the target population, with the sensitive column, in the model's
+            columns (names for models fitted on frames, positions otherwise).
+        y_aux : array-like of shape (n_aux,), default=None
+            Their true labels, if the attacker has them (needed by some likelihoods).
+
+        Returns
+        -------
+        self : object
+        """
+        model = self.estimator
+        self._check_model(model)
+        layout = make_layout(model, X_aux, self.sensitive, name="X_aux")
+        if isinstance(X_aux, pd.DataFrame) and layout.is_frame:
+            aux_sensitive = X_aux[layout.sensitive].to_numpy()
+        else:
+            aux_sensitive = np.asarray(X_aux)[:, layout.sensitive_position]
+        kind = sensitive_kind(aux_sensitive, self.sensitive_type)
+        values, prior = make_candidates(
+            aux_sensitive, kind, self.candidates, self.n_grid, layout.sensitive
+        )
+        check_candidates_known_to_model(model, layout, values)
+        y_aux = check_label(y_aux, len(aux_sensitive), name="y_aux")
+
+        self.layout_ = layout
+        self.sensitive_kind_ = kind
+        self.candidates_ = values
+        self.prior_ = prior
+        self.candidate_values_ = candidate_array(layout, values)
+        self.n_features_in_ = len(layout.columns)
+        if layout.is_frame:
+            self.feature_names_in_ = np.asarray(layout.columns, dtype=object)
+        self.is_classifier_ = model_is_classifier(model)
+        self.response_method_ = self._get_response_method(model)
+        self.fit_query_cost_ = QueryCost()
+        self._fit_attack(X_aux, y_aux)
+        return self
+
+    def _check_model(self, model):
+        method = self._get_response_method(model)
+        if not hasattr(model, method):
+            raise TypeError(
+                f"{type(self).__name__} needs a target model with {method}(); "
+                f"{type(model).__name__} has none. Use LabelOnlyInversion for models that only "
+                "return labels."
+            )
+
+    def _fit_attack(self, X_aux, y_aux):
+        """Subclass hook: learn attack-specific state from the auxiliary data."""
+
+    def _query_aux(self, X_aux, response_method):
+        """Ask the model about the attacker's own auxiliary records (counted as fit cost)."""
+        if self.layout_.is_frame:
+            X = X_aux[list(self.layout_.columns)]
+        else:
+            X = np.asarray(X_aux)
+        outputs, cost = query_records(
+            self.estimator, X, response_method=response_method,
+            max_rows_per_call=self.max_rows_per_call,
+        )
+        self.fit_query_cost_ = self.fit_query_cost_ + cost
+        return outputs
+
+    # -- querying -----------------------------------------------------------------------------
+    def _query(self, known):
+        """The model's answers for every (target × candidate) completion."""
+        try:
+            outputs, cost = query_candidates(
+                self.estimator,
+                self.layout_,
+                known,
+                self.candidate_values_,
+                response_method=self.response_method_,
+                max_rows_per_call=self.max_rows_per_call,
+                n_jobs=self.n_jobs,
+            )
+        except ModelQueryError as exc:
+            missing = columns_with_missing(self.layout_, known)
+            if missing:
+                described = ", ".join(f"{c!r} ({n} missing)" for c, n in missing.items())
+                raise ValueError(
+                    f"Known feature column(s) {described} hold NaN and the target model cannot "
+                    f"take missing values ({exc.__cause__}). Impute them, or drop those "
+                    "records, before attacking."
+                ) from exc
+            raise
+        self.last_query_cost_ = cost
+        return outputs
+
+    # -- the verbs ----------------------------------------------------------------------------
+    def _prepare(self, X, y, observed):
+        check_is_fitted(self, "candidates_")
+        known, index = split_known(self.layout_, X)
+        n = n_records(known)
+        y = check_label(y, n)
+        if observed is not None:
+            observed = np.asarray(observed)
+            if observed.shape[0] != n:
+                raise ValueError(
+                    f"observed has {observed.shape[0]} rows but there are {n} records."
+                )
+        return known, index, y, observed
+
+    @abstractmethod
+    def _candidate_scores(self, known, y, observed):
+        """Return ``(scores, how)``: an (n, k) score matrix; rows need not be normalised."""
+
+    def _decide(self, scores):
+        """Turn per-candidate scores into one guess per record."""
+        if self.sensitive_kind_ == "numeric":
+            weights = scores / scores.sum(axis=1, keepdims=True)
+            return weights @ self.candidates_.astype(float)
+        return self.candidates_[argmax_random_ties(scores, self.random_state)]
+
+    def attack_proba(self, X, y=None, *, observed=None):
+        """Score every candidate value of the sensitive attribute for each target record.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray
+            The targets' known features (the sensitive column, if present, is ignored).
+        y : array-like of shape (n,), default=None
+            The targets' true labels, if the threat model gives them to the attacker.
+        observed : array-like, default=None
+            The model's output for each target's real record, as the victim saw it.
+
+        Returns
+        -------
+        DataFrame of shape (n, n_candidates)
+            One column per candidate value; rows sum to 1. Indexed like ``X``.
+        """
+        known, index, y, observed = self._prepare(X, y, observed)
+        scores = self._candidate_scores(known, y, observed)
+        scores = scores / scores.sum(axis=1, keepdims=True)
+        return pd.DataFrame(scores, index=index, columns=list(self.candidates_))
+
+    def attack(self, X, y=None, *, observed=None):
+        """Infer the hidden sensitive value of each target record.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray
+            The targets' known features (the sensitive column, if present, is ignored).
+        y : array-like of shape (n,), default=None
+            The targets' true labels, if the threat model gives them to the attacker.
+        observed : array-like, default=None
+            The model's output for each target's real record, as the victim saw it.
+
+        Returns
+        -------
+        Series of shape (n,)
+            The inferred values, indexed like ``X`` and named after the sensitive column.
+        """
+        known, index, y, observed = self._prepare(X, y, observed)
+        guesses = self._decide(self._candidate_scores(known, y, observed))
+        return pd.Series(guesses, index=index, name=self.layout_.sensitive)
+
+    def predict(self, X, y=None, *, observed=None):
+        """Alias of :meth:`attack`, so sklearn tooling works."""
+        return self.attack(X, y, observed=observed)
+
+    def predict_proba(self, X, y=None, *, observed=None):
+        """Alias of :meth:`attack_proba`, as an array."""
+        return self.attack_proba(X, y, observed=observed).to_numpy()
+
+    def score(self, X, y=None, *, observed=None, scoring=None):
+        """How well the attack infers the sensitive values held in ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray
+            Target records *with* their true sensitive values (used only for scoring).
+        y, observed : see :meth:`attack`.
+        scoring : str, default=None
+            A key of :func:`tabinvert.metrics.inference_scores` (e.g. ``"accuracy"``, ``"mcc"``,
+            ``"mae"``), or ``"neg_mae"``/``"neg_rmse"``. Default: ``"accuracy"`` for categorical
+            sensitive attributes, ``"neg_mae"`` for numeric ones (higher is better).
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self, "candidates_")
+        truth = true_sensitive(self.layout_, X)
+        return score_guesses(truth, self.attack(X, y, observed=observed), self.sensitive_kind_,
+                             scoring)
+
+
+def score_guesses(truth, guesses, kind, scoring=None):
+    """Score guesses of a sensitive attribute (shared by every attack's ``score``)."""
+    if scoring is None:
+        scoring = "accuracy" if kind == "categorical" else "neg_mae"
+    sign = 1.0
+    if scoring.startswith("neg_"):
+        sign, scoring = -1.0, scoring[4:]
+    scores = inference_scores(np.asarray(truth), np.asarray(guesses), kind=kind)
+    if scoring not in scores:
+        raise ValueError(
+            f"scoring={scoring!r} is not available for a {kind} attribute; choose from "
+            f"{sorted(scores)}."
+        )
+    return sign * float(scores[scoring])
+
+
+COMMON_PARAMS_DOC = """
+    candidates : "auto" or array-like, default="auto"
+        The values tried for the sensitive attribute. "auto": every value seen in the auxiliary
+        data (categorical), or ``n_grid`` quantiles of it (numeric).
+    sensitive_type : {"auto", "categorical", "numeric"}, default="auto"
+        "auto" treats numeric columns with more than 10 distinct auxiliary values as numeric.
+    n_grid : int, default=20
+        Size of the candidate grid for a numeric sensitive attribute.
+    max_rows_per_call : int, default=65536
+        Upper bound on the completed rows sent to the model in one call (bounds memory).
+    n_jobs : int, default=None
+        Parallel model calls through joblib; results are identical for any value.
+    random_state : int, RandomState instance or None, default=None
+        Seeds tie-breaking and any learner the attack trains.
+"""
+
+DEFAULTS = dict(max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL)

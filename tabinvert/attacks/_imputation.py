@@ -1,0 +1,212 @@
+"""The imputation baseline: what an attacker infers with no access to the model at all."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost, RecordLayout
+from .._validation import (
+    candidate_array,
+    check_label,
+    make_candidates,
+    sensitive_kind,
+)
+from ._base import BaseAttack
+from ._learners import attacker_features, make_learner
+
+
+class ImputationBaseline(BaseAttack):
+    """Infer the sensitive attribute from the known features alone, never querying the model.
+
+    Jayaraman & Evans (CCS 2022) showed that much of what attribute-inference attacks "learn"
+    is the population's statistics, which any analyst with similar data could impute. This
+    learner has exactly the attacker's distributional knowledge (the auxiliary records, and the
+    label if the threat model gives it) but no model access, so an attack's advantage over it is
+    what the *model* leaks. Every other attack in tabinvert is reported against it.
+
+    Parameters
+    ----------
+    sensitive : str or int
+        The sensitive column: a name for DataFrames, a position for arrays.
+    learner : estimator, default=None
+        Predicts the sensitive value from the known columns (plus a ``__label__`` column when
+        labels are used). Default: a histogram gradient-boosting model with native handling of
+        text columns (a classifier, or a regressor for a numeric sensitive attribute).
+    candidates : "auto" or array-like, default="auto"
+        The values the sensitive attribute may take ("auto": those seen in the auxiliary data).
+    sensitive_type : {"auto", "categorical", "numeric"}, default="auto"
+        "auto" treats numeric columns with more than 10 distinct auxiliary values as numeric.
+    n_grid : int, default=20
+        Grid size for numeric attributes (only used to report candidates).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the learner and tie-breaking.
+
+    Attributes
+    ----------
+    candidates_ : ndarray
+        The candidate values.
+    prior_ : ndarray
+        Their frequencies in the auxiliary data (add-one smoothed).
+    uses_label_ : bool
+        Whether the learner was trained with the label (then ``attack`` needs ``y``).
+    learner_ : estimator
+        The fitted learner.
+    last_query_cost_ : QueryCost
+        Always zero: the baseline never queries the model.
+
+    Notes
+    -----
+    Threat model: the attacker knows the targets' known features (and, if ``y_aux`` was given to
+    ``fit``, their labels) and holds auxiliary records with the sensitive column. No model
+    access.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabinvert.attacks import ImputationBaseline
+    >>> aux = pd.DataFrame({"smoker": ["yes", "no"] * 50, "cigarettes": [20, 0] * 50})
+    >>> baseline = ImputationBaseline("smoker", random_state=0).fit(aux)
+    >>> baseline.attack(pd.DataFrame({"cigarettes": [15, 0]})).tolist()
+    ['yes', 'no']
+    """
+
+    def __init__(
+        self,
+        sensitive,
+        *,
+        learner=None,
+        candidates="auto",
+        sensitive_type="auto",
+        n_grid=20,
+        random_state=None,
+    ):
+        self.sensitive = sensitive
+        self.learner = learner
+        self.candidates = candidates
+        self.sensitive_type = sensitive_type
+        self.n_grid = n_grid
+        self.random_state = random_state
+
+    def fit(self, X_aux, y_aux=None):
+        """Train the imputation learner on the auxiliary records.
+
+        Parameters
+        ----------
+        X_aux : DataFrame or ndarray of shape (n_aux, n_columns)
+            Auxiliary records with the sensitive column.
+        y_aux : array-like of shape (n_aux,), default=None
+            Their labels; if given, the learner uses the label and ``attack`` needs ``y``.
+
+        Returns
+        -------
+        self : object
+        """
+        if isinstance(X_aux, pd.DataFrame):
+            if X_aux.shape[0] == 0:
+                raise ValueError("X_aux is empty: the attacker needs auxiliary records.")
+            columns = list(X_aux.columns)
+            if isinstance(self.sensitive, (int, np.integer)) and self.sensitive not in columns:
+                sensitive = columns[self.sensitive]
+            else:
+                sensitive = self.sensitive
+            if sensitive not in columns:
+                raise ValueError(
+                    f"The sensitive column {sensitive!r} is not in X_aux (columns: "
+                    f"{columns[:20]}). The attacker needs auxiliary records with it."
+                )
+            layout = RecordLayout(
+                columns=tuple(columns), sensitive=sensitive, is_frame=True,
+                dtypes=dict(X_aux.dtypes),
+            )
+            aux_sensitive = X_aux[sensitive].to_numpy()
+            known = {c: X_aux[c].to_numpy() for c in layout.known_columns}
+        else:
+            array = np.asarray(X_aux)
+            if array.ndim != 2 or array.shape[0] == 0:
+                raise ValueError(f"X_aux must be a non-empty 2-D array; got shape {array.shape}.")
+            n_columns = array.shape[1]
+            if not -n_columns <= int(self.sensitive) < n_columns:
+                raise ValueError(f"sensitive={self.sensitive} is out of range for {n_columns} columns.")
+            layout = RecordLayout(
+                columns=tuple(range(n_columns)), sensitive=int(self.sensitive) % n_columns,
+                is_frame=False, array_dtype=array.dtype,
+            )
+            aux_sensitive = array[:, layout.sensitive_position]
+            known = np.delete(array, layout.sensitive_position, axis=1)
+        kind = sensitive_kind(aux_sensitive, self.sensitive_type)
+        values, prior = make_candidates(
+            aux_sensitive, kind, self.candidates, self.n_grid, layout.sensitive
+        )
+        y_aux = check_label(y_aux, len(aux_sensitive), name="y_aux")
+        keep = ~pd.isna(aux_sensitive)
+        features = attacker_features(known, None, layout.known_columns, y_aux)[keep]
+        target = aux_sensitive[keep]
+        task = "classification" if kind == "categorical" else "regression"
+        if kind == "categorical":
+            in_candidates = pd.Series(target).isin(list(values)).to_numpy()
+            features, target = features[in_candidates], target[in_candidates]
+            target = candidate_positions(values, target)
+        learner = make_learner(features, task, self.learner, self.random_state)
+        learner.fit(features, target if kind == "categorical" else target.astype(float))
+
+        self.layout_ = layout
+        self.sensitive_kind_ = kind
+        self.candidates_ = values
+        self.prior_ = prior
+        self.candidate_values_ = candidate_array(layout, values)
+        self.n_features_in_ = len(layout.columns)
+        if layout.is_frame:
+            self.feature_names_in_ = np.asarray(layout.columns, dtype=object)
+        self.uses_label_ = y_aux is not None
+        self.learner_ = learner
+        self.fit_query_cost_ = QueryCost()
+        self.last_query_cost_ = QueryCost()
+        self.max_rows_per_call = DEFAULT_MAX_ROWS_PER_CALL
+        return self
+
+    def _features(self, known, y):
+        if self.uses_label_ and y is None:
+            raise ValueError(
+                "This baseline was fitted with labels (y_aux), so the threat model gives the "
+                "attacker the targets' labels: pass y to attack()."
+            )
+        return attacker_features(
+            known, None, self.layout_.known_columns, y if self.uses_label_ else None
+        )
+
+    def _candidate_scores(self, known, y, observed):
+        features = self._features(known, y)
+        if self.sensitive_kind_ == "numeric":
+            raise ValueError(
+                "The imputation baseline predicts a numeric sensitive attribute directly; use "
+                "attack() rather than attack_proba()."
+            )
+        proba = self.learner_.predict_proba(features)
+        scores = np.zeros((len(features), len(self.candidates_)))
+        scores[:, np.asarray(self._learner_classes(), dtype=int)] = proba
+        return scores + 1e-12  # never an all-zero row
+
+    def _learner_classes(self):
+        learner = self.learner_
+        return learner.classes_ if hasattr(learner, "classes_") else learner[-1].classes_
+
+    def attack(self, X, y=None, *, observed=None):
+        if self.sensitive_kind_ == "numeric":
+            known, index, y, _ = self._prepare(X, y, None)
+            guesses = self.learner_.predict(self._features(known, y))
+            return pd.Series(guesses, index=index, name=self.layout_.sensitive)
+        return super().attack(X, y)
+
+    attack.__doc__ = BaseAttack.attack.__doc__
+
+    def _prepare(self, X, y, observed):
+        check_is_fitted(self, "learner_")
+        return super()._prepare(X, y, None)
+
+
+def candidate_positions(values, target):
+    """Position of each target value among the candidate values."""
+    lookup = {v: i for i, v in enumerate(values)}
+    return pd.Series(target).map(lookup).to_numpy(dtype=int)

@@ -1,0 +1,125 @@
+"""LOMIA: attribute inference from predicted labels only (Mehnaz et al. 2022)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._query import DEFAULT_MAX_ROWS_PER_CALL
+from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack
+from ._learners import attacker_features, make_learner
+
+
+class LabelOnlyInversion(BaseAttack):
+    """Infer a sensitive attribute using only the labels the model predicts.
+
+    Mehnaz et al. 2022 (USENIX Security), "LOMIA". The attacker queries the model's ``predict``
+    on every target completed with every candidate value. Targets for which exactly one
+    candidate reproduces their true label are labelled with that candidate; an attack model is
+    trained on those targets (known features + true label → inferred value) and then labels
+    every target. No confidence score is used, so defenses that round, noise or hide the scores
+    but keep the predicted label cannot stop it.
+    {threat_model}
+    Parameters
+    ----------
+    estimator : object
+        The target classifier (fitted); only its ``predict`` is used. Held frozen.
+    sensitive : str or int
+        The sensitive column: a name for models fitted on DataFrames, a position otherwise.
+    attack_model : classifier, default=None
+        Learns the sensitive value from known features and the label on the self-labelled
+        targets. Default: histogram gradient boosting with native text-column handling.
+    {common}
+    Attributes
+    ----------
+    candidates_ : ndarray
+        Candidate values of the sensitive attribute.
+    prior_ : ndarray
+        Their frequency in the auxiliary data (used when no target is self-labelled).
+    last_n_self_labelled_ : int
+        Targets with exactly one label-reproducing candidate in the last ``attack``.
+    last_query_cost_ : QueryCost
+        Rows and calls spent in the last ``attack``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from tabinvert.attacks import LabelOnlyInversion
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}})
+    >>> y = X["known"] ^ X["secret"]
+    >>> model = DecisionTreeClassifier(random_state=0).fit(X, y)
+    >>> attack = LabelOnlyInversion(model, "secret", random_state=0).fit(X[:200])
+    >>> float((attack.attack(X[200:], y[200:]) == X["secret"][200:]).mean())
+    1.0
+    """
+
+    _response_method = "predict"
+
+    def __init__(
+        self,
+        estimator,
+        sensitive,
+        *,
+        attack_model=None,
+        candidates="auto",
+        sensitive_type="auto",
+        n_grid=20,
+        max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.sensitive = sensitive
+        self.attack_model = attack_model
+        self.candidates = candidates
+        self.sensitive_type = sensitive_type
+        self.n_grid = n_grid
+        self.max_rows_per_call = max_rows_per_call
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _fit_attack(self, X_aux, y_aux):
+        if not self.is_classifier_:
+            raise ValueError(
+                "LabelOnlyInversion needs a classifier: it checks which candidate reproduces "
+                "the true label. For a regressor use ConfidenceInversion(method='map')."
+            )
+
+    def _candidate_scores(self, known, y, observed):
+        if y is None:
+            raise ValueError(
+                "LabelOnlyInversion finds the candidates that reproduce each target's true "
+                "label: pass the targets' labels (y)."
+            )
+        labels = self._query(known)[:, :, 0]
+        matches = labels == np.asarray(y)[:, None]
+        self_labelled = matches.sum(axis=1) == 1
+        self.last_n_self_labelled_ = int(self_labelled.sum())
+        k = len(self.candidates_)
+        inferred = matches[self_labelled].argmax(axis=1)
+        if len(np.unique(inferred)) < 2:
+            warnings.warn(
+                f"Only {self.last_n_self_labelled_} target(s) have exactly one candidate that "
+                "reproduces their label, all with the same value; the attack falls back to "
+                "the auxiliary prior for the others.",
+                UserWarning,
+                stacklevel=3,
+            )
+            scores = np.tile(self.prior_, (len(labels), 1))
+            scores[self_labelled] = np.eye(k)[inferred]
+            return scores + 1e-12
+        features = attacker_features(known, None, self.layout_.known_columns, y)
+        model = make_learner(features, "classification", self.attack_model, self.random_state)
+        model.fit(features[self_labelled], inferred)
+        self.attack_model_ = model
+        scores = np.zeros((len(features), k))
+        scores[:, model.classes_.astype(int)] = model.predict_proba(features)
+        return scores + 1e-12
+
+
+LabelOnlyInversion.__doc__ = LabelOnlyInversion.__doc__.format(
+    threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC
+)

@@ -1,33 +1,8 @@
-"""Shared fixtures: the data home and small populations with a known answer."""
-
-import os
-from pathlib import Path
+"""Shared fixtures: small populations with a known answer."""
 
 import numpy as np
 import pandas as pd
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "datasets"
-
-# Tests read real datasets from the data home; in a checkout beside shared/ that is the copy there.
-if "TABINVERT_DATA" not in os.environ and SHARED_DATA.is_dir():
-    os.environ["TABINVERT_DATA"] = str(SHARED_DATA)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Real-data tests skip on a user's machine without the data, but fail in CI."""
-    home = os.environ.get("TABINVERT_DATA")
-    if home and Path(home).is_dir():
-        return
-    if os.environ.get("CI"):
-        raise pytest.UsageError(
-            "CI must point TABINVERT_DATA at the shared datasets; it is unset or missing.")
-    skip = pytest.mark.skip(reason="real datasets not found: set TABINVERT_DATA")
-    for item in items:
-        if "data" in item.keywords:
-            item.add_marker(skip)
-
 
 @pytest.fixture(params=["object", "str"])
 def text_dtype(request):

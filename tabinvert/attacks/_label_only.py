@@ -102,9 +102,10 @@ class LabelOnlyInversion(BaseAttack):
         inferred = matches[self_labelled].argmax(axis=1)
         if len(np.unique(inferred)) < 2:
             warnings.warn(
-                f"Only {self.last_n_self_labelled_} target(s) have exactly one candidate that "
-                "reproduces their label, all with the same value; the attack falls back to "
-                "the auxiliary prior for the others.",
+                f"LabelOnlyInversion: only {self.last_n_self_labelled_} target(s) have exactly "
+                "one candidate value that reproduces their label, with fewer than two distinct "
+                "values: too few to train the attack model. Those targets get their unique "
+                "value; the others the most likely value under the auxiliary prior.",
                 UserWarning,
                 stacklevel=3,
             )

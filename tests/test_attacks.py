@@ -337,3 +337,16 @@ def test_regressor_rejects_label_only_and_csmia():
         LabelOnlyInversion(model, "secret").fit(X)
     with pytest.raises(ValueError, match="method='csmia' needs a classifier"):
         ConfidenceInversion(model, "secret", method="csmia").fit(X)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"method": "magic"}, "'method' parameter"),
+    ({"prior": "flat"}, "'prior' parameter"),
+    ({"n_grid": 1}, "'n_grid' parameter"),
+    ({"max_rows_per_call": 0}, "'max_rows_per_call' parameter"),
+    ({"noise_scale": -1.0}, "'noise_scale' parameter"),
+])
+def test_bad_parameters_are_refused_at_fit(leaking, params, match):
+    model, X, y = leaking
+    with pytest.raises(ValueError, match=match):
+        ConfidenceInversion(model, "secret", **params).fit(X[2000:], y[2000:])

@@ -15,8 +15,11 @@ from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone, is_classifier
+from numbers import Integral
+
+from sklearn.base import BaseEstimator, _fit_context, clone, is_classifier
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._query import (
@@ -88,6 +91,17 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
     without ever re-training (or needing the training data of) the victim.
     """
 
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["predict"])],
+        "sensitive": "no_validation",  # any column label, or a position
+        "candidates": [StrOptions({"auto"}), "array-like"],
+        "sensitive_type": [StrOptions({"auto", "categorical", "numeric"})],
+        "n_grid": [Interval(Integral, 2, None, closed="left")],
+        "max_rows_per_call": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
     #: Which model method the attack calls on completed records.
     _response_method = "predict_proba"
 
@@ -103,6 +117,7 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         return type(self)(**cloned)
 
     # -- fitting ------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X_aux, y_aux=None):
         """Learn what the attacker can learn from auxiliary records.
 

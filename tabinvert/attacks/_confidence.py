@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numbers import Real
+
 from scipy.special import softmax
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from ._base import BaseAttack, argmax_random_ties, model_is_classifier
@@ -104,6 +107,15 @@ class ConfidenceInversion(BaseAttack):
     1.0
     """
 
+    _parameter_constraints: dict = {
+        **BaseAttack._parameter_constraints,
+        "method": [StrOptions({"map", "csmia"})],
+        "prior": [StrOptions({"marginal", "uniform", "imputation"})],
+        "likelihood": [StrOptions({"auto", "proba", "confusion", "gaussian"})],
+        "confidence": [StrOptions({"max_proba"}), callable],
+        "noise_scale": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
     def __init__(
         self,
         estimator,
@@ -143,8 +155,6 @@ class ConfidenceInversion(BaseAttack):
         return "proba" if hasattr(model, "predict_proba") else "confusion"
 
     def _get_response_method(self, model):
-        if self.method not in ("map", "csmia"):
-            raise ValueError(f"method must be 'map' or 'csmia'; got {self.method!r}.")
         if self.method == "csmia":
             if not model_is_classifier(model):
                 raise ValueError(
@@ -155,10 +165,6 @@ class ConfidenceInversion(BaseAttack):
         return "predict_proba" if self._resolved_likelihood(model) == "proba" else "predict"
 
     def _fit_attack(self, X_aux, y_aux):
-        if self.prior not in ("marginal", "uniform", "imputation"):
-            raise ValueError(
-                f"prior must be 'marginal', 'uniform' or 'imputation'; got {self.prior!r}."
-            )
         likelihood = self._resolved_likelihood(self.estimator)
         if likelihood == "gaussian" and self.is_classifier_:
             raise ValueError("likelihood='gaussian' is for regressors; this model is a classifier.")
@@ -194,14 +200,14 @@ class ConfidenceInversion(BaseAttack):
             else:
                 self.sigma_ = None  # only observed outputs can be used
         if self.method == "map" and self.prior == "imputation":
-            self.imputation_ = ImputationBaseline(
-                self.layout_.sensitive, candidates=self.candidates_,
-                sensitive_type="categorical", random_state=self.random_state,
-            ).fit(X_aux, y_aux)
             if self.sensitive_kind_ == "numeric":
                 raise ValueError(
                     "prior='imputation' is available for categorical sensitive attributes only."
                 )
+            self.imputation_ = ImputationBaseline(
+                self.layout_.sensitive, candidates=self.candidates_,
+                sensitive_type="categorical", random_state=self.random_state,
+            ).fit(X_aux, y_aux)
 
     # -- scoring ------------------------------------------------------------------------------
     def _candidate_scores(self, known, y, observed):
@@ -275,12 +281,8 @@ class ConfidenceInversion(BaseAttack):
         predicted = self.classes_model_[outputs.argmax(axis=2)]
         if callable(self.confidence):
             conf = np.asarray(self.confidence(outputs.reshape(n * k, n_classes))).reshape(n, k)
-        elif self.confidence == "max_proba":
+        else:  # "max_proba"
             conf = outputs.max(axis=2)
-        else:
-            raise ValueError(
-                f"confidence must be 'max_proba' or a callable; got {self.confidence!r}."
-            )
         matches = predicted == np.asarray(y)[:, None]
         any_match = matches.any(axis=1, keepdims=True)
         # A ranking that reproduces the three cases: matching candidates first (most confident

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost, RecordLayout
@@ -72,6 +76,15 @@ class ImputationBaseline(BaseAttack):
     ['yes', 'no']
     """
 
+    _parameter_constraints: dict = {
+        "sensitive": "no_validation",
+        "learner": [HasMethods(["fit", "predict"]), None],
+        "candidates": [StrOptions({"auto"}), "array-like"],
+        "sensitive_type": [StrOptions({"auto", "categorical", "numeric"})],
+        "n_grid": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         sensitive,
@@ -89,6 +102,7 @@ class ImputationBaseline(BaseAttack):
         self.n_grid = n_grid
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X_aux, y_aux=None):
         """Train the imputation learner on the auxiliary records.
 

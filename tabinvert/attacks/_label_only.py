@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from sklearn.utils._param_validation import HasMethods
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack
@@ -57,6 +58,10 @@ class LabelOnlyInversion(BaseAttack):
     """
 
     _response_method = "predict"
+    _parameter_constraints: dict = {
+        **BaseAttack._parameter_constraints,
+        "attack_model": [HasMethods(["fit", "predict_proba"]), None],
+    }
 
     def __init__(
         self,

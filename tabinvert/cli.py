@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 
@@ -26,10 +25,8 @@ def _write_atomic(path, text):
 def _demo(args):
     from ._demo import format_table, run_demo
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        table = run_demo(sensitive=args.sensitive, task=args.task, model=args.model,
-                         random_state=args.random_state, n_jobs=args.n_jobs)
+    table = run_demo(sensitive=args.sensitive, task=args.task, model=args.model,
+                     random_state=args.random_state, n_jobs=args.n_jobs)
     kind = "numeric" if table["metric"].iloc[0] in ("mae", "rmse") else "categorical"
     print(f"tabinvert demo: diabetes patients (scikit-learn), {args.model} {args.task} model "
           f"trained on half; sensitive attribute {args.sensitive!r} ({kind}).")
@@ -39,8 +36,8 @@ def _demo(args):
     print("\nadvantage = (attack − imputation) / (1 − imputation) for success rates, "
           "1 − MAE_attack / MAE_imputation for MAE; an interval that includes 0 means no "
           "measurable leakage beyond what imputation infers without the model.")
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        print(f"note: {message}", file=sys.stderr)
+    for note in dict.fromkeys(n for n in table["notes"] if n):
+        print(f"\nnote: {note}")
     if args.out:
         text = table.to_json(orient="records", indent=2) if str(args.out).endswith(".json") \
             else table.to_csv(index=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from .metrics import advantage_over_baseline, advantage_verdict, inference_score
 RESULT_COLUMNS = [
     "attack", "population", "sensitive", "metric", "score", "score_ci_low", "score_ci_high",
     "baseline_score", "advantage", "advantage_ci_low", "advantage_ci_high", "verdict",
-    "n_records", "query_rows", "query_calls", "seconds",
+    "n_records", "query_rows", "query_calls", "seconds", "notes",
 ]
 
 
@@ -88,7 +89,8 @@ def evaluate_attacks(
     -------
     DataFrame
         One row per (attack, population) with the columns of ``RESULT_COLUMNS``; the baseline's
-        own rows have attack ``"imputation"``.
+        own rows have attack ``"imputation"``. Warnings an attack raised while attacking (e.g.
+        a label-only attack that found too few self-labelled targets) are kept in ``notes``.
 
     Examples
     --------
@@ -104,9 +106,12 @@ def evaluate_attacks(
     ...     [ConfidenceInversion(model, "secret")], X[400:500],
     ...     targets={"members": (X[:400], y[:400]), "non-members": (X[500:], y[500:])},
     ...     random_state=0)
-    >>> table[["attack", "population", "score", "baseline_score"]].round(2).to_string(index=False)
-    ...     # doctest: +NORMALIZE_WHITESPACE
-    'attack  population  score  baseline_score\\n   MAP     members    1.0            0.49\\n...
+    >>> print(table[["attack", "population", "score", "baseline_score"]].round(2).to_string())
+        attack   population  score  baseline_score
+    0  imputation     members   0.46            0.46
+    1         MAP     members   1.00            0.46
+    2  imputation non-members   0.52            0.52
+    3         MAP non-members   1.00            0.52
     """
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=2)
@@ -141,12 +146,15 @@ def evaluate_attacks(
                                  truth, guesses.to_numpy(), None, baseline_guesses[population][1],
                                  (0, 0), confidence, n_resamples, seeds[1]))
             start = time.perf_counter()
-            guesses = attack.attack(X, y).to_numpy()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                guesses = attack.attack(X, y).to_numpy()
             seconds = fit_seconds + time.perf_counter() - start
             cost = attack.fit_query_cost_ + attack.last_query_cost_
             rows.append(_row(name, population, attack.layout_.sensitive, chosen, kind, truth,
                              guesses, baseline_guesses[population][0], seconds,
                              (cost.rows, cost.calls), confidence, n_resamples, seeds[1]))
+            rows[-1][-1] = " ".join(dict.fromkeys(str(w.message) for w in caught))
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -170,4 +178,4 @@ def _row(name, population, sensitive, metric, kind, truth, guesses, baseline_gue
         baseline_score = result.baseline_score
         verdict = advantage_verdict(result)
     return [name, population, sensitive, metric, score, low, high, baseline_score, advantage,
-            adv_low, adv_high, verdict, len(truth), cost[0], cost[1], seconds]
+            adv_low, adv_high, verdict, len(truth), cost[0], cost[1], seconds, ""]

@@ -64,8 +64,8 @@ def argmax_random_ties(scores, random_state):
     --------
     >>> import numpy as np
     >>> from tabinvert.attacks._base import argmax_random_ties
-    >>> argmax_random_ties(np.array([[0.1, 0.9], [0.5, 0.5]]), random_state=0)[0]
-    1
+    >>> argmax_random_ties(np.array([[0.1, 0.9], [0.5, 0.5]]), random_state=0).tolist()
+    [1, 0]
     """
     scores = np.asarray(scores, dtype=float)
     is_max = np.isclose(scores, scores.max(axis=1, keepdims=True), rtol=0, atol=1e-12)

@@ -1,0 +1,640 @@
+"""Honest risk statements: success rates with intervals, and advantage over imputation.
+
+Two numbers answer "does the model leak this attribute?":
+
+* the **raw success rate** of the attack, with a Wilson score interval
+  (:func:`success_rate`, :func:`wilson_interval`);
+* the **advantage over imputation** (:func:`advantage_over_baseline`): how much of the room left
+  by an attacker that never queries the model the attack closes, on the same records. Following
+  Jayaraman & Evans (2022), only this part is leakage *from the model*; the rest is what the
+  population statistics give away anyway. Its interval comes from a paired bootstrap, because the
+  attack and the baseline are scored on the same records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse
+from scipy.stats import norm
+from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from ._inference import (
+    _as_float,
+    _categorical_metric,
+    _check_columns,
+    _confusion_metric,
+    _default_tolerance,
+    _encode,
+    _label_position,
+)
+
+#: Success metrics: higher is better, best value 1.
+SUCCESS_METRICS = ("accuracy", "balanced_accuracy", "within_tolerance", "mcc", "f1", "gmean")
+#: Loss metrics: lower is better, best value 0.
+LOSS_METRICS = ("mae", "rmse")
+
+# Upper bound on the number of array elements one bootstrap batch materialises (~32 MB of
+# int64): memory stays bounded whatever the number of records.
+_MAX_BATCH_ELEMENTS = 2**22
+
+# A success score this close to its maximum leaves no room to beat: the advantage is undefined.
+_AT_MAXIMUM = 1e-12
+
+
+# --------------------------------------------------------------------------------------------
+# Wilson interval and success rate
+# --------------------------------------------------------------------------------------------
+
+
+@validate_params(
+    {
+        "n_success": [Real, "array-like"],
+        "n_total": [Real, "array-like"],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def wilson_interval(n_success, n_total, *, confidence=0.95):
+    """Wilson score interval for a success proportion.
+
+    Parameters
+    ----------
+    n_success : int or array-like of int
+        Number of successes, ``0 <= n_success <= n_total``.
+    n_total : int or array-like of int
+        Number of trials, positive. Arrays broadcast against ``n_success``.
+    confidence : float, default=0.95
+        Confidence level, strictly between 0 and 1.
+
+    Returns
+    -------
+    ci_low, ci_high : float or ndarray
+        Interval bounds, in ``[0, 1]``; floats for scalar input, arrays otherwise.
+
+    Notes
+    -----
+    With :math:`z = \\Phi^{-1}((1 + c)/2)`, :math:`k` successes out of :math:`n`, the interval is
+
+    .. math::
+
+        \\frac{k + z^2/2}{n + z^2} \\pm \\frac{z}{n + z^2}
+        \\sqrt{\\frac{k(n-k)}{n} + \\frac{z^2}{4}},
+
+    the same as ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``, vectorised. It
+    stays inside ``[0, 1]`` and keeps close to its nominal coverage for small ``n`` and rates near
+    0 or 1, where the normal ("Wald") interval fails.
+
+    Examples
+    --------
+    >>> from tabinvert.metrics import wilson_interval
+    >>> wilson_interval(8, 10)
+    (0.490, 0.943)
+    >>> low, high = wilson_interval([0, 50], [100, 100], confidence=0.9)
+    >>> low.round(3), high.round(3)
+    (array([0.   , 0.419]), array([0.026, 0.581]))
+    """
+    scalar = np.ndim(n_success) == 0 and np.ndim(n_total) == 0
+    k = np.asarray(n_success, dtype=np.float64)
+    n = np.asarray(n_total, dtype=np.float64)
+    if not (np.isfinite(k).all() and np.isfinite(n).all()):
+        raise ValueError("n_success and n_total must be finite counts.")
+    if (n <= 0).any():
+        raise ValueError(
+            "n_total must be positive: a success rate over zero trials has no interval. "
+            "Check that the attack was run on at least one record."
+        )
+    if (k < 0).any() or (k > n).any():
+        raise ValueError(
+            "n_success must lie between 0 and n_total; more successes than trials usually means "
+            "misaligned or duplicated records."
+        )
+    z = norm.ppf(0.5 + confidence / 2.0)
+    z2 = z * z
+    centre = (k + z2 / 2.0) / (n + z2)
+    half = z / (n + z2) * np.sqrt(k * (n - k) / n + z2 / 4.0)
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    if scalar:
+        return float(low), float(high)
+    return low, high
+
+
+@dataclass(frozen=True)
+class SuccessRate:
+    """Share of exactly-correct guesses, with its Wilson interval.
+
+    Attributes
+    ----------
+    rate : float
+        Raw share of correct guesses, ``n_success / n`` (not the Wilson centre).
+    ci_low, ci_high : float
+        Wilson score interval of the rate.
+    n_success : int
+        Number of correct guesses.
+    n : int
+        Number of records.
+    """
+
+    rate: float
+    ci_low: float
+    ci_high: float
+    n_success: int
+    n: int
+
+    def to_dict(self):
+        """Plain dict of the fields, for JSON and DataFrames."""
+        return asdict(self)
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_pred": ["array-like"],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def success_rate(y_true, y_pred, *, confidence=0.95):
+    """Share of records whose sensitive value the attacker guessed exactly, with an interval.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_records,)
+        True sensitive values. No missing values.
+    y_pred : array-like of shape (n_records,)
+        The attacker's guesses, in the same order. No missing values.
+    confidence : float, default=0.95
+        Confidence level of the Wilson interval.
+
+    Returns
+    -------
+    SuccessRate
+        ``rate``, ``ci_low``, ``ci_high``, ``n_success``, ``n``.
+
+    See Also
+    --------
+    wilson_interval : The interval used.
+    inference_scores : More scores, and tolerances for numeric attributes.
+
+    Examples
+    --------
+    >>> from tabinvert.metrics import success_rate
+    >>> result = success_rate(["a", "b", "a", "a", "b"], ["a", "b", "b", "a", "b"])
+    >>> result.rate, result.n_success, result.n
+    (0.8, 4, 5)
+    >>> round(result.ci_low, 3), round(result.ci_high, 3)
+    (0.376, 0.964)
+    """
+    true, (pred,) = _check_columns(y_true, [("y_pred", y_pred)])
+    (true_c, pred_c), _ = _encode(true, pred)
+    n = int(true_c.size)
+    n_success = int(np.count_nonzero(true_c == pred_c))
+    low, high = wilson_interval(n_success, n, confidence=confidence)
+    return SuccessRate(rate=n_success / n, ci_low=low, ci_high=high, n_success=n_success, n=n)
+
+
+# --------------------------------------------------------------------------------------------
+# Advantage over the imputation baseline
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Advantage:
+    """How far an attack beats the imputation baseline on the same records.
+
+    Attributes
+    ----------
+    advantage : float
+        ``(s_attack - s_base) / (1 - s_base)`` for success metrics, ``1 - loss_attack /
+        loss_base`` for loss metrics. 1 = every error of the baseline fixed; 0 = no better;
+        negative = worse. NaN when the baseline is already perfect.
+    ci_low, ci_high : float
+        Paired-bootstrap percentile interval of the advantage.
+    attack_score, baseline_score : float
+        The metric for the attack and for the baseline.
+    metric : str
+        The metric's name.
+    n : int
+        Number of records.
+    n_resamples : int
+        Number of bootstrap replicates.
+    confidence : float
+        Confidence level of the interval.
+    """
+
+    advantage: float
+    ci_low: float
+    ci_high: float
+    attack_score: float
+    baseline_score: float
+    metric: str
+    n: int
+    n_resamples: int
+    confidence: float = 0.95
+
+    def to_dict(self):
+        """Plain dict of the fields, for JSON and DataFrames."""
+        return asdict(self)
+
+
+def _rng(random_state):
+    """A numpy Generator as is; anything else through sklearn's check_random_state."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return check_random_state(random_state)
+
+
+def _integers(rng, high, size):
+    """Uniform integers in ``[0, high)``; 32-bit when they fit (faster, half the memory)."""
+    dtype = np.int32 if high < 2**31 else np.int64
+    if isinstance(rng, np.random.Generator):
+        return rng.integers(0, high, size=size, dtype=dtype)
+    return rng.randint(0, high, size=size, dtype=dtype)
+
+
+def _batches(n_resamples, elements_per_replicate):
+    """Replicate batches ``(start, stop)`` holding at most ``_MAX_BATCH_ELEMENTS`` elements."""
+    size = max(1, min(n_resamples, _MAX_BATCH_ELEMENTS // max(1, elements_per_replicate)))
+    return [(start, min(start + size, n_resamples)) for start in range(0, n_resamples, size)]
+
+
+def _advantage(attack, baseline, greater_is_better):
+    """Advantage of the attack's scores over the baseline's, elementwise; NaN if undefined."""
+    attack = np.asarray(attack, dtype=np.float64)
+    baseline = np.asarray(baseline, dtype=np.float64)
+    out = np.full(np.broadcast(attack, baseline).shape, np.nan)
+    if greater_is_better:
+        room = 1.0 - baseline
+        np.divide(attack - baseline, room, out=out, where=room > _AT_MAXIMUM)
+    else:
+        np.divide(attack, baseline, out=out, where=baseline != 0)
+        out = np.where(baseline != 0, 1.0 - out, np.nan)
+    return out
+
+
+def _cell_replicates(rng, values, counts, n_resamples, statistic, elements_per_replicate):
+    """Bootstrap replicates from *cells*: the distinct joint outcomes of attack and baseline.
+
+    ``values`` are the distinct per-record outcomes and ``counts`` how many records have each.
+    A bootstrap resample of ``n`` records, drawn uniformly with replacement, has cell counts
+    ``Multinomial(n, counts / n)``: drawing those counts is the same paired bootstrap as
+    drawing record indices (both guessers see the same resampled records), at a cost that
+    depends on the number of distinct cells, not on ``n``.
+    """
+    n = int(counts.sum())
+    probabilities = counts / n
+    out = np.empty(n_resamples)
+    for start, stop in _batches(n_resamples, max(values.size, elements_per_replicate)):
+        weights = rng.multinomial(n, probabilities, size=stop - start)
+        out[start:stop] = statistic(values, weights)
+    return out
+
+
+def _index_replicates(rng, n, n_resamples, statistic):
+    """Bootstrap replicates from record indices drawn in bounded batches; same indices for both."""
+    out = np.empty(n_resamples)
+    for start, stop in _batches(n_resamples, n):
+        out[start:stop] = statistic(_integers(rng, n, (stop - start, n)))
+    return out
+
+
+def _paired_correctness(hit_attack, hit_baseline, rng, n_resamples):
+    """Point scores and replicate advantages for a per-record hit/miss metric."""
+    n = hit_attack.size
+    cells = 2 * hit_attack.astype(np.int64) + hit_baseline
+
+    def statistic(values, weights):
+        attack = weights[:, np.isin(values, (2, 3))].sum(axis=1) / n
+        baseline = weights[:, np.isin(values, (1, 3))].sum(axis=1) / n
+        return _advantage(attack, baseline, True)
+
+    values, counts = np.unique(cells, return_counts=True)
+    replicates = _cell_replicates(rng, values, counts, n_resamples, statistic, 4)
+    return float(hit_attack.mean()), float(hit_baseline.mean()), replicates
+
+
+def _paired_confusion(metric, true, attack, baseline, pos, rng, n_resamples):
+    """Point scores (sklearn) and replicate advantages (confusion-matrix counts)."""
+    (t, a, b), labels = _encode(true, attack, baseline)
+    k = labels.size
+    pos_code = None if pos is None else _label_position(labels, pos, "positive_value")
+    attack_score = _categorical_metric(metric, t, a, pos=pos_code)
+    baseline_score = _categorical_metric(metric, t, b, pos=pos_code)
+
+    cells = (t.astype(np.int64) * k + a) * k + b
+
+    def statistic(values, weights):
+        # Sum the resampled cell counts into one k × k confusion matrix per replicate and
+        # guesser: a sparse (cells × k²) indicator maps each cell to its matrix entry.
+        rows = np.arange(values.size)
+        entries = {
+            "attack": (values // k),  # = true * k + attack guess
+            "baseline": (values // (k * k)) * k + values % k,  # = true * k + baseline guess
+        }
+        scores = {}
+        for who, entry in entries.items():
+            indicator = scipy.sparse.csr_array(
+                (np.ones(values.size), (rows, entry)), shape=(values.size, k * k)
+            )
+            matrices = (weights @ indicator).reshape(-1, k, k)
+            scores[who] = _confusion_metric(matrices, metric, pos=pos_code)
+        return _advantage(scores["attack"], scores["baseline"], True)
+
+    values, counts = np.unique(cells, return_counts=True)
+    replicates = _cell_replicates(rng, values, counts, n_resamples, statistic, 2 * k * k)
+    return attack_score, baseline_score, replicates
+
+
+def _paired_loss(metric, true, attack, baseline, rng, n_resamples):
+    """Point losses (sklearn) and replicate advantages from per-record errors."""
+    n = true.size
+    if metric == "mae":
+        scorer = mean_absolute_error
+        errors = np.column_stack([np.abs(attack - true), np.abs(baseline - true)])
+    else:
+        scorer = root_mean_squared_error
+        errors = np.column_stack([(attack - true) ** 2, (baseline - true) ** 2])
+
+    def advantage_of(losses):  # losses: (replicates, 2) mean errors of attack, baseline
+        if metric == "rmse":
+            losses = np.sqrt(losses)
+        return _advantage(losses[:, 0], losses[:, 1], False)
+
+    pairs, pair_counts = np.unique(errors, axis=0, return_counts=True)
+    if pairs.shape[0] <= n // 8:
+        # Few distinct (attack error, baseline error) pairs, e.g. integer-valued attributes:
+        # resample the pairs' counts instead of the records.
+        replicates = _cell_replicates(
+            rng,
+            pairs,
+            pair_counts,
+            n_resamples,
+            lambda values, weights: advantage_of(weights @ values / n),
+            2,
+        )
+    else:
+        # How often each record was drawn, then one pass over both guessers' errors.
+        replicates = _index_replicates(
+            rng,
+            n,
+            n_resamples,
+            lambda indices: advantage_of(
+                np.stack([np.bincount(row, minlength=n) for row in indices]) @ errors / n
+            ),
+        )
+    return float(scorer(true, attack)), float(scorer(true, baseline)), replicates
+
+
+def _paired_callable(metric, true, attack, baseline, rng, n_resamples):
+    """A user metric (treated as a success metric), re-evaluated on each replicate."""
+
+    def statistic(indices):
+        attack_scores = np.array([metric(true[i], attack[i]) for i in indices], dtype=float)
+        baseline_scores = np.array([metric(true[i], baseline[i]) for i in indices], dtype=float)
+        return _advantage(attack_scores, baseline_scores, True)
+
+    replicates = _index_replicates(rng, true.size, n_resamples, statistic)
+    return float(metric(true, attack)), float(metric(true, baseline)), replicates
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_attack": ["array-like"],
+        "y_baseline": ["array-like"],
+        "metric": [StrOptions(set(SUCCESS_METRICS + LOSS_METRICS)), callable],
+        "tolerance": [Interval(Real, 0, None, closed="left"), None],
+        "positive_value": "no_validation",
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state", np.random.Generator],
+    },
+    prefer_skip_nested_validation=True,
+)
+def advantage_over_baseline(
+    y_true,
+    y_attack,
+    y_baseline,
+    *,
+    metric="accuracy",
+    tolerance=None,
+    positive_value=None,
+    n_resamples=1000,
+    confidence=0.95,
+    random_state=None,
+):
+    """How much an attack beats the imputation baseline on the same records, with a paired CI.
+
+    An attribute-inference attack only shows leakage *from the model* to the extent it beats an
+    attacker with the same knowledge of the population but no access to the model (Jayaraman &
+    Evans, 2022). This function measures that, anonymeter-style, as the share of the baseline's
+    room for improvement that the attack closes.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_records,)
+        True sensitive values. No missing values.
+    y_attack : array-like of shape (n_records,)
+        The attack's guesses, in the same order.
+    y_baseline : array-like of shape (n_records,)
+        The baseline's (imputation's) guesses for the same records, in the same order.
+    metric : str or callable, default="accuracy"
+        Success metrics (higher is better, best 1): ``"accuracy"``, ``"balanced_accuracy"``,
+        ``"mcc"``, ``"f1"``, ``"gmean"`` (as in :func:`inference_scores`) and
+        ``"within_tolerance"`` (numeric values). Loss metrics (lower is better, best 0):
+        ``"mae"``, ``"rmse"``. A callable ``metric(y_true, y_pred) -> float`` is treated as a
+        success metric with best value 1; it receives numpy arrays and is called twice per
+        bootstrap replicate, so it is the slow path.
+    tolerance : float, default=None
+        For ``"within_tolerance"`` only: a guess within this absolute distance of the true value
+        counts as correct. Defaults to 0.1 × the standard deviation of ``y_true``.
+    positive_value : object, default=None
+        For ``"f1"`` only: score F1 of this value against the rest instead of the macro F1.
+    n_resamples : int, default=1000
+        Number of bootstrap replicates.
+    confidence : float, default=0.95
+        Confidence level of the interval.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seeds the bootstrap. Pass an int for results that are the same on every run.
+
+    Returns
+    -------
+    Advantage
+        ``advantage``, ``ci_low``, ``ci_high``, ``attack_score``, ``baseline_score``,
+        ``metric``, ``n``, ``n_resamples``, ``confidence``; ``to_dict()`` for JSON.
+
+    See Also
+    --------
+    advantage_verdict : The result in one plain sentence.
+    inference_scores : The scores themselves.
+
+    Notes
+    -----
+    For a success metric :math:`s`, the advantage is
+    :math:`(s_{attack} - s_{base}) / (1 - s_{base})` — the risk net of a control attacker of
+    anonymeter, with imputation as the control; it is NaN when the baseline is perfect. For a
+    loss :math:`L` it is :math:`1 - L_{attack} / L_{base}`, NaN when the baseline loss is 0.
+    Both are at most 1; 0 means no better than imputation.
+
+    The interval is a paired percentile bootstrap: each replicate resamples the records with
+    replacement and scores the attack and the baseline on the *same* resampled records, so
+    their correlation (both tend to get the same easy records right) is kept; treating them as
+    independent samples would give too wide an interval. For the categorical metrics and
+    ``"within_tolerance"`` a replicate is drawn as multinomial counts of the distinct
+    (true, attack, baseline) outcomes, which is the same distribution as resampling records and
+    costs nothing per record; for the losses, record indices are drawn in batches of bounded
+    size. Replicates where the advantage is undefined (a perfect baseline on that resample)
+    are left out of the interval.
+
+    References
+    ----------
+    .. [1] B. Jayaraman and D. Evans, "Are Attribute Inference Attacks Just Imputation?",
+       ACM CCS 2022.
+    .. [2] M. Giomi et al., "A Unified Framework for Quantifying Privacy Risk in Synthetic Data"
+       (anonymeter), PoPETs 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabinvert.metrics import advantage_over_baseline, advantage_verdict
+    >>> rng = np.random.default_rng(0)
+    >>> y_true = rng.integers(0, 2, size=2000)
+    >>> y_baseline = np.where(rng.random(2000) < 0.6, y_true, 1 - y_true)  # ~60% right
+    >>> y_attack = np.where(rng.random(2000) < 0.8, y_true, 1 - y_true)  # ~80% right
+    >>> adv = advantage_over_baseline(y_true, y_attack, y_baseline, random_state=0)
+    >>> round(adv.attack_score, 3), round(adv.baseline_score, 3), round(adv.advantage, 3)
+    (0.793, 0.62, 0.455)
+    >>> advantage_verdict(adv)
+    'leaks beyond imputation: advantage 0.455 (95% CI 0.398 to 0.509)'
+    """
+    true, (attack, baseline) = _check_columns(
+        y_true, [("y_attack", y_attack), ("y_baseline", y_baseline)]
+    )
+    if tolerance is not None and metric != "within_tolerance":
+        raise ValueError(
+            f"tolerance only applies to metric='within_tolerance', not {metric!r}; drop it."
+        )
+    if positive_value is not None and metric != "f1":
+        raise ValueError(f"positive_value only applies to metric='f1', not {metric!r}; drop it.")
+    rng = _rng(random_state)
+    greater_is_better = True
+
+    if callable(metric):
+        name = getattr(metric, "__name__", repr(metric))
+        attack_score, baseline_score, replicates = _paired_callable(
+            metric, true, attack, baseline, rng, n_resamples
+        )
+    elif metric == "accuracy":
+        name = metric
+        (t, a, b), _ = _encode(true, attack, baseline)
+        attack_score, baseline_score, replicates = _paired_correctness(
+            a == t, b == t, rng, n_resamples
+        )
+    elif metric == "within_tolerance":
+        name = metric
+        true_f = _as_float(true, "y_true")
+        attack_f, baseline_f = _as_float(attack, "y_attack"), _as_float(baseline, "y_baseline")
+        if tolerance is None:
+            tolerance = _default_tolerance(true_f)
+        attack_score, baseline_score, replicates = _paired_correctness(
+            np.abs(attack_f - true_f) <= tolerance,
+            np.abs(baseline_f - true_f) <= tolerance,
+            rng,
+            n_resamples,
+        )
+    elif metric in LOSS_METRICS:
+        name = metric
+        greater_is_better = False
+        attack_score, baseline_score, replicates = _paired_loss(
+            metric,
+            _as_float(true, "y_true"),
+            _as_float(attack, "y_attack"),
+            _as_float(baseline, "y_baseline"),
+            rng,
+            n_resamples,
+        )
+    else:
+        name = metric
+        attack_score, baseline_score, replicates = _paired_confusion(
+            metric, true, attack, baseline, positive_value, rng, n_resamples
+        )
+
+    point = float(_advantage(attack_score, baseline_score, greater_is_better))
+    finite = replicates[np.isfinite(replicates)]
+    if np.isfinite(point) and finite.size:
+        alpha = 1.0 - confidence
+        ci_low, ci_high = (float(q) for q in np.quantile(finite, [alpha / 2, 1 - alpha / 2]))
+    else:
+        ci_low = ci_high = float("nan")
+    return Advantage(
+        advantage=point,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        attack_score=attack_score,
+        baseline_score=baseline_score,
+        metric=name,
+        n=int(true.size),
+        n_resamples=int(n_resamples),
+        confidence=float(confidence),
+    )
+
+
+@validate_params({"adv": [Advantage]}, prefer_skip_nested_validation=True)
+def advantage_verdict(adv):
+    """State an :class:`Advantage` in one plain sentence.
+
+    Parameters
+    ----------
+    adv : Advantage
+        The result of :func:`advantage_over_baseline`.
+
+    Returns
+    -------
+    str
+        ``"leaks beyond imputation: ..."`` when the whole interval is above 0,
+        ``"below imputation: ..."`` when it is below 0,
+        ``"no measurable leakage beyond imputation (CI includes 0): ..."`` otherwise, or a
+        sentence saying why the advantage is undefined.
+
+    Examples
+    --------
+    >>> from tabinvert.metrics import Advantage, advantage_verdict
+    >>> adv = Advantage(0.02, -0.01, 0.05, 0.71, 0.70, "accuracy", n=500, n_resamples=1000)
+    >>> print(advantage_verdict(adv))
+    no measurable leakage beyond imputation (CI includes 0):
+    advantage 0.020 (95% CI -0.010 to 0.050)
+    """
+    if not np.isfinite(adv.advantage):
+        if adv.metric in LOSS_METRICS:
+            why = f"the baseline's {adv.metric} is already 0"
+        else:
+            why = (
+                f"the baseline's {adv.metric} is already at its maximum "
+                f"({adv.baseline_score:.3g})"
+            )
+        return (
+            f"advantage undefined: {why}, so there is nothing left for the attack to beat; "
+            f"the attribute is fully predictable without the model on these records"
+        )
+    if not (np.isfinite(adv.ci_low) and np.isfinite(adv.ci_high)):
+        return (
+            f"advantage {adv.advantage:.3f} with no confidence interval (every bootstrap "
+            f"replicate was undefined); treat it as unmeasured"
+        )
+    interval = f"({100 * adv.confidence:g}% CI {adv.ci_low:.3f} to {adv.ci_high:.3f})"
+    if adv.ci_low > 0:
+        return f"leaks beyond imputation: advantage {adv.advantage:.3f} {interval}"
+    if adv.ci_high < 0:
+        return (
+            f"below imputation: advantage {adv.advantage:.3f} {interval}; the attack does worse "
+            f"than imputing the value without the model"
+        )
+    return (
+        f"no measurable leakage beyond imputation (CI includes 0): "
+        f"advantage {adv.advantage:.3f} {interval}"
+    )

@@ -351,3 +351,14 @@ def test_bad_parameters_are_refused_at_fit(leaking, params, match):
     model, X, y = leaking
     with pytest.raises(ValueError, match=match):
         ConfidenceInversion(model, "secret", **params).fit(X[2000:], y[2000:])
+
+
+def test_xgboost_native_categorical_sensitive_column(text_dtype):
+    xgboost = pytest.importorskip("xgboost")
+    X, y = xor_population(3000, seed=3, n_values=3, text_dtype=text_dtype)
+    X["secret"] = X["secret"].astype("category")
+    model = xgboost.XGBClassifier(n_estimators=50, enable_categorical=True).fit(X[:2000], y[:2000])
+    attack = LabelOnlyInversion(model, "secret", random_state=0).fit(X[2000:2500])
+    guesses = attack.attack(X[:2000], y[:2000])
+    assert list(attack.candidates_) == ["v0", "v1", "v2"]
+    assert _accuracy(guesses, X["secret"][:2000]) > 0.95

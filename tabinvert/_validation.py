@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ._query import ModelQueryError, RecordLayout
+from ._query import RecordLayout
 
 #: Numeric sensitive columns with at most this many distinct values are treated as categorical.
 MAX_NUMERIC_CATEGORIES = 10

@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from pathlib import Path
 
-
-def _write_atomic(path, text):
-    """Write ``text`` to ``path`` via a temporary file and a rename: never a partial file."""
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+from ._io import write_atomic
 
 
 def _demo(args):
@@ -41,7 +27,7 @@ def _demo(args):
     if args.out:
         text = table.to_json(orient="records", indent=2) if str(args.out).endswith(".json") \
             else table.to_csv(index=False)
-        _write_atomic(args.out, text)
+        write_atomic(args.out, text)
         print(f"\nwrote {args.out}")
     return 0
 

@@ -494,9 +494,11 @@ def test_interrupted_write_leaves_nothing(monkeypatch, tmp_path):
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(_base.os, "replace", fail)
+    import tabinvert._io
+
+    monkeypatch.setattr(tabinvert._io.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
-        _base._write_atomic(target, b"a,b\n1,2\n")
+        tabinvert._io.write_atomic(target, b"a,b\n1,2\n")
     assert list(target.parent.iterdir()) == []
 
 

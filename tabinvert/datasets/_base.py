@@ -15,13 +15,14 @@ import gzip
 import hashlib
 import http.client
 import os
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .._io import write_atomic
 
 ENV_DATA_HOME = "TABINVERT_DATA"
 
@@ -181,19 +182,6 @@ def _verify(spec, path):
     raise _checksum_error(spec, path, actual, fix)
 
 
-def _write_atomic(path, data):
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _download_bytes(url):
     """Bytes at ``url``; retries network errors, not HTTP client errors (4xx)."""
     request = urllib.request.Request(url, headers={"User-Agent": "tabinvert"})
@@ -223,7 +211,7 @@ def _download(spec, path):
                 f"{url}: sha256 {_sha256(data)} differs from the expected {spec.sha256}"
             )
             continue
-        _write_atomic(path, data)
+        write_atomic(path, data)
         return
     raise DatasetDownloadError(
         f"Could not download {spec.path} into {path}:\n  "
@@ -245,7 +233,7 @@ def _build(spec, path, data_home, files):
             f"It was rebuilt from {', '.join(map(str, sources))} and was not written; "
             "please report this as a bug.",
         )
-    _write_atomic(path, data)
+    write_atomic(path, data)
 
 
 def fetch_file(spec, data_home, download_if_missing, files):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from joblib import effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
 
 DEFAULT_MAX_ROWS_PER_CALL = 65_536
@@ -118,6 +119,14 @@ def _as_outputs(answer, n_rows):
     return answer
 
 
+def _query_blocks(model, response_method, layout, blocks, candidate_values):
+    """Answer several consecutive blocks in one task (one model transfer per worker)."""
+    return [
+        _query_block(model, response_method, layout, block, candidate_values, n_records)
+        for block, n_records in blocks
+    ]
+
+
 def _query_block(model, response_method, layout, block, candidate_values, n_records):
     completed = _complete(layout, block, candidate_values, n_records)
     try:
@@ -195,17 +204,22 @@ def query_candidates(
         (start, min(start + records_per_call, n_records))
         for start in range(0, n_records, records_per_call)
     ]
-    answers = Parallel(n_jobs=n_jobs)(
-        delayed(_query_block)(
+    # Coarse tasks: one contiguous run of calls per worker, so the model is sent to each
+    # worker once rather than once per call; concatenating the tasks keeps the record order.
+    n_tasks = max(1, min(len(bounds), effective_n_jobs(n_jobs)))
+    tasks = np.array_split(np.arange(len(bounds)), n_tasks)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_query_blocks)(
             model,
             response_method,
             layout,
-            _known_block(layout, known, start, stop),
+            [(_known_block(layout, known, *bounds[i]), bounds[i][1] - bounds[i][0])
+             for i in task],
             candidate_values,
-            stop - start,
         )
-        for start, stop in bounds
+        for task in tasks
     )
+    answers = [answer for result in results for answer in result]
     outputs = answers[0] if len(answers) == 1 else np.concatenate(answers, axis=0)
     return outputs.reshape(n_records, k, -1), QueryCost(rows=n_records * k, calls=len(bounds))
 

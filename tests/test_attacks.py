@@ -362,3 +362,14 @@ def test_xgboost_native_categorical_sensitive_column(text_dtype):
     guesses = attack.attack(X[:2000], y[:2000])
     assert list(attack.candidates_) == ["v0", "v1", "v2"]
     assert _accuracy(guesses, X["secret"][:2000]) > 0.95
+
+
+def test_score_with_other_metrics(leaking):
+    model, X, y = leaking
+    attack = ConfidenceInversion(model, "secret").fit(X[2000:], y[2000:])
+    assert attack.score(X[:500], y[:500], scoring="roc_auc") > 0.99
+    assert attack.score(X[:500], y[:500], scoring="mcc") > 0.9
+    with pytest.raises(ValueError, match="scoring='mae' is not available"):
+        attack.score(X[:500], y[:500], scoring="mae")
+    with pytest.raises(ValueError, match="observed has 3 columns.*2 class probabilities"):
+        attack.attack(X[:5], observed=np.full((5, 3), 1 / 3))

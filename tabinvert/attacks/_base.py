@@ -298,7 +298,7 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         y, observed : see :meth:`attack`.
         scoring : str, default=None
             A key of :func:`tabinvert.metrics.inference_scores` (e.g. ``"accuracy"``, ``"mcc"``,
-            ``"mae"``), or ``"neg_mae"``/``"neg_rmse"``. Default: ``"accuracy"`` for categorical
+            ``"roc_auc"`` from :meth:`attack_proba`, ``"mae"``), or ``"neg_mae"``/``"neg_rmse"``. Default: ``"accuracy"`` for categorical
             sensitive attributes, ``"neg_mae"`` for numeric ones (higher is better).
 
         Returns
@@ -307,6 +307,11 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self, "candidates_")
         truth = true_sensitive(self.layout_, X)
+        if scoring == "roc_auc":
+            proba = self.attack_proba(X, y, observed=observed)
+            scores = inference_scores(np.asarray(truth), proba.idxmax(axis=1).to_numpy(),
+                                      y_score=proba, kind=self.sensitive_kind_)
+            return float(scores["roc_auc"])
         return score_guesses(truth, self.attack(X, y, observed=observed), self.sensitive_kind_,
                              scoring)
 

@@ -264,6 +264,11 @@ class ConfidenceInversion(BaseAttack):
 
     def _observed_log_likelihood(self, outputs, labels, observed):
         if observed.ndim == 2 and observed.shape[1] > 1:
+            if observed.shape[1] != outputs.shape[2]:
+                raise ValueError(
+                    f"observed has {observed.shape[1]} columns but the model answers with "
+                    f"{outputs.shape[2]} class probabilities; pass its predict_proba output."
+                )
             if self.likelihood_ != "proba":
                 raise ValueError(
                     "observed holds probabilities but the attack queries labels only; pass the "

@@ -12,18 +12,16 @@ guesses, frames and scores.
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from numbers import Integral
-
 from sklearn.base import BaseEstimator, _fit_context, clone, is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._query import (
-    DEFAULT_MAX_ROWS_PER_CALL,
     ModelQueryError,
     QueryCost,
     query_candidates,
@@ -332,8 +330,7 @@ def score_guesses(truth, guesses, kind, scoring=None):
     return sign * float(scores[scoring])
 
 
-COMMON_PARAMS_DOC = """
-    candidates : "auto" or array-like, default="auto"
+COMMON_PARAMS_DOC = """    candidates : "auto" or array-like, default="auto"
         The values tried for the sensitive attribute. "auto": every value seen in the auxiliary
         data (categorical), or ``n_grid`` quantiles of it (numeric).
     sensitive_type : {"auto", "categorical", "numeric"}, default="auto"
@@ -347,5 +344,3 @@ COMMON_PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds tie-breaking and any learner the attack trains.
 """
-
-DEFAULTS = dict(max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL)

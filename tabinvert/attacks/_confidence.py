@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 from numbers import Real
 
+import numpy as np
+import pandas as pd
 from scipy.special import softmax
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
-from ._base import BaseAttack, argmax_random_ties, model_is_classifier
+from ._base import (
+    COMMON_PARAMS_DOC,
+    THREAT_MODEL_DOC,
+    BaseAttack,
+    argmax_random_ties,
+    model_is_classifier,
+)
 from ._imputation import ImputationBaseline
 
 _TINY = 1e-12
@@ -79,8 +85,7 @@ class ConfidenceInversion(BaseAttack):
         MAP with a regressor: the σ of the Gaussian error model (default: the model's RMSE on
         ``y_aux``). With ``observed`` outputs: the kernel width (default 0.01 for probabilities,
         1% of the spread of the model's outputs on the auxiliary data for regressors).
-    {common}
-    Attributes
+{common}    Attributes
     ----------
     candidates_ : ndarray
         Candidate values of the sensitive attribute.
@@ -306,11 +311,6 @@ class ConfidenceInversion(BaseAttack):
         return super()._decide(scores)
 
 
-def _fill_docs(cls):
-    from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC
-
-    cls.__doc__ = cls.__doc__.format(threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC)
-    return cls
-
-
-_fill_docs(ConfidenceInversion)
+ConfidenceInversion.__doc__ = ConfidenceInversion.__doc__.format(
+    threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC
+)

@@ -31,8 +31,7 @@ class LabelOnlyInversion(BaseAttack):
     attack_model : classifier, default=None
         Learns the sensitive value from known features and the label on the self-labelled
         targets. Default: histogram gradient boosting with native text-column handling.
-    {common}
-    Attributes
+{common}    Attributes
     ----------
     candidates_ : ndarray
         Candidate values of the sensitive attribute.

@@ -199,26 +199,30 @@ def query_candidates(
     k = len(candidate_values)
     if n_records == 0 or k == 0:
         raise ValueError("query_candidates needs at least one record and one candidate value.")
+    n_workers = effective_n_jobs(n_jobs)
     records_per_call = max(1, int(max_rows_per_call) // k)
+    # As few calls as the bound allows (the query cost does not depend on n_jobs), of equal
+    # size so that parallel workers get equal shares.
+    n_calls = -(-n_records // records_per_call)
+    records_per_call = -(-n_records // n_calls)
     bounds = [
         (start, min(start + records_per_call, n_records))
         for start in range(0, n_records, records_per_call)
     ]
     # Coarse tasks: one contiguous run of calls per worker, so the model is sent to each
     # worker once rather than once per call; concatenating the tasks keeps the record order.
-    n_tasks = max(1, min(len(bounds), effective_n_jobs(n_jobs)))
-    tasks = np.array_split(np.arange(len(bounds)), n_tasks)
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_query_blocks)(
-            model,
-            response_method,
-            layout,
-            [(_known_block(layout, known, *bounds[i]), bounds[i][1] - bounds[i][0])
-             for i in task],
-            candidate_values,
-        )
+    tasks = np.array_split(np.arange(len(bounds)), min(len(bounds), n_workers))
+    blocks = [
+        [(_known_block(layout, known, *bounds[i]), bounds[i][1] - bounds[i][0]) for i in task]
         for task in tasks
-    )
+    ]
+    if len(tasks) == 1:  # nothing to parallelise: no worker pool, no copy of the model
+        results = [_query_blocks(model, response_method, layout, blocks[0], candidate_values)]
+    else:
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_query_blocks)(model, response_method, layout, task_blocks, candidate_values)
+            for task_blocks in blocks
+        )
     answers = [answer for result in results for answer in result]
     outputs = answers[0] if len(answers) == 1 else np.concatenate(answers, axis=0)
     return outputs.reshape(n_records, k, -1), QueryCost(rows=n_records * k, calls=len(bounds))

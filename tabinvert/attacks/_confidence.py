@@ -25,15 +25,14 @@ _LABEL_NOISE = 0.01  # chance an observed label differs from the model's answer
 
 def class_positions(classes, labels, *, name="y"):
     """Column of each label among the model's ``classes_``; a clear error for unknown labels."""
-    lookup = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
-    positions = pd.Series(np.asarray(labels).tolist()).map(lookup)
-    if positions.isna().any():
-        unknown = pd.unique(np.asarray(labels)[positions.isna().to_numpy()])[:5].tolist()
+    positions = pd.Index(np.asarray(classes)).get_indexer(np.asarray(labels))
+    if (positions < 0).any():
+        unknown = pd.unique(np.asarray(labels)[positions < 0])[:5].tolist()
         raise ValueError(
             f"{name} holds label(s) {unknown} that the model does not predict (its classes are "
             f"{np.asarray(classes).tolist()[:10]}). Pass labels in the model's encoding."
         )
-    return positions.to_numpy(dtype=int)
+    return positions
 
 
 class ConfidenceInversion(BaseAttack):

@@ -24,7 +24,7 @@ import pandas as pd
 from joblib import effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
 
-DEFAULT_MAX_ROWS_PER_CALL = 65_536
+DEFAULT_MAX_ROWS_PER_CALL = 131_072
 
 
 @dataclass
@@ -167,7 +167,7 @@ def query_candidates(
         The values tried in the sensitive column (a pandas array keeps its dtype).
     response_method : {"predict_proba", "predict"}, default="predict_proba"
         Which method of the model to call.
-    max_rows_per_call : int, default=65536
+    max_rows_per_call : int, default=131072
         At most this many completed rows per model call (at least one record's ``k`` rows).
     n_jobs : int, default=None
         Parallel model calls, through :class:`sklearn.utils.parallel.Parallel`.

@@ -63,12 +63,18 @@ def argmax_random_ties(scores, random_state):
     >>> import numpy as np
     >>> from tabinvert.attacks._base import argmax_random_ties
     >>> argmax_random_ties(np.array([[0.1, 0.9], [0.5, 0.5]]), random_state=0).tolist()
-    [1, 0]
+    [1, 1]
+    >>> float(argmax_random_ties(np.full((1000, 2), 0.5), random_state=0).mean())  # about half
+    0.513
     """
     scores = np.asarray(scores, dtype=float)
-    is_max = np.isclose(scores, scores.max(axis=1, keepdims=True), rtol=0, atol=1e-12)
-    keys = check_random_state(random_state).random_sample(scores.shape)
-    return np.where(is_max, keys, -1.0).argmax(axis=1)
+    is_max = scores >= scores.max(axis=1, keepdims=True) - 1e-12
+    choice = is_max.argmax(axis=1)
+    tied = np.flatnonzero(is_max.sum(axis=1) > 1)
+    if tied.size:  # random keys only where there is a tie to break
+        keys = check_random_state(random_state).random_sample((tied.size, scores.shape[1]))
+        choice[tied] = np.where(is_max[tied], keys, -1.0).argmax(axis=1)
+    return choice
 
 
 def model_is_classifier(model):
@@ -337,7 +343,7 @@ COMMON_PARAMS_DOC = """    candidates : "auto" or array-like, default="auto"
         "auto" treats numeric columns with more than 10 distinct auxiliary values as numeric.
     n_grid : int, default=20
         Size of the candidate grid for a numeric sensitive attribute.
-    max_rows_per_call : int, default=65536
+    max_rows_per_call : int, default=131072
         Upper bound on the completed rows sent to the model in one call (bounds memory).
     n_jobs : int, default=None
         Parallel model calls through joblib; results are identical for any value.

@@ -6,7 +6,6 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from scipy.special import softmax
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
@@ -21,6 +20,14 @@ from ._imputation import ImputationBaseline
 
 _TINY = 1e-12
 _LABEL_NOISE = 0.01  # chance an observed label differs from the model's answer
+
+
+def _softmax(log_scores):
+    """Row-wise softmax, in place (the log scores are a temporary of the caller)."""
+    log_scores -= log_scores.max(axis=1, keepdims=True)
+    np.exp(log_scores, out=log_scores)
+    log_scores /= log_scores.sum(axis=1, keepdims=True)
+    return log_scores
 
 
 def class_positions(classes, labels, *, name="y"):
@@ -249,7 +256,7 @@ class ConfidenceInversion(BaseAttack):
                 width = self.noise_scale or 0.01 * self.output_spread_
                 gap = np.asarray(observed, dtype=float).reshape(n, -1)[:, :1] - predicted
                 log_post += -0.5 * (gap / width) ** 2
-            return softmax(log_post, axis=1)
+            return _softmax(log_post)
         if self.likelihood_ == "proba":
             labels = self.classes_model_[outputs.argmax(axis=2)]
             if y is not None:
@@ -264,7 +271,7 @@ class ConfidenceInversion(BaseAttack):
                 log_post += np.log(self.confusion_[true_pos[:, None], pred_pos])
         if observed is not None:
             log_post += self._observed_log_likelihood(outputs, labels, observed)
-        return softmax(log_post, axis=1)
+        return _softmax(log_post)
 
     def _observed_log_likelihood(self, outputs, labels, observed):
         if observed.ndim == 2 and observed.shape[1] > 1:

@@ -294,12 +294,12 @@ class ConfidenceInversion(BaseAttack):
 
     def _csmia_scores(self, outputs, y):
         n, k, n_classes = outputs.shape
-        predicted = self.classes_model_[outputs.argmax(axis=2)]
+        predicted = outputs.argmax(axis=2)  # positions in classes_, compared as integers
         if callable(self.confidence):
             conf = np.asarray(self.confidence(outputs.reshape(n * k, n_classes))).reshape(n, k)
         else:  # "max_proba"
             conf = outputs.max(axis=2)
-        matches = predicted == np.asarray(y)[:, None]
+        matches = predicted == class_positions(self.classes_model_, y)[:, None]
         any_match = matches.any(axis=1, keepdims=True)
         # A ranking that reproduces the three cases: matching candidates first (most confident
         # first); if none matches, the least confident wrong answer first.

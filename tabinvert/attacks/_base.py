@@ -151,6 +151,15 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         check_candidates_known_to_model(model, layout, values)
         y_aux = check_label(y_aux, len(aux_sensitive), name="y_aux")
 
+        self._set_sensitive_state(layout, kind, values, prior)
+        self.is_classifier_ = model_is_classifier(model)
+        self.response_method_ = self._get_response_method(model)
+        self.fit_query_cost_ = QueryCost()
+        self._fit_attack(X_aux, y_aux)
+        return self
+
+    def _set_sensitive_state(self, layout, kind, values, prior):
+        """Record what fitting learned about the columns and the sensitive attribute."""
         self.layout_ = layout
         self.sensitive_kind_ = kind
         self.candidates_ = values
@@ -159,11 +168,6 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         self.n_features_in_ = len(layout.columns)
         if layout.is_frame:
             self.feature_names_in_ = np.asarray(layout.columns, dtype=object)
-        self.is_classifier_ = model_is_classifier(model)
-        self.response_method_ = self._get_response_method(model)
-        self.fit_query_cost_ = QueryCost()
-        self._fit_attack(X_aux, y_aux)
-        return self
 
     def _check_model(self, model):
         method = self._get_response_method(model)

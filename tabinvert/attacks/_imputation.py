@@ -10,9 +10,8 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost, RecordLayout
+from .._query import QueryCost, RecordLayout
 from .._validation import (
-    candidate_array,
     check_label,
     make_candidates,
     sensitive_kind,
@@ -165,19 +164,11 @@ class ImputationBaseline(BaseAttack):
         learner = make_learner(features, task, self.learner, self.random_state)
         learner.fit(features, target if kind == "categorical" else target.astype(float))
 
-        self.layout_ = layout
-        self.sensitive_kind_ = kind
-        self.candidates_ = values
-        self.prior_ = prior
-        self.candidate_values_ = candidate_array(layout, values)
-        self.n_features_in_ = len(layout.columns)
-        if layout.is_frame:
-            self.feature_names_in_ = np.asarray(layout.columns, dtype=object)
+        self._set_sensitive_state(layout, kind, values, prior)
         self.uses_label_ = y_aux is not None
         self.learner_ = learner
         self.fit_query_cost_ = QueryCost()
         self.last_query_cost_ = QueryCost()
-        self.max_rows_per_call = DEFAULT_MAX_ROWS_PER_CALL
         return self
 
     def _features(self, known, y):

@@ -83,6 +83,13 @@ class RecordLayout:
         return self.columns.index(self.sensitive)
 
 
+def n_records(known):
+    """How many target records the known features describe (a column mapping or an array)."""
+    if isinstance(known, dict):
+        return len(next(iter(known.values()))) if known else 0
+    return len(known)
+
+
 def _known_block(layout, known, start, stop):
     """The slice of known features for records ``start:stop``, in a picklable compact form."""
     if layout.is_frame:
@@ -90,11 +97,11 @@ def _known_block(layout, known, start, stop):
     return known[start:stop]
 
 
-def _complete(layout, block, candidate_values, n_records):
-    """Build the ``n_records × k`` completed records for one block of known features."""
+def _complete(layout, block, candidate_values, block_size):
+    """Build the ``block_size × k`` completed records for one block of known features."""
     k = len(candidate_values)
-    rows = np.repeat(np.arange(n_records), k)
-    cand_index = np.tile(np.arange(k), n_records)
+    rows = np.repeat(np.arange(block_size), k)
+    cand_index = np.tile(np.arange(k), block_size)
     if layout.is_frame:
         data = {}
         for column in layout.columns:
@@ -103,7 +110,7 @@ def _complete(layout, block, candidate_values, n_records):
             else:
                 data[column] = block[column].take(rows)
         return pd.DataFrame(data, copy=False)
-    completed = np.empty((n_records * k, len(layout.columns)), dtype=layout.array_dtype)
+    completed = np.empty((block_size * k, len(layout.columns)), dtype=layout.array_dtype)
     position = layout.sensitive_position
     known_positions = [i for i in range(len(layout.columns)) if i != position]
     completed[:, known_positions] = block[rows]
@@ -122,13 +129,13 @@ def _as_outputs(answer, n_rows):
 def _query_blocks(model, response_method, layout, blocks, candidate_values):
     """Answer several consecutive blocks in one task (one model transfer per worker)."""
     return [
-        _query_block(model, response_method, layout, block, candidate_values, n_records)
-        for block, n_records in blocks
+        _query_block(model, response_method, layout, block, candidate_values, block_size)
+        for block, block_size in blocks
     ]
 
 
-def _query_block(model, response_method, layout, block, candidate_values, n_records):
-    completed = _complete(layout, block, candidate_values, n_records)
+def _query_block(model, response_method, layout, block, candidate_values, block_size):
+    completed = _complete(layout, block, candidate_values, block_size)
     try:
         answer = getattr(model, response_method)(completed)
     except Exception as exc:  # re-raised with what the attack was asking, and the fix
@@ -192,22 +199,19 @@ def query_candidates(
     >>> outputs.round(6).tolist(), cost
     ([[[3.0], [13.0]]], QueryCost(rows=2, calls=1))
     """
-    if layout.is_frame:
-        n_records = len(next(iter(known.values()))) if known else 0
-    else:
-        n_records = len(known)
+    n = n_records(known)
     k = len(candidate_values)
-    if n_records == 0 or k == 0:
+    if n == 0 or k == 0:
         raise ValueError("query_candidates needs at least one record and one candidate value.")
     n_workers = effective_n_jobs(n_jobs)
     records_per_call = max(1, int(max_rows_per_call) // k)
     # As few calls as the bound allows (the query cost does not depend on n_jobs), of equal
     # size so that parallel workers get equal shares.
-    n_calls = -(-n_records // records_per_call)
-    records_per_call = -(-n_records // n_calls)
+    n_calls = -(-n // records_per_call)
+    records_per_call = -(-n // n_calls)
     bounds = [
-        (start, min(start + records_per_call, n_records))
-        for start in range(0, n_records, records_per_call)
+        (start, min(start + records_per_call, n))
+        for start in range(0, n, records_per_call)
     ]
     # Coarse tasks: one contiguous run of calls per worker, so the model is sent to each
     # worker once rather than once per call; concatenating the tasks keeps the record order.
@@ -225,7 +229,7 @@ def query_candidates(
         )
     answers = [answer for result in results for answer in result]
     outputs = answers[0] if len(answers) == 1 else np.concatenate(answers, axis=0)
-    return outputs.reshape(n_records, k, -1), QueryCost(rows=n_records * k, calls=len(bounds))
+    return outputs.reshape(n, k, -1), QueryCost(rows=n * k, calls=len(bounds))
 
 
 def query_records(model, X, *, response_method="predict", max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL):

@@ -176,10 +176,6 @@ def split_known(layout, X, *, name="X"):
     return array, (pd.RangeIndex(array.shape[0]) if index is None else index)
 
 
-def n_records(known):
-    return len(next(iter(known.values()))) if isinstance(known, dict) else len(known)
-
-
 def columns_with_missing(layout, known):
     """Known columns holding NaN, with their counts."""
     if isinstance(known, dict):

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._query import (
     ModelQueryError,
+    n_records,
     QueryCost,
     query_candidates,
     query_records,
@@ -34,7 +35,6 @@ from .._validation import (
     columns_with_missing,
     make_candidates,
     make_layout,
-    n_records,
     sensitive_kind,
     split_known,
     true_sensitive,

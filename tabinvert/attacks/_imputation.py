@@ -154,7 +154,7 @@ class ImputationBaseline(BaseAttack):
         )
         y_aux = check_label(y_aux, len(aux_sensitive), name="y_aux")
         keep = ~pd.isna(aux_sensitive)
-        features = attacker_features(known, None, layout.known_columns, y_aux)[keep]
+        features = attacker_features(known, layout.known_columns, y_aux)[keep]
         target = aux_sensitive[keep]
         task = "classification" if kind == "categorical" else "regression"
         if kind == "categorical":
@@ -178,7 +178,7 @@ class ImputationBaseline(BaseAttack):
                 "attacker the targets' labels: pass y to attack()."
             )
         return attacker_features(
-            known, None, self.layout_.known_columns, y if self.uses_label_ else None
+            known, self.layout_.known_columns, y if self.uses_label_ else None
         )
 
     def _candidate_scores(self, known, y, observed):

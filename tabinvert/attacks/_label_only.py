@@ -116,7 +116,7 @@ class LabelOnlyInversion(BaseAttack):
             scores = np.tile(self.prior_, (len(labels), 1))
             scores[self_labelled] = np.eye(k)[inferred]
             return scores + 1e-12
-        features = attacker_features(known, None, self.layout_.known_columns, y)
+        features = attacker_features(known, self.layout_.known_columns, y)
         model = make_learner(features, "classification", self.attack_model, self.random_state)
         model.fit(features[self_labelled], inferred)
         self.attack_model_ = model

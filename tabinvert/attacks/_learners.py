@@ -19,7 +19,7 @@ LABEL_COLUMN = "__label__"
 _MAX_NATIVE_CATEGORIES = 255  # HistGradientBoosting's limit for native categorical splits
 
 
-def attacker_features(known, index, columns, y=None):
+def attacker_features(known, columns, y=None):
     """One frame of what the attacker knows: known feature columns, plus the label if given."""
     if isinstance(known, dict):
         frame = pd.DataFrame({c: known[c] for c in columns}, copy=False)

@@ -373,3 +373,25 @@ def test_score_with_other_metrics(leaking):
         attack.score(X[:500], y[:500], scoring="mae")
     with pytest.raises(ValueError, match="observed has 3 columns.*2 class probabilities"):
         attack.attack(X[:5], observed=np.full((5, 3), 1 / 3))
+
+
+def test_imputation_baseline_never_worse_than_the_most_common_value():
+    """On small auxiliary data a boosted learner can overfit noise and guess worse than the
+    most common value; the baseline then falls back to the marginal (else every attack that
+    outputs the most common value would look like a leak)."""
+    rng = np.random.default_rng(31)
+    n = 1200
+    X = pd.DataFrame({f"noise{i}": rng.normal(size=n) for i in range(6)})
+    X["secret"] = np.where(rng.random(n) < 0.8, "common", "rare")
+    aux, targets = X[:150], X[150:]
+    majority = float((targets["secret"] == "common").mean())
+    fallback = ImputationBaseline("secret", random_state=0).fit(aux)
+    assert fallback.selection_["chosen"] == "marginal"
+    assert fallback.selection_["marginal"] > fallback.selection_["learner"]
+    assert _accuracy(fallback.attack(targets), targets["secret"]) == pytest.approx(majority)
+    overfit = ImputationBaseline("secret", fallback="never", random_state=0).fit(aux)
+    assert _accuracy(overfit.attack(targets), targets["secret"]) < majority - 0.02
+    # Where the features do predict the attribute, the learner is kept.
+    X["signal"] = (X["secret"] == "rare").astype(float) + rng.normal(scale=0.3, size=n)
+    informed = ImputationBaseline("secret", random_state=0).fit(X[:150])
+    assert informed.selection_["chosen"] == "learner"

@@ -6,7 +6,10 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context, clone
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.model_selection import KFold
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -17,7 +20,7 @@ from .._validation import (
     sensitive_kind,
 )
 from ._base import BaseAttack
-from ._learners import attacker_features, make_learner
+from ._learners import attacker_features, learner_threads, make_learner
 
 
 class ImputationBaseline(BaseAttack):
@@ -43,8 +46,15 @@ class ImputationBaseline(BaseAttack):
         "auto" treats numeric columns with more than 10 distinct auxiliary values as numeric.
     n_grid : int, default=20
         Grid size for numeric attributes (only used to report candidates).
+    fallback : {"cv", "never"}, default="cv"
+        "cv": when the auxiliary data has at most 50,000 usable records, compare the learner
+        with the attribute's marginal (the most common value, or the median) by 5-fold
+        cross-validation on the auxiliary records (accuracy, or mean absolute error) and keep
+        the learner only if it does better. A learner that overfits a small auxiliary set can
+        guess worse than the most common value, which would make every attack look like it
+        leaks. "never": always use the learner.
     random_state : int, RandomState instance or None, default=None
-        Seeds the learner and tie-breaking.
+        Seeds the learner, the cross-validation folds and tie-breaking.
 
     Attributes
     ----------
@@ -55,7 +65,12 @@ class ImputationBaseline(BaseAttack):
     uses_label_ : bool
         Whether the learner was trained with the label (then ``attack`` needs ``y``).
     learner_ : estimator
-        The fitted learner.
+        The fitted learner: ``learner``'s, or a :class:`~sklearn.dummy.DummyClassifier` /
+        :class:`~sklearn.dummy.DummyRegressor` (the marginal) when that won the comparison.
+    selection_ : dict
+        How ``learner_`` was chosen: ``{"chosen": "learner" | "marginal", "metric": ...,
+        "learner": cv score, "marginal": cv score}`` (scores are None when there was no
+        comparison).
     last_query_cost_ : QueryCost
         Always zero: the baseline never queries the model.
 
@@ -81,6 +96,7 @@ class ImputationBaseline(BaseAttack):
         "candidates": [StrOptions({"auto"}), "array-like"],
         "sensitive_type": [StrOptions({"auto", "categorical", "numeric"})],
         "n_grid": [Interval(Integral, 2, None, closed="left")],
+        "fallback": [StrOptions({"cv", "never"})],
         "random_state": ["random_state"],
     }
 
@@ -92,6 +108,7 @@ class ImputationBaseline(BaseAttack):
         candidates="auto",
         sensitive_type="auto",
         n_grid=20,
+        fallback="cv",
         random_state=None,
     ):
         self.sensitive = sensitive
@@ -99,6 +116,7 @@ class ImputationBaseline(BaseAttack):
         self.candidates = candidates
         self.sensitive_type = sensitive_type
         self.n_grid = n_grid
+        self.fallback = fallback
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -161,8 +179,18 @@ class ImputationBaseline(BaseAttack):
             in_candidates = pd.Series(target).isin(list(values)).to_numpy()
             features, target = features[in_candidates], target[in_candidates]
             target = candidate_positions(values, target)
+        target = target if kind == "categorical" else target.astype(float)
         learner = make_learner(features, task, self.learner, self.random_state)
-        learner.fit(features, target if kind == "categorical" else target.astype(float))
+        self.selection_ = {"chosen": "learner", "metric": None, "learner": None,
+                           "marginal": None}
+        if self.fallback == "cv" and 10 <= len(target) <= _MAX_CV_ROWS:
+            self.selection_ = _compare_with_marginal(learner, features, target, task,
+                                                     self.random_state)
+            if self.selection_["chosen"] == "marginal":
+                learner = (DummyClassifier(strategy="prior") if task == "classification"
+                           else DummyRegressor(strategy="median"))
+        with learner_threads(len(features)):
+            learner.fit(features, target)
 
         self._set_sensitive_state(layout, kind, values, prior)
         self.uses_label_ = y_aux is not None
@@ -188,7 +216,8 @@ class ImputationBaseline(BaseAttack):
                 "The imputation baseline predicts a numeric sensitive attribute directly; use "
                 "attack() rather than attack_proba()."
             )
-        proba = self.learner_.predict_proba(features)
+        with learner_threads(len(features)):
+            proba = self.learner_.predict_proba(features)
         scores = np.zeros((len(features), len(self.candidates_)))
         scores[:, np.asarray(self._learner_classes(), dtype=int)] = proba
         return scores + 1e-12  # never an all-zero row
@@ -200,7 +229,9 @@ class ImputationBaseline(BaseAttack):
     def attack(self, X, y=None, *, observed=None):
         if self.sensitive_kind_ == "numeric":
             known, index, y, _ = self._prepare(X, y, None)
-            guesses = self.learner_.predict(self._features(known, y))
+            features = self._features(known, y)
+            with learner_threads(len(features)):
+                guesses = self.learner_.predict(features)
             return pd.Series(guesses, index=index, name=self.layout_.sensitive)
         return super().attack(X, y)
 
@@ -209,6 +240,36 @@ class ImputationBaseline(BaseAttack):
     def _prepare(self, X, y, observed):
         check_is_fitted(self, "learner_")
         return super()._prepare(X, y, None)
+
+
+_MAX_CV_ROWS = 50_000  # beyond this the learner is trusted (the comparison would cost minutes)
+
+
+def _compare_with_marginal(learner, features, target, task, random_state):
+    """5-fold comparison of the learner with the marginal on the auxiliary records."""
+    folds = KFold(n_splits=5, shuffle=True, random_state=check_random_state(random_state)
+                  .randint(np.iinfo(np.int32).max))
+    learner_scores, marginal_scores = [], []
+    for train, test in folds.split(features):
+        fitted = clone(learner)
+        with learner_threads(len(train)):
+            fitted.fit(features.iloc[train], target[train])
+            predicted = fitted.predict(features.iloc[test])
+        if task == "classification":
+            values, counts = np.unique(target[train], return_counts=True)
+            learner_scores.append(np.mean(predicted == target[test]))
+            marginal_scores.append(np.mean(values[counts.argmax()] == target[test]))
+        else:
+            learner_scores.append(np.mean(np.abs(predicted - target[test])))
+            marginal_scores.append(np.mean(np.abs(np.median(target[train]) - target[test])))
+    learner_score, marginal_score = float(np.mean(learner_scores)), float(np.mean(marginal_scores))
+    if task == "classification":
+        better = learner_score > marginal_score
+    else:
+        better = learner_score < marginal_score
+    return {"chosen": "learner" if better else "marginal",
+            "metric": "accuracy" if task == "classification" else "mae",
+            "learner": learner_score, "marginal": marginal_score}
 
 
 def candidate_positions(values, target):

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import HasMethods
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack
-from ._learners import attacker_features, make_learner
+from ._learners import attacker_features, learner_threads, make_learner
 
 
 class LabelOnlyInversion(BaseAttack):
@@ -118,10 +118,12 @@ class LabelOnlyInversion(BaseAttack):
             return scores + 1e-12
         features = attacker_features(known, self.layout_.known_columns, y)
         model = make_learner(features, "classification", self.attack_model, self.random_state)
-        model.fit(features[self_labelled], inferred)
+        with learner_threads(len(features)):
+            model.fit(features[self_labelled], inferred)
+            proba = model.predict_proba(features)
         self.attack_model_ = model
         scores = np.zeros((len(features), k))
-        scores[:, model.classes_.astype(int)] = model.predict_proba(features)
+        scores[:, model.classes_.astype(int)] = proba
         return scores + 1e-12
 
 

@@ -9,10 +9,14 @@ completed records to the model. This module does that step once, for every attac
 * it sends them in record-aligned chunks (at most ``max_rows_per_call`` rows per model call), so
   peak memory does not grow with ``n``;
 * chunks run through :class:`sklearn.utils.parallel.Parallel`; the answer is identical for any
-  ``n_jobs`` because chunks are fixed before dispatch and reassembled in order;
+  ``n_jobs`` (and any joblib backend) because chunks are fixed before dispatch and reassembled
+  in order;
 * it returns an ``(n, k, n_outputs)`` array and the query cost (rows and calls).
 
 Rows are laid out record-major: row ``i * k + j`` is record ``i`` completed with candidate ``j``.
+The returned array is a view of ``(n_outputs, k, n)`` storage: each (candidate, output) pair is
+one contiguous run over the records, so the attacks' reductions over candidates or classes run
+as a few whole-column operations instead of numpy's slow per-row loops over axes of length 2-10.
 """
 
 from __future__ import annotations
@@ -47,6 +51,10 @@ class QueryCost:
 
 class ModelQueryError(RuntimeError):
     """The target model failed on the completed records; the message says which column."""
+
+
+class QueryRefused(RuntimeError):
+    """The model (an API with a quota, say) refused a query on purpose; passed on unchanged."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,8 @@ def _query_block(model, response_method, layout, block, candidate_values, block_
     completed = _complete(layout, block, candidate_values, block_size)
     try:
         answer = getattr(model, response_method)(completed)
+    except QueryRefused:
+        raise
     except Exception as exc:  # re-raised with what the attack was asking, and the fix
         raise ModelQueryError(
             f"The target model's {response_method}() failed on the records completed with "
@@ -146,6 +156,24 @@ def _query_block(model, response_method, layout, block, candidate_values, block_
             f"and categories the model was trained on."
         ) from exc
     return _as_outputs(answer, len(completed))
+
+
+def _assemble(answers, n, k):
+    """Copy the chunks' answers, in record order, into ``(n_outputs, k, n)`` storage.
+
+    Answers arrive one chunk (or one task) at a time and are dropped once copied, so they do
+    not all coexist with the whole result. Returns the storage seen as ``(n, k, n_outputs)``.
+    """
+    storage, start = None, 0
+    for answer in answers:
+        stop = start + len(answer) // k
+        if storage is None:
+            storage = np.empty((answer.shape[1], k, n), dtype=answer.dtype)
+        elif answer.dtype != storage.dtype:  # e.g. text labels of different widths
+            storage = storage.astype(np.result_type(storage.dtype, answer.dtype))
+        storage[:, :, start:stop] = answer.reshape(stop - start, k, -1).transpose(2, 1, 0)
+        start = stop
+    return storage.transpose(2, 1, 0)
 
 
 def query_candidates(
@@ -221,15 +249,22 @@ def query_candidates(
         for task in tasks
     ]
     if len(tasks) == 1:  # nothing to parallelise: no worker pool, no copy of the model
-        results = [_query_blocks(model, response_method, layout, blocks[0], candidate_values)]
+        answers = (
+            _query_block(model, response_method, layout, block, candidate_values, block_size)
+            for block, block_size in blocks[0]
+        )  # one chunk at a time: only one chunk's completions and answer are alive at once
     else:
-        results = Parallel(n_jobs=n_jobs)(
+        # A model that keeps shared state (a query budget's counters) must see every call in
+        # this process: threads, never copies of it in worker processes.
+        shared = getattr(model, "__tabinvert_requires_sharedmem__", False)
+        results = Parallel(
+            n_jobs=n_jobs, require="sharedmem" if shared else None, return_as="generator"
+        )(
             delayed(_query_blocks)(model, response_method, layout, task_blocks, candidate_values)
             for task_blocks in blocks
         )
-    answers = [answer for result in results for answer in result]
-    outputs = answers[0] if len(answers) == 1 else np.concatenate(answers, axis=0)
-    return outputs.reshape(n, k, -1), QueryCost(rows=n * k, calls=len(bounds))
+        answers = (answer for result in results for answer in result)
+    return _assemble(answers, n, k), QueryCost(rows=n * k, calls=len(bounds))
 
 
 def query_records(model, X, *, response_method="predict", max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL):

@@ -1,4 +1,5 @@
-"""Run attacks against target populations and measure them honestly against imputation."""
+"""Run attacks against target populations and measure them honestly against imputation; sweep
+defenses to see what each one buys in privacy and costs in utility."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    mean_absolute_error,
+    r2_score,
+)
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from ._validation import true_sensitive
 from .attacks import ConfidenceInversion, ImputationBaseline, LabelOnlyInversion
+from .attacks._base import model_is_classifier
+from .attacks._confidence import class_positions
+from .defenses import DefendedClassifier, DefendedRegressor
 from .metrics import advantage_over_baseline, advantage_verdict, inference_scores, success_rate
 
 RESULT_COLUMNS = [
@@ -179,3 +191,324 @@ def _row(name, population, sensitive, metric, kind, truth, guesses, baseline_gue
         verdict = advantage_verdict(result)
     return [name, population, sensitive, metric, score, low, high, baseline_score, advantage,
             adv_low, adv_high, verdict, len(truth), cost[0], cost[1], seconds, ""]
+
+
+DEFENSE_COLUMNS = [
+    "defense", "keeps_argmax", "keeps_row_sums", "utility_metric", "utility", "utility_change",
+    "log_loss",
+]
+
+
+def _defense_name(defense):
+    if defense is None:
+        return "none"
+    if isinstance(defense, Pipeline):
+        return " → ".join(_defense_name(step) for _, step in defense.steps)
+    changed = {k: v for k, v in defense.get_params(deep=False).items()
+               if not callable(v) and v != _default_param(type(defense), k)}
+    args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+    return f"{type(defense).__name__}({args})"
+
+
+def _default_param(cls, name):
+    import inspect
+
+    parameter = inspect.signature(cls.__init__).parameters.get(name)
+    return None if parameter is None else parameter.default
+
+
+def defense_guarantees(defense):
+    """Whether a defense (or a Pipeline of them) keeps row sums and the arg-max.
+
+    A Pipeline keeps a promise only if its last step does (row sums) or every step does
+    (arg-max); an unknown transformer promises nothing.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from tabinvert.defenses import GaussianNoise, LabelOnly, RoundProbabilities
+    >>> from tabinvert.evaluation import defense_guarantees
+    >>> defense_guarantees(LabelOnly())
+    {'keeps_argmax': True, 'keeps_row_sums': True}
+    >>> defense_guarantees(make_pipeline(GaussianNoise(0.1), RoundProbabilities(1)))
+    {'keeps_argmax': False, 'keeps_row_sums': False}
+    """
+    if defense is None:
+        return {"keeps_argmax": True, "keeps_row_sums": True}
+    if isinstance(defense, Pipeline):
+        steps = [defense_guarantees(step) for _, step in defense.steps]
+        return {"keeps_argmax": all(s["keeps_argmax"] for s in steps),
+                "keeps_row_sums": steps[-1]["keeps_row_sums"]}
+    return {"keeps_argmax": bool(getattr(defense, "keeps_argmax", False)),
+            "keeps_row_sums": bool(getattr(defense, "keeps_row_sums", False))}
+
+
+def _utility(model, X_test, y_test, utility):
+    """(metric name, value, log-loss or NaN) of a (defended) model on held-out data."""
+    if callable(utility):
+        return getattr(utility, "__name__", "utility"), float(utility(model, X_test, y_test)), np.nan
+    if model_is_classifier(model):
+        name = utility or "accuracy"
+        predicted = model.predict(X_test)
+        value = {
+            "accuracy": lambda: accuracy_score(y_test, predicted),
+            "balanced_accuracy": lambda: balanced_accuracy_score(y_test, predicted),
+        }.get(name)
+        if value is None:
+            raise ValueError(f"utility={name!r} is not known for a classifier; use 'accuracy', "
+                             "'balanced_accuracy' or a callable (model, X, y) -> float.")
+        proba = np.asarray(model.predict_proba(X_test), dtype=float)
+        # Defended rows need not sum to 1: score the renormalised probabilities, with rows the
+        # defense zeroed out counted as uniform and probabilities floored at 1e-15.
+        sums = proba.sum(axis=1, keepdims=True)
+        proba = np.where(sums > 0, proba / np.where(sums > 0, sums, 1), 1 / proba.shape[1])
+        columns = class_positions(np.asarray(model.classes_), np.asarray(y_test))
+        loss = float(-np.log(np.clip(proba[np.arange(len(columns)), columns], 1e-15, None)).mean())
+        return name, float(value()), loss
+    name = utility or "r2"
+    predicted = model.predict(X_test)
+    scorers = {"r2": r2_score, "mae": mean_absolute_error}
+    if name not in scorers:
+        raise ValueError(f"utility={name!r} is not known for a regressor; use 'r2', 'mae' or a "
+                         "callable (model, X, y) -> float.")
+    return name, float(scorers[name](y_test, predicted)), np.nan
+
+
+def _defend(model, defense, X_fit, y_fit):
+    if defense is None:
+        return model
+    wrapper = DefendedClassifier if model_is_classifier(model) else DefendedRegressor
+    return wrapper(FrozenEstimator(model), defense).fit(X_fit, y_fit)
+
+
+def evaluate_defenses(
+    model,
+    defenses,
+    X_aux,
+    y_aux=None,
+    *,
+    targets,
+    X_test,
+    y_test,
+    attacks=None,
+    sensitive=None,
+    models=None,
+    utility=None,
+    add_label_only=True,
+    metric=None,
+    n_resamples=1000,
+    confidence=0.95,
+    random_state=None,
+):
+    """The privacy–utility sweep: run attacks against a model under each defense.
+
+    Each defense is put in front of the fitted ``model`` with :class:`DefendedClassifier` /
+    :class:`DefendedRegressor`; each alternative model in ``models`` (e.g. a more regularised
+    one: training-time defenses are compared this way) is attacked as it is. For each, the
+    function measures utility on held-out data and runs every attack on every target population
+    against the imputation baseline (:func:`evaluate_attacks`). The undefended model is always
+    the first row group, as the reference.
+
+    A label-only attacker is always included (``add_label_only``): defenses that keep the
+    arg-max cannot stop it, and a sweep without it would overstate what they buy.
+
+    Parameters
+    ----------
+    model : fitted classifier or regressor
+        The deployed model.
+    defenses : list or dict of transformers
+        Output defenses (a dict gives their names); ``None`` entries mean "undefended".
+    X_aux, y_aux : DataFrame or ndarray, array-like
+        The attacker's auxiliary records (with the sensitive column) and their labels.
+    targets : dict of str to (X, y)
+        Target populations, as in :func:`evaluate_attacks`.
+    X_test, y_test : DataFrame or ndarray, array-like
+        Held-out data for the utility.
+    attacks : list of attacks, default=None
+        Attacks to run (their ``estimator`` is replaced by each defended model). Default: for
+        each ``sensitive`` column, CSMIA and MAP (:class:`ConfidenceInversion`) for classifiers
+        or MAP for regressors, plus :class:`LabelOnlyInversion` for classifiers.
+    sensitive : str or list of str, default=None
+        The sensitive column(s), needed when ``attacks`` is None.
+    models : dict of str to fitted model, default=None
+        Alternative models (training-time defenses), attacked undefended.
+    utility : str or callable, default=None
+        "accuracy" (default) or "balanced_accuracy" for classifiers, "r2" (default) or "mae" for
+        regressors, or ``callable(model, X_test, y_test) -> float``. Classifiers also get the
+        log-loss of their (renormalised) defended probabilities.
+    add_label_only : bool, default=True
+        Add a :class:`LabelOnlyInversion` per sensitive column when ``attacks`` has none
+        (classifiers only).
+    metric, n_resamples, confidence : see :func:`evaluate_attacks`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the attacks' tie-breaking, the baseline and the bootstrap; the same seeds are used
+        for every defense, so rows differ only by the defense.
+
+    Returns
+    -------
+    DataFrame
+        One row per (defense, attack, sensitive attribute, population): ``DEFENSE_COLUMNS``
+        (``utility_change`` is relative to the undefended model) followed by the columns of
+        :func:`evaluate_attacks` (the baseline's own rows are left out; its score is in
+        ``baseline_score``).
+
+    See Also
+    --------
+    privacy_utility_frontier : the defenses no other defense beats on both axes.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from tabinvert.defenses import LabelOnly, RoundProbabilities
+    >>> from tabinvert.evaluation import evaluate_defenses
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"known": rng.integers(0, 4, 800), "secret": rng.integers(0, 2, 800)})
+    >>> y = (X["known"] + X["secret"]) % 3
+    >>> model = DecisionTreeClassifier(random_state=0).fit(X[:400], y[:400])
+    >>> table = evaluate_defenses(
+    ...     model, {"round to 0.5": RoundProbabilities(step=0.5), "label only": LabelOnly()},
+    ...     X[400:600], y[400:600], targets={"members": (X[:400], y[:400])},
+    ...     X_test=X[600:], y_test=y[600:], sensitive="secret", random_state=0)
+    >>> print(table[["defense", "attack", "utility", "score"]].round(2).to_string())
+            defense attack  utility  score
+    0          none  CSMIA      1.0   1.00
+    1          none    MAP      1.0   1.00
+    2          none  LOMIA      1.0   1.00
+    3  round to 0.5  CSMIA      1.0   1.00
+    4  round to 0.5    MAP      1.0   1.00
+    5  round to 0.5  LOMIA      1.0   1.00
+    6    label only  CSMIA      1.0   1.00
+    7    label only    MAP      1.0   1.00
+    8    label only  LOMIA      1.0   1.00
+    """
+    rng = check_random_state(random_state)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    if not isinstance(defenses, dict):
+        defenses = {_defense_name(d): d for d in defenses}
+    candidates = {"none": (model, None)}
+    candidates.update({name: (model, d) for name, d in defenses.items() if name != "none"})
+    for name, alternative in (models or {}).items():
+        candidates[name] = (alternative, None)
+    attacks = _sweep_attacks(model, attacks, sensitive, add_label_only, seed)
+
+    X_fit = X_test.iloc[:2] if hasattr(X_test, "iloc") else np.asarray(X_test)[:2]
+    y_fit = np.asarray(y_test)[:2]
+    tables = []
+    reference_utility = None
+    for name, (base_model, defense) in candidates.items():
+        served = _defend(base_model, defense, X_fit, y_fit)
+        utility_name, utility_value, loss = _utility(served, X_test, y_test, utility)
+        if reference_utility is None:
+            reference_utility = utility_value
+        defended_attacks = {
+            attack_name: clone(attack).set_params(estimator=served)
+            for attack_name, attack in attacks.items()
+        }
+        table = evaluate_attacks(
+            defended_attacks, X_aux, y_aux, targets=targets, metric=metric,
+            n_resamples=n_resamples, confidence=confidence, random_state=seed,
+        )
+        table = table[table["attack"] != "imputation"].reset_index(drop=True)
+        promises = defense_guarantees(defense)
+        head = pd.DataFrame({
+            "defense": name,
+            "keeps_argmax": promises["keeps_argmax"],
+            "keeps_row_sums": promises["keeps_row_sums"],
+            "utility_metric": utility_name,
+            "utility": utility_value,
+            "utility_change": utility_value - reference_utility,
+            "log_loss": loss,
+        }, index=table.index)
+        tables.append(pd.concat([head, table], axis=1))
+    return pd.concat(tables, ignore_index=True)
+
+
+def _sweep_attacks(model, attacks, sensitive, add_label_only, seed):
+    """The attacks of a sweep, by name, with a label-only attacker for every sensitive column."""
+    is_classifier = model_is_classifier(model)
+    if attacks is None:
+        if sensitive is None:
+            raise ValueError("Pass the attacks to run, or the sensitive column(s) to attack "
+                             "with the default attacks (sensitive=...).")
+        columns = [sensitive] if isinstance(sensitive, (str, int, np.integer)) else list(sensitive)
+        attacks = []
+        for column in columns:
+            if is_classifier:
+                attacks.append(ConfidenceInversion(model, column, method="csmia", random_state=seed))
+            attacks.append(ConfidenceInversion(model, column, random_state=seed))
+    attacks = list(attacks.values()) if isinstance(attacks, dict) else list(attacks)
+    if add_label_only and is_classifier:
+        covered = {a.sensitive for a in attacks if isinstance(a, LabelOnlyInversion)}
+        for column in dict.fromkeys(a.sensitive for a in attacks):
+            if column not in covered:
+                attacks.append(LabelOnlyInversion(model, column, random_state=seed))
+    names = {}
+    several = len({a.sensitive for a in attacks}) > 1
+    for attack in attacks:
+        name = attack_name(attack) + (f" [{attack.sensitive}]" if several else "")
+        while name in names:
+            name += "′"
+        names[name] = attack
+    return names
+
+
+def privacy_utility_frontier(table, *, population="members", risk="advantage"):
+    """The defenses no other defense beats on both utility and privacy risk.
+
+    Each defense's risk is its worst case over the attacks and sensitive attributes of
+    ``table`` (the output of :func:`evaluate_defenses`) on ``population``: the attacker picks
+    the attack that works best. A defense is on the frontier when no other has at least its
+    utility and at most its risk, with one of the two strictly better.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`evaluate_defenses`.
+    population : str, default="members"
+        Which target population's risk counts.
+    risk : str, default="advantage"
+        Column to use as the risk (e.g. "advantage", "advantage_ci_high", "score"). For the
+        numeric metrics where lower is better (MAE, RMSE), the advantage column is already
+        oriented so that larger means more leakage.
+
+    Returns
+    -------
+    DataFrame
+        One row per defense: ``defense``, ``utility``, ``risk``, ``worst_attack``,
+        ``on_frontier``; sorted by utility, best first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabinvert.evaluation import privacy_utility_frontier
+    >>> table = pd.DataFrame({
+    ...     "defense": ["none", "none", "round", "round", "noise", "noise"],
+    ...     "attack": ["CSMIA", "LOMIA"] * 3, "population": "members",
+    ...     "utility": [0.85, 0.85, 0.85, 0.85, 0.80, 0.80],
+    ...     "advantage": [0.10, 0.05, 0.04, 0.05, 0.06, 0.02]})
+    >>> print(privacy_utility_frontier(table).to_string())
+      defense  utility  risk worst_attack  on_frontier
+    0   round     0.85  0.05        LOMIA         True
+    1    none     0.85  0.10        CSMIA        False
+    2   noise     0.80  0.06        CSMIA        False
+    """
+    rows = table[table["population"] == population]
+    if rows.empty:
+        raise ValueError(f"No rows for population {population!r}; the table has "
+                         f"{sorted(table['population'].unique())}.")
+    worst = rows.loc[rows.groupby("defense", sort=False)[risk].idxmax()]
+    summary = pd.DataFrame({
+        "defense": worst["defense"].to_numpy(),
+        "utility": worst["utility"].to_numpy(dtype=float),
+        "risk": worst[risk].to_numpy(dtype=float),
+        "worst_attack": worst["attack"].to_numpy(),
+    })
+    utility, risk_values = summary["utility"].to_numpy(), summary["risk"].to_numpy()
+    dominated = (
+        (utility[None, :] >= utility[:, None]) & (risk_values[None, :] <= risk_values[:, None])
+        & ((utility[None, :] > utility[:, None]) | (risk_values[None, :] < risk_values[:, None]))
+    ).any(axis=1)
+    summary["on_frontier"] = ~dominated
+    return summary.sort_values(["utility", "risk"], ascending=[False, True],
+                               kind="stable").reset_index(drop=True)

@@ -39,6 +39,7 @@ from .._validation import (
     split_known,
     true_sensitive,
 )
+from ..defenses._budget import QueryBudgetExceeded, find_query_budget
 from ..metrics import inference_scores
 
 THREAT_MODEL_DOC = """
@@ -197,6 +198,8 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
     # -- querying -----------------------------------------------------------------------------
     def _query(self, known):
         """The model's answers for every (target × candidate) completion."""
+        budget = find_query_budget(self.estimator)
+        rows_before = (budget.rows_used_, budget.calls_used_) if budget is not None else None
         try:
             outputs, cost = query_candidates(
                 self.estimator,
@@ -217,8 +220,26 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
                     "records, before attacking."
                 ) from exc
             raise
+        except QueryBudgetExceeded as exc:
+            if rows_before is None:
+                raise
+            self._report_budget_stop(exc, known, rows_before)
         self.last_query_cost_ = cost
         return outputs
+
+    def _report_budget_stop(self, exc, known, rows_before):
+        """Say how far the attack got when the model's query budget ran out, then re-raise."""
+        rows_done = exc.rows_used - rows_before[0]
+        k = len(self.candidate_values_)
+        n = n_records(known)
+        self.last_query_cost_ = QueryCost(rows=rows_done, calls=exc.calls_used - rows_before[1])
+        exc.records_completed, exc.records_total = rows_done // k, n
+        exc.args = (
+            f"{exc.args[0]} {type(self).__name__} had queried {rows_done // k:,} of {n:,} target "
+            f"records ({rows_done:,} of {n * k:,} rows) when the budget ran out; attack fewer "
+            "records at a time or raise the budget.",
+        )
+        raise exc
 
     # -- the verbs ----------------------------------------------------------------------------
     def _prepare(self, X, y, observed):

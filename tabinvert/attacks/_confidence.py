@@ -20,19 +20,60 @@ from ._imputation import ImputationBaseline
 
 _TINY = 1e-12
 _LABEL_NOISE = 0.01  # chance an observed label differs from the model's answer
+# Up to this many classes (or candidates), work one whole column of records at a time: a few
+# vectorised passes beat numpy's per-row loops over a short axis, and pandas' hashing of text.
+_FEW = 8
+
+# Scores are computed candidate-major, as (k, n) arrays (one contiguous row of records per
+# candidate, like the query engine's storage), and handed over transposed: (n, k) in Fortran
+# order, so the base class's row reductions (normalising, arg-max with ties) also run over
+# whole columns.
 
 
 def _softmax(log_scores):
-    """Row-wise softmax, in place (the log scores are a temporary of the caller)."""
-    log_scores -= log_scores.max(axis=1, keepdims=True)
+    """Softmax over the candidates of a (k, n) array, in place (a temporary of the caller)."""
+    log_scores -= log_scores.max(axis=0)
     np.exp(log_scores, out=log_scores)
-    log_scores /= log_scores.sum(axis=1, keepdims=True)
+    log_scores /= log_scores.sum(axis=0)
     return log_scores
+
+
+def _argmax_first(stack):
+    """Position of the largest of ``stack[0], stack[1], ...`` (the first on ties), elementwise."""
+    if len(stack) > _FEW:
+        return stack.argmax(axis=0)
+    best = stack[0]
+    position = np.zeros(best.shape, dtype=np.intp)
+    for j in range(1, len(stack)):
+        better = stack[j] > best
+        position[better] = j
+        best = np.maximum(best, stack[j])
+    return position
+
+
+def _take_class(storage, positions):
+    """``storage[positions[i], :, i]`` for every record ``i``: a (k, n) array.
+
+    ``storage`` is (n_classes, k, n), ``positions`` (n,): each record's class column.
+    """
+    if len(storage) > _FEW:
+        k, n = storage.shape[1:]
+        return storage[positions[None, :], np.arange(k)[:, None], np.arange(n)[None, :]]
+    picked = storage[0].copy()
+    for c in range(1, len(storage)):
+        np.copyto(picked, storage[c], where=(positions == c)[None, :])
+    return picked
 
 
 def class_positions(classes, labels, *, name="y"):
     """Column of each label among the model's ``classes_``; a clear error for unknown labels."""
-    positions = pd.Index(np.asarray(classes)).get_indexer(np.asarray(labels))
+    classes, labels = np.asarray(classes), np.asarray(labels)
+    if len(classes) <= _FEW:  # one vectorised comparison per class; no hashing of every label
+        positions = np.full(labels.shape, -1, dtype=np.intp)
+        for j in range(len(classes) - 1, -1, -1):  # the first equal class wins, as in an Index
+            positions[labels == classes[j]] = j
+    else:
+        positions = pd.Index(classes).get_indexer(labels)
     if (positions < 0).any():
         unknown = pd.unique(np.asarray(labels)[positions < 0])[:5].tolist()
         raise ValueError(
@@ -236,49 +277,55 @@ class ConfidenceInversion(BaseAttack):
 
     def _map_scores(self, outputs, known, y, observed):
         n, k = outputs.shape[:2]
+        storage = outputs.transpose(2, 1, 0)  # (n_outputs, k, n): the query engine's storage
         if self.prior == "marginal":
-            log_post = np.tile(np.log(self.prior_), (n, 1))
+            log_post = np.repeat(np.log(self.prior_)[:, None], n, axis=1)
         elif self.prior == "uniform":
-            log_post = np.zeros((n, k))
+            log_post = np.zeros((k, n))
         else:
-            log_post = np.log(self.imputation_._candidate_scores(known, y, None))
+            prior = self.imputation_._candidate_scores(known, y, None)
+            log_post = np.log(np.ascontiguousarray(np.asarray(prior).T))
         if self.likelihood_ == "gaussian":
-            predicted = outputs[:, :, 0].astype(float)
+            predicted = storage[0].astype(float)
             if y is not None:
                 if self.sigma_ is None:
                     raise ValueError(
                         "The Gaussian error model needs σ: pass y_aux to fit() (σ = the model's "
                         "RMSE on it) or set noise_scale."
                     )
-                residual = np.asarray(y, dtype=float)[:, None] - predicted
+                residual = np.asarray(y, dtype=float)[None, :] - predicted
                 log_post += -0.5 * (residual / self.sigma_) ** 2
             if observed is not None:
                 width = self.noise_scale or 0.01 * self.output_spread_
-                gap = np.asarray(observed, dtype=float).reshape(n, -1)[:, :1] - predicted
+                gap = np.asarray(observed, dtype=float).reshape(n, -1)[:, 0][None, :] - predicted
                 log_post += -0.5 * (gap / width) ** 2
-            return _softmax(log_post)
+            return _softmax(log_post).T
+        labels = None
         if self.likelihood_ == "proba":
-            labels = self.classes_model_[outputs.argmax(axis=2)]
             if y is not None:
-                columns = class_positions(self.classes_model_, y)
-                log_post += np.log(np.clip(outputs[np.arange(n), :, columns], _TINY, None))
+                true_proba = _take_class(storage, class_positions(self.classes_model_, y))
+                np.clip(true_proba, _TINY, None, out=true_proba)
+                log_post += np.log(true_proba, out=true_proba)
+            if observed is not None and not (observed.ndim == 2 and observed.shape[1] > 1):
+                labels = self.classes_model_[_argmax_first(storage)]
         else:
-            labels = outputs[:, :, 0]
+            labels = storage[0]
             if y is not None:
                 true_pos = class_positions(self.classes_model_, y)
                 pred_pos = class_positions(self.classes_model_, labels.ravel(),
-                                           name="model output").reshape(n, k)
-                log_post += np.log(self.confusion_[true_pos[:, None], pred_pos])
+                                           name="model output").reshape(k, n)
+                log_post += np.log(self.confusion_)[true_pos[None, :], pred_pos]
         if observed is not None:
-            log_post += self._observed_log_likelihood(outputs, labels, observed)
-        return _softmax(log_post)
+            log_post += self._observed_log_likelihood(storage, labels, observed)
+        return _softmax(log_post).T
 
-    def _observed_log_likelihood(self, outputs, labels, observed):
+    def _observed_log_likelihood(self, storage, labels, observed):
+        """Log-likelihood (k, n) of what the victim saw, given each candidate's answer."""
         if observed.ndim == 2 and observed.shape[1] > 1:
-            if observed.shape[1] != outputs.shape[2]:
+            if observed.shape[1] != storage.shape[0]:
                 raise ValueError(
                     f"observed has {observed.shape[1]} columns but the model answers with "
-                    f"{outputs.shape[2]} class probabilities; pass its predict_proba output."
+                    f"{storage.shape[0]} class probabilities; pass its predict_proba output."
                 )
             if self.likelihood_ != "proba":
                 raise ValueError(
@@ -286,30 +333,33 @@ class ConfidenceInversion(BaseAttack):
                     "observed labels (1-D) or use likelihood='proba'."
                 )
             width = self.noise_scale or 0.01
-            distance2 = ((outputs - observed[:, None, :].astype(float)) ** 2).sum(axis=2)
+            distance2 = ((storage - observed.T[:, None, :].astype(float)) ** 2).sum(axis=0)
             return -0.5 * distance2 / width**2
         n_classes = len(self.classes_model_)
-        same = labels == observed.reshape(-1)[:, None]
+        same = labels == observed.reshape(-1)[None, :]
         return np.where(same, np.log(1 - _LABEL_NOISE), np.log(_LABEL_NOISE / (n_classes - 1)))
 
     def _csmia_scores(self, outputs, y):
         n, k, n_classes = outputs.shape
-        predicted = outputs.argmax(axis=2)  # positions in classes_, compared as integers
+        storage = outputs.transpose(2, 1, 0)  # (n_classes, k, n)
+        predicted = _argmax_first(storage)  # positions in classes_, compared as integers
         if callable(self.confidence):
-            conf = np.asarray(self.confidence(outputs.reshape(n * k, n_classes))).reshape(n, k)
+            conf = np.asarray(self.confidence(outputs.reshape(n * k, n_classes))).reshape(n, k).T
         else:  # "max_proba"
-            conf = outputs.max(axis=2)
-        matches = predicted == class_positions(self.classes_model_, y)[:, None]
-        any_match = matches.any(axis=1, keepdims=True)
+            conf = storage.max(axis=0)
+        matches = predicted == class_positions(self.classes_model_, y)[None, :]
+        n_matches = matches.sum(axis=0)
+        any_match = n_matches > 0
         # A ranking that reproduces the three cases: matching candidates first (most confident
         # first); if none matches, the least confident wrong answer first.
         scores = np.where(matches, 2.0 + conf, np.where(any_match, 0.0, 1.0 - conf))
         self.last_case_counts_ = {
-            "one_match": int((matches.sum(axis=1) == 1).sum()),
-            "several_match": int((matches.sum(axis=1) > 1).sum()),
-            "no_match": int((~any_match).sum()),
+            "one_match": int((n_matches == 1).sum()),
+            "several_match": int((n_matches > 1).sum()),
+            "no_match": int(n - any_match.sum()),
         }
-        return scores + _TINY
+        scores += _TINY
+        return scores.T
 
     def _decide(self, scores):
         if self.method == "csmia":

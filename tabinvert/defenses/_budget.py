@@ -1,0 +1,240 @@
+"""A query quota in front of a model, the way a prediction API meters its callers."""
+
+from __future__ import annotations
+
+import threading
+from numbers import Integral
+
+from sklearn.base import BaseEstimator, MetaEstimatorMixin
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _num_samples, check_is_fitted
+
+from .._query import QueryRefused
+
+# One lock for every budget: charging is a few integer operations, so contention is negligible,
+# and a module-level lock keeps the wrapper picklable and clonable.
+_CHARGE_LOCK = threading.Lock()
+
+class QueryBudgetExceeded(QueryRefused):
+    """Raised when a call would take a :class:`QueryBudget` past its quota.
+
+    The refused call is not run and not counted. An attack that hits the budget re-raises it
+    with how far it got (``records_completed`` of ``records_total``).
+
+    Attributes
+    ----------
+    rows_used, calls_used : int
+        What the budget had served before the refused call.
+    rows_requested : int
+        Rows in the refused call.
+    max_rows, max_calls : int or None
+        The quota.
+    records_completed, records_total : int or None
+        Set by an attack: target records fully queried before the budget ran out, out of how
+        many.
+    """
+
+    def __init__(self, message, *, rows_used, calls_used, rows_requested, max_rows, max_calls):
+        super().__init__(message)
+        self.rows_used = rows_used
+        self.calls_used = calls_used
+        self.rows_requested = rows_requested
+        self.max_rows = max_rows
+        self.max_calls = max_calls
+        self.records_completed = None
+        self.records_total = None
+
+    def __reduce__(self):  # keep the counts when the error crosses a process boundary
+        state = dict(rows_used=self.rows_used, calls_used=self.calls_used,
+                     rows_requested=self.rows_requested, max_rows=self.max_rows,
+                     max_calls=self.max_calls)
+        return _rebuild_budget_error, (self.args[0], state, self.records_completed,
+                                       self.records_total)
+
+
+def _rebuild_budget_error(message, state, records_completed, records_total):
+    error = QueryBudgetExceeded(message, **state)
+    error.records_completed, error.records_total = records_completed, records_total
+    return error
+
+
+def _inner_has(method):
+    return lambda self: hasattr(self.estimator, method)
+
+
+class QueryBudget(MetaEstimatorMixin, BaseEstimator):
+    """Serve a fitted model under a quota of rows and calls, like a metered prediction API.
+
+    Each call to ``predict``, ``predict_proba``, ``predict_log_proba`` or
+    ``decision_function`` (those the model has) is charged its number of rows and one call.
+    A call that would exceed ``max_rows`` or ``max_calls`` is refused *before* it reaches the
+    model with :class:`QueryBudgetExceeded`, which carries the counts. Charging is thread-safe;
+    attacks run their parallel queries on threads when the model is a budget, so every query is
+    charged to this one object.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model behind the quota (not refitted; there is no ``fit``).
+    max_rows : int, default=None
+        Most rows served in all; None for no limit.
+    max_calls : int, default=None
+        Most calls served in all; None for no limit.
+
+    Attributes
+    ----------
+    rows_used_ : int
+        Rows served so far (0 before the first call).
+    calls_used_ : int
+        Calls served so far.
+
+    See Also
+    --------
+    DefendedClassifier : perturb what the model returns.
+
+    Notes
+    -----
+    A budget shared by worker *processes* would be copied into each of them and could not
+    count their queries; tabinvert's attacks therefore query a budget from threads. If you pass
+    the budget to other parallel code yourself, use a thread-based joblib backend.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabinvert.defenses import QueryBudget, QueryBudgetExceeded
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> api = QueryBudget(LogisticRegression().fit(X, y), max_rows=5)
+    >>> api.predict(X).tolist()
+    [0, 0, 1, 1]
+    >>> try:
+    ...     api.predict_proba(X)
+    ... except QueryBudgetExceeded as error:
+    ...     print(error.rows_used, error.rows_requested, error.max_rows)
+    4 4 5
+    >>> api.rows_used_, api.calls_used_
+    (4, 1)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["predict"])],
+        "max_rows": [Interval(Integral, 0, None, closed="left"), None],
+        "max_calls": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
+    #: Tells tabinvert's query engine to keep every call in this process (threads).
+    __tabinvert_requires_sharedmem__ = True
+
+    def __init__(self, estimator, *, max_rows=None, max_calls=None):
+        self.estimator = estimator
+        self.max_rows = max_rows
+        self.max_calls = max_calls
+
+    def __sklearn_is_fitted__(self):
+        check_is_fitted(self.estimator)
+        return True
+
+    def __sklearn_tags__(self):
+        tags = get_tags(self.estimator)
+        tags.requires_fit = True
+        return tags
+
+    # The model's description, which any API publishes, is forwarded; its outputs are charged.
+    @property
+    def classes_(self):
+        return self.estimator.classes_
+
+    @property
+    def n_features_in_(self):
+        return self.estimator.n_features_in_
+
+    @property
+    def feature_names_in_(self):
+        return self.estimator.feature_names_in_
+
+    @property
+    def rows_used_(self):
+        return self.__dict__.get("_rows_used", 0)
+
+    @property
+    def calls_used_(self):
+        return self.__dict__.get("_calls_used", 0)
+
+    @property
+    def rows_remaining_(self):
+        """Rows still allowed (None when there is no row limit)."""
+        return None if self.max_rows is None else self.max_rows - self.rows_used_
+
+    def reset(self):
+        """Start a new quota period (counters back to zero). Returns self."""
+        with _CHARGE_LOCK:
+            self._rows_used = 0
+            self._calls_used = 0
+        return self
+
+    def _charge(self, X):
+        self._validate_params()
+        rows = _num_samples(X)
+        with _CHARGE_LOCK:
+            used_rows, used_calls = self.rows_used_, self.calls_used_
+            over_rows = self.max_rows is not None and used_rows + rows > self.max_rows
+            over_calls = self.max_calls is not None and used_calls + 1 > self.max_calls
+            if over_rows or over_calls:
+                limit = (f"{self.max_rows:,} rows" if over_rows else f"{self.max_calls:,} calls")
+                raise QueryBudgetExceeded(
+                    f"Query budget exhausted: a call of {rows:,} rows would exceed the limit of "
+                    f"{limit} ({used_rows:,} rows in {used_calls:,} calls already served). "
+                    "Raise max_rows/max_calls or reset() the budget.",
+                    rows_used=used_rows, calls_used=used_calls, rows_requested=rows,
+                    max_rows=self.max_rows, max_calls=self.max_calls,
+                )
+            self._rows_used = used_rows + rows
+            self._calls_used = used_calls + 1
+
+    @available_if(_inner_has("predict"))
+    def predict(self, X):
+        """The model's ``predict``, charged to the budget."""
+        self._charge(X)
+        return self.estimator.predict(X)
+
+    @available_if(_inner_has("predict_proba"))
+    def predict_proba(self, X):
+        """The model's ``predict_proba``, charged to the budget."""
+        self._charge(X)
+        return self.estimator.predict_proba(X)
+
+    @available_if(_inner_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """The model's ``predict_log_proba``, charged to the budget."""
+        self._charge(X)
+        return self.estimator.predict_log_proba(X)
+
+    @available_if(_inner_has("decision_function"))
+    def decision_function(self, X):
+        """The model's ``decision_function``, charged to the budget."""
+        self._charge(X)
+        return self.estimator.decision_function(X)
+
+
+def find_query_budget(model):
+    """The :class:`QueryBudget` a model is served through, or None.
+
+    Looks at the model itself and through tabinvert's wrappers.
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from tabinvert.defenses import QueryBudget, find_query_budget
+    >>> budget = QueryBudget(DummyClassifier().fit([[0], [1]], [0, 1]))
+    >>> find_query_budget(budget) is budget, find_query_budget(budget.estimator)
+    (True, None)
+    """
+    seen = 0
+    while model is not None and seen < 10:  # a chain of wrappers, never a cycle
+        if isinstance(model, QueryBudget):
+            return model
+        model = getattr(model, "_inner_model", None)
+        seen += 1
+    return None

@@ -13,7 +13,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .attacks import ConfidenceInversion, LabelOnlyInversion
-from .evaluation import evaluate_attacks
 
 MODELS = {
     "random_forest": (
@@ -52,11 +51,50 @@ def demo_data(task="classification"):
     return X, y
 
 
+def _demo_attacks(target_model, X, sensitive, task, random_state, n_jobs):
+    common = dict(random_state=random_state, n_jobs=n_jobs)
+    if task != "classification":
+        return [ConfidenceInversion(target_model, sensitive, **common)]
+    attacks = [
+        ConfidenceInversion(target_model, sensitive, **common),
+        ConfidenceInversion(target_model, sensitive, likelihood="confusion", **common),
+        ConfidenceInversion(target_model, sensitive, method="csmia", **common),
+        LabelOnlyInversion(target_model, sensitive, **common),
+    ]
+    if not pd.api.types.is_numeric_dtype(X[sensitive]) or X[sensitive].nunique() <= 10:
+        attacks.append(ConfidenceInversion(target_model, sensitive, prior="imputation", **common))
+    return attacks
+
+
+def demo_assessment_inputs(*, sensitive="sex", task="classification", model="random_forest",
+                           random_state=0, n_jobs=None):
+    """Train the demo's target model on half the patients; return the arguments of
+    :func:`tabinvert.cli.run_assessment` (the path ``tabinvert assess`` takes).
+
+    A quarter of the patients is the attacker's auxiliary data, the last quarter the
+    non-members attacked.
+    """
+    X, y = demo_data(task)
+    if sensitive not in X.columns:
+        raise ValueError(f"The sensitive column {sensitive!r} is not a column of the demo data "
+                         f"({', '.join(X.columns)}).")
+    X_train, X_rest, y_train, y_rest = train_test_split(
+        X, y, train_size=0.5, random_state=random_state)
+    X_aux, X_out, y_aux, y_out = train_test_split(
+        X_rest, y_rest, train_size=0.5, random_state=random_state)
+    factory = MODELS[model][0 if task == "classification" else 1]
+    target_model = factory(random_state).fit(X_train, y_train)
+    numeric = pd.api.types.is_numeric_dtype(X[sensitive]) and X[sensitive].nunique() > 10
+    return dict(model=target_model, X_train=X_train, y_train=y_train, X_holdout=X_out,
+                y_holdout=y_out, X_aux=X_aux, y_aux=y_aux, numeric=numeric,
+                attacks=_demo_attacks(target_model, X, sensitive, task, random_state, n_jobs))
+
+
 def run_demo(*, sensitive="sex", task="classification", model="random_forest",
              random_state=0, n_jobs=None, n_resamples=1000):
-    """Train a target model on half the patients and attack members and non-members.
+    """Train a target model on half the patients and assess it (members and non-members).
 
-    Returns the :func:`~tabinvert.evaluation.evaluate_attacks` table.
+    Returns the :class:`~tabinvert.assessment.Assessment`'s results table.
 
     Examples
     --------
@@ -65,31 +103,13 @@ def run_demo(*, sensitive="sex", task="classification", model="random_forest",
     >>> sorted(table["attack"].unique())
     ['CSMIA', 'LOMIA', 'MAP', 'MAP (imputation prior)', 'MAP-confusion (FJRMIA)', 'imputation']
     """
-    X, y = demo_data(task)
-    X_train, X_rest, y_train, y_rest = train_test_split(
-        X, y, train_size=0.5, random_state=random_state)
-    X_aux, X_out, y_aux, y_out = train_test_split(
-        X_rest, y_rest, train_size=0.5, random_state=random_state)
-    factory = MODELS[model][0 if task == "classification" else 1]
-    target_model = factory(random_state).fit(X_train, y_train)
-    common = dict(random_state=random_state, n_jobs=n_jobs)
-    if task == "classification":
-        attacks = [
-            ConfidenceInversion(target_model, sensitive, **common),
-            ConfidenceInversion(target_model, sensitive, likelihood="confusion", **common),
-            ConfidenceInversion(target_model, sensitive, method="csmia", **common),
-            LabelOnlyInversion(target_model, sensitive, **common),
-        ]
-        if not pd.api.types.is_numeric_dtype(X[sensitive]) or X[sensitive].nunique() <= 10:
-            attacks.append(ConfidenceInversion(target_model, sensitive, prior="imputation",
-                                               **common))
-    else:
-        attacks = [ConfidenceInversion(target_model, sensitive, **common)]
-    return evaluate_attacks(
-        attacks, X_aux, y_aux,
-        targets={"members": (X_train, y_train), "non-members": (X_out, y_out)},
-        n_resamples=n_resamples, random_state=random_state,
-    )
+    from .assessment import assess
+
+    inputs = demo_assessment_inputs(sensitive=sensitive, task=task, model=model,
+                                    random_state=random_state, n_jobs=n_jobs)
+    inputs.pop("numeric")
+    return assess(**inputs, sensitive=sensitive, n_resamples=n_resamples,
+                  random_state=random_state).results
 
 
 def format_table(table):

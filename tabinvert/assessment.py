@@ -1,0 +1,697 @@
+"""One call from a model to a risk assessment of its training data: :func:`assess`.
+
+The result, :class:`Assessment`, holds data (tables), not prose: per sensitive attribute,
+attack and population the success and its interval, the imputation baseline and the advantage
+over it; the member vs non-member gap; the most exposed training records (as indices); the
+exposure of subgroups; the privacy–utility sweep of defenses. ``to_html`` renders it as a
+self-contained report a data-protection impact assessment can cite.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import math
+import platform
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from . import __version__
+from ._io import write_atomic
+from ._validation import model_feature_names
+from .attacks import ConfidenceInversion, ImputationBaseline, LabelOnlyInversion
+from .attacks._base import model_is_classifier
+from .evaluation import attack_name, evaluate_attacks, evaluate_defenses, privacy_utility_frontier
+
+#: Risk levels by the best attack's advantage over imputation on the training records, when its
+#: confidence interval lies above 0 (otherwise the level is "none").
+RISK_LEVELS = ((0.20, "high"), (0.05, "medium"), (0.0, "low"))
+
+THREAT_MODEL = (
+    "The attacker can query the model as deployed (its probabilities, or only its labels for "
+    "the label-only attack) as often as it likes. For each person attacked it knows every "
+    "feature the model uses except the sensitive one, and the person's true label (the "
+    "decision or diagnosis the model predicts). It also holds auxiliary records of other "
+    "people from the same population, with their sensitive values and labels, from which it "
+    "learns what values exist and how common they are. It does not know the training data. "
+    "The same auxiliary records and labels are given to an imputation baseline that never "
+    "queries the model; only what an attack infers beyond that baseline is blamed on the "
+    "model. Members are the model's training records; non-members are held-out people of "
+    "the same population: an attack that works equally on both exploits population "
+    "statistics the model learned, one that works better on members exploits memorisation."
+)
+
+
+def _auto_attacks(model, sensitive, kind, random_state, n_jobs):
+    """The attacks that fit the model and the attribute (label-only always, for classifiers)."""
+    common = dict(random_state=random_state, n_jobs=n_jobs)
+    if not model_is_classifier(model):
+        return [ConfidenceInversion(model, sensitive, **common)]
+    if not hasattr(model, "predict_proba"):
+        return [ConfidenceInversion(model, sensitive, likelihood="confusion", **common),
+                LabelOnlyInversion(model, sensitive, **common)]
+    attacks = [
+        ConfidenceInversion(model, sensitive, **common),
+        ConfidenceInversion(model, sensitive, method="csmia", **common),
+        LabelOnlyInversion(model, sensitive, **common),
+    ]
+    if kind == "categorical":
+        attacks.append(ConfidenceInversion(model, sensitive, prior="imputation", **common))
+    return attacks
+
+
+def _sensitive_kind(X, column):
+    values = X[column]
+    numeric = pd.api.types.is_numeric_dtype(values.dtype) and values.nunique() > 10
+    return "numeric" if numeric else "categorical"
+
+
+def _data_hash(X, y=None):
+    """sha256 of the records' contents (values and index), for the reproducibility block."""
+    if X is None:
+        return None
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    if y is not None:
+        digest.update(pd.util.hash_pandas_object(pd.Series(np.asarray(y)), index=False)
+                      .to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _rows(X, positions):
+    return X.iloc[positions] if hasattr(X, "iloc") else np.asarray(X)[positions]
+
+
+def _risk_level(advantage, ci_low):
+    if not (np.isfinite(ci_low) and ci_low > 0):
+        return "none"
+    for threshold, level in RISK_LEVELS:
+        if advantage >= threshold:
+            return level
+    return "low"
+
+
+def _membership_gap(results):
+    """Members' advantage minus non-members', per attack and attribute; the CI's half-width is
+    the root sum of squares of the two independent bootstrap intervals' half-widths (a normal
+    approximation; the populations are disjoint)."""
+    rows = []
+    keyed = results[results["attack"] != "imputation"].set_index(["sensitive", "attack", "population"])
+    for (sensitive, attack), _ in results[results["attack"] != "imputation"].groupby(
+            ["sensitive", "attack"], sort=False):
+        try:
+            mem = keyed.loc[(sensitive, attack, "members")]
+            out = keyed.loc[(sensitive, attack, "non-members")]
+        except KeyError:
+            continue
+        gap = mem["advantage"] - out["advantage"]
+        half = math.hypot((mem["advantage_ci_high"] - mem["advantage_ci_low"]) / 2,
+                          (out["advantage_ci_high"] - out["advantage_ci_low"]) / 2)
+        rows.append(dict(sensitive=sensitive, attack=attack, advantage_members=mem["advantage"],
+                         advantage_non_members=out["advantage"], gap=gap,
+                         gap_ci_low=gap - half if np.isfinite(half) else np.nan,
+                         gap_ci_high=gap + half if np.isfinite(half) else np.nan))
+    gap = pd.DataFrame(rows, columns=["sensitive", "attack", "advantage_members",
+                                      "advantage_non_members", "gap", "gap_ci_low",
+                                      "gap_ci_high"])
+    return gap
+
+
+def _typicality(X, columns):
+    """How common each record's values are (mean frequency of its value, or of its decile for
+    numeric columns, across ``columns``); low = distinctive."""
+    shares = []
+    for column in columns:
+        values = X[column]
+        if pd.api.types.is_numeric_dtype(values.dtype) and values.nunique() > 10:
+            values = pd.qcut(values.rank(method="first"), 10, labels=False)
+        frequency = values.map(values.value_counts(normalize=True, dropna=False))
+        shares.append(frequency.to_numpy(dtype=float))
+    return np.mean(shares, axis=0) if shares else np.ones(len(X))
+
+
+def _per_record(attack, baseline, X, y, kind, truth):
+    """Per-record exposure: how much more the attack believes the true value than imputation.
+
+    Categorical: P_attack(true value) − P_imputation(true value) and both hit flags;
+    numeric: the reduction in absolute error, in units of the attribute's spread.
+    """
+    if kind == "categorical":
+        attack_proba = attack.attack_proba(X, y)
+        baseline_proba = baseline.attack_proba(X, y if baseline.uses_label_ else None)
+        columns = list(attack_proba.columns)
+        position = pd.Index(columns).get_indexer(truth)
+        rows = np.arange(len(truth))
+        known = position >= 0
+        p_attack = np.where(known, attack_proba.to_numpy()[rows, np.maximum(position, 0)], 0.0)
+        baseline_columns = pd.Index(list(baseline_proba.columns)).get_indexer(truth)
+        p_base = np.where(baseline_columns >= 0, baseline_proba.to_numpy()[
+            rows, np.maximum(baseline_columns, 0)], 0.0)
+        attack_guess = np.asarray(columns, dtype=object)[attack_proba.to_numpy().argmax(axis=1)]
+        base_guess = np.asarray(list(baseline_proba.columns), dtype=object)[
+            baseline_proba.to_numpy().argmax(axis=1)]
+        return pd.DataFrame({
+            "attack_confidence": p_attack,
+            "baseline_confidence": p_base,
+            "exposure": p_attack - p_base,
+            "attack_correct": attack_guess == truth,
+            "baseline_correct": base_guess == truth,
+        })
+    guesses = attack.attack(X, y).to_numpy(dtype=float)
+    base = baseline.attack(X, y if baseline.uses_label_ else None).to_numpy(dtype=float)
+    spread = float(np.std(truth.astype(float))) or 1.0
+    attack_error = np.abs(guesses - truth.astype(float)) / spread
+    base_error = np.abs(base - truth.astype(float)) / spread
+    return pd.DataFrame({
+        "attack_confidence": -attack_error,
+        "baseline_confidence": -base_error,
+        "exposure": base_error - attack_error,
+        "attack_correct": attack_error < 0.5 * base_error.mean(),
+        "baseline_correct": base_error < 0.5 * base_error.mean(),
+    })
+
+
+def _group_table(exposure, groups, min_group_size):
+    """Exposure by subgroup: attack and imputation success, advantage, mean exposure."""
+    rows = []
+    for (sensitive, attack), records in exposure.groupby(["sensitive", "attack"], sort=False):
+        for column, labels in groups.items():
+            labels = np.asarray(labels)[records["position"].to_numpy()]
+            for value in pd.unique(labels):
+                part = records[labels == value]
+                n = len(part)
+                attack_rate = float(part["attack_correct"].mean()) if n else np.nan
+                base_rate = float(part["baseline_correct"].mean()) if n else np.nan
+                advantage = ((attack_rate - base_rate) / (1 - base_rate)
+                             if n and base_rate < 1 else np.nan)
+                rows.append(dict(sensitive=sensitive, attack=attack, group=column,
+                                 value=value if not isinstance(value, np.generic) else value.item(),
+                                 n_records=n, attack_success=attack_rate,
+                                 baseline_success=base_rate, advantage=advantage,
+                                 mean_exposure=float(part["exposure"].mean()) if n else np.nan,
+                                 reliable=n >= min_group_size))
+    table = pd.DataFrame(rows, columns=["sensitive", "attack", "group", "value", "n_records",
+                                        "attack_success", "baseline_success", "advantage",
+                                        "mean_exposure", "reliable"])
+    return table
+
+
+def _disparity(by_group):
+    """Per (attribute, grouping): the most and least exposed reliable groups and the gap."""
+    rows = []
+    if by_group.empty:
+        return pd.DataFrame(columns=["sensitive", "attack", "group", "most_exposed",
+                                     "least_exposed", "advantage_gap", "exposure_gap"])
+    for (sensitive, attack, column), part in by_group.groupby(["sensitive", "attack", "group"],
+                                                              sort=False):
+        part = part[part["reliable"]]
+        if len(part) < 2:
+            continue
+        top = part.loc[part["mean_exposure"].idxmax()]
+        bottom = part.loc[part["mean_exposure"].idxmin()]
+        rows.append(dict(sensitive=sensitive, attack=attack, group=column,
+                         most_exposed=top["value"], least_exposed=bottom["value"],
+                         advantage_gap=top["advantage"] - bottom["advantage"],
+                         exposure_gap=top["mean_exposure"] - bottom["mean_exposure"]))
+    return pd.DataFrame(rows, columns=["sensitive", "attack", "group", "most_exposed",
+                                       "least_exposed", "advantage_gap", "exposure_gap"])
+
+
+def _summary(results, gap, confidence):
+    rows = []
+    members = results[(results["population"] == "members") & (results["attack"] != "imputation")]
+    for sensitive, part in members.groupby("sensitive", sort=False):
+        finite = part[np.isfinite(part["advantage"].astype(float))]
+        if finite.empty:
+            best = part.iloc[0]
+            level = "undetermined"
+            sentence = (f"The advantage of attacks on {sensitive!r} is undefined: "
+                        f"{best['verdict']}.")
+        else:
+            best = finite.loc[finite["advantage_ci_low"].astype(float).idxmax()]
+            level = _risk_level(float(best["advantage"]), float(best["advantage_ci_low"]))
+            pct = int(round(confidence * 100))
+            metric = best["metric"]
+            if level == "none":
+                top = finite.loc[finite["advantage"].astype(float).idxmax()]
+                sentence = (
+                    f"No attack infers {sensitive!r} of the training records measurably better "
+                    f"than imputation from the population's statistics (best: {top['attack']}, "
+                    f"advantage {top['advantage']:+.2f}, {pct}% CI {top['advantage_ci_low']:+.2f} "
+                    f"to {top['advantage_ci_high']:+.2f}, which includes 0 or lies below it).")
+            else:
+                g = gap[(gap["sensitive"] == sensitive) & (gap["attack"] == best["attack"])]
+                member_note = ""
+                if len(g) and np.isfinite(g["gap_ci_low"].iloc[0]) and g["gap_ci_low"].iloc[0] > 0:
+                    member_note = (" It works better on the training records than on held-out "
+                                   "people: the model memorised them.")
+                sentence = (
+                    f"An attacker with the model's outputs infers {sensitive!r} of the people it "
+                    f"was trained on with {metric} {best['score']:.2f}, against "
+                    f"{best['baseline_score']:.2f} for imputation without the model: advantage "
+                    f"{best['advantage']:+.2f} ({pct}% CI {best['advantage_ci_low']:+.2f} to "
+                    f"{best['advantage_ci_high']:+.2f}), by {best['attack']}.{member_note}")
+        rows.append(dict(sensitive=sensitive, risk_level=level, attack=best["attack"],
+                         metric=best["metric"], score=best["score"],
+                         baseline_score=best["baseline_score"], advantage=best["advantage"],
+                         advantage_ci_low=best["advantage_ci_low"],
+                         advantage_ci_high=best["advantage_ci_high"], sentence=sentence))
+    return pd.DataFrame(rows, columns=["sensitive", "risk_level", "attack", "metric", "score",
+                                       "baseline_score", "advantage", "advantage_ci_low",
+                                       "advantage_ci_high", "sentence"])
+
+
+_TABLES = ("summary", "results", "membership_gap", "exposed_records", "by_group", "disparity",
+           "defenses", "frontier")
+
+
+class Assessment:
+    """The result of :func:`assess`: tables (DataFrames) and the facts needed to reproduce them.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per sensitive attribute: ``risk_level`` ("none", "low", "medium", "high" or
+        "undetermined"), the attack that decides it, its score, the baseline, the advantage with
+        its CI, and one ``sentence`` of plain meaning.
+    results : DataFrame
+        Attribute × attack × population rows of :func:`~tabinvert.evaluation.evaluate_attacks`.
+    membership_gap : DataFrame
+        Members' advantage minus non-members', per attribute and attack, with a CI.
+    exposed_records : DataFrame
+        The most exposed training records: ``record`` (the index label of ``X_train``) and
+        ``position``, the attack, its and imputation's confidence in the true value, and
+        ``exposure`` (their difference). No feature values are copied.
+    by_group : DataFrame
+        Exposure by subgroup (``group_by`` columns and "distinctive" records).
+    disparity : DataFrame
+        The most and least exposed subgroup per grouping, and the gap between them.
+    defenses : DataFrame or None
+        The privacy–utility sweep (:func:`~tabinvert.evaluation.evaluate_defenses`), when
+        ``defenses`` were given.
+    frontier : DataFrame or None
+        Its privacy–utility frontier.
+    threat_model : str
+        The threat model, in words.
+    metadata : dict
+        Package versions, seeds, data hashes, model type, sizes, how the auxiliary data was
+        chosen, risk-level thresholds.
+    """
+
+    def __init__(self, *, summary, results, membership_gap, exposed_records, by_group,
+                 disparity, defenses=None, frontier=None, threat_model=THREAT_MODEL,
+                 metadata=None):
+        self.summary = summary
+        self.results = results
+        self.membership_gap = membership_gap
+        self.exposed_records = exposed_records
+        self.by_group = by_group
+        self.disparity = disparity
+        self.defenses = defenses
+        self.frontier = frontier
+        self.threat_model = threat_model
+        self.metadata = dict(metadata or {})
+
+    def __repr__(self):
+        levels = ", ".join(f"{r.sensitive}: {r.risk_level}" for r in self.summary.itertuples())
+        return f"<Assessment {levels}>"
+
+    def to_frame(self):
+        """The attribute × attack × population results as one DataFrame (a copy)."""
+        return self.results.copy()
+
+    def to_dict(self):
+        """Everything as plain JSON-compatible Python (tables as lists of records; NaN → None).
+
+        Returns
+        -------
+        dict
+        """
+        out = {name: _records(getattr(self, name)) for name in _TABLES}
+        out["threat_model"] = self.threat_model
+        out["metadata"] = _plain(self.metadata)
+        out["format"] = "tabinvert.assessment/1"
+        return out
+
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild an :class:`Assessment` from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        data : dict
+
+        Returns
+        -------
+        Assessment
+        """
+        if data.get("format") != "tabinvert.assessment/1":
+            raise ValueError("Not a tabinvert assessment (missing format 'tabinvert.assessment/1').")
+        tables = {name: None if data.get(name) is None else pd.DataFrame.from_records(
+            data[name]["records"], columns=data[name]["columns"]) for name in _TABLES}
+        return cls(**tables, threat_model=data["threat_model"], metadata=data["metadata"])
+
+    def to_json(self, path=None, *, indent=2):
+        """Write (atomically) or return the assessment as JSON.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write; None returns the text.
+        indent : int, default=2
+
+        Returns
+        -------
+        str or None
+        """
+        text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+        if path is None:
+            return text
+        write_atomic(path, text + "\n")
+        return None
+
+    @classmethod
+    def from_json(cls, path_or_text):
+        """Read an assessment written by :meth:`to_json` (a path, or the JSON text)."""
+        text = str(path_or_text)
+        if not text.lstrip().startswith("{"):
+            with open(path_or_text, encoding="utf-8") as stream:
+                text = stream.read()
+        return cls.from_dict(json.loads(text))
+
+    def to_html(self, path=None):
+        """Render the self-contained HTML report (plots need the ``report`` extra: matplotlib).
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write (atomically: an existing file is replaced only on success); None
+            returns the HTML text.
+
+        Returns
+        -------
+        str or None
+        """
+        from .report import render_html
+
+        html = render_html(self)
+        if path is None:
+            return html
+        write_atomic(path, html)
+        return None
+
+
+def _plain(value):
+    """JSON-compatible copy of ``value`` (numpy scalars → Python, NaN/inf → None)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray, pd.Index)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _records(table):
+    if table is None:
+        return None
+    return {"columns": [str(c) for c in table.columns],
+            "records": [[_plain(v) for v in row] for row in table.itertuples(index=False)]}
+
+
+@validate_params(
+    {
+        "model": "no_validation",
+        "X_train": ["array-like"],
+        "y_train": ["array-like"],
+        "X_holdout": ["array-like", None],
+        "y_holdout": ["array-like", None],
+        "sensitive": [str, Integral, list, tuple],
+        "X_aux": ["array-like", None],
+        "y_aux": ["array-like", None],
+        "attacks": [StrOptions({"auto"}), list, tuple],
+        "defenses": [dict, list, tuple, None],
+        "group_by": [str, list, tuple, None],
+        "aux_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "top_records": [Interval(Integral, 0, None, closed="left")],
+        "min_group_size": [Interval(Integral, 1, None, closed="left")],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "progress": [callable, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive, X_aux=None,
+           y_aux=None, attacks="auto", defenses=None, group_by=None, aux_fraction=0.5,
+           top_records=20, min_group_size=20, n_resamples=1000, confidence=0.95, n_jobs=None,
+           random_state=None, progress=None):
+    """Assess what an attacker can infer about the sensitive attributes of a model's training
+    records, how sure that is, who is most exposed, and what defenses would change.
+
+    Parameters
+    ----------
+    model : fitted classifier or regressor
+        The model as deployed (any object with ``predict``, and ``predict_proba`` for the
+        confidence attacks); a :class:`~sklearn.pipeline.Pipeline` on raw DataFrames works.
+    X_train, y_train : DataFrame, array-like
+        The model's training records, with the sensitive columns, and their labels (the
+        members attacked).
+    X_holdout, y_holdout : DataFrame, array-like, default=None
+        Held-out records of the same population (non-members). Needed when ``X_aux`` is not
+        given, and for the utility of defenses.
+    sensitive : str or list of str
+        The sensitive column(s).
+    X_aux, y_aux : DataFrame, array-like, default=None
+        The attacker's auxiliary records and labels. If not given, a random ``aux_fraction``
+        share of the holdout is used (seeded by ``random_state``), and the rest of the holdout
+        are the non-members attacked: the auxiliary records are never attacked.
+    attacks : "auto" or list of attacks, default="auto"
+        "auto": for classifiers with ``predict_proba``, MAP inversion, CSMIA, LOMIA (label-only,
+        always) and MAP with an imputation prior (categorical attributes); for label-only
+        classifiers, FJRMIA and LOMIA; for regressors, MAP with a Gaussian error model. A list
+        of attack instances is run as given (each on its own ``sensitive`` column).
+    defenses : list or dict of transformers, default=None
+        Output defenses to sweep (:func:`~tabinvert.evaluation.evaluate_defenses`).
+    group_by : str or list of str, default=None
+        Columns of ``X_train`` whose groups' exposure is compared. "distinctive" records (the
+        10% whose known values are rarest) are always compared with the rest.
+    aux_fraction : float, default=0.5
+        Share of the holdout given to the attacker when ``X_aux`` is None.
+    top_records : int, default=20
+        How many most-exposed training records to list per attribute.
+    min_group_size : int, default=20
+        Groups smaller than this are reported but not used for the disparity.
+    n_resamples : int, default=1000
+        Paired-bootstrap resamples for every advantage interval.
+    confidence : float, default=0.95
+        Level of every interval.
+    n_jobs : int, default=None
+        Parallel model queries.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the auxiliary split, the attacks, the baseline and the bootstrap.
+    progress : callable, default=None
+        Called with a short message at each stage (the command line prints them to stderr).
+
+    Returns
+    -------
+    Assessment
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from tabinvert import assess
+
+    A forest memorises its training records, noisy labels included; their secret shows in
+    its confidence, while the population's statistics say nothing about it:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"age": rng.integers(20, 70, 1200), "secret": rng.integers(0, 2, 1200)})
+    >>> y = rng.integers(0, 2, 1200)
+    >>> model = RandomForestClassifier(100, random_state=0).fit(X[:600], y[:600])
+    >>> result = assess(model, X[:600], y[:600], X_holdout=X[600:], y_holdout=y[600:],
+    ...                 sensitive="secret", n_resamples=200, random_state=0)
+    >>> result.summary[["sensitive", "risk_level"]].to_dict("records")
+    [{'sensitive': 'secret', 'risk_level': 'high'}]
+    """
+    progress = progress or (lambda message: None)
+    sensitive = [sensitive] if isinstance(sensitive, (str, Integral)) else list(sensitive)
+    group_by = [] if group_by is None else [group_by] if isinstance(group_by, str) else list(group_by)
+    if not isinstance(X_train, pd.DataFrame):
+        X_train = pd.DataFrame(np.asarray(X_train))
+        X_holdout = None if X_holdout is None else pd.DataFrame(np.asarray(X_holdout))
+        X_aux = None if X_aux is None else pd.DataFrame(np.asarray(X_aux))
+    for column in sensitive + group_by:
+        if column not in X_train.columns:
+            raise ValueError(
+                f"Column {column!r} is not in X_train (columns: {list(X_train.columns)[:20]}). "
+                "Pass the name of a column of the training data.")
+    if len(X_train) == 0:
+        raise ValueError("X_train is empty: there are no training records to assess.")
+    y_train = np.asarray(y_train)
+    if len(y_train) != len(X_train):
+        raise ValueError(f"y_train has {len(y_train)} labels for {len(X_train)} records.")
+    if X_holdout is not None and y_holdout is None:
+        raise ValueError("X_holdout was given without y_holdout; pass both.")
+    rng = check_random_state(random_state)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+
+    if X_aux is None:
+        if X_holdout is None or len(X_holdout) < 4:
+            raise ValueError(
+                "The attacker needs auxiliary data: pass X_aux and y_aux, or a holdout "
+                "(X_holdout, y_holdout) of at least 4 records, a share of which is given to "
+                "the attacker.")
+        order = rng.permutation(len(X_holdout))
+        n_aux = min(max(2, int(round(aux_fraction * len(X_holdout)))), len(X_holdout) - 2)
+        X_aux, y_aux = _rows(X_holdout, order[:n_aux]), np.asarray(y_holdout)[order[:n_aux]]
+        X_out, y_out = _rows(X_holdout, order[n_aux:]), np.asarray(y_holdout)[order[n_aux:]]
+        aux_source = (f"{n_aux} of the {len(X_holdout)} holdout records (share {aux_fraction}, "
+                      f"seeded); the other {len(X_holdout) - n_aux} are the non-members")
+    else:
+        if y_aux is None:
+            raise ValueError("X_aux was given without y_aux: the attacker's auxiliary records "
+                             "need their labels.")
+        y_aux = np.asarray(y_aux)
+        X_out = X_holdout
+        y_out = None if y_holdout is None else np.asarray(y_holdout)
+        aux_source = f"the {len(X_aux)} records passed as X_aux"
+    targets = {"members": (X_train, y_train)}
+    if X_out is not None and len(X_out):
+        targets["non-members"] = (X_out, y_out)
+
+    baseline_seed = seed
+    tables, attack_sets = [], {}
+    for column in sensitive:
+        kind = _sensitive_kind(X_aux, column)
+        if attacks == "auto":
+            chosen = _auto_attacks(model, column, kind, seed, n_jobs)
+        else:
+            chosen = [a for a in attacks if getattr(a, "sensitive", None) == column]
+            if not chosen:
+                raise ValueError(f"None of the attacks given attacks {column!r}; give each "
+                                 "sensitive column at least one attack, or attacks='auto'.")
+        attack_sets[column] = {attack_name(a): a for a in chosen}
+        progress(f"{column!r}: {', '.join(attack_sets[column])} on {', '.join(targets)}")
+        tables.append(evaluate_attacks(attack_sets[column], X_aux, y_aux, targets=targets,
+                                       n_resamples=n_resamples, confidence=confidence,
+                                       random_state=baseline_seed))
+    results = pd.concat(tables, ignore_index=True)
+    gap = _membership_gap(results)
+    summary = _summary(results, gap, confidence)
+
+    # Per record and per group, for each attribute's deciding attack on the members.
+    typical = _typicality(X_train, [c for c in X_train.columns if c not in sensitive])
+    distinctive = np.where(typical <= np.quantile(typical, 0.10), "distinctive", "typical")
+    groups = {"distinctive records": distinctive}
+    for column in group_by:
+        groups[column] = X_train[column].astype(str).to_numpy()
+    exposure_parts, exposed = [], []
+    progress("per-record and subgroup exposure")
+    for row in summary.itertuples():
+        if row.attack not in attack_sets[row.sensitive]:
+            continue
+        attack = clone(attack_sets[row.sensitive][row.attack]).fit(X_aux, y_aux)
+        kind = attack.sensitive_kind_
+        baseline = ImputationBaseline(
+            row.sensitive, candidates=attack.candidates_ if kind == "categorical" else "auto",
+            sensitive_type=kind, random_state=int(np.random.RandomState(baseline_seed).randint(
+                np.iinfo(np.int32).max, size=2)[0]),
+        ).fit(X_aux, y_aux)
+        truth = X_train[row.sensitive].to_numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # already reported in the results' notes
+            per_record = _per_record(attack, baseline, X_train, y_train, kind, truth)
+        per_record.insert(0, "attack", row.attack)
+        per_record.insert(0, "sensitive", row.sensitive)
+        per_record.insert(0, "position", np.arange(len(X_train)))
+        per_record.insert(0, "record", [_plain(v) for v in X_train.index])
+        exposure_parts.append(per_record)
+        leaked = per_record[per_record["attack_correct"] & ~per_record["baseline_correct"]]
+        exposed.append(leaked.sort_values("exposure", ascending=False, kind="stable")
+                       .head(top_records))
+    exposure = pd.concat(exposure_parts, ignore_index=True) if exposure_parts else pd.DataFrame(
+        columns=["record", "position", "sensitive", "attack", "exposure", "attack_correct",
+                 "baseline_correct"])
+    exposed_records = (pd.concat(exposed, ignore_index=True) if exposed
+                       else exposure.head(0)).reset_index(drop=True)
+    by_group = _group_table(exposure, groups, min_group_size)
+    disparity = _disparity(by_group)
+
+    defense_table = frontier = None
+    if defenses:
+        if X_out is None or y_out is None:
+            raise ValueError("Measuring defenses needs held-out data for their utility: pass "
+                             "X_holdout and y_holdout.")
+        sweep_attacks = [a for chosen in attack_sets.values() for a in chosen.values()]
+        progress(f"defense sweep: {len(defenses)} defense(s) × {len(sweep_attacks)} attack(s)")
+        defense_table = evaluate_defenses(
+            model, defenses, X_aux, y_aux, targets=targets, X_test=X_out, y_test=y_out,
+            attacks=sweep_attacks, n_resamples=n_resamples, confidence=confidence,
+            random_state=seed)
+        frontier = privacy_utility_frontier(defense_table)
+
+    metadata = {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "random_state": random_state if isinstance(random_state, (int, type(None))) else "instance",
+        "seed": seed,
+        "model": f"{type(model).__module__}.{type(model).__qualname__}",
+        "model_summary": _model_summary(model),
+        "model_is_classifier": bool(model_is_classifier(model)),
+        "model_columns": model_feature_names(model),
+        "sensitive": sensitive,
+        "group_by": group_by,
+        "n_train": len(X_train),
+        "n_non_members": 0 if X_out is None else len(X_out),
+        "n_aux": len(X_aux),
+        "aux_source": aux_source,
+        "data_sha256": {"train": _data_hash(X_train, y_train),
+                        "non_members": _data_hash(X_out, y_out),
+                        "aux": _data_hash(X_aux, y_aux)},
+        "n_resamples": n_resamples,
+        "confidence": confidence,
+        "risk_levels": {level: threshold for threshold, level in RISK_LEVELS},
+        "distinctive_rule": "the 10% of training records whose non-sensitive values are the "
+                            "least common (mean frequency of each value, deciles for numeric "
+                            "columns)",
+    }
+    return Assessment(summary=summary, results=results, membership_gap=gap,
+                      exposed_records=exposed_records, by_group=by_group, disparity=disparity,
+                      defenses=defense_table, frontier=frontier, metadata=metadata)
+
+
+def _versions():
+    from importlib import metadata as importlib_metadata
+
+    versions = {"tabinvert": __version__, "python": platform.python_version()}
+    for name in ("scikit-learn", "numpy", "pandas", "scipy", "joblib", "xgboost", "xgboost-cpu",
+                 "matplotlib", "skops"):
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _model_summary(model):
+    text = repr(model)
+    return text if len(text) <= 2000 else text[:2000] + " …"
+
+
+__all__ = ["Assessment", "assess", "THREAT_MODEL", "RISK_LEVELS"]

@@ -64,3 +64,13 @@ def test_console_script_is_installed():
 def test_demo_regression(argv, capsys):
     assert main(argv) == 0
     assert re.search(r"^MAP\s+\d", capsys.readouterr().out, re.M)
+
+
+def test_readme_assess_example_runs_on_the_first_examples_model():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    namespace = {}
+    exec(compile(blocks[0], str(README), "exec"), namespace)
+    exec(compile(blocks[1], str(README), "exec"), namespace)
+    result = namespace["result"]
+    assert result.summary.loc[0, "risk_level"] in {"low", "medium", "high"}  # the forest leaks
+    assert set(result.defenses["defense"]) == {"none", "RoundProbabilities()", "LabelOnly()"}

@@ -125,16 +125,28 @@ def _membership_gap(results):
 
 
 def _typicality(X, columns):
-    """How common each record's values are (mean frequency of its value, or of its decile for
-    numeric columns, across ``columns``); low = distinctive."""
+    """How common each record's values are: the mean, over ``columns``, of the share of records
+    with the same value (numeric columns with many values: the same of 10 equal-width bins, so
+    that extreme values are rare); low = distinctive."""
     shares = []
     for column in columns:
         values = X[column]
         if pd.api.types.is_numeric_dtype(values.dtype) and values.nunique() > 10:
-            values = pd.qcut(values.rank(method="first"), 10, labels=False)
+            values = pd.cut(values.astype(float), 10, labels=False)
         frequency = values.map(values.value_counts(normalize=True, dropna=False))
         shares.append(frequency.to_numpy(dtype=float))
     return np.mean(shares, axis=0) if shares else np.ones(len(X))
+
+
+def _distinctive_groups(typical):
+    """Label the ~10% least typical records "distinctive" (None when typicality does not vary)."""
+    threshold = np.quantile(typical, 0.10)
+    distinctive = typical <= threshold
+    if distinctive.mean() > 0.2:  # ties at the threshold: keep only the strictly rarer
+        distinctive = typical < threshold
+    if not distinctive.any() or distinctive.all():
+        return None
+    return np.where(distinctive, "distinctive", "typical")
 
 
 def _per_record(attack, baseline, X, y, kind, truth):
@@ -240,7 +252,7 @@ def _summary(results, gap, confidence):
             pct = int(round(confidence * 100))
             metric = best["metric"]
             if level == "none":
-                top = finite.loc[finite["advantage"].astype(float).idxmax()]
+                top = best = finite.loc[finite["advantage"].astype(float).idxmax()]
                 sentence = (
                     f"No attack infers {sensitive!r} of the training records measurably better "
                     f"than imputation from the population's statistics (best: {top['attack']}, "
@@ -597,8 +609,8 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
 
     # Per record and per group, for each attribute's deciding attack on the members.
     typical = _typicality(X_train, [c for c in X_train.columns if c not in sensitive])
-    distinctive = np.where(typical <= np.quantile(typical, 0.10), "distinctive", "typical")
-    groups = {"distinctive records": distinctive}
+    distinctive = _distinctive_groups(typical)
+    groups = {} if distinctive is None else {"distinctive records": distinctive}
     for column in group_by:
         groups[column] = X_train[column].astype(str).to_numpy()
     exposure_parts, exposed = [], []
@@ -668,8 +680,8 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
         "confidence": confidence,
         "risk_levels": {level: threshold for threshold, level in RISK_LEVELS},
         "distinctive_rule": "the 10% of training records whose non-sensitive values are the "
-                            "least common (mean frequency of each value, deciles for numeric "
-                            "columns)",
+                            "least common (mean share of records with the same value; 10 "
+                            "equal-width bins for numeric columns)",
     }
     return Assessment(summary=summary, results=results, membership_gap=gap,
                       exposed_records=exposed_records, by_group=by_group, disparity=disparity,

@@ -497,7 +497,9 @@ def privacy_utility_frontier(table, *, population="members", risk="advantage"):
     if rows.empty:
         raise ValueError(f"No rows for population {population!r}; the table has "
                          f"{sorted(table['population'].unique())}.")
-    worst = rows.loc[rows.groupby("defense", sort=False)[risk].idxmax()]
+    # The worst case per defense; a defense whose risks are all undefined keeps one row, NaN.
+    ordered = rows.assign(_risk=rows[risk].astype(float).fillna(-np.inf))
+    worst = ordered.loc[ordered.groupby("defense", sort=False)["_risk"].idxmax()]
     summary = pd.DataFrame({
         "defense": worst["defense"].to_numpy(),
         "utility": worst["utility"].to_numpy(dtype=float),

@@ -151,3 +151,26 @@ def test_bad_input_is_refused_with_the_fix(kwargs, match):
         arguments["X_aux"] = X[800:900]
     with pytest.raises(ValueError, match=match):
         assess(leaking, X[:800], y[:800], n_resamples=50, **arguments)
+
+
+def test_distinctive_records_with_numeric_features_only():
+    from tabinvert.assessment import _distinctive_groups, _typicality
+
+    rng = np.random.default_rng(13)
+    X = pd.DataFrame({"a": rng.normal(size=500), "b": rng.normal(size=500)})
+    X.loc[:9, "a"] = 40.0  # ten far outliers
+    labels = _distinctive_groups(_typicality(X, ["a", "b"]))
+    assert (labels[:10] == "distinctive").all()
+    assert 0.05 < (labels == "distinctive").mean() <= 0.2
+    assert _distinctive_groups(np.full(100, 0.3)) is None  # nothing varies: no such group
+
+
+def test_frontier_keeps_a_defense_whose_risk_is_undefined():
+    from tabinvert.evaluation import privacy_utility_frontier
+
+    table = pd.DataFrame({"defense": ["none", "blind"], "attack": ["MAP", "MAP"],
+                          "population": "members", "utility": [0.8, 0.7],
+                          "advantage": [0.1, np.nan]})
+    frontier = privacy_utility_frontier(table).set_index("defense")
+    assert np.isnan(frontier.loc["blind", "risk"])
+    assert frontier.loc["none", "on_frontier"]

@@ -74,3 +74,17 @@ def test_readme_assess_example_runs_on_the_first_examples_model():
     result = namespace["result"]
     assert result.summary.loc[0, "risk_level"] in {"low", "medium", "high"}  # the forest leaks
     assert set(result.defenses["defense"]) == {"none", "RoundProbabilities()", "LabelOnly()"}
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from tabinvert._io import write_atomic
+
+    mask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "report.html", "<html></html>")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == 0o644

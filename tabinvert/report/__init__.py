@@ -1,0 +1,99 @@
+"""Render an :class:`~tabinvert.Assessment` as one self-contained HTML report for a
+data-protection impact assessment (DPIA).
+
+The report is a single file: inline CSS, figures as base64 PNG ``data:`` URIs, no JavaScript
+and no external resources, so it opens offline, can be archived with the DPIA, and prints
+(A4, black-and-white safe). Its sections, in reading order:
+
+1. title, model, date and scope;
+2. summary: a risk badge and one plain sentence per sensitive attribute, and what "advantage
+   over imputation" means;
+3. the threat model;
+4. tables: attack results (members vs non-members), membership gap, most exposed records
+   (index labels only), subgroup exposure and disparity, defenses and their frontier;
+5. figures (matplotlib, the optional ``report`` extra: ``pip install tabinvert[report]``;
+   without it the report says so and is otherwise complete);
+6. recommendations generated from the tables;
+7. reproducibility: versions, seeds, data hashes, model, sizes, auxiliary data, thresholds.
+
+Layout of the package:
+
+``_format``
+    escaping, number formatting (``"a [lo, hi]"``) and the table builder;
+``_sections``
+    one function per section, each from an assessment to safe HTML;
+``_plots``
+    the figures, drawn on Agg canvases without ``pyplot``;
+``_recommend``
+    the recommendations;
+``_style``
+    the stylesheet.
+
+All text that may come from user data (column names, category values, index labels, model
+reprs, defense names) is escaped with :func:`html.escape` where it enters the page.
+"""
+
+from __future__ import annotations
+
+from ._format import esc
+from ._sections import body
+from ._style import CSS
+
+
+def render_html(assessment):
+    """Render an assessment as one self-contained HTML document.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        The result of :func:`tabinvert.assess` (or :meth:`Assessment.from_json`).
+
+    Returns
+    -------
+    str
+        The HTML text (UTF-8, no scripts, no external resources). Figures are included when
+        matplotlib is installed (``pip install tabinvert[report]``).
+
+    See Also
+    --------
+    tabinvert.Assessment.to_html : render and write the report atomically.
+
+    Examples
+    --------
+    A hand-built assessment with one attribute (normally :func:`tabinvert.assess` builds it):
+
+    >>> import pandas as pd
+    >>> from tabinvert import Assessment
+    >>> from tabinvert.report import render_html
+    >>> summary = pd.DataFrame([{
+    ...     "sensitive": "diagnosis", "risk_level": "medium", "attack": "MAP",
+    ...     "metric": "accuracy", "score": 0.71, "baseline_score": 0.64, "advantage": 0.19,
+    ...     "advantage_ci_low": 0.08, "advantage_ci_high": 0.30,
+    ...     "sentence": "An attacker infers 'diagnosis' better than imputation."}])
+    >>> empty = pd.DataFrame()
+    >>> assessment = Assessment(
+    ...     summary=summary, results=empty, membership_gap=empty, exposed_records=empty,
+    ...     by_group=empty, disparity=empty, metadata={"model": "sklearn.svm.SVC"})
+    >>> html = render_html(assessment)
+    >>> html.startswith("<!DOCTYPE html>"), "medium risk" in html, "<script" in html
+    (True, True, False)
+    >>> "+0.190 [+0.080, +0.300]" in html
+    True
+    """
+    title = "Attribute-inference risk report"
+    model = assessment.metadata.get("model")
+    if model:
+        title += f": {model}"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        # Forbid every external fetch and all scripts, even if a future section slipped one in.
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "img-src data:; style-src 'unsafe-inline'\">\n"
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"{body(assessment)}\n</body>\n</html>\n"
+    )
+
+
+__all__ = ["render_html"]

@@ -1,0 +1,274 @@
+"""The report's figures, drawn with matplotlib (optional: the ``report`` extra) as PNG bytes.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects on an Agg canvas, never through
+``pyplot``: nothing is registered in a global figure manager, the user's backend is left alone,
+and every figure is released as soon as its PNG is written. Styles are applied in an
+``rc_context``, so the caller's settings are untouched. Every series differs by marker shape,
+fill and hatching as well as colour, so the figures read in black and white.
+
+Each ``plot_*`` function returns a Figure, or None when the assessment has nothing to plot.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from ._format import has
+
+#: Colour-blind-safe colours (Okabe–Ito): members, non-members, highlight, neutral.
+MEMBERS, NON_MEMBERS, HIGHLIGHT, NEUTRAL = "#0072B2", "#D55E00", "#009E73", "#777777"
+#: Lowest advantage drawn; lower values (possible for attacks worse than imputation) are
+#: drawn at the edge with an arrow-shaped marker.
+FLOOR = -1.0
+MAX_PANELS = 6
+MAX_BARS = 15
+
+_STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "savefig.facecolor": "white",
+    "text.usetex": False,
+    "axes.axisbelow": True,
+}
+
+
+def load_matplotlib():
+    """``(Figure, FigureCanvasAgg, rc_context)``, or None when matplotlib is not installed."""
+    try:
+        from matplotlib import rc_context
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    return Figure, FigureCanvasAgg, rc_context
+
+
+def figure_png(plot, *args, dpi=150):
+    """PNG bytes of ``plot(Figure, *args)``, or None when it has nothing to draw.
+
+    Requires matplotlib (see :func:`load_matplotlib`).
+    """
+    Figure, FigureCanvasAgg, rc_context = load_matplotlib()
+    with rc_context(_STYLE):
+        figure = plot(Figure, *args)
+        if figure is None:
+            return None
+        try:
+            FigureCanvasAgg(figure)
+            buffer = io.BytesIO()
+            # No "Software" stamp: the same assessment always gives the same bytes.
+            figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        finally:
+            figure.clear()
+    return buffer.getvalue()
+
+
+def label(text, width=40):
+    """User text safe for matplotlib (``$`` would start mathtext), shortened to ``width``."""
+    text = str(text).replace("$", r"\$")
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _interval_errors(values, low, high):
+    """Asymmetric error-bar lengths (0 where the interval is undefined)."""
+    below = np.where(np.isfinite(low), values - np.maximum(low, FLOOR), 0.0)
+    above = np.where(np.isfinite(high), high - values, 0.0)
+    return np.vstack([np.clip(below, 0, None), np.clip(above, 0, None)])
+
+
+def _forest(axes, positions, values, low, high, *, color, marker, filled, name):
+    """Points with interval bars on horizontal rows; values below :data:`FLOOR` at the edge."""
+    values = np.asarray(values, dtype=float)
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    shown = np.isfinite(values)
+    cut = shown & (values < FLOOR)
+    drawn = np.where(cut, FLOOR, values)
+    errors = _interval_errors(drawn, low, high)
+    ok = shown & ~cut
+    axes.errorbar(drawn[ok], positions[ok], xerr=errors[:, ok], fmt=marker, color=color,
+                  markerfacecolor=color if filled else "white", markersize=6, capsize=3,
+                  linewidth=1.2, label=name)
+    if cut.any():
+        axes.plot(drawn[cut], positions[cut], "<", color=color, markersize=7)
+
+
+def _zero_line(axes, thresholds=None):
+    """The dashed 0 line, and dotted lines at the risk thresholds (one legend entry for all)."""
+    axes.axvline(0, color="black", linewidth=1, linestyle="--")
+    thresholds = thresholds or {}
+    name = "risk thresholds: " + ", ".join(thresholds.values())
+    for i, value in enumerate(thresholds):
+        axes.axvline(value, color=NEUTRAL, linewidth=0.9, linestyle=":",
+                     label=name if i == 0 else None)
+
+
+def _advantage_limits(low, high):
+    low = np.asarray(low, dtype=float)
+    high = np.asarray(high, dtype=float)
+    lo = np.nanmin(low[np.isfinite(low)], initial=0.0)
+    hi = np.nanmax(high[np.isfinite(high)], initial=0.0)
+    lo, hi = max(min(lo, -0.05), FLOOR), max(hi, 0.25)
+    pad = 0.05 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def plot_advantage(Figure, results, thresholds):
+    """Advantage over imputation with its interval, per attack, one panel per attribute, members
+    and non-members side by side, with the 0 line and the risk thresholds."""
+    if not has(results, "attack", "population", "sensitive", "advantage", "advantage_ci_low",
+               "advantage_ci_high"):
+        return None
+    rows = results[results["attack"] != "imputation"]
+    if rows.empty:
+        return None
+    attributes = list(dict.fromkeys(rows["sensitive"]))
+    attacks = {s: list(dict.fromkeys(rows.loc[rows["sensitive"] == s, "attack"]))
+               for s in attributes}
+    heights = [max(len(a), 1) for a in attacks.values()]
+    figure = Figure(figsize=(7.2, 0.9 + 0.5 * sum(heights) + 0.45 * len(attributes)),
+                    layout="constrained")
+    grid = figure.subplots(len(attributes), 1, squeeze=False, sharex=True,
+                           gridspec_kw={"height_ratios": heights})[:, 0]
+    limits = _advantage_limits(rows["advantage_ci_low"], rows["advantage_ci_high"])
+    styles = {"members": (MEMBERS, "o", True, -0.17),
+              "non-members": (NON_MEMBERS, "s", False, 0.17)}
+    for axes, attribute in zip(grid, attributes):
+        names = attacks[attribute]
+        part = rows[rows["sensitive"] == attribute]
+        for population, (color, marker, filled, offset) in styles.items():
+            sub = part[part["population"] == population].set_index("attack").reindex(names)
+            if sub["advantage"].notna().any():
+                _forest(axes, np.arange(len(names)) + offset, sub["advantage"],
+                        sub["advantage_ci_low"], sub["advantage_ci_high"], color=color,
+                        marker=marker, filled=filled, name=population)
+        _zero_line(axes, thresholds)
+        axes.set_yticks(np.arange(len(names)), [label(n, 28) for n in names])
+        axes.set_ylim(len(names) - 0.5, -0.5)
+        axes.set_xlim(*limits)
+        axes.set_title(f"sensitive attribute: {label(attribute)}", loc="left", pad=12)
+        axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+    grid[-1].set_xlabel("advantage over imputation (0 = nothing beyond population statistics)")
+    handles, names = grid[0].get_legend_handles_labels()
+    # Populations first, the thresholds' entry last.
+    pairs = sorted(zip(handles, names), key=lambda pair: pair[1].startswith("risk thresholds"))
+    handles, names = [h for h, _ in pairs], [n for _, n in pairs]
+    if handles:
+        figure.legend(handles, names, loc="outside lower center", ncols=3, frameon=False)
+    return figure
+
+
+def plot_membership_gap(Figure, gap):
+    """Members' advantage minus non-members', per attack, with its interval and the 0 line."""
+    if not has(gap, "sensitive", "attack", "gap", "gap_ci_low", "gap_ci_high"):
+        return None
+    gap = gap[np.isfinite(gap["gap"].astype(float))]
+    if gap.empty:
+        return None
+    several = gap["sensitive"].nunique() > 1
+    names = [label(f"{a} · {s}" if several else a, 36)
+             for a, s in zip(gap["attack"], gap["sensitive"])]
+    figure = Figure(figsize=(7.2, 1.2 + 0.38 * len(gap)), layout="constrained")
+    axes = figure.subplots()
+    positions = np.arange(len(gap), dtype=float)
+    _forest(axes, positions, gap["gap"], gap["gap_ci_low"], gap["gap_ci_high"], color=MEMBERS,
+            marker="D", filled=True, name="gap")
+    _zero_line(axes)
+    axes.set_yticks(positions, names)
+    axes.set_ylim(len(gap) - 0.5, -0.5)
+    low, high = _advantage_limits(gap["gap_ci_low"], gap["gap_ci_high"])
+    axes.set_xlim(min(low, -0.25), high)
+    axes.set_xlabel("members' advantage − non-members'\n"
+                    "(> 0: the model memorised its training records)")
+    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+    return figure
+
+
+def _group_panels(by_group):
+    """The (sensitive, attack, group) panels of the subgroup figure, at most MAX_PANELS."""
+    keys = list(dict.fromkeys(zip(by_group["sensitive"], by_group["attack"], by_group["group"])))
+    return keys[:MAX_PANELS]
+
+
+def plot_groups(Figure, by_group):
+    """Mean exposure per subgroup (bars; hatched = too small to compare), one panel per
+    grouping, at most :data:`MAX_BARS` groups each (the most exposed)."""
+    if not has(by_group, "sensitive", "attack", "group", "value", "n_records",
+               "mean_exposure", "reliable"):
+        return None
+    panels = _group_panels(by_group)
+    sizes = []
+    for sensitive, attack, group in panels:
+        part = by_group[(by_group["sensitive"] == sensitive) & (by_group["attack"] == attack)
+                        & (by_group["group"] == group)]
+        sizes.append(min(len(part), MAX_BARS))
+    figure = Figure(figsize=(7.2, 0.6 + sum(0.28 * n + 0.7 for n in sizes)), layout="constrained")
+    grid = figure.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": sizes})
+    for axes, (sensitive, attack, group) in zip(grid[:, 0], panels):
+        part = by_group[(by_group["sensitive"] == sensitive) & (by_group["attack"] == attack)
+                        & (by_group["group"] == group)]
+        part = part.sort_values("mean_exposure", ascending=False, kind="stable").head(MAX_BARS)
+        values = part["mean_exposure"].astype(float).fillna(0.0).to_numpy()
+        reliable = part["reliable"].astype(bool).to_numpy()
+        positions = np.arange(len(part))
+        bars = axes.barh(positions, values, color=np.where(reliable, MEMBERS, "#bbbbbb"),
+                         edgecolor="black", linewidth=0.6)
+        for bar, ok in zip(bars, reliable):
+            if not ok:
+                bar.set_hatch("///")
+        for y, value, n in zip(positions, values, part["n_records"]):
+            axes.text(value, y, f" n={int(n)} ", va="center", fontsize=7,
+                      ha="left" if value >= 0 else "right")
+        axes.axvline(0, color="black", linewidth=1)
+        axes.set_yticks(positions, [label(v, 24) for v in part["value"]])
+        axes.set_ylim(len(part) - 0.5, -0.5)
+        span = max(np.abs(values).max(initial=0.0), 0.01)
+        axes.set_xlim(min(values.min(initial=0.0), 0) - 0.35 * span, values.max(initial=0) +
+                      0.35 * span)
+        axes.set_title(f"{label(sensitive)} by {label(group)} ({label(attack, 24)})", loc="left")
+        axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+    grid[-1, 0].set_xlabel("mean exposure: the attack's confidence in the true value minus\n"
+                           "imputation's (hatched grey: group too small to compare)")
+    return figure
+
+
+def plot_frontier(Figure, frontier, utility_label):
+    """Utility against worst-case risk per defense; the frontier highlighted and joined."""
+    if not has(frontier, "defense", "utility", "risk", "on_frontier"):
+        return None
+    data = frontier.astype({"utility": float, "risk": float})
+    data = data[np.isfinite(data["utility"]) & np.isfinite(data["risk"])]
+    if data.empty:
+        return None
+    figure = Figure(figsize=(7.2, 4.2), layout="constrained")
+    axes = figure.subplots()
+    on = data["on_frontier"].astype(bool).to_numpy()
+    axes.scatter(data["utility"][~on], data["risk"][~on], s=40, facecolors="white",
+                 edgecolors=NEUTRAL, marker="o", label="dominated", zorder=3)
+    line = data[on].sort_values("utility")
+    axes.plot(line["utility"], line["risk"], "-", color=HIGHLIGHT, linewidth=1.2, zorder=2)
+    axes.scatter(line["utility"], line["risk"], s=60, color=HIGHLIGHT, edgecolors="black",
+                 marker="D", label="on the frontier", zorder=4)
+    # One annotation per distinct point: defenses with equal utility and risk share it.
+    for (utility, risk), part in data.groupby(["utility", "risk"], sort=False):
+        names = ", ".join(label(d, 28) for d in part["defense"])
+        axes.annotate(label(names, 70), (utility, risk), xytext=(6, 5),
+                      textcoords="offset points", fontsize=7)
+    axes.axhline(0, color="black", linewidth=1, linestyle="--")
+    _pad_axis(axes.set_xlim, data["utility"])
+    _pad_axis(axes.set_ylim, np.append(data["risk"].to_numpy(), 0.0))
+    axes.set_xlabel(label(utility_label, 80))
+    axes.set_ylabel("risk: worst attack's advantage\non members (lower is safer)")
+    axes.grid(color="#dddddd", linewidth=0.6)
+    axes.legend(frameon=False, loc="best")
+    return figure
+
+
+def _pad_axis(setter, values):
+    values = np.asarray(values, dtype=float)
+    low, high = float(np.min(values)), float(np.max(values))
+    pad = max(0.08 * (high - low), 0.02)
+    setter(low - pad, high + 2 * pad)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import effective_n_jobs
+from joblib import effective_n_jobs, parallel_config
 from sklearn.utils.parallel import Parallel, delayed
 
 DEFAULT_MAX_ROWS_PER_CALL = 131_072
@@ -117,7 +117,8 @@ def _complete(layout, block, candidate_values, block_size):
                 data[column] = candidate_values.take(cand_index)
             else:
                 data[column] = block[column].take(rows)
-        return pd.DataFrame(data, copy=False)
+        # A given RangeIndex: pandas would otherwise infer the index from every column.
+        return pd.DataFrame(data, index=pd.RangeIndex(len(rows)), copy=False)
     completed = np.empty((block_size * k, len(layout.columns)), dtype=layout.array_dtype)
     position = layout.sensitive_position
     known_positions = [i for i in range(len(layout.columns)) if i != position]
@@ -135,11 +136,18 @@ def _as_outputs(answer, n_rows):
 
 
 def _query_blocks(model, response_method, layout, blocks, candidate_values):
-    """Answer several consecutive blocks in one task (one model transfer per worker)."""
-    return [
-        _query_block(model, response_method, layout, block, candidate_values, block_size)
-        for block, block_size in blocks
-    ]
+    """Answer several consecutive blocks in one task (one model transfer per worker).
+
+    The model's own joblib calls (a ColumnTransformer's transformers, a forest's trees) run
+    inside the task with threads, as they would in a loky worker. Under dask, joblib's default
+    for such nested calls is the cluster itself: every chunk would be shipped to another
+    worker and back, once per transformer (same answers, 10-30% slower on a 2-core machine).
+    """
+    with parallel_config(backend="threading"):
+        return [
+            _query_block(model, response_method, layout, block, candidate_values, block_size)
+            for block, block_size in blocks
+        ]
 
 
 def _query_block(model, response_method, layout, block, candidate_values, block_size):

@@ -98,12 +98,15 @@ class LabelOnlyInversion(BaseAttack):
                 "LabelOnlyInversion finds the candidates that reproduce each target's true "
                 "label: pass the targets' labels (y)."
             )
-        labels = self._query(known)[:, :, 0]
-        matches = labels == np.asarray(y)[:, None]
-        self_labelled = matches.sum(axis=1) == 1
+        # Candidate-major (k, n), as the query engine stores its answers: the comparisons and
+        # counts run over whole rows of records, and the scores go out as an (n, k) view of a
+        # (k, n) array, so the base class's row-wise arg-max runs the same way.
+        labels = self._query(known)[:, :, 0].T
+        matches = labels == np.asarray(y)[None, :]
+        self_labelled = matches.sum(axis=0) == 1
         self.last_n_self_labelled_ = int(self_labelled.sum())
-        k = len(self.candidates_)
-        inferred = matches[self_labelled].argmax(axis=1)
+        k, n = matches.shape
+        inferred = matches[:, self_labelled].argmax(axis=0)
         if len(np.unique(inferred)) < 2:
             warnings.warn(
                 f"LabelOnlyInversion: only {self.last_n_self_labelled_} target(s) have exactly "
@@ -113,7 +116,7 @@ class LabelOnlyInversion(BaseAttack):
                 UserWarning,
                 stacklevel=3,
             )
-            scores = np.tile(self.prior_, (len(labels), 1))
+            scores = np.repeat(self.prior_[:, None], n, axis=1).T
             scores[self_labelled] = np.eye(k)[inferred]
             return scores + 1e-12
         features = attacker_features(known, self.layout_.known_columns, y)
@@ -122,7 +125,7 @@ class LabelOnlyInversion(BaseAttack):
             model.fit(features[self_labelled], inferred)
             proba = model.predict_proba(features)
         self.attack_model_ = model
-        scores = np.zeros((len(features), k))
+        scores = np.zeros((k, n)).T
         scores[:, model.classes_.astype(int)] = proba
         return scores + 1e-12
 

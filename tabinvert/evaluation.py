@@ -20,7 +20,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from ._validation import true_sensitive
-from .attacks import ConfidenceInversion, ImputationBaseline, LabelOnlyInversion
+from .attacks import (
+    ConfidenceInversion,
+    GradientInversion,
+    ImputationBaseline,
+    LabelOnlyInversion,
+    LearnedInversion,
+    WhiteBoxTreeInversion,
+)
 from .attacks._base import model_is_classifier
 from .attacks._confidence import class_positions
 from .defenses import DefendedClassifier, DefendedRegressor
@@ -53,6 +60,15 @@ def attack_name(attack):
         return "LOMIA"
     if isinstance(attack, ImputationBaseline):
         return "imputation"
+    if isinstance(attack, LearnedInversion):
+        return "learned" if attack.use_label else "learned (no label)"
+    if isinstance(attack, WhiteBoxTreeInversion):
+        name = "white-box tree"
+        if attack.leaf_mass == "raw":
+            name += " (raw counts)"
+        return name if attack.prior == "marginal" else f"{name} ({attack.prior} prior)"
+    if isinstance(attack, GradientInversion):
+        return "gradient MAP (white-box)"
     return type(attack).__name__
 
 

@@ -1,20 +1,47 @@
 """Attribute-inference attacks: infer a hidden sensitive attribute of a model's training records.
 
-=========================  =======================================  ============================
-attack                     what the attacker needs                  paper
-=========================  =======================================  ============================
-``ImputationBaseline``     auxiliary records; no model access       Jayaraman & Evans 2022
-``ConfidenceInversion``    ``predict_proba`` (or labels, or a       Fredrikson et al. 2014/2015
-(``method="map"``)         regressor's output), label or output     ("FJRMIA" with labels only)
-``ConfidenceInversion``    ``predict_proba`` and the true label     Mehnaz et al. 2022 (CSMIA)
+=============================  =====================================  ============================
+attack                         what the attacker needs                paper
+=============================  =====================================  ============================
+``ImputationBaseline``         auxiliary records; no model access     Jayaraman & Evans 2022
+``ConfidenceInversion``        ``predict_proba`` (or labels, or a     Fredrikson et al. 2014/2015
+(``method="map"``)             regressor's output), label or output   ("FJRMIA" with labels only)
+``ConfidenceInversion``        ``predict_proba`` and the true label   Mehnaz et al. 2022 (CSMIA)
 (``method="csmia"``)
-``LabelOnlyInversion``     ``predict`` labels and the true label    Mehnaz et al. 2022 (LOMIA)
-=========================  =======================================  ============================
+``LabelOnlyInversion``         ``predict`` labels and the true label  Mehnaz et al. 2022 (LOMIA)
+``LearnedInversion``           ``predict_proba`` (or ``predict``) on  Fredrikson et al. 2015,
+                               auxiliary records; label if known      IBM ART's black-box attack
+                                                                      (keeping the confidences)
+``WhiteBoxTreeInversion``      the trees of a tree model (sklearn     Fredrikson et al. 2015
+                               trees, forests, boosting, XGBoost)     (generalised to ensembles)
+``GradientInversion``          a differentiable model's parameters    Fredrikson et al. 2015
+                               (linear, logistic, MLP); numeric       (white-box, gradient MAP)
+                               sensitive attribute
+``ReconstructionAttack``       outputs (white-box gradients or        Fredrikson et al. 2015
+                               black-box estimates); several unknown  (MI-Face, for tables)
+                               features or a class representative
+=============================  =====================================  ============================
 """
 
 from ._base import BaseAttack
 from ._confidence import ConfidenceInversion
+from ._gradient import DifferentiableModel, GradientInversion, estimate_gradient, model_gradient
 from ._imputation import ImputationBaseline
 from ._label_only import LabelOnlyInversion
+from ._learned import LearnedInversion
+from ._reconstruction import ReconstructionAttack
+from ._whitebox_tree import WhiteBoxTreeInversion
 
-__all__ = ["BaseAttack", "ConfidenceInversion", "ImputationBaseline", "LabelOnlyInversion"]
+__all__ = [
+    "BaseAttack",
+    "ConfidenceInversion",
+    "DifferentiableModel",
+    "GradientInversion",
+    "ImputationBaseline",
+    "LabelOnlyInversion",
+    "LearnedInversion",
+    "ReconstructionAttack",
+    "WhiteBoxTreeInversion",
+    "estimate_gradient",
+    "model_gradient",
+]

@@ -1,0 +1,291 @@
+"""A learned attack on the model's full answers for every candidate value of the secret."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.dummy import DummyClassifier
+from sklearn.utils._param_validation import HasMethods, StrOptions
+
+from .._query import DEFAULT_MAX_ROWS_PER_CALL
+from .._validation import split_known
+from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack, model_is_classifier
+from ._confidence import class_positions
+from ._imputation import _MAX_CV_ROWS, _compare_with_marginal, candidate_positions
+from ._learners import attacker_features, learner_threads, make_learner
+
+_TINY = 1e-12
+
+
+class LearnedInversion(BaseAttack):
+    """Learn to read the secret off the model's answers for every candidate value.
+
+    A learned (shadow-free) attack in the style of IBM ART's ``AttributeInferenceBlackBox``,
+    given strictly more to learn from. At ``fit`` the attacker queries the model on each of its
+    auxiliary records completed with *every* candidate value of the sensitive attribute (one
+    batched call through the query engine, counted in ``fit_query_cost_``) and trains an attack
+    classifier on
+
+    * the record's known features,
+    * its true label, when the attacker has labels (``y_aux`` given and ``use_label=True``),
+    * the model's full output for each candidate value: ``k × n_classes`` probabilities for a
+      classifier with ``predict_proba``, ``k × n_classes`` one-hot predicted labels for a
+      label-only classifier, ``k`` predictions for a regressor,
+    * with the label, one derived column per candidate: the log-probability the model gives the
+      true label under that candidate (one-hot match for label-only models, minus the absolute
+      residual for regressors), centred over the candidates. It is a function of the columns
+      above, but it puts the evidence of Fredrikson's MAP attack in single columns, where a tree
+      learner finds it with a single split rather than by comparing columns,
+
+    to predict the record's true sensitive value. ``attack`` builds the same features for the
+    targets (one batched query) and the attack model's ``predict_proba`` scores the candidates.
+
+    ART's black-box attack keeps only the arg-max class of the model's answer for the real record;
+    this attack sees the model's confidence, and how it changes with each candidate value.
+
+    A numeric sensitive attribute is learned as a classification over the candidate grid
+    (``n_grid`` quantiles of the auxiliary values; each auxiliary record is labelled with its
+    nearest grid value), so ``attack_proba`` is a distribution over the grid like every other
+    attack's, and the guess is its mean.
+    {threat_model}
+    Here the attacker also needs the model's answers on its own auxiliary records completed with
+    each candidate value (``k`` queries per auxiliary record), and learns from them how the
+    answers relate to the secret. The attack model learns the population the auxiliary records
+    come from: auxiliary records that were in the model's training set teach it how the model
+    treats members (e.g. how memorisation shows), non-members how it treats everyone else.
+
+    Parameters
+    ----------
+    estimator : object
+        The target model (fitted): a classifier (``predict_proba`` is used when it has one,
+        ``predict`` otherwise) or a regressor; a bare estimator, a Pipeline, an XGBoost model.
+        Held frozen, never refitted.
+    sensitive : str or int
+        The sensitive column: a name for models fitted on DataFrames, a position otherwise.
+    attack_model : classifier, default=None
+        Learns the sensitive value (its candidate position) from the features above. Any
+        scikit-learn classifier with ``predict_proba``; it is cloned. Default: histogram
+        gradient boosting with native handling of text columns.
+    use_label : bool, default=True
+        Whether the attack model uses the records' true labels when ``y_aux`` is given (then
+        ``attack`` needs ``y``). Without labels the attack reads the model's answers alone.
+    fallback : {{"cv", "never"}}, default="cv"
+        As in :class:`ImputationBaseline`: "cv" compares the attack model with the marginal
+        (the most common value, i.e. the prior) by 5-fold cross-validated accuracy on the
+        auxiliary records (when there are at most 50,000) and keeps the attack model only if it
+        does better. An attack model that overfits a small auxiliary set would otherwise guess
+        worse than the most common value and understate what the model leaks. Categorical
+        attributes only: for a numeric one the attack model is always used (five more fits of
+        an ``n_grid``-class model would cost tens of seconds). "never": always use the attack
+        model.
+{common}    Attributes
+    ----------
+    attack_model_ : estimator
+        The fitted attack model: ``attack_model``'s (or the default), or a
+        :class:`~sklearn.dummy.DummyClassifier` (the prior) when that won the comparison.
+    selection_ : dict
+        How ``attack_model_`` was chosen: ``{{"chosen": "learner" | "marginal", "metric": ...,
+        "learner": cv score, "marginal": cv score}}`` (scores are None without a comparison).
+    uses_label_ : bool
+        Whether the attack model was trained with the label (then ``attack`` needs ``y``).
+    response_method_ : str
+        The model method queried: "predict_proba" or "predict".
+    classes_model_ : ndarray
+        The target classifier's classes (classifiers only).
+    feature_columns_ : list of str
+        The columns the attack model is trained on.
+    candidates_ : ndarray
+        Candidate values of the sensitive attribute.
+    prior_ : ndarray
+        Their frequency in the auxiliary data (add-one smoothed).
+    sensitive_kind_ : str
+        "categorical" or "numeric".
+    fit_query_cost_, last_query_cost_ : QueryCost
+        Rows and calls spent in ``fit`` (``k`` rows per auxiliary record) and in the last
+        ``attack`` (``k`` rows per target).
+
+    See Also
+    --------
+    ConfidenceInversion : Fredrikson's MAP inversion: no learning, the same queries.
+    ImputationBaseline : The same auxiliary data and labels, no model access.
+
+    Examples
+    --------
+    A model that leaks: the label is the sensitive value XOR a known feature.
+
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from tabinvert.attacks._learned import LearnedInversion
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}})
+    >>> y = X["known"] ^ X["secret"]
+    >>> model = DecisionTreeClassifier(random_state=0).fit(X, y)
+    >>> attack = LearnedInversion(model, "secret", random_state=0).fit(X[:200], y[:200])
+    >>> attack.fit_query_cost_
+    QueryCost(rows=400, calls=1)
+    >>> float((attack.attack(X[200:], y[200:]) == X["secret"][200:]).mean())
+    1.0
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAttack._parameter_constraints,
+        "attack_model": [HasMethods(["fit", "predict_proba"]), None],
+        "use_label": ["boolean"],
+        "fallback": [StrOptions({"cv", "never"})],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        sensitive,
+        *,
+        attack_model=None,
+        use_label=True,
+        fallback="cv",
+        candidates="auto",
+        sensitive_type="auto",
+        n_grid=20,
+        max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.sensitive = sensitive
+        self.attack_model = attack_model
+        self.use_label = use_label
+        self.fallback = fallback
+        self.candidates = candidates
+        self.sensitive_type = sensitive_type
+        self.n_grid = n_grid
+        self.max_rows_per_call = max_rows_per_call
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _get_response_method(self, model):
+        if model_is_classifier(model) and hasattr(model, "predict_proba"):
+            return "predict_proba"
+        return "predict"
+
+    def _check_model(self, model):
+        if not hasattr(model, "predict"):
+            raise TypeError(
+                f"LearnedInversion needs a target model with predict(); {type(model).__name__} "
+                "has none."
+            )
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _fit_attack(self, X_aux, y_aux):
+        layout = self.layout_
+        if isinstance(X_aux, pd.DataFrame) and layout.is_frame:
+            aux_sensitive = X_aux[layout.sensitive].to_numpy()
+        else:
+            aux_sensitive = np.asarray(X_aux)[:, layout.sensitive_position]
+        if self.sensitive_kind_ == "categorical":
+            keep = pd.Series(aux_sensitive).isin(list(self.candidates_)).to_numpy()
+        else:
+            keep = ~pd.isna(aux_sensitive)
+        if keep.sum() < 2:
+            raise ValueError(
+                "LearnedInversion needs auxiliary records whose sensitive value is one of the "
+                f"candidates to learn from; {int(keep.sum())} found."
+            )
+        rows = np.flatnonzero(keep)
+        X_used = X_aux.iloc[rows] if isinstance(X_aux, pd.DataFrame) else np.asarray(X_aux)[rows]
+        if self.sensitive_kind_ == "categorical":
+            target = candidate_positions(self.candidates_, aux_sensitive[rows])
+        else:
+            grid = self.candidates_.astype(float)
+            values = aux_sensitive[rows].astype(float)
+            target = np.abs(values[:, None] - grid[None, :]).argmin(axis=1)
+        y_used = None if y_aux is None else y_aux[rows]
+        self.uses_label_ = bool(self.use_label and y_used is not None)
+        if self.is_classifier_:
+            self.classes_model_ = np.asarray(self.estimator.classes_)
+
+        known, _ = split_known(layout, X_used, name="X_aux")
+        outputs = self._query(known)
+        self.fit_query_cost_ = self.fit_query_cost_ + self.last_query_cost_
+        del self.last_query_cost_  # that cost was the fit's, not an attack's
+
+        features = self._features(known, y_used, outputs)
+        self.feature_columns_ = [str(c) for c in features.columns]
+        model = make_learner(features, "classification", self.attack_model, self.random_state)
+        self.selection_ = {"chosen": "learner", "metric": None, "learner": None,
+                           "marginal": None}
+        if (self.fallback == "cv" and self.sensitive_kind_ == "categorical"
+                and 10 <= len(target) <= _MAX_CV_ROWS):
+            self.selection_ = _compare_with_marginal(model, features, target, "classification",
+                                                     self.random_state)
+            if self.selection_["chosen"] == "marginal":
+                model = DummyClassifier(strategy="prior")
+        with learner_threads(len(features)):
+            model.fit(features, target)
+        self.attack_model_ = model
+
+    # -- the attack's features ----------------------------------------------------------------
+    def _features(self, known, y, outputs):
+        """Known features, the label, the model's answers for every candidate, derived columns."""
+        features = attacker_features(known, self.layout_.known_columns,
+                                     y if self.uses_label_ else None)
+        n, k = outputs.shape[:2]
+        storage = outputs.transpose(2, 1, 0)  # (n_outputs, k, n), the query engine's storage
+        columns = {}
+        if self.is_classifier_ and self.response_method_ == "predict":  # labels: one-hot
+            predicted = class_positions(self.classes_model_, storage[0].ravel(),
+                                        name="model output").reshape(k, n)
+            for j in range(k):
+                for c in range(len(self.classes_model_)):
+                    columns[f"__out_{j}_{c}__"] = (predicted[j] == c).astype(float)
+        else:
+            for j in range(k):
+                for c in range(storage.shape[0]):
+                    columns[f"__out_{j}_{c}__"] = storage[c, j].astype(float)
+        if self.uses_label_:
+            columns.update(self._label_evidence(storage, y, k))
+        extra = pd.DataFrame(columns, index=features.index)
+        return pd.concat([features, extra], axis=1)
+
+    def _label_evidence(self, storage, y, k):
+        """Per candidate: how well the model's answer explains the true label, centred."""
+        if self.is_classifier_:
+            positions = class_positions(self.classes_model_, y)
+            if self.response_method_ == "predict":
+                predicted = class_positions(self.classes_model_, storage[0].ravel(),
+                                            name="model output").reshape(k, -1)
+                evidence = (predicted == positions[None, :]).astype(float)
+            else:
+                picked = storage[positions[None, :], np.arange(k)[:, None],
+                                 np.arange(storage.shape[2])[None, :]]
+                evidence = np.log(np.clip(picked.astype(float), _TINY, None))
+        else:
+            evidence = -np.abs(np.asarray(y, dtype=float)[None, :] - storage[0].astype(float))
+        evidence = evidence - evidence.mean(axis=0, keepdims=True)
+        return {f"__evidence_{j}__": evidence[j] for j in range(k)}
+
+    # -- scoring ------------------------------------------------------------------------------
+    def _candidate_scores(self, known, y, observed):
+        if observed is not None:
+            raise ValueError(
+                "LearnedInversion does not take observed outputs: it queries the model on every "
+                "candidate completion (the real record's answer among them). Use "
+                "ConfidenceInversion to weigh observed outputs."
+            )
+        if self.uses_label_ and y is None:
+            raise ValueError(
+                "This attack was fitted with labels (y_aux), so its attack model reads the "
+                "targets' labels: pass y to attack(), or fit with use_label=False."
+            )
+        outputs = self._query(known)
+        features = self._features(known, y, outputs)
+        model = self.attack_model_
+        with learner_threads(len(features)):
+            proba = model.predict_proba(features)
+        classes = model.classes_ if hasattr(model, "classes_") else model[-1].classes_
+        scores = np.zeros((len(features), len(self.candidates_)))
+        scores[:, np.asarray(classes, dtype=int)] = proba
+        return scores + _TINY
+
+
+LearnedInversion.__doc__ = LearnedInversion.__doc__.format(
+    threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC
+)

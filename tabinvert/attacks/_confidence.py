@@ -256,10 +256,12 @@ class ConfidenceInversion(BaseAttack):
                 raise ValueError(
                     "prior='imputation' is available for categorical sensitive attributes only."
                 )
+            # P(s | known features) only: the label (or output) enters through the model's
+            # likelihood; a prior that also learnt from the label would count it twice.
             self.imputation_ = ImputationBaseline(
                 self.layout_.sensitive, candidates=self.candidates_,
                 sensitive_type="categorical", random_state=self.random_state,
-            ).fit(X_aux, y_aux)
+            ).fit(X_aux)
 
     # -- scoring ------------------------------------------------------------------------------
     def _candidate_scores(self, known, y, observed):
@@ -283,7 +285,7 @@ class ConfidenceInversion(BaseAttack):
         elif self.prior == "uniform":
             log_post = np.zeros((k, n))
         else:
-            prior = self.imputation_._candidate_scores(known, y, None)
+            prior = self.imputation_._candidate_scores(known, None, None)
             log_post = np.log(np.ascontiguousarray(np.asarray(prior).T))
         if self.likelihood_ == "gaussian":
             predicted = storage[0].astype(float)
@@ -304,7 +306,10 @@ class ConfidenceInversion(BaseAttack):
         if self.likelihood_ == "proba":
             if y is not None:
                 true_proba = _take_class(storage, class_positions(self.classes_model_, y))
-                np.clip(true_proba, _TINY, None, out=true_proba)
+                # The label is the model's answer up to noise: a tree's probability of 0 must
+                # not veto a candidate outright (Pr[y] = (1 - ε) p + ε / n_classes).
+                true_proba *= 1 - _LABEL_NOISE
+                true_proba += _LABEL_NOISE / len(self.classes_model_)
                 log_post += np.log(true_proba, out=true_proba)
             if observed is not None and not (observed.ndim == 2 and observed.shape[1] > 1):
                 labels = self.classes_model_[_argmax_first(storage)]

@@ -20,6 +20,9 @@ attack                         what the attacker needs                paper
 ``ReconstructionAttack``       outputs (white-box gradients or        Fredrikson et al. 2015
                                black-box estimates); several unknown  (MI-Face, for tables)
                                features or a class representative
+``JointInversion``             what the wrapped black-box attack      Fredrikson et al. 2014
+                               needs; several hidden attributes, or   (product grid / coordinate
+                               unknown features (averaged over aux)   ascent, marginalisation)
 =============================  =====================================  ============================
 """
 
@@ -27,6 +30,7 @@ from ._base import BaseAttack
 from ._confidence import ConfidenceInversion
 from ._gradient import DifferentiableModel, GradientInversion, estimate_gradient, model_gradient
 from ._imputation import ImputationBaseline
+from ._joint import JointInversion
 from ._label_only import LabelOnlyInversion
 from ._learned import LearnedInversion
 from ._reconstruction import ReconstructionAttack
@@ -38,6 +42,7 @@ __all__ = [
     "DifferentiableModel",
     "GradientInversion",
     "ImputationBaseline",
+    "JointInversion",
     "LabelOnlyInversion",
     "LearnedInversion",
     "ReconstructionAttack",

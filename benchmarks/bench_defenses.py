@@ -22,7 +22,6 @@ This is a script that prints tables, not a test::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path

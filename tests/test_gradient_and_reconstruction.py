@@ -249,6 +249,16 @@ def test_gradient_inversion_learns_nothing_from_a_model_blind_to_the_attribute(d
     np.testing.assert_allclose(guesses, attack.prior_mean_)  # the prior's mode, for everyone
 
 
+def test_gradient_inversion_never_peeks_at_the_true_attribute(dose):
+    model, X, y = dose
+    attack = GradientInversion(model, "age").fit(X[1000:1500], y[1000:1500])
+    targets = X[:300]
+    shuffled = targets.assign(age=targets["age"].sample(frac=1, random_state=0).to_numpy())
+    expected = attack.attack(targets, y[:300])
+    pd.testing.assert_series_equal(attack.attack(shuffled, y[:300]), expected)
+    pd.testing.assert_series_equal(attack.attack(targets.assign(age=0.0), y[:300]), expected)
+
+
 # -- reconstruction -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

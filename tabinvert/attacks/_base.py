@@ -88,6 +88,18 @@ def model_is_classifier(model):
     return hasattr(model, "classes_") and hasattr(model, "predict_proba")
 
 
+def clone_keeping_model(attack):
+    """A copy of an attack's settings that shares its ``estimator`` (the fitted target model).
+
+    Cloning an attack must never re-train, or need the training data of, the victim model.
+    """
+    params = attack.get_params(deep=False)
+    return type(attack)(**{
+        name: value if name == "estimator" else clone(value, safe=False)
+        for name, value in params.items()
+    })
+
+
 class BaseAttack(BaseEstimator, metaclass=ABCMeta):
     """Base class of model-querying attribute-inference attacks (not for direct use).
 
@@ -114,12 +126,7 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         return self._response_method
 
     def __sklearn_clone__(self):
-        params = self.get_params(deep=False)
-        cloned = {
-            name: value if name == "estimator" else clone(value, safe=False)
-            for name, value in params.items()
-        }
-        return type(self)(**cloned)
+        return clone_keeping_model(self)
 
     # -- fitting ------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)

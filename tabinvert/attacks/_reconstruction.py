@@ -8,7 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -22,7 +22,7 @@ from .._validation import (
     model_feature_names,
     sensitive_kind,
 )
-from ._base import model_is_classifier
+from ._base import clone_keeping_model, model_is_classifier
 from ._gradient import (
     DifferentiableModel,
     NotDifferentiableError,
@@ -270,12 +270,7 @@ class ReconstructionAttack(BaseEstimator):
         self.random_state = random_state
 
     def __sklearn_clone__(self):
-        params = self.get_params(deep=False)
-        cloned = {
-            name: value if name == "estimator" else clone(value, safe=False)
-            for name, value in params.items()
-        }
-        return type(self)(**cloned)
+        return clone_keeping_model(self)
 
     # -- fitting --------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)

@@ -1064,7 +1064,10 @@ print("sensitive columns suggested by the dataset card:", heart.sensitive_names)
 * `sensitive=["sex", "age"]` — the attributes to protect. `sex` is categorical (accuracy is the
   metric), `age` numeric (mean absolute error in years).
 * `attacks="auto"` (the default) chooses the attacks that fit the model: MAP inversion, CSMIA,
-  LOMIA (label-only, always) and, for categorical attributes, MAP with an imputation prior.
+  LOMIA (label-only, always) and, for categorical attributes, MAP with an imputation prior and
+  — because this model is a pipeline ending in a random forest, whose trees an attacker holding
+  the model file can read — the **white-box tree** attack. A model served behind a defense or a
+  query budget is a black box: no white-box attack then.
 * `defenses` — candidate output defenses to weigh in the same report.
 * `group_by=["cp"]` — compare exposure across chest-pain types (the "distinctive" patients,
   whose known values are the rarest 10%, are always compared with the rest).
@@ -1126,7 +1129,8 @@ for row in result.summary.itertuples():
 
 What the attacker is assumed to know and do, in words. The DPIA should quote it: every number in
 the report is conditional on it (an attacker who knows less does worse; one who also knows other
-attributes may do better).
+attributes may do better). Because a white-box attack was run, a second paragraph says what it
+assumes: the attacker holds the model itself and reads its internals.
 """),
     code("""
 print(result.threat_model)
@@ -1149,7 +1153,9 @@ result.membership_gap.round(3)
 """),
     md("""
 * **Most exposed records**: the training patients for whom the deciding attack was right where
-  imputation was wrong, most exposed first. Only their **index labels** (`record`) are listed
+  imputation was wrong, most exposed first. For a categorical attribute such as sex, "deciding"
+  is among the attacks whose scores are probabilities: CSMIA's scores only rank the candidate
+  values, so when CSMIA decides the risk the records are scored by the strongest of the others. Only their **index labels** (`record`) are listed
   — no feature values are copied into the report — so the data controller can look them up, and
   nobody else can. `exposure` is how much more the attack believes the true value than
   imputation does; for a numeric attribute such as age, the two "confidence" columns are minus
@@ -1168,11 +1174,11 @@ result.by_group[["sensitive", "group", "value", "n_records", "attack_success",
     md("""
 * **Defenses**: the privacy–utility sweep of the candidate defenses (see
   `03_defenses_tradeoff.ipynb`): each attack's advantage on the training patients under each
-  defense, and the frontier. Compare each defense with the `none` row *of this table*, which
-  uses the same seeds and the same imputation baseline as the defended rows. The sweep fits its
-  own, separately seeded, imputation baseline, so its `none` row need not repeat the results
-  table exactly; the cell after the tables prints both baselines. With 76 auxiliary patients the
-  baseline itself moves with the seed — another reason to read the intervals, not the points.
+  defense, and the frontier. The sweep uses the seed of the results and fits the imputation
+  baseline once for all defenses, so its `none` rows repeat the results table number for number
+  (the cell after the tables checks it) and every defended row is compared with the very same
+  baseline. White-box attacks are not in the sweep: an output defense does not change what they
+  read. With 76 auxiliary patients the intervals are wide — read them, not the points.
 """),
     code("""
 sweep_members = result.defenses[result.defenses["population"] == "members"]
@@ -1183,14 +1189,21 @@ sweep_members.pivot_table(index="defense", columns="attack", values="advantage",
 result.frontier.round(3)
 """),
     code("""
-main = result.results[(result.results["population"] == "members")
-                      & (result.results["attack"] == "imputation")]
-sweep_none = sweep_members[sweep_members["defense"] == "none"]
+main = result.results.set_index(["sensitive", "attack", "population"])
+sweep_none = result.defenses[result.defenses["defense"] == "none"]
+compared = ["score", "baseline_score", "advantage", "advantage_ci_low", "advantage_ci_high"]
+same = 0
+for row in sweep_none.itertuples():
+    attack = row.attack.removesuffix(f" [{row.sensitive}]")  # the sweep's name suffix
+    expected = main.loc[(row.sensitive, attack, row.population)]
+    same += all(getattr(row, column) == expected[column] for column in compared)
+print(f"{same} of the sweep's {len(sweep_none)} undefended rows equal the results table")
 for sensitive in result.summary["sensitive"]:
-    in_results = main.loc[main["sensitive"] == sensitive, "score"].iloc[0]
-    in_sweep = sweep_none.loc[sweep_none["sensitive"] == sensitive, "baseline_score"].iloc[0]
+    in_results = main.loc[(sensitive, "imputation", "members"), "score"]
+    in_sweep = sweep_none.loc[(sweep_none["sensitive"] == sensitive)
+                              & (sweep_none["population"] == "members"), "baseline_score"]
     print(f"imputation baseline on the training patients, {sensitive}: {in_results:.3f} in the "
-          f"results table, {in_sweep:.3f} in the defense sweep")
+          f"results table, {in_sweep.iloc[0]:.3f} in the defense sweep")
 """),
     md("""
 ### 4. Figures and 5. Recommendations
@@ -1241,6 +1254,7 @@ so that the DPIA and the archived report cannot disagree.
 def dpia_paragraph(result, purpose):
     meta = result.metadata
     pct = int(round(meta["confidence"] * 100))
+    white_box = result.results["attack"].str.contains("white-box").any()
     lines = [
         f"Attribute-inference risk of {purpose}. Assessed with tabinvert "
         f"{meta['versions']['tabinvert']} on {meta['created'][:10]} (seed {meta['seed']}, "
@@ -1248,8 +1262,10 @@ def dpia_paragraph(result, purpose):
         f"attacked, {meta['n_non_members']} held-out records as a control, and "
         f"{meta['n_aux']} records given to the simulated attacker. Threat model: the attacker "
         "queries the model freely and knows, for each person, every other input and the "
-        "person's true outcome, plus records of other people from the same population; the "
-        "full statement is in the attached report."]
+        "person's true outcome, plus records of other people from the same population"
+        + ("; the white-box attacks also read the model's internals, as if the model file "
+           "were released" if white_box else "")
+        + "; the full statement is in the attached report."]
     for row in result.summary.itertuples():
         if row.risk_level in ("none", "undetermined"):
             finding = (f"For '{row.sensitive}', no attack inferred the attribute of the training "

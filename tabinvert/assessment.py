@@ -26,9 +26,22 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from . import __version__
 from ._io import write_atomic
 from ._validation import model_feature_names
-from .attacks import ConfidenceInversion, ImputationBaseline, LabelOnlyInversion
+from .attacks import (
+    ConfidenceInversion,
+    ImputationBaseline,
+    LabelOnlyInversion,
+    WhiteBoxTreeInversion,
+)
 from .attacks._base import model_is_classifier
-from .evaluation import attack_name, evaluate_attacks, evaluate_defenses, privacy_utility_frontier
+from .attacks._whitebox_tree import split_tree_model
+from .defenses import DefendedClassifier, DefendedRegressor, find_query_budget
+from .evaluation import (
+    attack_name,
+    evaluate_attacks,
+    evaluate_defenses,
+    is_white_box,
+    privacy_utility_frontier,
+)
 
 #: Risk levels by the best attack's advantage over imputation on the training records, when its
 #: confidence interval lies above 0 (otherwise the level is "none").
@@ -48,22 +61,50 @@ THREAT_MODEL = (
     "statistics the model learned, one that works better on members exploits memorisation."
 )
 
+#: Added to the threat model when a white-box attack was run.
+WHITE_BOX_THREAT_MODEL = (
+    "White-box attacks (“white-box” in their name) assume more: the attacker holds the "
+    "fitted model itself and reads its internals — for the white-box tree attack, the trees, "
+    "the training mass in their leaves and any preprocessing steps of the pipeline — as when "
+    "the model file is published, shared or leaked, not only served behind an interface. "
+    "Their rows measure the risk of releasing the model; output defenses do not change what "
+    "they read, so the defense sweep runs the black-box attacks only."
+)
+
+
+def _readable_trees(model):
+    """Whether a white-box attacker can read the model's trees: a supported tree model (or a
+    Pipeline ending in one), as :func:`~tabinvert.attacks._whitebox_tree.split_tree_model`
+    decides, and *not* served through a defense or a query budget (such a model is a black box
+    to the attacker, whatever is inside)."""
+    if isinstance(model, (DefendedClassifier, DefendedRegressor)) or find_query_budget(model):
+        return False
+    try:
+        split_tree_model(model)
+    except TypeError:
+        return False
+    return True
+
 
 def _auto_attacks(model, sensitive, kind, random_state, n_jobs):
-    """The attacks that fit the model and the attribute (label-only always, for classifiers)."""
+    """The attacks that fit the model and the attribute (label-only always, for classifiers;
+    the white-box tree attack for readable tree models and categorical attributes)."""
     common = dict(random_state=random_state, n_jobs=n_jobs)
     if not model_is_classifier(model):
-        return [ConfidenceInversion(model, sensitive, **common)]
-    if not hasattr(model, "predict_proba"):
-        return [ConfidenceInversion(model, sensitive, likelihood="confusion", **common),
-                LabelOnlyInversion(model, sensitive, **common)]
-    attacks = [
-        ConfidenceInversion(model, sensitive, **common),
-        ConfidenceInversion(model, sensitive, method="csmia", **common),
-        LabelOnlyInversion(model, sensitive, **common),
-    ]
-    if kind == "categorical":
-        attacks.append(ConfidenceInversion(model, sensitive, prior="imputation", **common))
+        attacks = [ConfidenceInversion(model, sensitive, **common)]
+    elif not hasattr(model, "predict_proba"):
+        attacks = [ConfidenceInversion(model, sensitive, likelihood="confusion", **common),
+                   LabelOnlyInversion(model, sensitive, **common)]
+    else:
+        attacks = [
+            ConfidenceInversion(model, sensitive, **common),
+            ConfidenceInversion(model, sensitive, method="csmia", **common),
+            LabelOnlyInversion(model, sensitive, **common),
+        ]
+        if kind == "categorical":
+            attacks.append(ConfidenceInversion(model, sensitive, prior="imputation", **common))
+    if kind == "categorical" and _readable_trees(model):
+        attacks.append(WhiteBoxTreeInversion(model, sensitive, **common))
     return attacks
 
 
@@ -149,26 +190,73 @@ def _distinctive_groups(typical):
     return np.where(distinctive, "distinctive", "typical")
 
 
+def scores_are_probabilities(attack):
+    """Whether an attack's ``attack_proba`` is a posterior probability of each candidate.
+
+    True for MAP inversion (all priors and likelihoods), the learned and label-only attacks
+    (their attack model's ``predict_proba``), the white-box attacks and imputation. False for
+    CSMIA (``ConfidenceInversion(method="csmia")``): its scores only *rank* the candidates
+    (a candidate that reproduces the true label scores 2 + the model's confidence, one that
+    does not 0 or 1 − it), so normalising them gives numbers in [0, 1] that are not
+    probabilities.
+
+    Examples
+    --------
+    >>> from tabinvert.attacks import ConfidenceInversion
+    >>> from tabinvert.assessment import scores_are_probabilities
+    >>> scores_are_probabilities(ConfidenceInversion(None, "sex"))
+    True
+    >>> scores_are_probabilities(ConfidenceInversion(None, "sex", method="csmia"))
+    False
+    """
+    return not (isinstance(attack, ConfidenceInversion) and attack.method == "csmia")
+
+
+def _exposure_attack(part, attack_set, kind):
+    """The attack whose per-record exposure is reported for one attribute (members' rows
+    ``part``): the deciding attack (:func:`_deciding`), except that for a categorical
+    attribute it must give probabilities (:func:`scores_are_probabilities`): the deciding one
+    among those that do, when there is one; the overall deciding attack otherwise (its
+    confidence is then its hit, see :func:`_per_record`)."""
+    part = part[part["attack"].isin(list(attack_set))]
+    if part.empty:
+        return None
+    if kind == "categorical":
+        calibrated = part[[scores_are_probabilities(attack_set[a]) for a in part["attack"]]]
+        if len(calibrated):
+            part = calibrated
+    return _deciding(part)[0]["attack"]
+
+
 def _per_record(attack, baseline, X, y, kind, truth):
     """Per-record exposure: how much more the attack believes the true value than imputation.
 
-    Categorical: P_attack(true value) − P_imputation(true value) and both hit flags;
-    numeric: the reduction in absolute error, in units of the attribute's spread.
+    Categorical: P_attack(true value) − P_imputation(true value) and both hit flags. For an
+    attack whose scores are not probabilities (CSMIA, see :func:`scores_are_probabilities`)
+    the attack's confidence is its hit instead: 1 when its guess is the true value, 0 when
+    not (its guess taken as certain), so the exposure is 1 − P_imputation(true value) for the
+    records it gets right and −P_imputation(true value) for the others. Numeric: the
+    reduction in absolute error, in units of the attribute's spread.
     """
     if kind == "categorical":
-        attack_proba = attack.attack_proba(X, y)
         baseline_proba = baseline.attack_proba(X, y if baseline.uses_label_ else None)
-        columns = list(attack_proba.columns)
-        position = pd.Index(columns).get_indexer(truth)
         rows = np.arange(len(truth))
-        known = position >= 0
-        p_attack = np.where(known, attack_proba.to_numpy()[rows, np.maximum(position, 0)], 0.0)
         baseline_columns = pd.Index(list(baseline_proba.columns)).get_indexer(truth)
         p_base = np.where(baseline_columns >= 0, baseline_proba.to_numpy()[
             rows, np.maximum(baseline_columns, 0)], 0.0)
-        attack_guess = np.asarray(columns, dtype=object)[attack_proba.to_numpy().argmax(axis=1)]
         base_guess = np.asarray(list(baseline_proba.columns), dtype=object)[
             baseline_proba.to_numpy().argmax(axis=1)]
+        if scores_are_probabilities(attack):
+            attack_proba = attack.attack_proba(X, y)
+            columns = list(attack_proba.columns)
+            position = pd.Index(columns).get_indexer(truth)
+            p_attack = np.where(position >= 0, attack_proba.to_numpy()[
+                rows, np.maximum(position, 0)], 0.0)
+            attack_guess = np.asarray(columns, dtype=object)[
+                attack_proba.to_numpy().argmax(axis=1)]
+        else:  # rank scores: the guess (ties broken as the attack breaks them) and its hit
+            attack_guess = attack.attack(X, y).to_numpy(dtype=object)
+            p_attack = (attack_guess == truth).astype(float)
         return pd.DataFrame({
             "attack_confidence": p_attack,
             "baseline_confidence": p_base,
@@ -236,23 +324,35 @@ def _disparity(by_group):
                                        "least_exposed", "advantage_gap", "exposure_gap"])
 
 
-def _summary(results, gap, confidence):
+def _deciding(part):
+    """(row, risk level) of the attack that decides an attribute's risk among the members'
+    rows ``part``: the best lower confidence bound of the advantage; when that shows no
+    measurable leakage, the best advantage; "undetermined" when no advantage is defined."""
+    finite = part[np.isfinite(part["advantage"].astype(float))]
+    if finite.empty:
+        return part.iloc[0], "undetermined"
+    best = finite.loc[finite["advantage_ci_low"].astype(float).idxmax()]
+    level = _risk_level(float(best["advantage"]), float(best["advantage_ci_low"]))
+    if level == "none":
+        best = finite.loc[finite["advantage"].astype(float).idxmax()]
+    return best, level
+
+
+def _summary(results, gap, confidence, white_box=()):
+    """One row per attribute; ``white_box`` holds the (attribute, attack) pairs of white-box
+    attacks, whose sentence names the attacker's access to the model's internals."""
     rows = []
     members = results[(results["population"] == "members") & (results["attack"] != "imputation")]
     for sensitive, part in members.groupby("sensitive", sort=False):
-        finite = part[np.isfinite(part["advantage"].astype(float))]
-        if finite.empty:
-            best = part.iloc[0]
-            level = "undetermined"
+        best, level = _deciding(part)
+        if level == "undetermined":
             sentence = (f"The advantage of attacks on {sensitive!r} is undefined: "
                         f"{best['verdict']}.")
         else:
-            best = finite.loc[finite["advantage_ci_low"].astype(float).idxmax()]
-            level = _risk_level(float(best["advantage"]), float(best["advantage_ci_low"]))
             pct = int(round(confidence * 100))
             metric = best["metric"]
             if level == "none":
-                top = best = finite.loc[finite["advantage"].astype(float).idxmax()]
+                top = best
                 sentence = (
                     f"No attack infers {sensitive!r} of the training records measurably better "
                     f"than imputation from the population's statistics (best: {top['attack']}, "
@@ -264,8 +364,11 @@ def _summary(results, gap, confidence):
                 if len(g) and np.isfinite(g["gap_ci_low"].iloc[0]) and g["gap_ci_low"].iloc[0] > 0:
                     member_note = (" It works better on the training records than on held-out "
                                    "people: the model memorised them.")
+                access = ("holding the model itself (its internals)"
+                          if (sensitive, best["attack"]) in set(white_box)
+                          else "with the model's outputs")
                 sentence = (
-                    f"An attacker with the model's outputs infers {sensitive!r} of the people it "
+                    f"An attacker {access} infers {sensitive!r} of the people it "
                     f"was trained on with {metric} {best['score']:.2f}, against "
                     f"{best['baseline_score']:.2f} for imputation without the model: advantage "
                     f"{best['advantage']:+.2f} ({pct}% CI {best['advantage_ci_low']:+.2f} to "
@@ -299,10 +402,13 @@ class Assessment:
         Members' advantage minus non-members', per attribute and attack, with a CI.
     exposed_records : DataFrame
         The most exposed training records: ``record`` (the index label of ``X_train``) and
-        ``position``, the attack, its and imputation's confidence in the true value, and
-        ``exposure`` (their difference). No feature values are copied.
+        ``position``, the attack, its and imputation's confidence in the true value (the
+        probability each gives it; for a rank-score attack such as CSMIA, used only when no
+        attack with probabilities was run, the attack's hit, 1 or 0), and ``exposure`` (their
+        difference). No feature values are copied.
     by_group : DataFrame
-        Exposure by subgroup (``group_by`` columns and "distinctive" records).
+        Exposure by subgroup (``group_by`` columns and "distinctive" records), for the same
+        attack as ``exposed_records``.
     disparity : DataFrame
         The most and least exposed subgroup per grouping, and the gap between them.
     defenses : DataFrame or None
@@ -311,7 +417,8 @@ class Assessment:
     frontier : DataFrame or None
         Its privacy–utility frontier.
     threat_model : str
-        The threat model, in words.
+        The threat model, in words (:data:`THREAT_MODEL`, and :data:`WHITE_BOX_THREAT_MODEL`
+        when a white-box attack was run).
     metadata : dict
         Package versions, seeds, data hashes, model type, sizes, how the auxiliary data was
         chosen, risk-level thresholds.
@@ -495,17 +602,37 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
     attacks : "auto" or list of attacks, default="auto"
         "auto": for classifiers with ``predict_proba``, MAP inversion, CSMIA, LOMIA (label-only,
         always) and MAP with an imputation prior (categorical attributes); for label-only
-        classifiers, FJRMIA and LOMIA; for regressors, MAP with a Gaussian error model. A list
-        of attack instances is run as given (each on its own ``sensitive`` column).
+        classifiers, FJRMIA and LOMIA; for regressors, MAP with a Gaussian error model. When
+        the model is a tree model the attacker can read (a scikit-learn decision tree, random
+        forest, extra trees, gradient or histogram gradient boosting, an XGBoost model, or a
+        Pipeline ending in one), also the white-box tree attack
+        (:class:`~tabinvert.attacks.WhiteBoxTreeInversion`) for categorical attributes: it
+        assumes the attacker holds the model itself, and the threat model says so. A model
+        served through a defense (:class:`~tabinvert.defenses.DefendedClassifier`,
+        :class:`~tabinvert.defenses.DefendedRegressor`) or a
+        :class:`~tabinvert.defenses.QueryBudget` is a black box to the attacker: no white-box
+        attack. :class:`~tabinvert.attacks.LearnedInversion` is not chosen (it trains a
+        gradient-boosting attack model, cross-validated against the marginal, per attribute,
+        which costs more than the other attacks together); pass it in a list to include it.
+        A list of attack instances is run as given (each on its own ``sensitive`` column).
     defenses : list or dict of transformers, default=None
-        Output defenses to sweep (:func:`~tabinvert.evaluation.evaluate_defenses`).
+        Output defenses to sweep (:func:`~tabinvert.evaluation.evaluate_defenses`), with the
+        same seed as the main results, so that the sweep's undefended (``"none"``) rows equal
+        the corresponding rows of ``results``. White-box attacks are left out of the sweep: an
+        output defense does not change what they read.
     group_by : str or list of str, default=None
         Columns of ``X_train`` whose groups' exposure is compared. "distinctive" records (the
         10% whose known values are rarest) are always compared with the rest.
     aux_fraction : float, default=0.5
         Share of the holdout given to the attacker when ``X_aux`` is None.
     top_records : int, default=20
-        How many most-exposed training records to list per attribute.
+        How many most-exposed training records to list per attribute. A record's exposure is
+        the probability the attack gives its true value minus the probability imputation gives
+        it. For a categorical attribute the records are scored with the deciding attack among
+        those whose scores are probabilities
+        (:func:`scores_are_probabilities`: every attack but CSMIA, whose scores only rank the
+        candidates); when CSMIA is the only attack, its confidence is its hit (1 when its guess
+        is right, 0 when not). The subgroup tables use the same attack.
     min_group_size : int, default=20
         Groups smaller than this are reported but not used for the disparity.
     n_resamples : int, default=1000
@@ -588,9 +715,9 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
         targets["non-members"] = (X_out, y_out)
 
     baseline_seed = seed
-    tables, attack_sets = [], {}
+    tables, attack_sets, kinds = [], {}, {}
     for column in sensitive:
-        kind = _sensitive_kind(X_aux, column)
+        kind = kinds[column] = _sensitive_kind(X_aux, column)
         if attacks == "auto":
             chosen = _auto_attacks(model, column, kind, seed, n_jobs)
         else:
@@ -605,9 +732,13 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
                                        random_state=baseline_seed))
     results = pd.concat(tables, ignore_index=True)
     gap = _membership_gap(results)
-    summary = _summary(results, gap, confidence)
+    white_box = {(column, name) for column, chosen in attack_sets.items()
+                 for name, attack in chosen.items() if is_white_box(attack)}
+    summary = _summary(results, gap, confidence, white_box)
 
-    # Per record and per group, for each attribute's deciding attack on the members.
+    # Per record and per group, for each attribute's deciding attack on the members (the
+    # deciding one among the attacks whose scores are probabilities, for a categorical one).
+    members = results[(results["population"] == "members") & (results["attack"] != "imputation")]
     typical = _typicality(X_train, [c for c in X_train.columns if c not in sensitive])
     distinctive = _distinctive_groups(typical)
     groups = {} if distinctive is None else {"distinctive records": distinctive}
@@ -615,22 +746,24 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
         groups[column] = X_train[column].astype(str).to_numpy()
     exposure_parts, exposed = [], []
     progress("per-record and subgroup exposure")
-    for row in summary.itertuples():
-        if row.attack not in attack_sets[row.sensitive]:
+    for column in summary["sensitive"]:
+        name = _exposure_attack(members[members["sensitive"] == column], attack_sets[column],
+                                kinds[column])
+        if name is None:
             continue
-        attack = clone(attack_sets[row.sensitive][row.attack]).fit(X_aux, y_aux)
+        attack = clone(attack_sets[column][name]).fit(X_aux, y_aux)
         kind = attack.sensitive_kind_
         baseline = ImputationBaseline(
-            row.sensitive, candidates=attack.candidates_ if kind == "categorical" else "auto",
+            column, candidates=attack.candidates_ if kind == "categorical" else "auto",
             sensitive_type=kind, random_state=int(np.random.RandomState(baseline_seed).randint(
                 np.iinfo(np.int32).max, size=2)[0]),
         ).fit(X_aux, y_aux)
-        truth = X_train[row.sensitive].to_numpy()
+        truth = X_train[column].to_numpy()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # already reported in the results' notes
             per_record = _per_record(attack, baseline, X_train, y_train, kind, truth)
-        per_record.insert(0, "attack", row.attack)
-        per_record.insert(0, "sensitive", row.sensitive)
+        per_record.insert(0, "attack", name)
+        per_record.insert(0, "sensitive", column)
         per_record.insert(0, "position", np.arange(len(X_train)))
         per_record.insert(0, "record", [_plain(v) for v in X_train.index])
         exposure_parts.append(per_record)
@@ -650,12 +783,18 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
         if X_out is None or y_out is None:
             raise ValueError("Measuring defenses needs held-out data for their utility: pass "
                              "X_holdout and y_holdout.")
-        sweep_attacks = [a for chosen in attack_sets.values() for a in chosen.values()]
-        progress(f"defense sweep: {len(defenses)} defense(s) × {len(sweep_attacks)} attack(s)")
+        # Output defenses do not change what a white-box attacker reads: black-box attacks
+        # only (the defaults of evaluate_defenses if every attack given was white-box).
+        sweep_attacks = [a for chosen in attack_sets.values() for a in chosen.values()
+                         if not is_white_box(a)] or None
+        what = (f"{len(sweep_attacks)} attack(s)" if sweep_attacks
+                else "the default black-box attacks")
+        progress(f"defense sweep: {len(defenses)} defense(s) × {what}")
+        # The same int seed as the results: the sweep's "none" rows repeat them exactly.
         defense_table = evaluate_defenses(
             model, defenses, X_aux, y_aux, targets=targets, X_test=X_out, y_test=y_out,
-            attacks=sweep_attacks, n_resamples=n_resamples, confidence=confidence,
-            random_state=seed)
+            attacks=sweep_attacks, sensitive=sensitive, n_resamples=n_resamples,
+            confidence=confidence, random_state=seed)
         frontier = privacy_utility_frontier(defense_table)
 
     metadata = {
@@ -683,9 +822,11 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
                             "least common (mean share of records with the same value; 10 "
                             "equal-width bins for numeric columns)",
     }
+    threat_model = THREAT_MODEL + ("\n\n" + WHITE_BOX_THREAT_MODEL if white_box else "")
     return Assessment(summary=summary, results=results, membership_gap=gap,
                       exposed_records=exposed_records, by_group=by_group, disparity=disparity,
-                      defenses=defense_table, frontier=frontier, metadata=metadata)
+                      defenses=defense_table, frontier=frontier, threat_model=threat_model,
+                      metadata=metadata)
 
 
 def _versions():
@@ -706,4 +847,5 @@ def _model_summary(model):
     return text if len(text) <= 2000 else text[:2000] + " …"
 
 
-__all__ = ["Assessment", "assess", "THREAT_MODEL", "RISK_LEVELS"]
+__all__ = ["Assessment", "assess", "scores_are_probabilities", "THREAT_MODEL",
+           "WHITE_BOX_THREAT_MODEL", "RISK_LEVELS"]

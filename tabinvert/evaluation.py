@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,25 @@ RESULT_COLUMNS = [
     "baseline_score", "advantage", "advantage_ci_low", "advantage_ci_high", "verdict",
     "n_records", "query_rows", "query_calls", "seconds", "notes",
 ]
+
+
+def is_white_box(attack):
+    """Whether an attack reads the model's internals rather than querying it as deployed.
+
+    White-box attacks (:class:`~tabinvert.attacks.WhiteBoxTreeInversion`,
+    :class:`~tabinvert.attacks.GradientInversion`) hold the fitted model itself: an output
+    defense in front of the model does not change what they read.
+
+    Examples
+    --------
+    >>> from tabinvert.attacks import ConfidenceInversion, WhiteBoxTreeInversion
+    >>> from tabinvert.evaluation import is_white_box
+    >>> is_white_box(WhiteBoxTreeInversion(None, "sex"))
+    True
+    >>> is_white_box(ConfidenceInversion(None, "sex"))
+    False
+    """
+    return isinstance(attack, (WhiteBoxTreeInversion, GradientInversion))
 
 
 def attack_name(attack):
@@ -141,12 +161,28 @@ def evaluate_attacks(
     2  imputation non-members   0.52            0.52
     3         MAP non-members   1.00            0.52
     """
+    return _evaluate_attacks(attacks, X_aux, y_aux, targets=targets, metric=metric,
+                             n_resamples=n_resamples, confidence=confidence,
+                             random_state=random_state)
+
+
+def _evaluate_attacks(attacks, X_aux, y_aux, *, targets, metric, n_resamples, confidence,
+                      random_state, baselines=None):
+    """:func:`evaluate_attacks`, with a cache of fitted imputation baselines and their guesses.
+
+    ``baselines`` maps (sensitive column, kind, label use) to the fitted
+    :class:`ImputationBaseline` and its guesses (with their seconds) per population. The
+    baseline never queries the model, so a caller that attacks several versions of one model
+    (:func:`evaluate_defenses`) passes the same dict to every call, with the same
+    ``random_state`` and targets, and the baseline is fitted and run once. Each call still
+    reports the baseline's own rows.
+    """
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=2)
     if not isinstance(attacks, dict):
         attacks = {attack_name(a): a for a in attacks}
-    rows = []
-    baselines = {}
+    rows, reported = [], set()
+    baselines = {} if baselines is None else baselines
     for name, attack in attacks.items():
         attack = clone(attack)
         start = time.perf_counter()
@@ -154,7 +190,7 @@ def evaluate_attacks(
         fit_seconds = time.perf_counter() - start
         kind = attack.sensitive_kind_
         chosen = metric or ("accuracy" if kind == "categorical" else "mae")
-        key = (attack.layout_.sensitive, kind)
+        key = (attack.layout_.sensitive, kind, y_aux is not None)  # y_aux: label use
         if key not in baselines:
             baseline = ImputationBaseline(
                 attack.layout_.sensitive,
@@ -168,11 +204,14 @@ def evaluate_attacks(
             truth = true_sensitive(attack.layout_, X, name=f"targets[{population!r}]")
             if population not in baseline_guesses:
                 start = time.perf_counter()
-                guesses = baseline.attack(X, y if baseline.uses_label_ else None)
-                baseline_guesses[population] = (guesses.to_numpy(), time.perf_counter() - start)
+                guesses = baseline.attack(X, y if baseline.uses_label_ else None).to_numpy()
+                baseline_guesses[population] = (guesses, time.perf_counter() - start)
+            if (key, population) not in reported:
+                reported.add((key, population))
+                guesses, seconds = baseline_guesses[population]
                 rows.append(_row("imputation", population, attack.layout_.sensitive, chosen, kind,
-                                 truth, guesses.to_numpy(), None, baseline_guesses[population][1],
-                                 (0, 0), confidence, n_resamples, seeds[1]))
+                                 truth, guesses, None, seconds, (0, 0), confidence, n_resamples,
+                                 seeds[1]))
             start = time.perf_counter()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -328,6 +367,10 @@ def evaluate_defenses(
     A label-only attacker is always included (``add_label_only``): defenses that keep the
     arg-max cannot stop it, and a sweep without it would overstate what they buy.
 
+    The imputation baseline never queries the model, so it is the same for every defense: it
+    is fitted once per sensitive attribute and its guesses are reused, and every row's
+    ``baseline_score`` and advantage compare with the very same baseline.
+
     Parameters
     ----------
     model : fitted classifier or regressor
@@ -343,7 +386,10 @@ def evaluate_defenses(
     attacks : list of attacks, default=None
         Attacks to run (their ``estimator`` is replaced by each defended model). Default: for
         each ``sensitive`` column, CSMIA and MAP (:class:`ConfidenceInversion`) for classifiers
-        or MAP for regressors, plus :class:`LabelOnlyInversion` for classifiers.
+        or MAP for regressors, plus :class:`LabelOnlyInversion` for classifiers. White-box
+        attacks (:func:`is_white_box`) read the model's internals, which an output defense does
+        not change: they are refused when ``defenses`` has any defense (they may be run with
+        ``models`` alone).
     sensitive : str or list of str, default=None
         The sensitive column(s), needed when ``attacks`` is None.
     models : dict of str to fitted model, default=None
@@ -357,8 +403,11 @@ def evaluate_defenses(
         (classifiers only).
     metric, n_resamples, confidence : see :func:`evaluate_attacks`.
     random_state : int, RandomState instance or None, default=None
-        Seeds the attacks' tie-breaking, the baseline and the bootstrap; the same seeds are used
-        for every defense, so rows differ only by the defense.
+        Seeds the default attacks' tie-breaking, the baseline and the bootstrap; the same seeds
+        are used for every defense, so rows differ only by the defense. An int is used as-is,
+        as :func:`evaluate_attacks` uses it: the undefended (``"none"``) rows then equal the
+        rows of ``evaluate_attacks`` with the same attacks, data and ``random_state`` (the
+        ``seconds`` aside). A RandomState instance or None draws one seed.
 
     Returns
     -------
@@ -398,8 +447,10 @@ def evaluate_defenses(
     7    label only    MAP      1.0   1.00
     8    label only  LOMIA      1.0   1.00
     """
-    rng = check_random_state(random_state)
-    seed = int(rng.randint(np.iinfo(np.int32).max))
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        seed = int(random_state)  # as-is: the "none" rows repeat evaluate_attacks' exactly
+    else:
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     if not isinstance(defenses, dict):
         defenses = {_defense_name(d): d for d in defenses}
     candidates = {"none": (model, None)}
@@ -407,11 +458,18 @@ def evaluate_defenses(
     for name, alternative in (models or {}).items():
         candidates[name] = (alternative, None)
     attacks = _sweep_attacks(model, attacks, sensitive, add_label_only, seed)
+    white_box = [name for name, attack in attacks.items() if is_white_box(attack)]
+    if white_box and any(defense is not None for _, defense in candidates.values()):
+        raise ValueError(
+            f"{', '.join(white_box)} read(s) the model's internals, which an output defense in "
+            "front of the model does not change: sweep output defenses with black-box attacks "
+            "only (compare training-time defenses, i.e. other models, with models={...}).")
 
     X_fit = X_test.iloc[:2] if hasattr(X_test, "iloc") else np.asarray(X_test)[:2]
     y_fit = np.asarray(y_test)[:2]
     tables = []
     reference_utility = None
+    baselines = {}  # the imputation baseline never queries the model: fitted once, reused
     for name, (base_model, defense) in candidates.items():
         served = _defend(base_model, defense, X_fit, y_fit)
         utility_name, utility_value, loss = _utility(served, X_test, y_test, utility)
@@ -421,9 +479,10 @@ def evaluate_defenses(
             attack_name: clone(attack).set_params(estimator=served)
             for attack_name, attack in attacks.items()
         }
-        table = evaluate_attacks(
+        table = _evaluate_attacks(
             defended_attacks, X_aux, y_aux, targets=targets, metric=metric,
             n_resamples=n_resamples, confidence=confidence, random_state=seed,
+            baselines=baselines,
         )
         table = table[table["attack"] != "imputation"].reset_index(drop=True)
         promises = defense_guarantees(defense)

@@ -8,12 +8,23 @@ import pandas as pd
 import pytest
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from tabinvert import Assessment, assess
-from tabinvert.attacks import ConfidenceInversion
-from tabinvert.defenses import LabelOnly, RoundProbabilities
+from tabinvert.assessment import (
+    WHITE_BOX_THREAT_MODEL,
+    _auto_attacks,
+    _exposure_attack,
+    _summary,
+    scores_are_probabilities,
+)
+from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion
+from tabinvert.defenses import DefendedClassifier, LabelOnly, QueryBudget, RoundProbabilities
+from tabinvert.evaluation import RESULT_COLUMNS, attack_name
 
 
 def _leaking_and_blind():
@@ -44,7 +55,9 @@ def test_verdict_flips_between_a_leaking_and_a_blind_model():
     assert quiet.summary.loc[0, "risk_level"] == "none"
     assert "No attack infers 'secret'" in quiet.summary.loc[0, "sentence"]
     attacks = quiet.results[quiet.results["attack"] != "imputation"]
-    assert set(attacks["attack"]) == {"MAP", "CSMIA", "LOMIA", "MAP (imputation prior)"}
+    # The blind model is a Pipeline ending in a forest: "auto" also reads its trees.
+    assert set(attacks["attack"]) == {"MAP", "CSMIA", "LOMIA", "MAP (imputation prior)",
+                                      "white-box tree"}
     assert (attacks["advantage_ci_low"] <= 0).all()
 
 
@@ -126,15 +139,163 @@ def test_auxiliary_share_of_the_holdout_is_never_attacked():
     assert meta["data_sha256"]["aux"] != meta["data_sha256"]["non_members"]
 
 
-def test_defenses_sweep_is_included(planted):
+@pytest.fixture(scope="module")
+def swept():
+    """The leaking forest, assessed with attacks="auto" and two output defenses."""
     X, y, leaking, *_ = _leaking_and_blind()
-    result = assess(leaking, X[:800], y[:800], X_holdout=X[800:], y_holdout=y[800:],
-                    sensitive="secret", defenses={"round": RoundProbabilities(1),
-                                                  "label only": LabelOnly()},
-                    n_resamples=100, random_state=0)
+    return assess(leaking, X[:800], y[:800], X_holdout=X[800:], y_holdout=y[800:],
+                  sensitive="secret", defenses={"round": RoundProbabilities(1),
+                                                "label only": LabelOnly()},
+                  n_resamples=100, random_state=0)
+
+
+def test_defenses_sweep_is_included(swept):
+    result = swept
     assert set(result.defenses["defense"]) == {"none", "round", "label only"}
     assert set(result.frontier["defense"]) == {"none", "round", "label only"}
     assert "LOMIA" in set(result.defenses["attack"])
+
+
+def test_undefended_sweep_rows_repeat_the_main_results(swept):
+    """Same int seed, same attack, same baseline: the "none" rows of the defense sweep are the
+    rows of the results table, number for number."""
+    result = swept
+    none = result.defenses[result.defenses["defense"] == "none"]
+    main = result.results.set_index(["sensitive", "attack", "population"])
+    assert len(none) == 2 * 4  # MAP, CSMIA, LOMIA, MAP (imputation prior) × 2 populations
+    for row in none.itertuples():
+        expected = main.loc[(row.sensitive, row.attack, row.population)]
+        for column in ("score", "score_ci_low", "score_ci_high", "baseline_score", "advantage",
+                       "advantage_ci_low", "advantage_ci_high"):
+            assert getattr(row, column) == expected[column], (row.attack, row.population, column)
+        assert row.verdict == expected["verdict"]
+
+
+def test_white_box_attack_is_stated_and_kept_out_of_the_defense_sweep(swept):
+    result = swept
+    # A bare forest: "auto" reads its trees, and says what that attacker holds.
+    assert "white-box tree" in set(result.results["attack"])
+    assert result.threat_model.endswith(WHITE_BOX_THREAT_MODEL)
+    assert "internals" in WHITE_BOX_THREAT_MODEL
+    assert "internals" in result.to_html()
+    # An output defense does not change what a white-box attacker reads: not in the sweep.
+    assert not result.defenses["attack"].str.contains("white-box").any()
+
+
+def _fitted(model):
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "secret": [0, 1, 0, 1]})
+    return model.fit(X, [0, 1, 1, 0])
+
+
+@pytest.mark.parametrize("make_model, kind, white_box", [
+    (lambda: _fitted(make_pipeline(StandardScaler(), RandomForestClassifier(5, random_state=0))),
+     "categorical", True),
+    (lambda: _fitted(DecisionTreeClassifier(random_state=0)), "categorical", True),
+    (lambda: FrozenEstimator(_fitted(RandomForestClassifier(5, random_state=0))),
+     "categorical", True),
+    (lambda: _fitted(RandomForestClassifier(5, random_state=0)), "numeric", False),
+    (lambda: _fitted(LogisticRegression()), "categorical", False),
+    (lambda: _fitted(make_pipeline(StandardScaler(), LogisticRegression())), "categorical",
+     False),
+    # Served through a defense or a query budget, the forest is a black box to the attacker.
+    (lambda: _fitted(DefendedClassifier(RandomForestClassifier(5, random_state=0),
+                                        RoundProbabilities(1))), "categorical", False),
+    (lambda: QueryBudget(_fitted(RandomForestClassifier(5, random_state=0)), max_rows=10),
+     "categorical", False),
+], ids=["forest pipeline", "tree", "frozen forest", "numeric attribute", "logistic",
+        "logistic pipeline", "defended forest", "budgeted forest"])
+def test_auto_adds_the_white_box_tree_attack_only_for_readable_trees(make_model, kind,
+                                                                    white_box):
+    names = [attack_name(a) for a in _auto_attacks(make_model(), "secret", kind, 0, None)]
+    assert ("white-box tree" in names) is white_box, names
+    assert "LOMIA" in names  # label-only, always
+    assert not any(name.startswith("learned") for name in names)  # not chosen by default
+
+
+def test_assess_auto_on_a_defended_forest_runs_black_box_attacks_only():
+    X, y, leaking, *_ = _leaking_and_blind()
+    defended = DefendedClassifier(FrozenEstimator(leaking), RoundProbabilities(1)).fit(
+        X[:2], y[:2])
+    result = assess(defended, X[:800], y[:800], X_holdout=X[800:], y_holdout=y[800:],
+                    sensitive="secret", n_resamples=50, random_state=0)
+    assert not result.results["attack"].str.contains("white-box").any()
+    assert "white-box" not in result.threat_model
+
+
+def test_summary_names_the_white_box_attackers_access():
+    rows = pd.DataFrame([dict(attack="white-box tree", population="members", sensitive="s",
+                              metric="accuracy", score=0.9, baseline_score=0.5, advantage=0.8,
+                              advantage_ci_low=0.7, advantage_ci_high=0.9, verdict="")]
+                        ).reindex(columns=RESULT_COLUMNS)
+    gap = pd.DataFrame(columns=["sensitive", "attack", "gap_ci_low"])
+    white = _summary(rows, gap, 0.95, {("s", "white-box tree")})
+    black = _summary(rows, gap, 0.95)
+    assert "holding the model itself (its internals)" in white.loc[0, "sentence"]
+    assert "with the model's outputs" in black.loc[0, "sentence"]
+
+
+# -- per-record exposure: probabilities, not CSMIA's rank scores --------------------------------
+
+def test_csmia_scores_are_not_probabilities():
+    assert not scores_are_probabilities(ConfidenceInversion(None, "s", method="csmia"))
+    for attack in (ConfidenceInversion(None, "s"), LabelOnlyInversion(None, "s"),
+                   ConfidenceInversion(None, "s", prior="imputation")):
+        assert scores_are_probabilities(attack)
+
+
+def test_exposure_attack_skips_csmia_even_when_it_decides():
+    members = pd.DataFrame(dict(attack=["CSMIA", "MAP", "LOMIA"], advantage=[0.5, 0.3, 0.2],
+                                advantage_ci_low=[0.4, 0.2, 0.25]))
+    attacks = {"CSMIA": ConfidenceInversion(None, "s", method="csmia"),
+               "MAP": ConfidenceInversion(None, "s"), "LOMIA": LabelOnlyInversion(None, "s")}
+    # The deciding attack among those with probabilities: LOMIA's lower bound beats MAP's.
+    assert _exposure_attack(members, attacks, "categorical") == "LOMIA"
+    # With CSMIA alone there is nothing else; a numeric attribute uses errors, not scores.
+    assert _exposure_attack(members[:1], {"CSMIA": attacks["CSMIA"]}, "categorical") == "CSMIA"
+    assert _exposure_attack(members, attacks, "numeric") == "CSMIA"
+
+
+def test_exposure_is_the_posterior_of_an_attack_with_probabilities():
+    """CSMIA and MAP both run: the exposed records are scored with MAP's posterior of the true
+    value, recomputed here from the attack itself."""
+    X, y, leaking, *_ = _leaking_and_blind()
+    attacks = [ConfidenceInversion(leaking, "secret", method="csmia", random_state=0),
+               ConfidenceInversion(leaking, "secret", random_state=0)]
+    result = assess(leaking, X[:800], y[:800], X_holdout=X[1200:], y_holdout=y[1200:],
+                    X_aux=X[800:1200], y_aux=y[800:1200], sensitive="secret", attacks=attacks,
+                    n_resamples=50, random_state=0)
+    assert result.summary.loc[0, "attack"] == "CSMIA"  # CSMIA decides the risk, but ...
+    exposed = result.exposed_records
+    assert len(exposed) and set(exposed["attack"]) == {"MAP"}  # ... MAP scores the records
+    posterior = ConfidenceInversion(leaking, "secret", random_state=0).fit(
+        X[800:1200], y[800:1200]).attack_proba(X[:800], y[:800]).to_numpy()
+    truth = X["secret"].to_numpy()[exposed["position"]]
+    np.testing.assert_allclose(exposed["attack_confidence"],
+                               posterior[exposed["position"], truth])
+    np.testing.assert_allclose(exposed["exposure"],
+                               exposed["attack_confidence"] - exposed["baseline_confidence"])
+    assert set(result.by_group["attack"]) == {"MAP"}
+
+
+def test_csmia_only_exposure_is_its_hit_against_imputations_probability():
+    X, y, leaking, *_ = _leaking_and_blind()
+    result = assess(leaking, X[:800], y[:800], X_holdout=X[800:], y_holdout=y[800:],
+                    sensitive="secret", attacks=[ConfidenceInversion(
+                        leaking, "secret", method="csmia", random_state=0)],
+                    top_records=1000, n_resamples=50, random_state=0)
+    exposed = result.exposed_records
+    assert len(exposed) > 50 and set(exposed["attack"]) == {"CSMIA"}
+    # CSMIA's scores only rank the candidates: its confidence is its hit, 1 on these records.
+    assert (exposed["attack_confidence"] == 1.0).all()
+    assert exposed["baseline_confidence"].between(0, 1).all()
+    np.testing.assert_allclose(exposed["exposure"], 1.0 - exposed["baseline_confidence"])
+    assert exposed["exposure"].between(0, 1).all()
+    # The hits are CSMIA's own guesses: over all training records (the distinctive and the
+    # typical together), the success rate is the members' score in the results table.
+    groups = result.by_group[result.by_group["group"] == "distinctive records"]
+    success = (groups["attack_success"] * groups["n_records"]).sum() / groups["n_records"].sum()
+    score = result.results.set_index(["attack", "population"]).loc[("CSMIA", "members"), "score"]
+    assert success == pytest.approx(score)
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -18,7 +18,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion
+from tabinvert.attacks import (
+    ConfidenceInversion,
+    ImputationBaseline,
+    LabelOnlyInversion,
+    WhiteBoxTreeInversion,
+)
 from tabinvert.defenses import (
     DefendedClassifier,
     DefendedRegressor,
@@ -30,7 +35,7 @@ from tabinvert.defenses import (
     RoundProbabilities,
     TopK,
 )
-from tabinvert.evaluation import evaluate_defenses, privacy_utility_frontier
+from tabinvert.evaluation import evaluate_attacks, evaluate_defenses, privacy_utility_frontier
 
 
 def _expected_failed_checks(estimator):
@@ -354,6 +359,51 @@ def test_evaluate_defenses_sweep(memorising):
     frontier = privacy_utility_frontier(table)
     assert set(frontier["defense"]) == set(table["defense"])
     assert not frontier.set_index("defense").loc["none", "on_frontier"]  # label only beats it
+
+
+def test_sweep_fits_the_imputation_baseline_once_and_repeats_evaluate_attacks(memorising,
+                                                                              monkeypatch):
+    """The baseline never queries the model: one fit for the whole sweep, the same baseline
+    score under every defense; and with an int seed the undefended rows are evaluate_attacks'
+    rows with that seed."""
+    model, X, y = memorising
+    fits = []
+    original_fit = ImputationBaseline.fit
+
+    def counting_fit(self, *args, **kwargs):
+        fits.append(self.sensitive)
+        return original_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(ImputationBaseline, "fit", counting_fit)
+    aux, targets = (X[600:900], y[600:900]), {"members": (X[:600], y[:600]),
+                                              "non-members": (X[900:1200], y[900:1200])}
+    attacks = [ConfidenceInversion(model, "secret", random_state=0),
+               LabelOnlyInversion(model, "secret", random_state=0)]
+    table = evaluate_defenses(
+        model, {"round 0.1": RoundProbabilities(1), "label only": LabelOnly(),
+                "noise": GaussianNoise(0.3, random_state=0)},
+        *aux, targets=targets, X_test=X[1200:], y_test=y[1200:], attacks=attacks,
+        n_resamples=50, random_state=0)
+    assert fits == ["secret"]
+    assert table["defense"].nunique() == 4
+    per_attack = table.groupby(["attack", "population"])["baseline_score"].nunique()
+    assert (per_attack == 1).all()
+    assert table.groupby("population")["baseline_score"].nunique().eq(1).all()
+
+    direct = evaluate_attacks(attacks, *aux, targets=targets, n_resamples=50, random_state=0)
+    direct = direct[direct["attack"] != "imputation"].reset_index(drop=True)
+    none = table[table["defense"] == "none"].reset_index(drop=True)
+    columns = ["attack", "population", "score", "baseline_score", "advantage",
+               "advantage_ci_low", "advantage_ci_high", "verdict"]
+    pd.testing.assert_frame_equal(none[columns], direct[columns])
+
+
+def test_white_box_attacks_are_refused_in_an_output_defense_sweep(memorising):
+    model, X, y = memorising
+    with pytest.raises(ValueError, match="internals, which an output defense"):
+        evaluate_defenses(model, [LabelOnly()], X[600:900], y[600:900],
+                          targets={"members": (X[:600], y[:600])}, X_test=X[1200:],
+                          y_test=y[1200:], attacks=[WhiteBoxTreeInversion(model, "secret")])
 
 
 def test_evaluate_defenses_needs_attacks_or_a_sensitive_column(memorising):

@@ -155,7 +155,26 @@ def test_summary_risk_levels_sentences_and_threat_model(real):
         assert f'<span class="badge risk-{row.risk_level}">{row.risk_level} risk</span>' in summary
         assert html.escape(row.sentence) in summary
     assert "Advantage over imputation" in summary and "includes 0" in summary
-    assert html.escape(result.threat_model) in page
+    threat = page[page.index('<section id="threat'):page.index('<section id="results">')]
+    paragraphs = result.threat_model.split("\n\n")
+    assert len(paragraphs) == 2  # the forest's trees were read: the white-box paragraph too
+    for text in paragraphs:
+        assert f"<p>{html.escape(text)}</p>" in threat
+    assert "internals" in paragraphs[1]
+
+
+def test_white_box_results_get_their_threat_model_even_from_a_bare_one():
+    """A hand-written (or older) threat model that does not cover a white-box attack in the
+    results gets the white-box paragraph; one without white-box results does not."""
+    from tabinvert.assessment import WHITE_BOX_THREAT_MODEL
+
+    plain = hand_assessment()
+    white = hand_assessment()
+    white.results = white.results.replace({"attack": {"LOMIA": "white-box tree"}})
+    added = f"<p>{html.escape(WHITE_BOX_THREAT_MODEL)}</p>"
+    assert added in render_html(white) and "holds it" in render_html(white)
+    assert added not in render_html(plain) and "holds it" not in render_html(plain)
+    assert "Attacker &lt;knows&gt; X." in render_html(white)  # the stated one stays first
 
 
 def test_numbers_match_the_assessment(real):
@@ -182,6 +201,9 @@ def test_tables_present(real):
         assert f"<h3>{heading}</h3>" in page
     for record in result.exposed_records["record"]:
         assert f"<td>{html.escape(str(record))}</td>" in page
+    # The records are scored with probabilities, and the text says CSMIA's are not.
+    assert "CSMIA" not in set(result.exposed_records["attack"])
+    assert html.escape("CSMIA's scores only rank the candidate values") in page
     for defense in result.defenses["defense"].unique():
         assert html.escape(defense) in page
 

@@ -55,6 +55,15 @@ def _sensitive(assessment):
     return [str(n) for n in (names or [])]
 
 
+def _white_box_attacks(assessment):
+    """Names of the white-box attacks among the results ("white-box tree", "gradient MAP
+    (white-box)", ...)."""
+    results = assessment.results
+    if not has(results, "attack"):
+        return []
+    return [str(a) for a in dict.fromkeys(results["attack"]) if "white-box" in str(a)]
+
+
 def _created(metadata):
     created = metadata.get("created")
     if not created:
@@ -78,11 +87,13 @@ def header(assessment):
                 "population" if meta.get("n_non_members") else "")
     plural = "s" if len(names) != 1 else ""
     nav = " ".join(f'<a href="#{anchor}">{esc(title)}</a>' for anchor, title in SECTIONS)
+    attacker = ("who can query this model (or, for the white-box attacks, holds it)"
+                if _white_box_attacks(assessment) else "who can query this model")
     return (
         "<header>\n<h1>Attribute-inference risk report</h1>\n"
         f'<p class="meta">Model: <code>{esc(meta.get("model", "unknown model"))}</code></p>\n'
         f'<p class="meta">Assessed: {esc(_created(meta))}</p>\n'
-        f'<p class="scope"><strong>Scope:</strong> what an attacker who can query this model can '
+        f'<p class="scope"><strong>Scope:</strong> what an attacker {attacker} can '
         f"infer about the sensitive attribute{plural} {attributes} of {people} it was trained "
         f"on, beyond what the population's statistics already reveal{held_out}.</p>\n"
         f"</header>\n<nav>{nav}</nav>"
@@ -146,8 +157,14 @@ def summary_section(assessment):
 
 # --------------------------------------------------------------------------- 3. threat model
 def threat_model_section(assessment):
-    """The threat model in words."""
-    paragraphs = [p for p in str(assessment.threat_model or "").split("\n\n") if p.strip()]
+    """The threat model in words; when white-box attacks were run and the stated threat model
+    does not cover them (e.g. one written by hand), what they assume is added."""
+    from ..assessment import WHITE_BOX_THREAT_MODEL
+
+    stated = str(assessment.threat_model or "")
+    paragraphs = [p for p in stated.split("\n\n") if p.strip()]
+    if _white_box_attacks(assessment) and "white-box" not in stated.lower():
+        paragraphs.append(WHITE_BOX_THREAT_MODEL)
     body = "\n".join(paragraph(p.strip()) for p in paragraphs) or paragraph("Not stated.")
     return section("threat-model", "Threat model", body)
 
@@ -265,8 +282,12 @@ def exposed_table(assessment):
         "Training records whose sensitive value the attack infers correctly and imputation "
         "does not, most exposed first. Only their index labels (record) and positions are "
         "shown: look them up in your own copy of the data. Confidence is the probability the "
-        "attack (or imputation) gives the true value; for numeric attributes, minus the "
-        "absolute error in standard deviations.")
+        "attack (or imputation) gives the true value, and exposure their difference; for "
+        "numeric attributes, minus the absolute error in standard deviations. For a "
+        "categorical attribute the records are scored by the strongest attack whose scores "
+        "are probabilities, which need not be the attack that decides the risk: CSMIA's scores "
+        "only rank the candidate values, so it is used only when no other attack was run, and "
+        "its confidence is then 1 for a right guess and 0 for a wrong one.")
     if not has(records, "record"):
         return head + paragraph("No training record is inferred by the attack and missed by "
                                 "imputation.")
@@ -289,7 +310,8 @@ def group_tables(assessment):
     parts = [head, paragraph(
         "Per subgroup: the attack's and imputation's success on its training records, the "
         "advantage, and the mean exposure (the attack's confidence in the true value minus "
-        "imputation's). Groups too small to compare are marked." + (
+        "imputation's), for the attack of the most exposed records above. Groups too small "
+        "to compare are marked." + (
             f" Distinctive records: {rule}." if rule else ""))]
     shown, hidden = _group_rows(by_group)
     frame = pd.DataFrame({

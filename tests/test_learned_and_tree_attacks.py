@@ -120,6 +120,27 @@ def test_whitebox_reads_every_supported_classifier(model_name):
     assert whitebox >= _accuracy(blackbox.attack(X[:1500], y[:1500]), X["secret"][:1500]) - 0.01
 
 
+@pytest.mark.parametrize("n_values", [2, 3])
+def test_xgboost_cover_becomes_record_counts(n_values):
+    """XGBoost's cover sums hessians p(1-p), not records; the attack turns it back into counts.
+
+    With the training records as the auxiliary data the estimate is exact (up to float32)."""
+    X, y = xor_population(1500, seed=7, n_values=n_values)
+    X["noise"] = X["noise"].round(1)
+    model = xgboost.XGBClassifier(n_estimators=20, max_depth=3, random_state=0).fit(X, y)
+    attack = WhiteBoxTreeInversion(model, "secret").fit(X, y)
+    trees = attack._trees
+    leaves = model.apply(X).reshape(len(X), -1).astype(int)
+    for t in range(trees.masses.__len__()):
+        true_counts = np.bincount(leaves[:, t], minlength=len(trees.masses[t]))
+        is_leaf = trees.is_leaf[t]
+        np.testing.assert_allclose(trees.masses[t][is_leaf], true_counts[is_leaf], rtol=2e-3)
+        assert trees.totals[t] == pytest.approx(len(X), rel=2e-3)
+    # Cover itself is far from the counts here: the hessians of confident records are small.
+    cover = model.get_booster().trees_to_dataframe().query("Tree == 5 and Feature == 'Leaf'")
+    assert cover["Cover"].sum() < 0.5 * len(X)
+
+
 REGRESSORS = {
     "tree": lambda: DecisionTreeRegressor(min_samples_leaf=5, random_state=0),
     "forest": lambda: RandomForestRegressor(30, random_state=0),

@@ -249,6 +249,30 @@ def test_gradient_inversion_learns_nothing_from_a_model_blind_to_the_attribute(d
     np.testing.assert_allclose(guesses, attack.prior_mean_)  # the prior's mode, for everyone
 
 
+def test_imputation_prior_combines_what_the_known_features_say_with_the_model():
+    """Age follows weight closely; the dose says a little more. A flat-population prior
+    ignores the weight, the imputation prior uses it, and the model adds to it."""
+    rng = np.random.default_rng(6)
+    n = 3000
+    weight = rng.normal(70, 10, n)
+    X = pd.DataFrame({"weight": weight, "age": 0.8 * weight - 6 + rng.normal(0, 4, n),
+                      "height": rng.normal(170, 10, n)})
+    y = 0.5 * X["weight"] + 0.3 * X["age"] + rng.normal(0, 2, n)
+    model = LinearRegression().fit(X[:1000], y[:1000])
+    truth = X["age"][:1000]
+
+    def mae(attack):
+        attack.fit(X[1000:2000], y[1000:2000])
+        return float(np.mean(np.abs(attack.attack(X[:1000], y[:1000]) - truth)))
+
+    gaussian = mae(GradientInversion(model, "age"))
+    combined = mae(GradientInversion(model, "age", prior="imputation", random_state=0))
+    imputation = ImputationBaseline("age", random_state=0).fit(X[1000:2000].drop(columns=[]))
+    imputed = float(np.mean(np.abs(imputation.attack(X[:1000]) - truth)))
+    assert combined < 0.8 * gaussian
+    assert combined < imputed  # the dose still tells something beyond the weight
+
+
 def test_gradient_inversion_never_peeks_at_the_true_attribute(dose):
     model, X, y = dose
     attack = GradientInversion(model, "age").fit(X[1000:1500], y[1000:1500])

@@ -46,11 +46,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, sparse
 from scipy.special import expit, log_expit, logsumexp
-from sklearn.base import is_classifier
+from sklearn.base import clone, is_classifier
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.linear_model._base import LinearModel
+from sklearn.model_selection import cross_val_predict
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -69,6 +70,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost, _complete
 from ._base import THREAT_MODEL_DOC, BaseAttack
 from ._confidence import class_positions
+from ._imputation import ImputationBaseline
+from ._learners import attacker_features, learner_threads
 
 _TINY = 1e-300
 _AFFINE_SCALERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)
@@ -797,8 +800,12 @@ class GradientInversion(BaseAttack):
         The fitted target model; must be differentiable (else ``fit`` raises a TypeError).
     sensitive : str or int
         The numeric sensitive column (a name for frame models, a position otherwise).
-    prior : {{"gaussian", "uniform"}}, default="gaussian"
-        A Gaussian fitted to the auxiliary values, or flat within their range.
+    prior : {{"gaussian", "imputation", "uniform"}}, default="gaussian"
+        A Gaussian fitted to the auxiliary values; a Gaussian per record centred on an
+        :class:`~tabinvert.attacks.ImputationBaseline`'s prediction from the known features
+        (not the label, which enters through the likelihood), as wide as that learner's
+        out-of-fold error on the auxiliary data: imputation and model combined; or flat within
+        the auxiliary range.
     noise_scale : float, default=None
         σ of a regressor's Gaussian error model (default: its RMSE on ``y_aux``); with
         ``observed`` outputs, the kernel width (default 0.01 for probabilities, 1% of the spread
@@ -822,7 +829,10 @@ class GradientInversion(BaseAttack):
     differentiable_ : DifferentiableModel
         The model's differentiable form.
     prior_mean_, prior_std_ : float
-        The Gaussian prior's parameters.
+        The Gaussian prior's parameters (with ``prior="imputation"``, the auxiliary values'
+        mean and spread, which only scale the optimisation).
+    imputation_ : ImputationBaseline
+        With ``prior="imputation"``: the learner of the per-record prior.
     bounds_ : tuple of float
         The auxiliary data's range; guesses stay inside it.
     sigma_ : float or None
@@ -852,7 +862,7 @@ class GradientInversion(BaseAttack):
     _parameter_constraints: dict = {
         **BaseAttack._parameter_constraints,
         "sensitive_type": [StrOptions({"auto", "numeric"})],
-        "prior": [StrOptions({"gaussian", "uniform"})],
+        "prior": [StrOptions({"gaussian", "imputation", "uniform"})],
         "noise_scale": [Interval(Real, 0, None, closed="neither"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
@@ -906,6 +916,21 @@ class GradientInversion(BaseAttack):
         self.prior_mean_ = float(np.mean(values))
         self.prior_std_ = float(np.std(values)) or 1.0
         self.bounds_ = (float(np.min(values)), float(np.max(values)))
+        if self.prior == "imputation":
+            self.imputation_ = ImputationBaseline(
+                self.layout_.sensitive, candidates=self.candidates_, sensitive_type="numeric",
+                random_state=self.random_state,
+            ).fit(records)
+            # The prior's spread: the learner's out-of-fold error on the auxiliary records.
+            features = attacker_features(self._known_of(records), self.layout_.known_columns, None)
+            learner = clone(self.imputation_.learner_)
+            if len(values) >= 10:
+                with learner_threads(len(values)):
+                    predicted = cross_val_predict(learner, features, values, cv=5)
+                self.imputation_spread_ = float(np.sqrt(np.mean((values - predicted) ** 2)))
+            else:
+                self.imputation_spread_ = self.prior_std_
+            self.imputation_spread_ = self.imputation_spread_ or self.prior_std_
         self.sigma_ = None
         dm = self.differentiable_
         if not dm.is_classifier:
@@ -934,15 +959,33 @@ class GradientInversion(BaseAttack):
         return make_evidence(dm.is_classifier, getattr(dm, "classes_", None), y, observed,
                              sigma=self.sigma_, width=width)
 
-    def _log_posterior(self, Z_ref, values, evidence):
-        """Log-posterior (n,) and its derivative (n,) at ``values`` (n,)."""
+    def _record_priors(self, known):
+        """Each record's Gaussian prior (mean, std): arrays, or the auxiliary scalars."""
+        if self.prior != "imputation":
+            return self.prior_mean_, self.prior_std_
+        features = attacker_features(known, self.layout_.known_columns, None)
+        with learner_threads(len(features)):
+            mean = np.asarray(self.imputation_.learner_.predict(features), dtype=float)
+        return mean, np.full(len(mean), self.imputation_spread_)
+
+    def _known_of(self, records):
+        """The known columns of whole records, in the form the query engine uses."""
+        if self.layout_.is_frame:
+            return {c: records[c].to_numpy() for c in self.layout_.known_columns}
+        return np.delete(np.asarray(records), self.layout_.sensitive_position, axis=1)
+
+    def _log_posterior(self, Z_ref, values, evidence, prior):
+        """Log-posterior (n,) and its derivative (n,) at ``values`` (n,).
+
+        ``prior`` is (mean, std), scalars or arrays aligned with ``values``."""
         dm = self.differentiable_
         value, grad_Z = dm.value_and_grad(self._inputs(Z_ref, values), evidence)
         grad = dm.grad_numeric(grad_Z)[:, 0]
-        if self.prior == "gaussian":
-            standard = (values - self.prior_mean_) / self.prior_std_
+        if self.prior != "uniform":
+            mean, std = prior
+            standard = (values - mean) / std
             value = value - 0.5 * standard**2
-            grad = grad - standard / self.prior_std_
+            grad = grad - standard / std
         return value, grad
 
     def _reference_inputs(self, known):
@@ -950,7 +993,7 @@ class GradientInversion(BaseAttack):
         records = _complete(self.layout_, known, self.candidate_values_[:1], n)
         return self.differentiable_.encode(records)
 
-    def _grid_log_posterior(self, Z_ref, evidence):
+    def _grid_log_posterior(self, Z_ref, evidence, prior):
         """Log-posterior (n, k) of every record at every grid value, in bounded blocks."""
         grid = np.asarray(self.candidates_, dtype=float)
         n, k = len(Z_ref), len(grid)
@@ -960,13 +1003,17 @@ class GradientInversion(BaseAttack):
             stop = min(start + block, n)
             rows = np.repeat(np.arange(start, stop), k)
             values = np.tile(grid, stop - start)
-            value, _ = self._log_posterior(Z_ref[rows], values, evidence.take(rows))
+            mean, std = prior
+            rows_prior = (mean if np.ndim(mean) == 0 else mean[rows],
+                          std if np.ndim(std) == 0 else std[rows])
+            value, _ = self._log_posterior(Z_ref[rows], values, evidence.take(rows), rows_prior)
             out[start:stop] = value.reshape(stop - start, k)
         return out
 
     def _candidate_scores(self, known, y, observed):
         evidence = self._evidence(y, observed)
-        log_post = self._grid_log_posterior(self._reference_inputs(known), evidence)
+        log_post = self._grid_log_posterior(self._reference_inputs(known), evidence,
+                                            self._record_priors(known))
         self.last_query_cost_ = QueryCost()
         scores = np.exp(log_post - log_post.max(axis=1, keepdims=True))
         return scores
@@ -991,12 +1038,13 @@ class GradientInversion(BaseAttack):
         known, index, y, observed = self._prepare(X, y, observed)
         evidence = self._evidence(y, observed)
         Z_ref = self._reference_inputs(known)
+        prior = self._record_priors(known)
         grid = np.asarray(self.candidates_, dtype=float)
-        start = grid[self._grid_log_posterior(Z_ref, evidence).argmax(axis=1)]
+        start = grid[self._grid_log_posterior(Z_ref, evidence, prior).argmax(axis=1)]
         mean, std = self.prior_mean_, self.prior_std_
 
         def objective(u):  # standardised units condition the problem
-            value, grad = self._log_posterior(Z_ref, mean + std * u, evidence)
+            value, grad = self._log_posterior(Z_ref, mean + std * u, evidence, prior)
             return -value.sum(), -grad * std
 
         low, high = ((b - mean) / std for b in self.bounds_)

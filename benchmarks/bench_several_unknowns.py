@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from paper_tables import dose_model, warfarin_frame, warfarin_split  # noqa: E402
+from bench_attacks import dose_model, warfarin_frame  # noqa: E402
+from paper_tables import warfarin_split  # noqa: E402
 
 from tabinvert.attacks import ConfidenceInversion, ImputationBaseline, JointInversion  # noqa: E402
 from tabinvert.metrics import advantage_over_baseline, success_rate  # noqa: E402

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
@@ -48,7 +48,15 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_attacks import make_model, memory_total, version  # noqa: E402
+from bench_attacks import (  # noqa: E402  (the benchmark beside this file)
+    GENOTYPES,
+    Report,
+    dose_model,
+    make_model,
+    memory_total,
+    version,
+    warfarin_frame,
+)
 
 import tabinvert  # noqa: E402
 from tabinvert._io import write_atomic  # noqa: E402
@@ -57,7 +65,7 @@ from tabinvert.attacks import (  # noqa: E402
     ImputationBaseline,
     LabelOnlyInversion,
 )
-from tabinvert.datasets import load_adult, load_steak_survey, load_warfarin  # noqa: E402
+from tabinvert.datasets import load_adult, load_steak_survey  # noqa: E402
 from tabinvert.metrics import (  # noqa: E402
     advantage_over_baseline,
     advantage_verdict,
@@ -144,26 +152,6 @@ JE_ACCURACY = pd.DataFrame({
 # --------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------
-class Report:
-    """Print lines as they come and keep them for ``--out``."""
-
-    def __init__(self):
-        self.lines = []
-
-    def __call__(self, text=""):
-        print(text, flush=True)
-        self.lines.extend(str(text).split("\n"))
-
-    def table(self, frame, title=None):
-        if title:
-            self(title)
-        self(frame.to_string(index=False))
-        self()
-
-    def text(self):
-        return "\n".join(line.rstrip() for line in self.lines).rstrip() + "\n"
-
-
 def library_source():
     """Where tabinvert was imported from, and the repository's commit and state (read-only git)."""
     here = Path(tabinvert.__file__).resolve().parent
@@ -616,46 +604,6 @@ def section_steak(report, args, summary):
 # --------------------------------------------------------------------------------------------
 # 3. Fredrikson et al. 2014, warfarin
 # --------------------------------------------------------------------------------------------
-GENOTYPES = {"VKORC1": "VKORC1 -1639 consensus", "CYP2C9": "CYP2C9 consensus"}
-CYP2C9_VALUES = ["*1/*1", "*1/*2", "*1/*3", "*2/*2", "*2/*3", "*3/*3"]
-AGE_DECADES = {"10 - 19": 1, "20 - 29": 2, "30 - 39": 3, "40 - 49": 4, "50 - 59": 5,
-               "60 - 69": 6, "70 - 79": 7, "80 - 89": 8, "90+": 9}
-
-
-def warfarin_frame():
-    """Fredrikson / IWPC features: complete cases of the patients who reached a stable dose."""
-    w = load_warfarin()
-    d = w.data
-    inducer = d[["Carbamazepine (Tegretol)", "Phenytoin (Dilantin)",
-                 "Rifampin or Rifampicin"]].fillna(0).max(axis=1)
-    X = pd.DataFrame({
-        "Race": d["Race"],
-        "Age": d["Age"].map(AGE_DECADES).astype(float),
-        "Height": d["Height (cm)"],
-        "Weight": d["Weight (kg)"],
-        "Amiodarone": d["Amiodarone (Cordarone)"].fillna(0),
-        "Enzyme inducer": inducer,
-        "VKORC1": d[GENOTYPES["VKORC1"]],
-        "CYP2C9": d[GENOTYPES["CYP2C9"]],
-    })
-    dose = w.target.astype(float)
-    keep = (X.notna().all(axis=1) & dose.notna() & X["CYP2C9"].isin(CYP2C9_VALUES)
-            & (d["Subject Reached Stable Dose of Warfarin"] == 1))
-    X = X[keep].reset_index(drop=True)
-    for column in ("Race", "VKORC1", "CYP2C9"):
-        X[column] = X[column].astype("str")
-    return X, dose[keep].to_numpy(), int(len(d)), int(keep.sum())
-
-
-def dose_model():
-    prepare = ColumnTransformer([
-        ("text", OneHotEncoder(handle_unknown="ignore"), ["Race", "VKORC1", "CYP2C9"]),
-        ("numeric", StandardScaler(), ["Age", "Height", "Weight", "Amiodarone",
-                                       "Enzyme inducer"]),
-    ])
-    return Pipeline([("prepare", prepare), ("regress", LinearRegression())])
-
-
 def ideal_model(known_text):
     prepare = ColumnTransformer([
         ("text", OneHotEncoder(handle_unknown="ignore"), known_text),
@@ -861,8 +809,8 @@ NOTES = {
         "and codes race differently); the dose is in mg/week, untransformed (IWPC's published "
         "model uses the square root [MEM]).",
         "Warfarin: the attacked genotype is the only unknown; the notes' second re-run also "
-        "marginalised the other genotype, which ConfidenceInversion cannot do (one sensitive "
-        "column; no way to sum over a second unknown column).",
+        "marginalised the other genotype; that setting (JointInversion: both genotypes "
+        "jointly, or one with the other unknown) is in bench_several_unknowns.py.",
         "Warfarin: the imputation baseline learns from the attacker's 430-ish auxiliary rows "
         "only; the 'ideal' classifier learns from the ~2,600 training rows themselves. Compare "
         "imputation with the majority column before reading its advantages: a baseline below "

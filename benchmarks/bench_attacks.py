@@ -72,6 +72,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
+from tabinvert._io import write_atomic
 from tabinvert._query import query_candidates  # private: used only to split the cost below
 from tabinvert._validation import split_known
 from tabinvert.attacks import (
@@ -119,15 +120,18 @@ class Report:
         print(text, flush=True)
         self.lines.extend(str(text).split("\n"))
 
-    def table(self, frame, title):
-        self(title)
+    def table(self, frame, title=None):
+        if title:
+            self(title)
         self(frame.to_string(index=False))
         self()
 
+    def text(self):
+        return "\n".join(line.rstrip() for line in self.lines).rstrip() + "\n"
+
     def write(self, path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(self.lines).rstrip() + "\n")
+        write_atomic(path, self.text())
 
 
 def memory_total():
@@ -794,7 +798,7 @@ AGE_DECADES = {"10 - 19": 1, "20 - 29": 2, "30 - 39": 3, "40 - 49": 4, "50 - 59"
 
 
 def warfarin_frame():
-    """paper_tables.warfarin_frame: complete cases of the patients who reached a stable dose."""
+    """Fredrikson / IWPC features: complete cases of the patients who reached a stable dose."""
     w = load_warfarin()
     d = w.data
     inducer = d[["Carbamazepine (Tegretol)", "Phenytoin (Dilantin)",
@@ -819,7 +823,7 @@ def warfarin_frame():
 
 
 def dose_model():
-    """paper_tables.dose_model: one-hot + scaler + ordinary least squares."""
+    """Fredrikson et al. 2014's dose model: one-hot + scaler + ordinary least squares."""
     prepare = ColumnTransformer([
         ("text", OneHotEncoder(handle_unknown="ignore"), ["Race", "VKORC1", "CYP2C9"]),
         ("numeric", StandardScaler(), ["Age", "Height", "Weight", "Amiodarone",

@@ -269,8 +269,45 @@ def test_learned_features_are_the_full_outputs_for_every_candidate(leaking):
     unlabelled.attack(X[:10])  # no labels needed
     with pytest.raises(ValueError, match="fitted with labels.*pass y"):
         attack.attack(X[:10])
-    with pytest.raises(ValueError, match="does not take observed outputs"):
+    with pytest.raises(ValueError, match="does not read observed outputs"):
         attack.attack(X[:10], y[:10], observed=model.predict_proba(X[:10]))
+
+
+def test_learned_reads_the_observed_answer_of_the_real_record(leaking):
+    """Without the label, the model's answer for the real record is what gives the secret away
+    (IBM ART's black-box knowledge); the candidates' answers alone do not."""
+    model, X, y = leaking
+    aux, targets = X[2000:2500], X[:1000]
+    truth = X["secret"][:1000]
+    blind = LearnedInversion(model, "secret", use_label=False, random_state=0).fit(aux)
+    seeing = LearnedInversion(model, "secret", use_label=False, use_observed=True,
+                              random_state=0).fit(aux)
+    assert seeing.fit_query_cost_.rows == 500 * 2 + 500  # candidates, then the real records
+    assert len(seeing.feature_columns_) == len(blind.feature_columns_) + 2
+    assert _accuracy(blind.attack(targets), truth) < 0.6
+    assert _accuracy(seeing.attack(targets, observed=model.predict_proba(targets)), truth) > 0.95
+    labels = seeing.attack(targets, observed=model.predict(targets))  # labels work too (one-hot)
+    assert _accuracy(labels, truth) > 0.95
+    with pytest.raises(ValueError, match="use_observed=True: pass"):
+        seeing.attack(targets)
+
+
+def test_learned_falls_back_to_imputation_features_when_outputs_are_noise(dependent):
+    """A model trained on shuffled labels answers with noise; the cross-validated choice keeps
+    the attack from reading it, so the attack is as good as imputation."""
+    X, y = dependent
+    noise_model = RandomForestClassifier(30, random_state=0).fit(
+        X[:3000], np.random.default_rng(0).permutation(y[:3000]))
+    attack = LearnedInversion(noise_model, "secret", random_state=0).fit(X[3000:4000], y[3000:4000])
+    assert set(attack.selection_) >= {"learner", "imputation", "marginal"}
+    assert attack.selection_["chosen"] in ("imputation", "learner")
+    imputation = ImputationBaseline("secret", random_state=0).fit(X[3000:4000], y[3000:4000])
+    targets, truth = X[:3000], X["secret"][:3000]
+    learned = _accuracy(attack.attack(targets, y[:3000]), truth)
+    imputed = _accuracy(imputation.attack(targets, y[:3000]), truth)
+    assert learned >= imputed - 0.02
+    if attack.selection_["chosen"] == "imputation":  # then it reads no model output at all
+        assert attack.selection_["imputation"] > attack.selection_["learner"]
 
 
 def test_learned_on_a_label_only_classifier():

@@ -4,17 +4,59 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
+from sklearn.model_selection import KFold
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from .._validation import split_known
 from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack, model_is_classifier
 from ._confidence import class_positions
-from ._imputation import _MAX_CV_ROWS, _compare_with_marginal, candidate_positions
+from ._imputation import _MAX_CV_ROWS, candidate_positions
 from ._learners import attacker_features, learner_threads, make_learner
 
 _TINY = 1e-12
+
+
+class _ImputationColumns(ClassifierMixin, BaseEstimator):
+    """A learner that reads only the first ``n_columns`` features (the imputation attacker's)."""
+
+    def __init__(self, learner, n_columns):
+        self.learner = learner
+        self.n_columns = n_columns
+
+    def fit(self, X, y):
+        self.learner_ = clone(self.learner).fit(X.iloc[:, :self.n_columns], y)
+        self.classes_ = self.learner_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.learner_.predict_proba(X.iloc[:, :self.n_columns])
+
+    def predict(self, X):
+        return self.learner_.predict(X.iloc[:, :self.n_columns])
+
+
+def _choose_attack_model(learner, imputation, features, target, random_state):
+    """5-fold accuracy of the learner on every feature, of ``imputation`` (a learner on the
+    imputation features only) and of the marginal, on the same folds; the best (ties: the
+    learner)."""
+    folds = KFold(n_splits=5, shuffle=True, random_state=check_random_state(random_state)
+                  .randint(np.iinfo(np.int32).max))
+    candidates = {"learner": learner, "imputation": imputation}
+    scores = {name: [] for name in (*candidates, "marginal")}
+    for train, test in folds.split(features):
+        for name, model in candidates.items():
+            with learner_threads(len(train)):
+                fitted = clone(model).fit(features.iloc[train], target[train])
+                scores[name].append(np.mean(fitted.predict(features.iloc[test]) == target[test]))
+        values, counts = np.unique(target[train], return_counts=True)
+        scores["marginal"].append(np.mean(values[counts.argmax()] == target[test]))
+    means = {name: float(np.mean(values)) for name, values in scores.items()}
+    chosen = max(("learner", "imputation", "marginal"), key=lambda name: means[name])
+    return {"chosen": chosen, "metric": "accuracy", **means}
 
 
 class LearnedInversion(BaseAttack):
@@ -69,23 +111,31 @@ class LearnedInversion(BaseAttack):
     use_label : bool, default=True
         Whether the attack model uses the records' true labels when ``y_aux`` is given (then
         ``attack`` needs ``y``). Without labels the attack reads the model's answers alone.
+    use_observed : bool, default=False
+        Whether the attacker also sees the model's output for each target's *real* record
+        (``observed`` in :meth:`attack`, e.g. the decision the target was given): ``fit`` then
+        queries the model on the real auxiliary records too, and the attack model learns from
+        those outputs as well (IBM ART's black-box attack uses only this).
     fallback : {{"cv", "never"}}, default="cv"
-        As in :class:`ImputationBaseline`: "cv" compares the attack model with the marginal
-        (the most common value, i.e. the prior) by 5-fold cross-validated accuracy on the
-        auxiliary records (when there are at most 50,000) and keeps the attack model only if it
-        does better. An attack model that overfits a small auxiliary set would otherwise guess
-        worse than the most common value and understate what the model leaks. Categorical
-        attributes only: for a numeric one the attack model is always used (five more fits of
-        an ``n_grid``-class model would cost tens of seconds). "never": always use the attack
-        model.
+        "cv" compares, by 5-fold cross-validated accuracy on the auxiliary records (when there
+        are at most 50,000), the attack model with the same learner on the imputation
+        attacker's features only (known features and label: no model output) and with the
+        marginal (the most common value), and keeps the best; the attack model wins ties. An
+        attack model that overfits a small auxiliary set, or reads noise in the model's
+        outputs, would otherwise guess worse than imputation and understate what the model
+        leaks. Categorical attributes only: for a numeric one the attack model is always used
+        (fifteen more fits of an ``n_grid``-class model would cost tens of seconds). "never":
+        always use the attack model.
 {common}    Attributes
     ----------
     attack_model_ : estimator
-        The fitted attack model: ``attack_model``'s (or the default), or a
-        :class:`~sklearn.dummy.DummyClassifier` (the prior) when that won the comparison.
+        The fitted attack model: ``attack_model``'s (or the default) on every feature, the
+        same learner on the imputation features only, or a
+        :class:`~sklearn.dummy.DummyClassifier` (the prior), whichever won the comparison.
     selection_ : dict
-        How ``attack_model_`` was chosen: ``{{"chosen": "learner" | "marginal", "metric": ...,
-        "learner": cv score, "marginal": cv score}}`` (scores are None without a comparison).
+        How ``attack_model_`` was chosen: ``{{"chosen": "learner" | "imputation" | "marginal",
+        "metric": "accuracy", "learner": ..., "imputation": ..., "marginal": ...}}`` with the
+        cross-validated scores (None without a comparison).
     uses_label_ : bool
         Whether the attack model was trained with the label (then ``attack`` needs ``y``).
     response_method_ : str
@@ -131,6 +181,7 @@ class LearnedInversion(BaseAttack):
         **BaseAttack._parameter_constraints,
         "attack_model": [HasMethods(["fit", "predict_proba"]), None],
         "use_label": ["boolean"],
+        "use_observed": ["boolean"],
         "fallback": [StrOptions({"cv", "never"})],
     }
 
@@ -141,6 +192,7 @@ class LearnedInversion(BaseAttack):
         *,
         attack_model=None,
         use_label=True,
+        use_observed=False,
         fallback="cv",
         candidates="auto",
         sensitive_type="auto",
@@ -153,6 +205,7 @@ class LearnedInversion(BaseAttack):
         self.sensitive = sensitive
         self.attack_model = attack_model
         self.use_label = use_label
+        self.use_observed = use_observed
         self.fallback = fallback
         self.candidates = candidates
         self.sensitive_type = sensitive_type
@@ -206,25 +259,36 @@ class LearnedInversion(BaseAttack):
         outputs = self._query(known)
         self.fit_query_cost_ = self.fit_query_cost_ + self.last_query_cost_
         del self.last_query_cost_  # that cost was the fit's, not an attack's
+        observed = None
+        if self.use_observed:  # what each auxiliary record's own answer was
+            observed = self._query_aux(X_used, self.response_method_)
 
-        features = self._features(known, y_used, outputs)
+        features = self._features(known, y_used, outputs, observed)
         self.feature_columns_ = [str(c) for c in features.columns]
         model = make_learner(features, "classification", self.attack_model, self.random_state)
         self.selection_ = {"chosen": "learner", "metric": None, "learner": None,
-                           "marginal": None}
+                           "imputation": None, "marginal": None}
         if (self.fallback == "cv" and self.sensitive_kind_ == "categorical"
                 and 10 <= len(target) <= _MAX_CV_ROWS):
-            self.selection_ = _compare_with_marginal(model, features, target, "classification",
-                                                     self.random_state)
+            base = attacker_features(known, layout.known_columns,
+                                     y_used if self.uses_label_ else None)
+            imputation = _ImputationColumns(
+                make_learner(base, "classification", self.attack_model, self.random_state),
+                base.shape[1])
+            self.selection_ = _choose_attack_model(model, imputation, features, target,
+                                                   self.random_state)
             if self.selection_["chosen"] == "marginal":
                 model = DummyClassifier(strategy="prior")
+            elif self.selection_["chosen"] == "imputation":
+                model = imputation
         with learner_threads(len(features)):
             model.fit(features, target)
         self.attack_model_ = model
 
     # -- the attack's features ----------------------------------------------------------------
-    def _features(self, known, y, outputs):
-        """Known features, the label, the model's answers for every candidate, derived columns."""
+    def _features(self, known, y, outputs, observed=None):
+        """Known features, the label, the model's answers for every candidate, derived columns,
+        and (``use_observed``) the answer for the real record."""
         features = attacker_features(known, self.layout_.known_columns,
                                      y if self.uses_label_ else None)
         n, k = outputs.shape[:2]
@@ -242,6 +306,8 @@ class LearnedInversion(BaseAttack):
                     columns[f"__out_{j}_{c}__"] = storage[c, j].astype(float)
         if self.uses_label_:
             columns.update(self._label_evidence(storage, y, k))
+        if observed is not None:
+            columns.update(self._observed_columns(observed, n))
         extra = pd.DataFrame(columns, index=features.index)
         return pd.concat([features, extra], axis=1)
 
@@ -262,13 +328,34 @@ class LearnedInversion(BaseAttack):
         evidence = evidence - evidence.mean(axis=0, keepdims=True)
         return {f"__evidence_{j}__": evidence[j] for j in range(k)}
 
+    def _observed_columns(self, observed, n):
+        """The real record's answer: probabilities as they are, labels one-hot."""
+        observed = np.asarray(observed)
+        if self.is_classifier_ and (observed.ndim == 1 or observed.shape[1] == 1):
+            positions = class_positions(self.classes_model_, observed.reshape(n),
+                                        name="observed")
+            return {f"__observed_{c}__": (positions == c).astype(float)
+                    for c in range(len(self.classes_model_))}
+        values = observed.reshape(n, -1).astype(float)
+        if self.is_classifier_ and values.shape[1] != len(self.classes_model_):
+            raise ValueError(
+                f"observed has {values.shape[1]} columns but the model has "
+                f"{len(self.classes_model_)} classes: pass its predict_proba output or labels.")
+        if self.is_classifier_ and self.response_method_ == "predict_proba" and values.shape[1] == 1:
+            raise ValueError("observed must hold the model's probabilities or labels.")
+        if self.is_classifier_ and self.response_method_ == "predict":
+            raise ValueError(
+                "The model answers with labels only: pass the observed labels (1-D).")
+        return {f"__observed_{c}__": values[:, c] for c in range(values.shape[1])}
+
     # -- scoring ------------------------------------------------------------------------------
     def _candidate_scores(self, known, y, observed):
-        if observed is not None:
+        if (observed is None) == self.use_observed:
             raise ValueError(
-                "LearnedInversion does not take observed outputs: it queries the model on every "
-                "candidate completion (the real record's answer among them). Use "
-                "ConfidenceInversion to weigh observed outputs."
+                "This attack was fitted with use_observed=True: pass the model's output for "
+                "each target's real record (observed=...)." if self.use_observed else
+                "This attack was fitted with use_observed=False, so its attack model does not "
+                "read observed outputs: fit with use_observed=True to use them."
             )
         if self.uses_label_ and y is None:
             raise ValueError(
@@ -276,11 +363,11 @@ class LearnedInversion(BaseAttack):
                 "targets' labels: pass y to attack(), or fit with use_label=False."
             )
         outputs = self._query(known)
-        features = self._features(known, y, outputs)
+        features = self._features(known, y, outputs, observed)
         model = self.attack_model_
         with learner_threads(len(features)):
             proba = model.predict_proba(features)
-        classes = model.classes_ if hasattr(model, "classes_") else model[-1].classes_
+        classes = model.classes_
         scores = np.zeros((len(features), len(self.candidates_)))
         scores[:, np.asarray(classes, dtype=int)] = proba
         return scores + _TINY

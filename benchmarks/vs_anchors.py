@@ -23,9 +23,9 @@ auxiliary rows (with ``married`` and the label). Advantages are measured against
 
 ``LearnedInversion`` (an attack model trained on the known features, the label and the model's
 full output for every candidate value) is compared with ART's ``AttributeInferenceBlackBox``:
-``[pred]`` has exactly ART's ``[pred]`` knowledge (trained with the model's labels for the
-auxiliary rows, given ``pred`` as the targets' label), ``[y]`` the true label, ``[-]`` no
-label. ``WhiteBoxTreeInversion`` (the trees and their node masses) runs on the tree targets
+``[y+pred]`` and ``[pred]`` have exactly ART's knowledge (``use_observed="labels"``: the model's
+answer for the real record, ``pred``, passed as ``observed``; learnt from its answers on the
+real auxiliary rows), ``[y]`` the true label only, ``[-]`` no label. ``WhiteBoxTreeInversion`` (the trees and their node masses) runs on the tree targets
 (rf, dt, xgb); ART's ``AttributeInferenceWhiteBoxDecisionTree`` reads a single decision tree
 only. The VERDICTS section checks the issue's criteria: LearnedInversion must beat ART's
 black-box attack on the cells (model x population) where the model leaks, and never fall below
@@ -365,17 +365,18 @@ def tabinvert_specs(seed, n_jobs):
         Spec("tabinvert", "MAP+imputation prior", "pred",
              fit_with(lambda c: ConfidenceInversion(c["model"], SENSITIVE, prior="imputation",
                                                     **common), False), run(False, True)),
-        # LearnedInversion queries the model on every candidate completion of a target, but is
-        # not told which completion is the real record, so it does not know `pred` (when the
-        # candidates' predicted labels differ, `pred` names the secret). [pred] gives it ART's
-        # BlackBox [pred] knowledge exactly: trained with the model's labels for the auxiliary
-        # records (queried in fit, as ART does) and given `pred` as the targets' label.
+        # LearnedInversion queries the model on every candidate completion of a target; with
+        # use_observed="labels" it also reads the model's answer for the real record (`pred`, as
+        # observed=), learnt from the answers on the real auxiliary records (queried in fit, as
+        # ART does): [y+pred] and [pred] are exactly ART BlackBox's two kinds of knowledge.
+        Spec("tabinvert", "LearnedInversion", "y+pred",
+             fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, use_observed="labels",
+                                                 **common)), run(True, True)),
+        Spec("tabinvert", "LearnedInversion", "pred",
+             fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, use_observed="labels",
+                                                 **common), False), run(False, True)),
         Spec("tabinvert", "LearnedInversion", "y",
              fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, **common)), run()),
-        Spec("tabinvert", "LearnedInversion", "pred",
-             lambda c: LearnedInversion(c["model"], SENSITIVE, **common).fit(
-                 c["X_aux"], np.asarray(c["model"].predict(c["X_aux"])).astype(int)),
-             lambda s, c, X, y, pred: s.attack(X, pred).to_numpy(float)),
         Spec("tabinvert", "LearnedInversion", "-",
              fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, **common), False),
              run(False)),
@@ -556,6 +557,7 @@ def paired_difference(truth, ours, theirs, n_resamples, seed):
 
 # LearnedInversion [ours] vs ART BlackBox(rf) [theirs]: (knows ours, knows ART, how matched)
 VERDICT_PAIRS = [
+    ("y+pred", "y+pred", "same knowledge"),
     ("pred", "pred", "same knowledge"),
     ("y", "y+pred", "ART also knows pred"),
     ("-", "pred", "ART also knows pred"),
@@ -563,6 +565,7 @@ VERDICT_PAIRS = [
 
 # rows of the members summary table (besides the imputation baselines)
 SUMMARY_ROWS = [
+    ("tabinvert: LearnedInversion", "y+pred"),
     ("tabinvert: LearnedInversion", "pred"),
     ("tabinvert: LearnedInversion", "y"),
     ("tabinvert: LearnedInversion", "-"),
@@ -888,6 +891,7 @@ def run(args):
             ("tabinvert: MAP+imputation prior", "ART: BlackBox(rf)", "y", "y+pred"),
             ("tabinvert: MAP", "ART: BlackBox(rf)", "y", "y+pred"),
             ("tabinvert: MAP+imputation prior", "ART: WhiteBoxDecisionTree", "pred", "pred"),
+            ("tabinvert: LearnedInversion", "ART: BlackBox(rf)", "y+pred", "y+pred"),
             ("tabinvert: LearnedInversion", "ART: BlackBox(rf)", "pred", "pred"),
             ("tabinvert: LearnedInversion", "ART: BlackBox(rf)", "y", "y+pred"),
             ("tabinvert: LearnedInversion", "ART: BlackBox(rf)", "pred", "y+pred"),
@@ -1071,14 +1075,14 @@ def run(args):
            "the label likelihood is floored by label noise, which narrowed the gap (the MAP+"
            "imputation prior [y] and [y+pred] rows differ from 2026-11-22 for that reason).")
     report("- LearnedInversion: default attack model (HistGradientBoosting) and fallback='cv' "
-           "(5-fold accuracy against the marginal on the auxiliary rows). It queries the model "
-           "on each candidate completion of a target (2 rows per target, 2 per auxiliary row "
-           "in fit) but is not told which completion is the real record, so on its own it does "
-           "not know `pred`, which names the secret whenever the two candidates get different "
-           "labels. [pred]: fitted with the model's predicted labels for the auxiliary rows "
-           "(model.predict(X_aux), timed in fit, as ART's BlackBox queries them in its fit) "
-           "and given `pred` as the targets' label: ART's BlackBox [pred] knowledge exactly. "
-           "[y]: true labels (y_aux, y), no pred; [-]: no label. It trains on non-member "
+           "(5-fold accuracy against the same learner on the imputation features and the "
+           "marginal, on the auxiliary rows). It queries the model on each candidate "
+           "completion of a target (2 rows per target, 2 per auxiliary row in fit); without "
+           "use_observed it is not told which completion is the real record, so it does not "
+           "know `pred`, which names the secret whenever the two candidates get different "
+           "labels. [y+pred], [pred]: use_observed='labels', `pred` passed as observed= (fit "
+           "queries the model on the real auxiliary rows too, as ART's BlackBox does): ART's "
+           "knowledge exactly. [y]: true labels (y_aux, y), no pred; [-]: no label. It trains on non-member "
            "auxiliary rows, so on the members it reads answers from a population it did not "
            "learn from.")
     report("- WhiteBoxTreeInversion: default settings (leaf_mass='relative', marginal prior), "

@@ -280,16 +280,18 @@ def test_learned_reads_the_observed_answer_of_the_real_record(leaking):
     aux, targets = X[2000:2500], X[:1000]
     truth = X["secret"][:1000]
     blind = LearnedInversion(model, "secret", use_label=False, random_state=0).fit(aux)
-    seeing = LearnedInversion(model, "secret", use_label=False, use_observed=True,
-                              random_state=0).fit(aux)
-    assert seeing.fit_query_cost_.rows == 500 * 2 + 500  # candidates, then the real records
-    assert len(seeing.feature_columns_) == len(blind.feature_columns_) + 2
     assert _accuracy(blind.attack(targets), truth) < 0.6
-    assert _accuracy(seeing.attack(targets, observed=model.predict_proba(targets)), truth) > 0.95
-    labels = seeing.attack(targets, observed=model.predict(targets))  # labels work too (one-hot)
-    assert _accuracy(labels, truth) > 0.95
-    with pytest.raises(ValueError, match="use_observed=True: pass"):
-        seeing.attack(targets)
+    for form, observed in [("proba", model.predict_proba(targets)),
+                           ("labels", model.predict(targets))]:
+        seeing = LearnedInversion(model, "secret", use_label=False, use_observed=form,
+                                  random_state=0).fit(aux)
+        assert seeing.fit_query_cost_.rows == 500 * 2 + 500  # candidates, then real records
+        assert len(seeing.feature_columns_) == len(blind.feature_columns_) + 2
+        assert _accuracy(seeing.attack(targets, observed=observed), truth) > 0.95
+        with pytest.raises(ValueError, match="use_observed=.*: pass"):
+            seeing.attack(targets)
+    with pytest.raises(ValueError, match="fitted with use_observed='labels': pass the predicted"):
+        seeing.attack(targets, observed=model.predict_proba(targets))
 
 
 def test_learned_falls_back_to_imputation_features_when_outputs_are_noise(dependent):

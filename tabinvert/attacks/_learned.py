@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import HasMethods, Options, StrOptions
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from .._validation import split_known
@@ -111,11 +111,13 @@ class LearnedInversion(BaseAttack):
     use_label : bool, default=True
         Whether the attack model uses the records' true labels when ``y_aux`` is given (then
         ``attack`` needs ``y``). Without labels the attack reads the model's answers alone.
-    use_observed : bool, default=False
+    use_observed : {{False, "labels", "proba"}}, default=False
         Whether the attacker also sees the model's output for each target's *real* record
-        (``observed`` in :meth:`attack`, e.g. the decision the target was given): ``fit`` then
-        queries the model on the real auxiliary records too, and the attack model learns from
-        those outputs as well (IBM ART's black-box attack uses only this).
+        (``observed`` in :meth:`attack`): its predicted label ("labels", e.g. the decision the
+        target was given; IBM ART's black-box attack uses only this) or its probabilities
+        ("proba", classifiers with ``predict_proba``; a regressor's output for regressors).
+        ``fit`` then queries the model on the real auxiliary records too, in the same form,
+        and the attack model learns from those answers as well.
     fallback : {{"cv", "never"}}, default="cv"
         "cv" compares, by 5-fold cross-validated accuracy on the auxiliary records (when there
         are at most 50,000), the attack model with the same learner on the imputation
@@ -181,7 +183,7 @@ class LearnedInversion(BaseAttack):
         **BaseAttack._parameter_constraints,
         "attack_model": [HasMethods(["fit", "predict_proba"]), None],
         "use_label": ["boolean"],
-        "use_observed": ["boolean"],
+        "use_observed": [StrOptions({"labels", "proba"}), Options(bool, {False})],
         "fallback": [StrOptions({"cv", "never"})],
     }
 
@@ -260,8 +262,15 @@ class LearnedInversion(BaseAttack):
         self.fit_query_cost_ = self.fit_query_cost_ + self.last_query_cost_
         del self.last_query_cost_  # that cost was the fit's, not an attack's
         observed = None
-        if self.use_observed:  # what each auxiliary record's own answer was
-            observed = self._query_aux(X_used, self.response_method_)
+        if self.use_observed:  # what each auxiliary record's own answer was, in that form
+            method = "predict_proba" if self.use_observed == "proba" else "predict"
+            if method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
+                raise ValueError(
+                    "use_observed='proba' needs a model with predict_proba; this one returns "
+                    "labels only: use use_observed='labels'.")
+            observed = self._query_aux(X_used, method)
+            if method == "predict" or not self.is_classifier_:
+                observed = observed[:, 0]
 
         features = self._features(known, y_used, outputs, observed)
         self.feature_columns_ = [str(c) for c in features.columns]
@@ -329,33 +338,35 @@ class LearnedInversion(BaseAttack):
         return {f"__evidence_{j}__": evidence[j] for j in range(k)}
 
     def _observed_columns(self, observed, n):
-        """The real record's answer: probabilities as they are, labels one-hot."""
+        """The real record's answer, in the form the attack was fitted with: labels one-hot,
+        probabilities (or a regressor's output) as they are."""
         observed = np.asarray(observed)
-        if self.is_classifier_ and (observed.ndim == 1 or observed.shape[1] == 1):
-            positions = class_positions(self.classes_model_, observed.reshape(n),
-                                        name="observed")
+        if not self.is_classifier_:
+            return {"__observed__": observed.reshape(n).astype(float)}
+        n_classes = len(self.classes_model_)
+        if self.use_observed == "labels":
+            if observed.ndim != 1:
+                raise ValueError(
+                    f"This attack was fitted with use_observed='labels': pass the predicted "
+                    f"labels the targets saw (1-D); got shape {observed.shape}.")
+            positions = class_positions(self.classes_model_, observed, name="observed")
             return {f"__observed_{c}__": (positions == c).astype(float)
-                    for c in range(len(self.classes_model_))}
-        values = observed.reshape(n, -1).astype(float)
-        if self.is_classifier_ and values.shape[1] != len(self.classes_model_):
+                    for c in range(n_classes)}
+        if observed.ndim != 2 or observed.shape[1] != n_classes:
             raise ValueError(
-                f"observed has {values.shape[1]} columns but the model has "
-                f"{len(self.classes_model_)} classes: pass its predict_proba output or labels.")
-        if self.is_classifier_ and self.response_method_ == "predict_proba" and values.shape[1] == 1:
-            raise ValueError("observed must hold the model's probabilities or labels.")
-        if self.is_classifier_ and self.response_method_ == "predict":
-            raise ValueError(
-                "The model answers with labels only: pass the observed labels (1-D).")
-        return {f"__observed_{c}__": values[:, c] for c in range(values.shape[1])}
+                f"This attack was fitted with use_observed='proba': pass the probabilities the "
+                f"targets saw, shape (n, {n_classes}); got shape {observed.shape}.")
+        return {f"__observed_{c}__": observed[:, c].astype(float) for c in range(n_classes)}
 
     # -- scoring ------------------------------------------------------------------------------
     def _candidate_scores(self, known, y, observed):
-        if (observed is None) == self.use_observed:
+        if (observed is None) == bool(self.use_observed):
             raise ValueError(
-                "This attack was fitted with use_observed=True: pass the model's output for "
-                "each target's real record (observed=...)." if self.use_observed else
+                f"This attack was fitted with use_observed={self.use_observed!r}: pass the "
+                "model's output for each target's real record (observed=...)."
+                if self.use_observed else
                 "This attack was fitted with use_observed=False, so its attack model does not "
-                "read observed outputs: fit with use_observed=True to use them."
+                "read observed outputs: fit with use_observed='labels' or 'proba' to use them."
             )
         if self.uses_label_ and y is None:
             raise ValueError(

@@ -18,7 +18,7 @@ from tabinvert.attacks import (
     LabelOnlyInversion,
     WhiteBoxTreeInversion,
 )
-from tabinvert.defenses import QueryBudget
+from tabinvert.defenses import QueryBudget, QueryBudgetExceeded
 
 A_EFFECT = {"p": -2.5, "q": 0.0, "r": 2.5}
 
@@ -242,3 +242,42 @@ def test_white_box_attacks_are_refused(population):
                           DecisionTreeClassifier(max_depth=3)).fit(X, y)
     with pytest.raises(TypeError, match="black-box attack"):
         JointInversion(WhiteBoxTreeInversion(model, None), ["a", "b"]).fit(X[:200])
+
+
+def test_unknown_features_are_drawn_from_records_that_hold_them():
+    X, y = unknown_feature_population(600, seed=8)
+    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
+                          RandomForestClassifier(n_estimators=20, random_state=0)).fit(X, y)
+    aux = X[:300].copy()
+    aux.loc[aux.index[:150], "w"] = np.nan  # half the auxiliary records lack w
+    attack = JointInversion(ConfidenceInversion(model, None), "s", unknown=["w"],
+                            n_samples=40, random_state=0).fit(aux, y[:300])
+    assert attack.unknown_samples_["w"].notna().all()
+    assert (attack.attack(X[300:], y[300:])["s"] == X["s"][300:]).mean() >= 0.9
+    with pytest.raises(ValueError, match="No auxiliary record holds every unknown"):
+        JointInversion(ConfidenceInversion(model, None), "s", unknown=["w"]).fit(
+            aux.assign(w=np.nan), y[:300])
+
+
+def test_a_spent_budget_reports_records_counting_every_draw():
+    X, y = unknown_feature_population(600, seed=9)
+    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
+                          LogisticRegression()).fit(X, y)
+    budget = QueryBudget(model, max_rows=2 * 8 * 250)  # 250 targets: 2 candidates × 8 draws
+    attack = JointInversion(ConfidenceInversion(budget, None, max_rows_per_call=2 * 8 * 50), "s",
+                            unknown=["w"], n_samples=8, random_state=0).fit(X[:300], y[:300])
+    with pytest.raises(QueryBudgetExceeded) as caught:
+        attack.attack(X[300:], y[300:])
+    assert (caught.value.records_completed, caught.value.records_total) == (250, 300)
+
+
+def test_coordinate_ascent_attack_queries_no_discarded_pass(population):
+    X, y = population
+    model = logistic(["a", "b"]).fit(X, y)
+    attack = JointInversion(ConfidenceInversion(model, None), ["a", "b"],
+                            max_joint_candidates=5, n_samples=4, random_state=0).fit(X[:800])
+    observed = model.predict_proba(X[800:])
+    attack.attack(X[800:], observed=observed)
+    rounds, n = attack.n_iter_, 800
+    # the start (each attribute with the other drawn 4 times), then each round: 3 + 2 candidates
+    assert attack.last_query_cost_.rows == n * (3 * 4 + 2 * 4) + rounds * n * (3 + 2)

@@ -237,7 +237,8 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
     def _report_budget_stop(self, exc, known, rows_before):
         """Say how far the attack got when the model's query budget ran out, then re-raise."""
         rows_done = exc.rows_used - rows_before[0]
-        k = len(self.candidate_values_)
+        # Rows per record: k candidates, times the draws of unknown features (JointInversion).
+        k = len(self.candidate_values_) * getattr(self.estimator, "n_draws", 1)
         n = n_records(known)
         self.last_query_cost_ = QueryCost(rows=rows_done, calls=exc.calls_used - rows_before[1])
         exc.records_completed, exc.records_total = rows_done // k, n

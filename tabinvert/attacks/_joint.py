@@ -239,13 +239,6 @@ class JointInversion(BaseEstimator):
         self.n_grid = n_grid
         self.random_state = random_state
 
-    def __sklearn_clone__(self):  # keep the wrapped attack's very model (it is never refitted)
-        params = self.get_params(deep=False)
-        return type(self)(**{
-            name: clone(value) if name == "base_attack" else clone(value, safe=False)
-            for name, value in params.items()
-        })
-
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, X_aux, y_aux=None):
         """Learn candidates, priors and the wrapped attack's state from auxiliary records.
@@ -316,7 +309,15 @@ class JointInversion(BaseEstimator):
         self.sensitive_kinds_, self.candidates_ = kinds, values
 
         rng = check_random_state(self.random_state)
-        draw = rng.choice(len(frame), size=self.n_samples, replace=len(frame) < self.n_samples)
+        # Draws come from records that hold every unknown (and, for the coordinate start,
+        # every hidden) value: a missing value is no value the target could have.
+        pool = np.flatnonzero(frame[self.unknown_labels_].notna().all(axis=1).to_numpy())
+        if len(pool) == 0:
+            raise ValueError(
+                f"No auxiliary record holds every unknown column {self.unknown_labels_}; the "
+                "attacker needs some to draw them from.")
+        draw = pool[rng.choice(len(pool), size=self.n_samples,
+                               replace=len(pool) < self.n_samples)]
         samples = None
         if self.unknown_labels_:
             samples = frame[self.unknown_labels_].iloc[draw].reset_index(drop=True)
@@ -488,7 +489,7 @@ class JointInversion(BaseEstimator):
             return pd.DataFrame(tuples, index=known.index, columns=self.sensitive_names_)
         return self._coordinate_ascent(known, y, observed)[0]
 
-    def _coordinate_ascent(self, known, y, observed):
+    def _coordinate_ascent(self, known, y, observed, want_proba=False):
         names, labels = self.sensitive_names_, self.sensitive_labels_
         cost = QueryCost()
 
@@ -510,7 +511,7 @@ class JointInversion(BaseEstimator):
             if not changed:
                 break
         probas = {}
-        for name, label, attack in zip(names, labels, self.attacks_):
+        for name, label, attack in zip(names, labels, self.attacks_ if want_proba else []):
             others = {other: values for other, values in current.items() if other != label}
             probas[name] = run(attack, known.assign(**others), "attack_proba")
         self.n_iter_ = round_
@@ -556,7 +557,7 @@ class JointInversion(BaseEstimator):
             Attribute → (n, n_candidates) frame whose rows sum to 1.
         """
         if self.mode_ == "coordinate":
-            return self._coordinate_ascent(self._targets(X), y, observed)[1]
+            return self._coordinate_ascent(self._targets(X), y, observed, want_proba=True)[1]
         proba = self.attack_proba(X, y, observed=observed)
         if self.mode_ == "single":
             return {self.sensitive_names_[0]: proba}

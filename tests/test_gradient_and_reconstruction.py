@@ -273,6 +273,18 @@ def test_imputation_prior_combines_what_the_known_features_say_with_the_model():
     assert combined < imputed  # the dose still tells something beyond the weight
 
 
+def test_auxiliary_records_without_the_attribute_are_left_out(dose):
+    model, X, y = dose
+    aux = X[1000:1500].copy()
+    aux.loc[aux.index[:50], "age"] = np.nan
+    for prior in ("gaussian", "imputation"):
+        attack = GradientInversion(model, "age", prior=prior, random_state=0).fit(aux, y[1000:1500])
+        assert np.isfinite(attack.bounds_).all() and np.isfinite(attack.prior_mean_)
+        guesses = attack.attack(X[:200], y[:200])
+        assert guesses.notna().all()
+        assert float(np.mean(np.abs(guesses - X["age"][:200]))) < 2.0
+
+
 def test_gradient_inversion_never_peeks_at_the_true_attribute(dose):
     model, X, y = dose
     attack = GradientInversion(model, "age").fit(X[1000:1500], y[1000:1500])
@@ -507,3 +519,13 @@ def test_errors_are_clear(planted, dose):
             aux, y[1500:])
     with pytest.raises(ValueError, match="unknown=None .* is for mode='class_representative'"):
         ReconstructionAttack(model).fit(aux, y[1500:])
+
+
+def test_array_models_are_scored_by_position_whatever_the_frame_says():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"a": rng.normal(size=400), "s": rng.normal(size=400), "b": rng.normal(size=400)})
+    y = X["a"] + 2 * X["s"] + X["b"]
+    model = LinearRegression().fit(X.to_numpy(), y)
+    attack = ReconstructionAttack(model, [1], n_iter=30, random_state=0).fit(X[:200], y[:200])
+    errors = attack.score(X[200:], y[200:])
+    assert list(errors.index) == [1] and errors[1] < 0.2

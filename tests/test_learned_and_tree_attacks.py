@@ -568,3 +568,24 @@ def test_learned_with_a_custom_attack_model(leaking):
     assert isinstance(attack.attack_model_, LogisticRegression)
     assert attack.attack_model is not attack.attack_model_  # cloned, never fitted in place
     assert _accuracy(attack.attack(X[:2000], y[:2000]), X["secret"][:2000]) >= 0.95
+
+
+def test_a_custom_attack_model_reads_text_labels_as_class_positions():
+    X, y = xor_population(1200, seed=13)
+    labels = np.where(y == 1, "yes", "no")
+    model = RandomForestClassifier(30, random_state=0).fit(X[:800], labels[:800])
+    attack = LearnedInversion(model, "secret", attack_model=RandomForestClassifier(50, random_state=0),
+                              random_state=0).fit(X[800:], labels[800:])
+    assert _accuracy(attack.attack(X[:800], labels[:800]), X["secret"][:800]) > 0.95
+
+
+def test_observed_outputs_of_a_regressor():
+    rng = np.random.default_rng(14)
+    X = pd.DataFrame({"known": rng.normal(size=1500), "secret": rng.integers(0, 2, 1500)})
+    y = X["known"] + 3 * X["secret"]
+    model = DecisionTreeRegressor(random_state=0).fit(X[:1000], y[:1000])
+    for form in ("proba", "labels"):  # for a regressor both mean its output
+        attack = LearnedInversion(model, "secret", use_observed=form, use_label=False,
+                                  random_state=0).fit(X[1000:])
+        guesses = attack.attack(X[:1000], observed=model.predict(X[:1000]))
+        assert _accuracy(guesses, X["secret"][:1000]) > 0.95

@@ -68,6 +68,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost, _complete
+from .._validation import split_known
 from ._base import THREAT_MODEL_DOC, BaseAttack
 from ._confidence import class_positions
 from ._imputation import ImputationBaseline
@@ -905,6 +906,11 @@ class GradientInversion(BaseAttack):
                 "ConfidenceInversion for categorical attributes."
             )
         records = self._model_records(X_aux)
+        # Records without the sensitive value teach neither the prior nor σ.
+        present = ~pd.isna(np.asarray(_column(records, self.layout_.sensitive), dtype=object))
+        if not present.all():
+            records = records[present]
+            y_aux = None if y_aux is None else np.asarray(y_aux)[present]
         try:
             self.differentiable_ = DifferentiableModel(
                 self.estimator, records, [self.layout_.sensitive])
@@ -970,9 +976,7 @@ class GradientInversion(BaseAttack):
 
     def _known_of(self, records):
         """The known columns of whole records, in the form the query engine uses."""
-        if self.layout_.is_frame:
-            return {c: records[c].to_numpy() for c in self.layout_.known_columns}
-        return np.delete(np.asarray(records), self.layout_.sensitive_position, axis=1)
+        return split_known(self.layout_, records, name="X_aux")[0]
 
     def _log_posterior(self, Z_ref, values, evidence, prior):
         """Log-posterior (n,) and its derivative (n,) at ``values`` (n,).

@@ -105,9 +105,11 @@ class LearnedInversion(BaseAttack):
     sensitive : str or int
         The sensitive column: a name for models fitted on DataFrames, a position otherwise.
     attack_model : classifier, default=None
-        Learns the sensitive value (its candidate position) from the features above. Any
-        scikit-learn classifier with ``predict_proba``; it is cloned. Default: histogram
-        gradient boosting with native handling of text columns.
+        Learns the sensitive value (its candidate position) from the features above (the label
+        as the position of its class). Any scikit-learn classifier with ``predict_proba``; it
+        is cloned and given the known features as they are, so with text columns pass a
+        Pipeline that encodes them. Default: histogram gradient boosting with native handling
+        of text columns.
     use_label : bool, default=True
         Whether the attack model uses the records' true labels when ``y_aux`` is given (then
         ``attack`` needs ``y``). Without labels the attack reads the model's answers alone.
@@ -263,11 +265,12 @@ class LearnedInversion(BaseAttack):
         del self.last_query_cost_  # that cost was the fit's, not an attack's
         observed = None
         if self.use_observed:  # what each auxiliary record's own answer was, in that form
-            method = "predict_proba" if self.use_observed == "proba" else "predict"
+            method = ("predict_proba" if self.use_observed == "proba" and self.is_classifier_
+                      else "predict")
             if method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
                 raise ValueError(
-                    "use_observed='proba' needs a model with predict_proba; this one returns "
-                    "labels only: use use_observed='labels'.")
+                    "use_observed='proba' needs a classifier with predict_proba; this one "
+                    "returns labels only: use use_observed='labels'.")
             observed = self._query_aux(X_used, method)
             if method == "predict" or not self.is_classifier_:
                 observed = observed[:, 0]
@@ -279,8 +282,8 @@ class LearnedInversion(BaseAttack):
                            "imputation": None, "marginal": None}
         if (self.fallback == "cv" and self.sensitive_kind_ == "categorical"
                 and 10 <= len(target) <= _MAX_CV_ROWS):
-            base = attacker_features(known, layout.known_columns,
-                                     y_used if self.uses_label_ else None)
+            # The imputation attacker's features: the first columns (known features, label).
+            base = features.iloc[:, :len(layout.known_columns) + int(self.uses_label_)]
             imputation = _ImputationColumns(
                 make_learner(base, "classification", self.attack_model, self.random_state),
                 base.shape[1])
@@ -298,8 +301,10 @@ class LearnedInversion(BaseAttack):
     def _features(self, known, y, outputs, observed=None):
         """Known features, the label, the model's answers for every candidate, derived columns,
         and (``use_observed``) the answer for the real record."""
-        features = attacker_features(known, self.layout_.known_columns,
-                                     y if self.uses_label_ else None)
+        label = None
+        if self.uses_label_:  # class positions: any attack model reads them, text labels too
+            label = class_positions(self.classes_model_, y) if self.is_classifier_ else y
+        features = attacker_features(known, self.layout_.known_columns, label)
         n, k = outputs.shape[:2]
         storage = outputs.transpose(2, 1, 0)  # (n_outputs, k, n), the query engine's storage
         columns = {}

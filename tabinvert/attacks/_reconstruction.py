@@ -854,7 +854,8 @@ class ReconstructionAttack(BaseEstimator):
     def _errors(self, guess, X_true):
         errors = {}
         for column, label in zip(self.unknown_, self._labels()):
-            truth = (X_true[label].to_numpy() if isinstance(X_true, pd.DataFrame)
+            # Models fitted on arrays name columns by position, whatever X_true's labels are.
+            truth = (X_true[label].to_numpy() if self.is_frame_
                      else np.asarray(X_true)[:, column])
             if column in self.categories_:
                 errors[label] = float(np.mean(guess[label].to_numpy() != truth))

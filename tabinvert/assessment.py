@@ -36,10 +36,10 @@ from .attacks._base import model_is_classifier
 from .attacks._whitebox_tree import split_tree_model
 from .defenses import DefendedClassifier, DefendedRegressor, find_query_budget
 from .evaluation import (
-    attack_name,
     evaluate_attacks,
     evaluate_defenses,
     is_white_box,
+    named_attacks,
     privacy_utility_frontier,
 )
 
@@ -725,7 +725,7 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
             if not chosen:
                 raise ValueError(f"None of the attacks given attacks {column!r}; give each "
                                  "sensitive column at least one attack, or attacks='auto'.")
-        attack_sets[column] = {attack_name(a): a for a in chosen}
+        attack_sets[column] = named_attacks(chosen)
         progress(f"{column!r}: {', '.join(attack_sets[column])} on {', '.join(targets)}")
         tables.append(evaluate_attacks(attack_sets[column], X_aux, y_aux, targets=targets,
                                        n_resamples=n_resamples, confidence=confidence,

@@ -180,7 +180,7 @@ def _evaluate_attacks(attacks, X_aux, y_aux, *, targets, metric, n_resamples, co
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=2)
     if not isinstance(attacks, dict):
-        attacks = {attack_name(a): a for a in attacks}
+        attacks = named_attacks(attacks)
     rows, reported = [], set()
     baselines = {} if baselines is None else baselines
     for name, attack in attacks.items():
@@ -518,10 +518,23 @@ def _sweep_attacks(model, attacks, sensitive, add_label_only, seed):
         for column in dict.fromkeys(a.sensitive for a in attacks):
             if column not in covered:
                 attacks.append(LabelOnlyInversion(model, column, random_state=seed))
-    names = {}
     several = len({a.sensitive for a in attacks}) > 1
+    return named_attacks(attacks, with_column=several)
+
+
+def named_attacks(attacks, *, with_column=False):
+    """Attacks by :func:`attack_name`; a repeated name gets primes (′), never replaces one.
+
+    Examples
+    --------
+    >>> from tabinvert.attacks import ConfidenceInversion
+    >>> from tabinvert.evaluation import named_attacks
+    >>> list(named_attacks([ConfidenceInversion(None, "sex"), ConfidenceInversion(None, "sex")]))
+    ['MAP', 'MAP′']
+    """
+    names = {}
     for attack in attacks:
-        name = attack_name(attack) + (f" [{attack.sensitive}]" if several else "")
+        name = attack_name(attack) + (f" [{attack.sensitive}]" if with_column else "")
         while name in names:
             name += "′"
         names[name] = attack

@@ -335,3 +335,14 @@ def test_frontier_keeps_a_defense_whose_risk_is_undefined():
     frontier = privacy_utility_frontier(table).set_index("defense")
     assert np.isnan(frontier.loc["blind", "risk"])
     assert frontier.loc["none", "on_frontier"]
+
+
+def test_models_fitted_on_arrays_are_assessed_by_position():
+    rng = np.random.default_rng(15)
+    X = np.column_stack([rng.normal(size=600), rng.integers(0, 3, 600), rng.integers(0, 2, 600)])
+    y = ((X[:, 1] == 1) ^ (X[:, 0] > 0)).astype(int)
+    model = RandomForestClassifier(30, random_state=0).fit(X[:300], y[:300])
+    result = assess(model, X[:300], y[:300], X_holdout=X[300:], y_holdout=y[300:], sensitive=1,
+                    n_resamples=50, random_state=0)
+    assert set(result.summary["sensitive"]) == {1}
+    assert {"MAP", "LOMIA", "imputation"} <= set(result.results["attack"])

@@ -258,10 +258,13 @@ class ConfidenceInversion(BaseAttack):
                 )
             # P(s | known features) only: the label (or output) enters through the model's
             # likelihood; a prior that also learnt from the label would count it twice.
+            # In the attack's own form (an array for array models), so both read the same
+            # known features at attack time.
             self.imputation_ = ImputationBaseline(
                 self.layout_.sensitive, candidates=self.candidates_,
                 sensitive_type="categorical", random_state=self.random_state,
-            ).fit(X_aux)
+            ).fit(X_aux[list(self.layout_.columns)] if self.layout_.is_frame
+                  else np.asarray(X_aux))
 
     # -- scoring ------------------------------------------------------------------------------
     def _candidate_scores(self, known, y, observed):

@@ -35,8 +35,8 @@ def learner_threads(n_rows):
 
 def attacker_features(known, columns, y=None):
     """One frame of what the attacker knows: known feature columns, plus the label if given."""
-    if isinstance(known, dict):
-        frame = pd.DataFrame({c: known[c] for c in columns}, copy=False)
+    if isinstance(known, dict):  # string names: sklearn refuses int and str names mixed
+        frame = pd.DataFrame({str(c): known[c] for c in columns}, copy=False)
     else:
         frame = pd.DataFrame(known, columns=[f"x{i}" for i in range(known.shape[1])])
     frame.index = pd.RangeIndex(len(frame))

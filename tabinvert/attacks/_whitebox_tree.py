@@ -414,7 +414,8 @@ class WhiteBoxTreeInversion(BaseAttack):
     Notes
     -----
     Training mass is the node's training count for scikit-learn trees (bootstrap-weighted for
-    forests, in-bag for subsampled boosting), HistGradientBoosting's ``count`` (the training
+    forests, in-bag for subsampled boosting; weighted by ``sample_weight`` / ``class_weight``
+    when the model was fitted with them, which then tilts the ratios toward up-weighted values), HistGradientBoosting's ``count`` (the training
     split, without an early-stopping validation set), and XGBoost's ``cover``, the sum of the
     training records' hessians: the count for squared error; for the logistic and softmax
     losses each record weighs ``p(1 - p)`` at the stage its tree was grown, so the attack

@@ -396,11 +396,13 @@ def test_black_box_reconstruction_matches_white_box_and_counts_queries(planted):
         # One batched call per iteration (every chain's perturbed points) + one final call.
         assert cost.calls == 60 + 1
         assert cost.rows == 60 * n_chains * per_chain + n_chains
-    # Calls are split to respect max_rows_per_call, and counted.
+    # Records are solved in blocks whose points fit max_rows_per_call (memory stays bounded):
+    # 12 chains × 2 points per record, so blocks of 20 records, n_iter + 1 calls each.
     small = ReconstructionAttack(model, ["u", "group"], gradient="finite_differences",
                                  n_iter=5, max_rows_per_call=n_chains, random_state=0)
     small.fit(aux, y[1500:]).reconstruct(targets, y[:40], observed=observed)
-    assert small.last_query_cost_.calls == 5 * 2 + 1
+    assert small.last_query_cost_.calls == 2 * (5 + 1)
+    assert small.last_query_cost_.rows == 5 * n_chains * 2 + n_chains
 
 
 def test_black_box_recovers_two_numeric_unknowns_from_observed_probabilities():

@@ -97,9 +97,10 @@ class ReconstructionAttack(BaseEstimator):
     points of all chains go to the model in **one call per iteration**, plus one final call that
     scores every chain's end point: ``last_query_cost_.calls == n_iter + 1`` and
     ``rows == n_iter · n_chains · points_per_chain + n_chains``, where ``n_chains`` is records ×
-    ``n_restarts`` × enumerated categorical combinations (more calls only when a call would
-    exceed ``max_rows_per_call`` rows; with categorical unknowns only, a single call scores
-    every combination). Non-smooth models (trees) have zero gradient
+    ``n_restarts`` × enumerated categorical combinations (with categorical unknowns only, a
+    single call scores every combination). When an iteration's points would exceed
+    ``max_rows_per_call`` rows, the records are solved in blocks that fit (so memory does not
+    grow with the number of records): ``n_iter + 1`` calls per block. Non-smooth models (trees) have zero gradient
     almost everywhere: black-box ascent then leaves the prior's choice unchanged.
 
     Parameters
@@ -629,9 +630,37 @@ class ReconstructionAttack(BaseEstimator):
         grad = -diff @ self.prior_precision_
         return 0.5 * (grad * diff).sum(axis=1), grad
 
-    def _solve(self, records, evidence, *, prior_start):
-        """Run every chain; return the best numeric (raw) and categorical codes per record."""
+    def _solve_in_blocks(self, records, evidence, *, prior_start):
+        """:meth:`_solve` over blocks of records, so memory does not grow with their number.
+
+        A block holds at most ``max_rows_per_call`` rows of the points every chain evaluates
+        per step (its restarts × category combinations × finite-difference or SPSA points);
+        one random stream runs through the blocks, so a single block is exactly ``_solve``.
+        """
         rng = check_random_state(self.random_state)
+        p = len(self.numeric_)
+        chains = (self.n_restarts if (p or self.categorical_search_ == "relax") else 1) \
+            * len(self._combos)
+        points = {"analytic": 1, "finite_differences": 2 * p}.get(self.gradient_,
+                                                                   2 * self.n_spsa)
+        per_block = max(1, self.max_rows_per_call // (chains * points))
+        n = len(records)
+        results, objectives, cost = [], [], QueryCost()
+        for start in range(0, n, per_block):
+            rows = np.arange(start, min(start + per_block, n))
+            block = (_take_rows(records, slice(rows[0], rows[-1] + 1))
+                     if isinstance(records, pd.DataFrame) else records[rows])
+            results.append(self._solve(block, evidence.take(rows), prior_start=prior_start,
+                                       rng=rng))
+            objectives.append(self.last_objective_)
+            cost = cost + self.last_query_cost_
+        self.last_objective_ = np.concatenate(objectives)
+        self.last_query_cost_ = cost
+        return (np.concatenate([x for x, _ in results]),
+                np.concatenate([codes for _, codes in results]))
+
+    def _solve(self, records, evidence, *, prior_start, rng):
+        """Run every chain; return the best numeric (raw) and categorical codes per record."""
         n, p = len(records), len(self.numeric_)
         relax = self.categorical_search_ == "relax"
         K = len(self._combos)
@@ -816,7 +845,7 @@ class ReconstructionAttack(BaseEstimator):
                              "reconstruct().")
         records, index = self._base_records(X_known)
         evidence = self._evidence(y, observed, len(records))
-        x, cat_codes = self._solve(records, evidence, prior_start=True)
+        x, cat_codes = self._solve_in_blocks(records, evidence, prior_start=True)
         return self._frame(x, cat_codes, index)
 
     def prior_reconstruction(self, X_known):
@@ -908,7 +937,7 @@ class ReconstructionAttack(BaseEstimator):
         else:
             labels = np.full(n, float(target_class))
         evidence = self._evidence(labels, None, n)
-        x, cat_codes = self._solve(records, evidence, prior_start=False)
+        x, cat_codes = self._solve_in_blocks(records, evidence, prior_start=False)
         recovered = self._frame(x, cat_codes, index)
         if isinstance(records, pd.DataFrame):
             out = records.copy()

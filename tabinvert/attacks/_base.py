@@ -88,6 +88,30 @@ def model_is_classifier(model):
     return hasattr(model, "classes_") and hasattr(model, "predict_proba")
 
 
+def gaussian_error_scale(predicted, y_aux, noise_scale):
+    """σ of a regressor's Gaussian error model, and the spread of its outputs.
+
+    σ is ``noise_scale`` if given, else the model's RMSE on the auxiliary labels (never 0:
+    a perfect fit gets a millionth of the outputs' spread), else None (no labels: only observed
+    outputs can be weighed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabinvert.attacks._base import gaussian_error_scale
+    >>> gaussian_error_scale(np.array([1.0, 3.0]), np.array([2.0, 3.0]), None)
+    (0.7071067811865476, 1.0)
+    """
+    predicted = np.asarray(predicted, dtype=float).reshape(-1)
+    spread = float(np.std(predicted)) or 1.0
+    if noise_scale is not None:
+        return float(noise_scale), spread
+    if y_aux is None:
+        return None, spread
+    residual = np.asarray(y_aux, dtype=float).reshape(-1) - predicted
+    return float(np.sqrt(np.mean(residual**2))) or 1e-6 * spread, spread
+
+
 def clone_keeping_model(attack):
     """A copy of an attack's settings that shares its ``estimator`` (the fitted target model).
 

@@ -14,6 +14,7 @@ from ._base import (
     THREAT_MODEL_DOC,
     BaseAttack,
     argmax_random_ties,
+    gaussian_error_scale,
     model_is_classifier,
 )
 from ._imputation import ImputationBaseline
@@ -242,15 +243,9 @@ class ConfidenceInversion(BaseAttack):
             )
             self.confusion_ = counts / counts.sum(axis=1, keepdims=True)  # Pr[ŷ | y]
         if self.method == "map" and likelihood == "gaussian":
-            predicted = self._query_aux(X_aux, "predict")[:, 0].astype(float)
-            self.output_spread_ = float(np.std(predicted)) or 1.0
-            if self.noise_scale is not None:
-                self.sigma_ = float(self.noise_scale)
-            elif y_aux is not None:
-                self.sigma_ = float(np.sqrt(np.mean((np.asarray(y_aux, float) - predicted) ** 2)))
-                self.sigma_ = self.sigma_ or 1e-6 * self.output_spread_
-            else:
-                self.sigma_ = None  # only observed outputs can be used
+            predicted = self._query_aux(X_aux, "predict")[:, 0]
+            self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux,
+                                                                    self.noise_scale)
         if self.method == "map" and self.prior == "imputation":
             if self.sensitive_kind_ == "numeric":
                 raise ValueError(

@@ -69,7 +69,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost, _complete
 from .._validation import split_known
-from ._base import THREAT_MODEL_DOC, BaseAttack
+from ._base import THREAT_MODEL_DOC, BaseAttack, gaussian_error_scale
 from ._confidence import class_positions
 from ._imputation import ImputationBaseline
 from ._learners import attacker_features, learner_threads
@@ -941,12 +941,8 @@ class GradientInversion(BaseAttack):
         dm = self.differentiable_
         if not dm.is_classifier:
             predicted = dm.predict(self._inputs(dm.encode(records), values))
-            self.output_spread_ = float(np.std(predicted)) or 1.0
-            if self.noise_scale is not None:
-                self.sigma_ = float(self.noise_scale)
-            elif y_aux is not None:
-                residual = np.asarray(y_aux, dtype=float) - predicted
-                self.sigma_ = float(np.sqrt(np.mean(residual**2))) or 1e-6 * self.output_spread_
+            self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux,
+                                                                    self.noise_scale)
 
     def _model_records(self, X):
         if self.layout_.is_frame:

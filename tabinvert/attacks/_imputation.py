@@ -246,30 +246,40 @@ _MAX_CV_ROWS = 50_000  # beyond this the learner is trusted (the comparison woul
 
 
 def _compare_with_marginal(learner, features, target, task, random_state):
-    """5-fold comparison of the learner with the marginal on the auxiliary records."""
+    """5-fold comparison of the learner with the marginal on the auxiliary records (ties: the
+    marginal)."""
+    return cross_validated_choice({"learner": learner}, features, target, task, random_state,
+                                  order=("marginal", "learner"))
+
+
+def cross_validated_choice(learners, features, target, task, random_state, order):
+    """5-fold score of each learner and of the marginal on the same folds; the best.
+
+    ``order`` lists the names (``"marginal"`` included) from most to least preferred on a tie.
+    Returns ``{"chosen": name, "metric": "accuracy" | "mae", name: mean score, ...}``.
+    """
     folds = KFold(n_splits=5, shuffle=True, random_state=check_random_state(random_state)
                   .randint(np.iinfo(np.int32).max))
-    learner_scores, marginal_scores = [], []
+    scores = {name: [] for name in (*learners, "marginal")}
     for train, test in folds.split(features):
-        fitted = clone(learner)
-        with learner_threads(len(train)):
-            fitted.fit(features.iloc[train], target[train])
-            predicted = fitted.predict(features.iloc[test])
+        for name, learner in learners.items():
+            fitted = clone(learner)
+            with learner_threads(len(train)):
+                fitted.fit(features.iloc[train], target[train])
+                predicted = fitted.predict(features.iloc[test])
+            if task == "classification":
+                scores[name].append(np.mean(predicted == target[test]))
+            else:
+                scores[name].append(np.mean(np.abs(predicted - target[test])))
         if task == "classification":
             values, counts = np.unique(target[train], return_counts=True)
-            learner_scores.append(np.mean(predicted == target[test]))
-            marginal_scores.append(np.mean(values[counts.argmax()] == target[test]))
+            scores["marginal"].append(np.mean(values[counts.argmax()] == target[test]))
         else:
-            learner_scores.append(np.mean(np.abs(predicted - target[test])))
-            marginal_scores.append(np.mean(np.abs(np.median(target[train]) - target[test])))
-    learner_score, marginal_score = float(np.mean(learner_scores)), float(np.mean(marginal_scores))
-    if task == "classification":
-        better = learner_score > marginal_score
-    else:
-        better = learner_score < marginal_score
-    return {"chosen": "learner" if better else "marginal",
-            "metric": "accuracy" if task == "classification" else "mae",
-            "learner": learner_score, "marginal": marginal_score}
+            scores["marginal"].append(np.mean(np.abs(np.median(target[train]) - target[test])))
+    means = {name: float(np.mean(values)) for name, values in scores.items()}
+    best = max if task == "classification" else min  # the first of equals wins: ``order``
+    return {"chosen": best(order, key=means.get),
+            "metric": "accuracy" if task == "classification" else "mae", **means}
 
 
 def candidate_positions(values, target):

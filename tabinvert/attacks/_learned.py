@@ -6,15 +6,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
-from sklearn.model_selection import KFold
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Options, StrOptions
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from .._validation import split_known
 from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack, model_is_classifier
 from ._confidence import class_positions
-from ._imputation import _MAX_CV_ROWS, candidate_positions
+from ._imputation import _MAX_CV_ROWS, candidate_positions, cross_validated_choice
 from ._learners import attacker_features, learner_threads, make_learner
 
 _TINY = 1e-12
@@ -37,26 +35,6 @@ class _ImputationColumns(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.learner_.predict(X.iloc[:, :self.n_columns])
-
-
-def _choose_attack_model(learner, imputation, features, target, random_state):
-    """5-fold accuracy of the learner on every feature, of ``imputation`` (a learner on the
-    imputation features only) and of the marginal, on the same folds; the best (ties: the
-    learner)."""
-    folds = KFold(n_splits=5, shuffle=True, random_state=check_random_state(random_state)
-                  .randint(np.iinfo(np.int32).max))
-    candidates = {"learner": learner, "imputation": imputation}
-    scores = {name: [] for name in (*candidates, "marginal")}
-    for train, test in folds.split(features):
-        for name, model in candidates.items():
-            with learner_threads(len(train)):
-                fitted = clone(model).fit(features.iloc[train], target[train])
-                scores[name].append(np.mean(fitted.predict(features.iloc[test]) == target[test]))
-        values, counts = np.unique(target[train], return_counts=True)
-        scores["marginal"].append(np.mean(values[counts.argmax()] == target[test]))
-    means = {name: float(np.mean(values)) for name, values in scores.items()}
-    chosen = max(("learner", "imputation", "marginal"), key=lambda name: means[name])
-    return {"chosen": chosen, "metric": "accuracy", **means}
 
 
 class LearnedInversion(BaseAttack):
@@ -287,8 +265,11 @@ class LearnedInversion(BaseAttack):
             imputation = _ImputationColumns(
                 make_learner(base, "classification", self.attack_model, self.random_state),
                 base.shape[1])
-            self.selection_ = _choose_attack_model(model, imputation, features, target,
-                                                   self.random_state)
+            # Ties go to the attack model, then to the imputation features.
+            self.selection_ = cross_validated_choice(
+                {"learner": model, "imputation": imputation}, features, target,
+                "classification", self.random_state,
+                order=("learner", "imputation", "marginal"))
             if self.selection_["chosen"] == "marginal":
                 model = DummyClassifier(strategy="prior")
             elif self.selection_["chosen"] == "imputation":

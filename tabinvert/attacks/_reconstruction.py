@@ -22,7 +22,7 @@ from .._validation import (
     model_feature_names,
     sensitive_kind,
 )
-from ._base import clone_keeping_model, model_is_classifier
+from ._base import clone_keeping_model, gaussian_error_scale, model_is_classifier
 from ._gradient import (
     DifferentiableModel,
     NotDifferentiableError,
@@ -346,13 +346,10 @@ class ReconstructionAttack(BaseEstimator):
             else:
                 predicted = self._ask(records, cost="fit")
             predicted = np.asarray(predicted, dtype=float).reshape(-1)
-            self.output_spread_ = float(np.std(predicted)) or 1.0
-            if self.noise_scale is not None:
-                self.sigma_ = float(self.noise_scale)
-            elif y_aux is not None:
-                y_aux = check_label(y_aux, len(predicted), name="y_aux").astype(float)
-                rmse = float(np.sqrt(np.mean((y_aux - predicted) ** 2)))
-                self.sigma_ = rmse or 1e-6 * self.output_spread_
+            if y_aux is not None:
+                y_aux = check_label(y_aux, len(predicted), name="y_aux")
+            self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux,
+                                                                    self.noise_scale)
         self.last_query_cost_ = QueryCost()
         return self
 

@@ -36,7 +36,7 @@ from .._query import (
     query_candidates,
 )
 from .._validation import split_known
-from ._base import COMMON_PARAMS_DOC, BaseAttack, model_is_classifier
+from ._base import COMMON_PARAMS_DOC, BaseAttack, gaussian_error_scale, model_is_classifier
 from ._confidence import _softmax, _take_class, class_positions
 from ._learners import learner_threads
 
@@ -508,16 +508,12 @@ class WhiteBoxTreeInversion(BaseAttack):
         self.n_aux_ = n_records(known)
         self._aux_counts = self._count_aux_leaves(known) if self.leaf_mass == "relative" else None
         self.sigma_ = None
-        if not self.is_classifier_:
-            if self.noise_scale is not None:
-                self.sigma_ = float(self.noise_scale)
-            elif y_aux is not None:
-                columns = list(self.layout_.columns)
-                X = X_aux[columns] if self.layout_.is_frame else np.asarray(X_aux)
-                predicted = np.asarray(self.estimator.predict(X), dtype=float).ravel()
-                residual = np.asarray(y_aux, dtype=float) - predicted
-                spread = float(np.std(predicted)) or 1.0
-                self.sigma_ = float(np.sqrt(np.mean(residual**2))) or 1e-6 * spread
+        if not self.is_classifier_ and self.noise_scale is not None:
+            self.sigma_ = float(self.noise_scale)
+        elif not self.is_classifier_ and y_aux is not None:
+            columns = list(self.layout_.columns)
+            X = X_aux[columns] if self.layout_.is_frame else np.asarray(X_aux)
+            self.sigma_, _ = gaussian_error_scale(self.estimator.predict(X), y_aux, None)
         self.last_query_cost_ = QueryCost()
 
     def _records_per_chunk(self):

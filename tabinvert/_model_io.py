@@ -1,15 +1,70 @@
-"""Loading a model file safely, and reading defenses from the command line."""
+"""Loading a model file safely, and reading defenses from the command line.
+
+Threat model of model loading. A model file may come from someone else (a vendor, a colleague,
+a download). Loading it must not run code its author chose:
+
+* pickle / joblib files can run anything when loaded, so they need ``trust_pickle=True``
+  (``--trust-pickle``);
+* a skops file is read as data. Every type it names must be on an exact allowlist
+  (:data:`TRUSTED_TYPE_NAMES` plus skops' own defaults for scikit-learn estimators, NumPy and
+  SciPy arrays and dtypes), and it may hold **no callable at all** — no function, builtin,
+  ``functools.partial``, ``operator`` object or method, including the ``func`` of a
+  ``FunctionTransformer`` — unless the user names each one (``trusted_types``,
+  ``--trust-type NAME``). A callable inside a model is run on the attacker's records when the
+  model predicts, so trusting one is trusting its author;
+* the trees of scikit-learn's tree ensembles hold raw node and feature indices that
+  scikit-learn follows without bounds checks; tabinvert checks every index (and that each
+  child comes after its parent, so no path loops) before the model is used.
+
+What this does not cover: a trusted library's own file parser (XGBoost reads its booster from
+the bytes stored in the file) and the cost of a model that is merely huge.
+"""
 
 from __future__ import annotations
 
+import json
+import zipfile
 from pathlib import Path
 
-#: Modules whose types a skops file may hold without being listed by the user: the libraries
-#: whose models tabinvert assesses, and the containers they are built from.
-TRUSTED_MODULE_PREFIXES = (
-    "sklearn.", "numpy.", "scipy.", "xgboost.", "tabinvert.", "builtins.", "collections.",
-    "_operator.", "pandas.",
-)
+import numpy as np
+
+#: Types a skops file may hold beyond skops' own defaults, by exact name. None of them holds a
+#: callable: they are model state (trees, optimiser moments, boosters) or tabinvert's own
+#: meta-estimators, whose parameters are checked like any other node in the file.
+TRUSTED_TYPE_NAMES = frozenset({
+    # scikit-learn's fitted trees: node indices are checked by _check_tree_indices below.
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    # An MLP's optimiser state (moments and learning rate, arrays and floats).
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    # XGBoost's scikit-learn wrappers and the booster they hold (bytes parsed by XGBoost).
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+    "xgboost.sklearn.XGBRFClassifier",
+    "xgboost.sklearn.XGBRFRegressor",
+    "xgboost.core.Booster",
+    # tabinvert's defended models, query budget and output defenses.
+    "tabinvert.defenses._defended.DefendedClassifier",
+    "tabinvert.defenses._defended.DefendedRegressor",
+    "tabinvert.defenses._budget.QueryBudget",
+    "tabinvert.defenses._transformers.RoundProbabilities",
+    "tabinvert.defenses._transformers.CoarsenProbabilities",
+    "tabinvert.defenses._transformers.TopK",
+    "tabinvert.defenses._transformers.LabelOnly",
+    "tabinvert.defenses._transformers.ConfidenceThreshold",
+    "tabinvert.defenses._transformers.GaussianNoise",
+    "tabinvert.defenses._transformers.ReverseSigmoid",
+    "tabinvert.defenses._transformers.RoundPredictions",
+    "tabinvert.defenses._transformers.NoisePredictions",
+})
+
+#: skops node kinds that load a callable (a function, a method, a partial, an operator object).
+_CALLABLE_LOADERS = frozenset({"FunctionNode", "MethodNode", "PartialNode", "OperatorFuncNode"})
+
+TRUST_TYPE_HINT = (
+    "pass --trust-type NAME for each only if you made the file or fully trust its author "
+    "(a callable in a model runs when the model predicts)")
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
@@ -17,20 +72,33 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 def load_model(path, *, trust_pickle=False, trusted_types=()):
     """Load a fitted model from a skops file, or a pickle/joblib file when trusted.
 
-    skops files are checked: every type they hold must come from scikit-learn, NumPy, SciPy,
-    XGBoost, pandas or tabinvert, or be listed in ``trusted_types``; loading a pickle can run
-    any code its author chose, so it needs ``trust_pickle=True``.
+    A skops file is checked before anything in it is built: every type must be on an exact
+    allowlist (scikit-learn, NumPy, SciPy, XGBoost and tabinvert model types) or named in
+    ``trusted_types``, and it may hold no callable (function, builtin, ``functools.partial``,
+    ``operator`` object, method, a ``FunctionTransformer``'s ``func``) unless named there too.
+    The trees of tree ensembles are then checked for out-of-range node and feature indices.
+    Loading a pickle can run any code its author chose, so it needs ``trust_pickle=True``.
+    The module docstring states the whole threat model.
 
     Parameters
     ----------
     path : str or path-like
+        A ``.skops`` file, or with ``trust_pickle`` a ``.pkl`` / ``.pickle`` / ``.joblib`` one.
     trust_pickle : bool, default=False
+        Allow unpickling, which runs whatever code the file holds.
     trusted_types : sequence of str, default=()
-        Extra fully qualified type names to trust in a skops file.
+        Fully qualified names of further types or callables to trust in a skops file, e.g.
+        ``"numpy.log1p"`` for ``FunctionTransformer(np.log1p)``.
 
     Returns
     -------
     model : object
+
+    Raises
+    ------
+    ValueError
+        The file is missing or unreadable, a pickle without ``trust_pickle``, holds untrusted
+        types or callables (each named), or a tree whose indices point outside it.
 
     Examples
     --------
@@ -70,6 +138,42 @@ def load_model(path, *, trust_pickle=False, trusted_types=()):
         f"--trust-pickle, {'/'.join(PICKLE_SUFFIXES)}).")
 
 
+def _data_type_names():
+    """Types a skops file may name as a value (a ``dtype=`` parameter), not as a function."""
+    builtins = {f"builtins.{t.__name__}" for t in (int, float, complex, str, bytes, bool)}
+    numpy_types = {f"{t.__module__}.{t.__name__}" for t in set(np.sctypeDict.values())}
+    return frozenset(builtins | numpy_types)
+
+
+def _walk_schema(node):
+    """Yield every node of a skops schema (a JSON tree) that names a type to load."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__loader__" in node:
+                yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _callables_in(path):
+    """Names of the callables a skops file would load (functions, partials, builtins, ...)."""
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    data_types = _data_type_names()
+    found = set()
+    for node in _walk_schema(schema):
+        name = f"{node.get('__module__')}.{node.get('__class__')}"
+        loader = node["__loader__"]
+        # A TypeNode holds a type or a builtin function (skops stores both alike): only data
+        # types used as values (dtype=np.float64, str) are not callables to worry about.
+        if loader in _CALLABLE_LOADERS or (loader == "TypeNode" and name not in data_types):
+            found.add(name)
+    return found
+
+
 def _load_skops(path, trusted_types):
     try:
         import skops.io as sio
@@ -77,22 +181,118 @@ def _load_skops(path, trusted_types):
         raise ValueError(
             "Reading .skops model files needs skops: pip install 'tabinvert[skops]'.") from exc
     try:
-        untrusted = sio.get_untrusted_types(file=path)
+        untrusted = set(sio.get_untrusted_types(file=path))
+        callables = _callables_in(path)
     except Exception as exc:
         raise ValueError(f"Cannot read the model file {str(path)!r}: "
                          f"{type(exc).__name__}: {exc}") from exc
-    extra = set(trusted_types)
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_MODULE_PREFIXES) and t not in extra]
-    if refused:
+    user_trusted = set(trusted_types)
+    refused_types = untrusted - TRUSTED_TYPE_NAMES - callables - user_trusted
+    refused_callables = callables - user_trusted
+    if refused_types or refused_callables:
+        parts = []
+        if refused_callables:
+            parts.append("callables " + ", ".join(sorted(refused_callables)))
+        if refused_types:
+            parts.append("types outside the trusted model libraries "
+                         + ", ".join(sorted(refused_types)))
         raise ValueError(
-            f"The model file {str(path)!r} holds types outside scikit-learn, NumPy, SciPy, "
-            f"XGBoost and pandas: {', '.join(sorted(refused))}. If you trust them, pass "
-            "--trust-type NAME for each.")
+            f"The model file {str(path)!r} holds {' and '.join(parts)}; it was not loaded. "
+            f"To load it anyway, {TRUST_TYPE_HINT}.")
     try:
-        return sio.load(path, trusted=list(untrusted))
+        model = sio.load(path, trusted=sorted(untrusted))
     except Exception as exc:
         raise ValueError(f"Cannot read the model file {str(path)!r}: "
                          f"{type(exc).__name__}: {exc}") from exc
+    _check_tree_indices(model, path)
+    return model
+
+
+def _check_tree_indices(model, path):
+    """Refuse trees whose node or feature indices point outside them, before any predict.
+
+    scikit-learn follows these indices without bounds checks (a crafted file could crash the
+    process or read memory); every child must also come after its parent, so no path loops.
+    """
+    seen = set()
+    stack = [model]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            if obj.dtype == object:
+                stack.extend(obj.ravel().tolist())
+            continue
+        if isinstance(obj, (list, tuple, set)):
+            stack.extend(obj)
+            continue
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+            continue
+        kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+        if kind == "sklearn.tree._tree.Tree":
+            _check_sklearn_tree(obj, path)
+        elif hasattr(obj, "_predictors") and hasattr(obj, "n_features_in_"):
+            for predictor in (p for stage in obj._predictors for p in stage):
+                _check_hist_predictor(predictor, obj.n_features_in_, path)
+        if type(obj).__module__.split(".")[0] in ("sklearn", "tabinvert", "xgboost"):
+            stack.extend(getattr(obj, "__dict__", {}).values())
+
+
+def _bad_tree(path, what):
+    return ValueError(
+        f"The model file {str(path)!r} holds a tree whose {what}; it was not loaded (a "
+        "damaged or crafted file).")
+
+
+def _check_children(left, right, internal, n_nodes, path):
+    ids = np.arange(n_nodes)
+    for side, children in (("left", left), ("right", right)):
+        children = np.asarray(children, dtype=np.int64)
+        bad = internal & ((children <= ids) | (children >= n_nodes))
+        if bad.any():
+            node = int(np.flatnonzero(bad)[0])
+            raise _bad_tree(path, f"node {node} has {side} child {int(children[node])} "
+                                  f"(of {n_nodes} nodes; a child must come after its parent)")
+
+
+def _check_sklearn_tree(tree, path):
+    n_nodes = int(tree.node_count)
+    left, right = tree.children_left, tree.children_right
+    internal = left != -1
+    if len(left) != n_nodes or np.any(internal != (right != -1)):
+        raise _bad_tree(path, "nodes have one child, or the node count does not match")
+    _check_children(left, right, internal, n_nodes, path)
+    feature = np.asarray(tree.feature, dtype=np.int64)
+    bad = internal & ((feature < 0) | (feature >= int(tree.n_features)))
+    if bad.any():
+        node = int(np.flatnonzero(bad)[0])
+        raise _bad_tree(path, f"node {node} splits on feature {int(feature[node])} of "
+                              f"{int(tree.n_features)}")
+    if tree.value.shape[0] != n_nodes:
+        raise _bad_tree(path, f"value array has {tree.value.shape[0]} rows for {n_nodes} nodes")
+
+
+def _check_hist_predictor(predictor, n_features, path):
+    nodes = predictor.nodes
+    n_nodes = len(nodes)
+    internal = nodes["is_leaf"] == 0
+    _check_children(nodes["left"], nodes["right"], internal, n_nodes, path)
+    feature = np.asarray(nodes["feature_idx"], dtype=np.int64)
+    bad = internal & ((feature < 0) | (feature >= n_features))
+    if bad.any():
+        node = int(np.flatnonzero(bad)[0])
+        raise _bad_tree(path, f"node {node} splits on feature {int(feature[node])} of "
+                              f"{n_features}")
+    categorical = internal & (nodes["is_categorical"] != 0)
+    n_bitsets = min(len(predictor.raw_left_cat_bitsets), len(predictor.binned_left_cat_bitsets))
+    bad = categorical & (np.asarray(nodes["bitset_idx"], dtype=np.int64) >= n_bitsets)
+    if bad.any():
+        node = int(np.flatnonzero(bad)[0])
+        raise _bad_tree(path, f"node {node} points to category bitset "
+                              f"{int(nodes['bitset_idx'][node])} of {n_bitsets}")
 
 
 def _number(text, kind, spec):

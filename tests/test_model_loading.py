@@ -98,10 +98,11 @@ def test_assess_refuses_a_model_file_that_holds_callables(make_gadget, data, tmp
     frame, y = data
     marker, path = tmp_path / "pwned", tmp_path / "model.skops"
     sio.dump(make_gadget(marker, data[0]), path)
-    frame.assign(label=y).to_csv(tmp_path / "train.csv", index=False)
+    frame.assign(label=y)[:100].to_csv(tmp_path / "train.csv", index=False)
+    frame.assign(label=y)[100:].to_csv(tmp_path / "holdout.csv", index=False)
     code = main(["assess", "--model", str(path), "--train", str(tmp_path / "train.csv"),
                  "--target", "label", "--sensitive", "c", "--holdout",
-                 str(tmp_path / "train.csv"), "--out", str(tmp_path / "r.json")])
+                 str(tmp_path / "holdout.csv"), "--out", str(tmp_path / "r.json")])
     err = capsys.readouterr().err
     assert code == 2
     assert "callables" in err and "--trust-type" in err and "it was not loaded" in err

@@ -135,7 +135,179 @@ def _as_outputs(answer, n_rows):
     return answer
 
 
-def _query_blocks(model, response_method, layout, blocks, candidate_values):
+#: How far a probability row's sum may stray from 1 (float32 models, e.g. XGBoost, drift ~1e-7).
+ROW_SUM_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    """What a well-formed answer of ``model.<method>`` looks like; checked on every chunk.
+
+    Attributes
+    ----------
+    method : str
+        ``"predict_proba"`` or ``"predict"``.
+    n_columns : int or None
+        Probability columns expected (``len(classes_)``), or None when unknown.
+    classes : ndarray or None
+        Labels ``predict`` may return (a single-output classifier's ``classes_``).
+    rows_sum_to_one : bool
+        Whether probability rows must sum to 1 (False behind a declared output defense that
+        does not keep row sums, e.g. ``RoundProbabilities(renormalize=False)``).
+    """
+
+    method: str
+    n_columns: int | None = None
+    classes: object = None
+    rows_sum_to_one: bool = True
+
+
+def _declared_defenses(model, depth=6):
+    """The output defenses a model declares through tabinvert's wrappers (``defense_``).
+
+    Follows a defended model's inner model and a query budget's ``estimator``; a Pipeline of
+    defenses counts step by step.
+    """
+    found = []
+    while model is not None and depth > 0:
+        defense = getattr(model, "defense_", None)
+        if defense is not None:
+            steps = getattr(defense, "steps", None)
+            found.extend([step for _, step in steps] if steps else [defense])
+        inner = getattr(model, "_inner_model", None)
+        if inner is None and getattr(model, "__tabinvert_requires_sharedmem__", False):
+            inner = getattr(model, "estimator", None)  # a query budget's model
+        model, depth = inner, depth - 1
+    return found
+
+
+def answer_spec(model, response_method):
+    """What ``model``'s answers to ``response_method`` must look like.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabinvert._query import answer_spec
+    >>> spec = answer_spec(LogisticRegression().fit([[0], [1], [2]], [0, 1, 2]), "predict_proba")
+    >>> spec.n_columns, spec.rows_sum_to_one
+    (3, True)
+    """
+    classes = getattr(model, "classes_", None)
+    single_output = classes is not None and not isinstance(classes, list) and (
+        np.ndim(classes) == 1)
+    if response_method == "predict_proba":
+        # A declared defense that does not promise row sums may return any non-negative row.
+        keeps_sums = all(getattr(d, "keeps_row_sums", False) for d in _declared_defenses(model))
+        return AnswerSpec(response_method, len(classes) if single_output else None,
+                          rows_sum_to_one=keeps_sums)
+    return AnswerSpec(response_method, classes=np.asarray(classes) if single_output else None)
+
+
+def _describe_row(completed, row):
+    """One completed record, for an error message (the values the model was asked about)."""
+    if isinstance(completed, pd.DataFrame):
+        values = completed.iloc[row].to_dict()
+    else:
+        values = np.asarray(completed)[row].tolist()
+    text = repr(values)
+    return text if len(text) <= 300 else text[:300] + "…"
+
+
+def check_answer(answer, spec, completed):
+    """Refuse a malformed model answer: wrong shape, non-finite, not probabilities, or labels
+    outside ``classes_``. Vectorised; returns the answer as an ``(n, n_outputs)`` array.
+
+    Raises
+    ------
+    ModelQueryError
+        Naming the method, what was expected and what came back, and a completed record.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabinvert._query import AnswerSpec, check_answer
+    >>> check_answer(np.array([[0.2, 0.8]]), AnswerSpec("predict_proba", 2), np.zeros((1, 1)))
+    array([[0.2, 0.8]])
+    >>> check_answer(np.array([[0.2, 0.9]]), AnswerSpec("predict_proba", 2), np.zeros((1, 1)))
+    Traceback (most recent call last):
+    ...
+    tabinvert._query.ModelQueryError: The target model's predict_proba() returned rows that do not sum to 1...
+    """
+    n_rows = len(completed)
+    method = spec.method
+    try:
+        answer = np.asarray(answer)
+    except Exception as exc:
+        raise ModelQueryError(
+            f"The target model's {method}() returned {type(answer).__name__}, which is not an "
+            f"array ({exc}).") from exc
+
+    def fail(problem, row=None):
+        where = "" if row is None else (
+            f" First offending row {row}, the completed record {_describe_row(completed, row)}.")
+        raise ModelQueryError(f"The target model's {method}() {problem}.{where}")
+
+    if answer.ndim == 0 or len(answer) != n_rows:
+        fail(f"returned shape {answer.shape} for {n_rows} records: expected one row per "
+             "record")
+    if method == "predict_proba":
+        if answer.ndim != 2:
+            fail(f"returned a {answer.ndim}-D array of shape {answer.shape}: expected "
+                 f"(n_records, n_classes) = ({n_rows}, {spec.n_columns or 'n_classes'})")
+        if spec.n_columns is not None and answer.shape[1] != spec.n_columns:
+            fail(f"returned {answer.shape[1]} columns but the model has {spec.n_columns} "
+                 "classes (classes_): expected one probability per class")
+        if not np.issubdtype(answer.dtype, np.number) or np.issubdtype(answer.dtype,
+                                                                         np.complexfloating):
+            fail(f"returned values of dtype {answer.dtype}: expected probabilities")
+        answer = answer.astype(float, copy=False)
+        bad = ~np.isfinite(answer).all(axis=1)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            fail(f"returned non-finite probabilities {answer[row].tolist()}", row)
+        bad = ((answer < -1e-9) | (answer > 1 + 1e-9)).any(axis=1)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            fail(f"returned values outside [0, 1]: {answer[row].tolist()}", row)
+        if spec.rows_sum_to_one:
+            sums = answer.sum(axis=1)
+            bad = np.abs(sums - 1) > ROW_SUM_TOLERANCE
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                fail(f"returned rows that do not sum to 1 ({bad.sum():,} of {n_rows:,}; "
+                     f"e.g. {answer[row].tolist()} sums to {sums[row]:.6g}); wrap an output "
+                     "defense in DefendedClassifier so the model declares it", row)
+        return answer
+    # predict
+    if spec.classes is not None:
+        if answer.ndim != 1 and not (answer.ndim == 2 and answer.shape[1] == 1):
+            fail(f"returned shape {answer.shape}: expected one label per record")
+        labels = answer.reshape(n_rows)
+        try:
+            unknown = ~np.isin(labels, spec.classes)
+        except TypeError:  # labels that cannot be compared with the classes at all
+            unknown = np.ones(n_rows, dtype=bool)
+        if unknown.any():
+            row = int(np.flatnonzero(unknown)[0])
+            fail(f"returned the label {labels[row]!r}, which is not in its classes_ "
+                 f"{spec.classes.tolist()[:10]}", row)
+        return _as_outputs(answer, n_rows)
+    if answer.ndim > 2:
+        fail(f"returned shape {answer.shape}: expected (n_records,) or (n_records, n_outputs)")
+    if not np.issubdtype(answer.dtype, np.number) and not np.issubdtype(answer.dtype, np.bool_):
+        # A model without classes_ returning text: nothing to check against, pass it on.
+        return _as_outputs(answer, n_rows)
+    if np.issubdtype(answer.dtype, np.floating) or np.issubdtype(answer.dtype,
+                                                                  np.complexfloating):
+        bad = ~np.isfinite(answer.reshape(n_rows, -1)).all(axis=1)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            fail(f"returned a non-finite prediction {answer.reshape(n_rows, -1)[row].tolist()}",
+                 row)
+    return _as_outputs(answer, n_rows)
+
+
+def _query_blocks(model, response_method, layout, blocks, candidate_values, spec):
     """Answer several consecutive blocks in one task (one model transfer per worker).
 
     The model's own joblib calls (a ColumnTransformer's transformers, a forest's trees) run
@@ -145,12 +317,20 @@ def _query_blocks(model, response_method, layout, blocks, candidate_values):
     """
     with parallel_config(backend="threading"):
         return [
-            _query_block(model, response_method, layout, block, candidate_values, block_size)
+            _query_block(model, response_method, layout, block, candidate_values, block_size,
+                         spec)
             for block, block_size in blocks
         ]
 
 
-def _query_block(model, response_method, layout, block, candidate_values, block_size):
+def _values_text(values, limit=10):
+    """A short list of values for a message (plain Python scalars, at most ``limit``)."""
+    shown = [v.item() if isinstance(v, np.generic) else v for v in list(values)[:limit]]
+    return repr(shown)[:300] + (f" and {len(values) - limit:,} more" if len(values) > limit
+                                else "")
+
+
+def _query_block(model, response_method, layout, block, candidate_values, block_size, spec):
     completed = _complete(layout, block, candidate_values, block_size)
     try:
         answer = getattr(model, response_method)(completed)
@@ -159,11 +339,12 @@ def _query_block(model, response_method, layout, block, candidate_values, block_
     except Exception as exc:  # re-raised with what the attack was asking, and the fix
         raise ModelQueryError(
             f"The target model's {response_method}() failed on the records completed with "
-            f"candidate values {list(candidate_values)[:10]} in column {layout.sensitive!r}: "
-            f"{type(exc).__name__}: {exc}. Check that the known features have the columns "
-            f"and categories the model was trained on."
+            f"candidate values {_values_text(candidate_values)} in column "
+            f"{layout.sensitive!r}: {type(exc).__name__}: {str(exc)[:1000].rstrip('.')}. "
+            "Check that the known features have the columns and categories the model was "
+            "trained on."
         ) from exc
-    return _as_outputs(answer, len(completed))
+    return check_answer(answer, spec, completed)
 
 
 def _assemble(answers, n, k):
@@ -239,6 +420,7 @@ def query_candidates(
     k = len(candidate_values)
     if n == 0 or k == 0:
         raise ValueError("query_candidates needs at least one record and one candidate value.")
+    spec = answer_spec(model, response_method)
     n_workers = effective_n_jobs(n_jobs)
     records_per_call = max(1, int(max_rows_per_call) // k)
     # As few calls as the bound allows (the query cost does not depend on n_jobs), of equal
@@ -258,7 +440,8 @@ def query_candidates(
     ]
     if len(tasks) == 1:  # nothing to parallelise: no worker pool, no copy of the model
         answers = (
-            _query_block(model, response_method, layout, block, candidate_values, block_size)
+            _query_block(model, response_method, layout, block, candidate_values, block_size,
+                         spec)
             for block, block_size in blocks[0]
         )  # one chunk at a time: only one chunk's completions and answer are alive at once
     else:
@@ -268,7 +451,8 @@ def query_candidates(
         results = Parallel(
             n_jobs=n_jobs, require="sharedmem" if shared else None, return_as="generator"
         )(
-            delayed(_query_blocks)(model, response_method, layout, task_blocks, candidate_values)
+            delayed(_query_blocks)(model, response_method, layout, task_blocks, candidate_values,
+                                   spec)
             for task_blocks in blocks
         )
         answers = (answer for result in results for answer in result)
@@ -297,9 +481,10 @@ def query_records(model, X, *, response_method="predict", max_rows_per_call=DEFA
     ([2.0, 2.0, 2.0, 2.0, 2.0], QueryCost(rows=5, calls=3))
     """
     n = len(X)
+    spec = answer_spec(model, response_method)
     answers = []
     for start in range(0, n, max_rows_per_call):
         chunk = X.iloc[start:start + max_rows_per_call] if hasattr(X, "iloc") else X[start:start + max_rows_per_call]
-        answers.append(_as_outputs(getattr(model, response_method)(chunk), len(chunk)))
+        answers.append(check_answer(getattr(model, response_method)(chunk), spec, chunk))
     calls = len(answers)
     return np.concatenate(answers, axis=0), QueryCost(rows=n, calls=calls)

@@ -3,23 +3,24 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from tabinvert._query import RecordLayout, query_candidates
 from tabinvert._validation import candidate_array, make_layout, split_known
 
 
-class RecordingModel(ClassifierMixin, BaseEstimator):
-    """Answers with a checksum of each row, and remembers every frame it was sent."""
+class RecordingModel(RegressorMixin, BaseEstimator):
+    """Answers with a checksum of each row (two outputs), and remembers every frame it was sent.
+
+    A regressor: the query engine refuses checksums as probabilities (they are not)."""
 
     def fit(self, X, y=None):
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
-        self.classes_ = np.array([0, 1])
         self.seen_ = []
         return self
 
-    def predict_proba(self, X):
+    def predict(self, X):
         self.seen_.append(X)
         code = X["age"].to_numpy(float) * 1000 + X["group"].cat.codes.to_numpy()
         return np.column_stack([code, -code])
@@ -39,7 +40,7 @@ def test_completed_records_have_model_order_dtypes_and_layout(frame):
     layout = make_layout(model, frame[["city", "group", "age"]], "group")
     known, _ = split_known(layout, frame)
     candidates = candidate_array(layout, ["c", "a"])
-    outputs, cost = query_candidates(model, layout, known, candidates)
+    outputs, cost = query_candidates(model, layout, known, candidates, response_method="predict")
     sent = model.seen_[0]
     assert list(sent.columns) == ["city", "group", "age"]
     assert isinstance(sent["group"].dtype, pd.CategoricalDtype)
@@ -60,9 +61,10 @@ def test_chunking_and_parallelism_do_not_change_the_answer(frame, max_rows, n_jo
     layout = make_layout(model, frame, "group")
     known, _ = split_known(layout, frame)
     candidates = candidate_array(layout, ["a", "b", "c"])
-    reference, _ = query_candidates(model, layout, known, candidates)
+    reference, _ = query_candidates(model, layout, known, candidates, response_method="predict")
     outputs, cost = query_candidates(
-        model, layout, known, candidates, max_rows_per_call=max_rows, n_jobs=n_jobs)
+        model, layout, known, candidates, max_rows_per_call=max_rows, n_jobs=n_jobs,
+        response_method="predict")
     np.testing.assert_array_equal(outputs, reference)
     per_call = max(1, max_rows // 3)  # whole records only: k = 3 rows each
     assert cost.calls == -(-7 // per_call)

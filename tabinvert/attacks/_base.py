@@ -247,7 +247,7 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
                 described = ", ".join(f"{c!r} ({n} missing)" for c, n in missing.items())
                 raise ValueError(
                     f"Known feature column(s) {described} hold NaN and the target model cannot "
-                    f"take missing values ({exc.__cause__}). Impute them, or drop those "
+                    f"take missing values ({exc.__cause__ or exc}). Impute them, or drop those "
                     "records, before attacking."
                 ) from exc
             raise

@@ -96,6 +96,13 @@ class QueryBudget(MetaEstimatorMixin, BaseEstimator):
 
     Notes
     -----
+    This is an in-process meter, not a sandbox (like :class:`DefendedClassifier`). The counters
+    belong to this one object: :func:`sklearn.base.clone`, pickling and ``set_params`` give a
+    fresh or changed quota, and ``estimator`` (the model itself) is a public parameter, so
+    whoever holds the object can query the model directly. It measures what an attack would
+    cost against a metered API; what protects a *served* model is a quota enforced by the
+    serving process, keyed by client and kept outside the model object.
+
     A budget shared by worker *processes* would be copied into each of them and could not
     count their queries; tabinvert's attacks therefore query a budget from threads. If you pass
     the budget to other parallel code yourself, use a thread-based joblib backend.

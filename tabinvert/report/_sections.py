@@ -13,6 +13,7 @@ import json
 import pandas as pd
 
 from . import _plots
+from .._threat_models import WHITE_BOX_THREAT_MODEL
 from ._format import (
     MISSING,
     definition_list,
@@ -159,7 +160,6 @@ def summary_section(assessment):
 def threat_model_section(assessment):
     """The threat model in words; when white-box attacks were run and the stated threat model
     does not cover them (e.g. one written by hand), what they assume is added."""
-    from ..assessment import WHITE_BOX_THREAT_MODEL
 
     stated = str(assessment.threat_model or "")
     paragraphs = [p for p in stated.split("\n\n") if p.strip()]

@@ -127,12 +127,13 @@ def format_table(table):
     lines.append(header)
     lines.append("-" * len(header))
     for name, group in table.groupby("attack", sort=False):
-        by_pop = group.set_index("population")
+        # Without a holdout (only --aux) there are no non-members: their cells read "nan".
+        by_pop = group.set_index("population").reindex(["members", "non-members"])
         mem, out = by_pop.loc["members"], by_pop.loc["non-members"]
         lines.append(
             f"{name:<24} {mem['score']:>12.3f} {out['score']:>8.3f} {mem['baseline_score']:>10.3f} "
             f"{out['baseline_score']:>8.3f}  {fmt_adv(mem):<26} {fmt_adv(out):<26} "
-            f"{int(mem['query_rows'] + out['query_rows']):>8d} "
-            f"{mem['seconds'] + out['seconds']:>8.2f}"
+            f"{int(np.nansum([mem['query_rows'], out['query_rows']])):>8d} "
+            f"{np.nansum([mem['seconds'], out['seconds']]):>8.2f}"
         )
     return "\n".join(lines)

@@ -115,6 +115,8 @@ def load_model(path, *, trust_pickle=False, trusted_types=()):
     'DummyClassifier'
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"The model file {str(path)!r} is a folder: give the model's file.")
     if not path.is_file():
         raise ValueError(f"Model file {str(path)!r} does not exist.")
     suffix = path.suffix.lower()

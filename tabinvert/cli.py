@@ -1,42 +1,212 @@
 """The ``tabinvert`` command: ``tabinvert assess`` (a model file and CSV data to a risk report)
-and ``tabinvert demo`` (the same path on scikit-learn's bundled diabetes data, offline)."""
+and ``tabinvert demo`` (the same path on scikit-learn's bundled diabetes data, offline).
+
+Exit codes are unambiguous, so a CI pipeline can tell a leak from a mistake: 0 done, 1 only
+for leakage above ``--fail-above``, 2 for input tabinvert refused (one ``tabinvert: error:``
+line on stderr), 3 for an internal failure (one line naming the exception; ``--debug`` adds
+the traceback), 130 when interrupted.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
 import sys
+import traceback
 from pathlib import Path
 
-from ._io import write_atomic
+from ._io import check_writable, neutralise_formulas, write_atomic
 
-EXIT_OK, EXIT_LEAKS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_LEAKS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # the shell's code for SIGINT (128 + 2)
+
+#: Longest quotation of a user's value (a column name, a cell, a path) in a message: a CSV can
+#: hold a 5 MB cell, and a message is read on one terminal line.
+SHOWN_CHARS = 200
+#: Longest line printed on stderr, whatever the exception's own message holds.
+MESSAGE_CHARS = 1_000
+#: Column names listed in a message.
+LISTED_COLUMNS = 20
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 done; 1 only when leakage is above --fail-above; 2 bad input (the inputs "
+    "were refused: one 'tabinvert: error:' line on stderr); 3 internal failure (one line "
+    "naming the exception; --debug prints the traceback); 130 interrupted.")
 
 PICKLE_HELP = (
     "allow loading a pickle/joblib model file. Unpickling runs whatever code the file's author "
     "put in it, so only use this for files you made or fully trust; prefer skops files "
     "(skops.io.dump), which are checked type by type")
 
+LOADING_HELP = (
+    "Model files: a model file is read as data and may come from anyone. A .skops file loads "
+    "only if every type in it is a known model type of scikit-learn, NumPy, SciPy, XGBoost or "
+    "tabinvert, and it holds no callable (a function, builtin, functools.partial, operator "
+    "object, or a FunctionTransformer's func), since a callable in a model runs when the model "
+    "predicts; --trust-type NAME admits one such type or callable by its exact name. The node "
+    "indices of tree models are checked before use. A pickle/joblib file can run any code when "
+    "loaded: it needs --trust-pickle.")
+
+DEBUG_HELP = "on an error, also print the traceback (the exit code stays the same)"
+
+# Control characters (escape sequences included) would let a column name rewrite the terminal.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class _UsageError(Exception):
+    """A command line argparse refused; reported as bad input, on one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors reach :func:`main` instead of exiting with a usage
+    block, so that every refusal is the same one ``tabinvert: error:`` line."""
+
+    def error(self, message):
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _shown(value, limit=SHOWN_CHARS):
+    """``value`` quoted for a message, cut to ``limit`` characters.
+
+    Examples
+    --------
+    >>> from tabinvert.cli import _shown
+    >>> _shown("risk")
+    "'risk'"
+    >>> _shown("x" * 5_000_000, limit=3)
+    "'xxx'… (5,000,000 characters)"
+    """
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
+def _column_list(columns):
+    """The first columns' names, quoted and cut, for a message."""
+    columns = list(columns)
+    listed = ", ".join(_shown(c, limit=60) for c in columns[:LISTED_COLUMNS])
+    more = len(columns) - LISTED_COLUMNS
+    return listed + (f" and {more:,} more" if more > 0 else "")
+
+
+def _one_line(text, limit=MESSAGE_CHARS):
+    """``text`` as one printable line of at most ``limit`` characters (plus the cut's note).
+
+    Examples
+    --------
+    >>> from tabinvert.cli import _one_line
+    >>> _one_line("two\\nlines \\x1b[31mred")
+    'two lines \\\\x1b[31mred'
+    >>> _one_line("y" * 50, limit=10)
+    'yyyyyyyyyy… (cut at 10 of 50 characters)'
+    """
+    line = " ".join(str(text).split())
+    line = _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", line)
+    if len(line) > limit:
+        line = f"{line[:limit]}… (cut at {limit:,} of {len(line):,} characters)"
+    return line
+
 
 def _progress(message):
-    print(f"tabinvert: {message}", file=sys.stderr, flush=True)
+    print(f"tabinvert: {_one_line(message)}", file=sys.stderr, flush=True)
+
+
+def _same_file(path, other):
+    """Whether two paths are one file: the same after resolving links, or hard links."""
+    if os.path.realpath(path) == os.path.realpath(other):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
+
+
+def _check_outputs(outputs, inputs):
+    """Refuse, before any work, output paths that are inputs, each other, or unwritable.
+
+    Parameters
+    ----------
+    outputs, inputs : dict
+        Option name (``"--out"``) to the path the user gave, or None when not given.
+    """
+    outputs = {option: path for option, path in outputs.items() if path is not None}
+    inputs = {option: path for option, path in inputs.items() if path is not None}
+    checked = {}
+    for option, path in outputs.items():
+        if not str(path).strip():
+            raise ValueError(f"{option} is empty: give the path of the file to write.")
+        for other, other_path in inputs.items():
+            if _same_file(path, other_path):
+                raise ValueError(
+                    f"{option} {_shown(path)} is the {other} file: writing there would "
+                    "overwrite your input. Choose another output path.")
+        for other, other_path in checked.items():
+            if _same_file(path, other_path):
+                raise ValueError(f"{option} {_shown(path)} is also the {other} file: one "
+                                 "output would overwrite the other. Give two different paths.")
+        try:
+            check_writable(path)
+        except OSError as exc:
+            raise ValueError(f"Cannot write {option} {_shown(path)}: {exc.strerror}.") from exc
+        checked[option] = path
+
+
+def _first_repeated(names):
+    """The first name that occurs twice in ``names``, or None."""
+    seen = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def _check_distinct(option, names):
+    repeated = _first_repeated(names)
+    if repeated is not None:
+        raise ValueError(f"{option} names {_shown(repeated)} more than once.")
 
 
 def _read_csv(path, what):
+    """A CSV file as a DataFrame, refused with one clear sentence when it cannot be used."""
     import pandas as pd
 
+    shown = _shown(path)
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
+        # pandas renames a repeated column "x" to "x.1": read the header as written.
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise ValueError(f"The {what} file {str(path)!r} does not exist.") from None
+        raise ValueError(f"The {what} file {shown} does not exist.") from None
+    except IsADirectoryError:
+        raise ValueError(f"The {what} file {shown} is a folder, not a CSV file.") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The {what} file {shown} is not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+            f"cannot be decoded): save it as UTF-8 CSV.") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"The {what} file {shown} is empty: it has no header line.") from None
     except Exception as exc:
-        raise ValueError(f"Cannot read the {what} file {str(path)!r} as CSV: {exc}") from exc
+        raise ValueError(f"Cannot read the {what} file {shown} as CSV: "
+                         f"{type(exc).__name__}: {exc}") from exc
+    # Unnamed columns (a saved index, say) may repeat: pandas numbers them and nobody names them.
+    repeated = _first_repeated(name for name in header.iloc[0] if name)
+    if repeated is not None:
+        raise ValueError(f"The {what} file {shown} has the column {_shown(repeated)} more than "
+                         "once: give every column its own name.")
+    if frame.empty:
+        raise ValueError(f"The {what} file {shown} has no records: only a header line.")
+    return frame
 
 
 def _split_target(frame, target, what, path):
     if target not in frame.columns:
         raise ValueError(
-            f"The target column {target!r} is not in the {what} file {str(path)!r} (columns: "
-            f"{', '.join(map(str, list(frame.columns)[:20]))}). Pass --target with the label's "
+            f"The target column {_shown(target)} is not in the {what} file {_shown(path)} "
+            f"(columns: {_column_list(frame.columns)}). Pass --target with the label's "
             "column name.")
     return frame.drop(columns=[target]), frame[target].to_numpy()
 
@@ -50,7 +220,7 @@ def _model_columns(model, frame, what):
     missing = [c for c in names if c not in frame.columns]
     if missing:
         raise ValueError(f"The {what} data lacks column(s) the model needs: "
-                         f"{', '.join(missing)}.")
+                         f"{_column_list(missing)}.")
     return frame[names]
 
 
@@ -59,6 +229,10 @@ def run_assessment(model, X_train, y_train, *, sensitive, X_holdout=None, y_hold
                    out=None, json_out=None, fail_above=None, random_state=0, n_jobs=None,
                    n_resamples=1000, stream=None):
     """Assess, print the summary, write the outputs; the shared path of ``assess`` and ``demo``.
+
+    ``out`` is written as JSON (``.json``), CSV (``.csv``: the results table, its text cells
+    passed through :func:`~tabinvert._io.neutralise_formulas` so that a spreadsheet cannot run
+    them) or HTML (any other suffix); ``json_out`` as JSON.
 
     Returns the :class:`~tabinvert.assessment.Assessment` and the exit code (1 when the best
     attack's advantage on the training records is above ``fail_above`` with its whole
@@ -71,8 +245,8 @@ def run_assessment(model, X_train, y_train, *, sensitive, X_holdout=None, y_hold
     for column in [*sensitive, *(group_by or [])]:
         if column not in X_train.columns:
             raise ValueError(
-                f"The column {column!r} is not in the training data (columns: "
-                f"{', '.join(map(str, list(X_train.columns)[:20]))}).")
+                f"The column {_shown(column)} is not in the training data (columns: "
+                f"{_column_list(X_train.columns)}).")
     result = assess(
         model, X_train, y_train, X_holdout=X_holdout, y_holdout=y_holdout, sensitive=sensitive,
         X_aux=X_aux, y_aux=y_aux, attacks=attacks, defenses=list(defenses) or None,
@@ -87,58 +261,96 @@ def run_assessment(model, X_train, y_train, *, sensitive, X_holdout=None, y_hold
     notes = dict.fromkeys(n for n in result.results["notes"] if n)
     for note in notes:
         print(f"\nnote: {note}", file=stream)
-    if out:
+    if out is not None:
         suffix = Path(out).suffix.lower()
         if suffix == ".json":
             result.to_json(out)
         elif suffix == ".csv":
-            write_atomic(out, result.to_frame().to_csv(index=False))
+            write_atomic(out, neutralise_formulas(result.to_frame()).to_csv(index=False))
         else:
             result.to_html(out)
         print(f"\nwrote {out}", file=stream)
-    if json_out:
+    if json_out is not None:
         result.to_json(json_out)
         print(f"wrote {json_out}", file=stream)
     code = EXIT_OK
     if fail_above is not None:
         worst = result.summary["advantage_ci_low"].astype(float).max()
-        if worst == worst and worst > fail_above:  # not NaN
+        if not math.isnan(worst) and worst > fail_above:
             _progress(f"leakage above --fail-above {fail_above}: the best attack's advantage "
                       f"is at least {worst:.3f} (lower end of its interval)")
             code = EXIT_LEAKS
     return result, code
 
 
+def _check_columns_named(args):
+    """Refuse --sensitive / --group-by columns that cannot be, before reading any file."""
+    _check_distinct("--sensitive", args.sensitive)
+    _check_distinct("--group-by", args.group_by or [])
+    for column in args.sensitive:
+        if column == args.target:
+            raise ValueError(
+                f"The sensitive column {_shown(column)} is the target (label) column given by "
+                "--target, not a feature: a sensitive attribute must be one of the model's "
+                "feature columns.")
+    for column in args.group_by or []:
+        if column == args.target:
+            raise ValueError(
+                f"The --group-by column {_shown(column)} is the target (label) column given by "
+                "--target: group by one of the model's feature columns.")
+
+
+def _check_in_training_file(X_train, model_columns, args):
+    """Each named column is in the training file and is one of the model's features."""
+    for option, columns in (("sensitive", args.sensitive), ("--group-by", args.group_by or [])):
+        for column in columns:
+            if column not in X_train.columns:
+                raise ValueError(
+                    f"The {option} column {_shown(column)} is not in the training file "
+                    f"{_shown(args.train)} (columns: {_column_list(X_train.columns)}).")
+            if column not in model_columns:
+                raise ValueError(
+                    f"The {option} column {_shown(column)} is in the training file but is not "
+                    f"one of the model's input features ({_column_list(model_columns)}): the "
+                    "attacks infer a value the model takes.")
+
+
 def _assess(args):
     from ._model_io import load_model, parse_defense
 
+    # Everything that can be refused without reading a file is refused first, before the
+    # model is loaded or anything is computed.
+    inputs = {"--model": args.model, "--train": args.train, "--holdout": args.holdout,
+              "--aux": args.aux}
+    _check_outputs({"--out": args.out, "--json": args.json}, inputs)
+    if args.holdout is None and args.aux is None:
+        raise ValueError("Give the attacker auxiliary data: --holdout test.csv (a share of it "
+                         "becomes the attacker's) or --aux aux.csv.")
+    if args.holdout is not None and _same_file(args.holdout, args.train):
+        raise ValueError(f"--holdout {_shown(args.holdout)} is the --train file: held-out "
+                         "records must be records the model was not trained on.")
+    _check_columns_named(args)
     defenses = [parse_defense(spec, random_state=args.random_state) for spec in args.defense]
     _progress(f"loading the model {args.model}")
     model = load_model(args.model, trust_pickle=args.trust_pickle,
                        trusted_types=args.trust_type)
     if not hasattr(model, "predict"):
-        raise ValueError(f"The object in {args.model!r} ({type(model).__name__}) is not a "
-                         "model: it has no predict().")
+        raise ValueError(f"The object in {_shown(args.model)} ({type(model).__name__}) is not "
+                         "a model: it has no predict().")
     X_train, y_train = _split_target(_read_csv(args.train, "training"), args.target,
                                      "training", args.train)
-    for column in args.sensitive:
-        if column not in X_train.columns:
-            raise ValueError(
-                f"The sensitive column {column!r} is not in the training file {args.train!r} "
-                f"(columns: {', '.join(map(str, list(X_train.columns)[:20]))}).")
-    X_train = _model_columns(model, X_train, "training")
+    model_X_train = _model_columns(model, X_train, "training")
+    _check_in_training_file(X_train, model_X_train.columns, args)
+    X_train = model_X_train
     X_holdout = y_holdout = X_aux = y_aux = None
-    if args.holdout:
+    if args.holdout is not None:
         X_holdout, y_holdout = _split_target(_read_csv(args.holdout, "holdout"), args.target,
                                              "holdout", args.holdout)
         X_holdout = _model_columns(model, X_holdout, "holdout")
-    if args.aux:
+    if args.aux is not None:
         X_aux, y_aux = _split_target(_read_csv(args.aux, "auxiliary"), args.target,
                                      "auxiliary", args.aux)
         X_aux = _model_columns(model, X_aux, "auxiliary")
-    if X_holdout is None and X_aux is None:
-        raise ValueError("Give the attacker auxiliary data: --holdout test.csv (a share of it "
-                         "becomes the attacker's) or --aux aux.csv.")
     _progress(f"assessing {len(X_train):,} training records, sensitive "
               f"{', '.join(args.sensitive)}")
     _, code = run_assessment(
@@ -153,6 +365,7 @@ def _assess(args):
 def _demo(args):
     from ._demo import demo_assessment_inputs
 
+    _check_outputs({"--out": args.out}, {})
     inputs = demo_assessment_inputs(sensitive=args.sensitive, task=args.task, model=args.model,
                                     random_state=args.random_state, n_jobs=args.n_jobs)
     kind = "numeric" if inputs.pop("numeric") else "categorical"
@@ -169,27 +382,78 @@ def _demo(args):
     return code
 
 
+def _whole_number(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {_shown(text)}") from None
+
+
+def _at_least_one(text):
+    value = _whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _n_jobs(text):
+    value = _whole_number(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0: give 1 or more processes, or -1 for "
+                                         "all cores")
+    return value
+
+
+def _seed(text):
+    value = _whole_number(text)
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**32 - 1, got {value}")
+    return value
+
+
+def _finite_number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {_shown(text)}") from None
+    if not math.isfinite(value):
+        # NaN compares false with everything: the gate would never close.
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {_shown(text)}")
+    return value
+
+
 def build_parser():
-    """The argument parser of the ``tabinvert`` command."""
-    parser = argparse.ArgumentParser(
+    """The argument parser of the ``tabinvert`` command.
+
+    Its errors raise instead of exiting: :func:`main` turns them into one line and exit code 2.
+    """
+    parser = _Parser(
         prog="tabinvert",
         description="Measure what an attacker can infer about a tabular model's training data.",
+        epilog=EXIT_CODES_HELP,
     )
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    # Also accepted after the command; SUPPRESS keeps a --debug given before it.
+    debug = _Parser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     assess = commands.add_parser(
-        "assess", help="assess a model file on CSV data and write a risk report",
+        "assess", parents=[debug], help="assess a model file on CSV data and write a risk report",
         description="Run the attribute-inference attacks that fit the model against its "
                     "training records (and held-out ones), compare them with imputation, and "
-                    "write a self-contained HTML report. Exit codes: 0 done, 1 leakage above "
-                    "--fail-above, 2 bad input.")
+                    "write a self-contained HTML report. Output paths are checked before the "
+                    "assessment runs: an output that is an input file, or that cannot be "
+                    "written, is refused.",
+        epilog=LOADING_HELP + " " + EXIT_CODES_HELP)
     assess.add_argument("--model", required=True,
                         help="fitted model: a .skops file (types checked), or .pkl/.joblib "
                              "with --trust-pickle")
     assess.add_argument("--train", required=True, help="CSV of the model's training records")
     assess.add_argument("--target", required=True, help="the label's column in the CSV files")
     assess.add_argument("--sensitive", required=True, nargs="+", metavar="COL",
-                        help="sensitive column(s) to attack")
+                        help="sensitive feature column(s) to attack")
     assess.add_argument("--holdout", help="CSV of held-out records (non-members); a share "
                                           "becomes the attacker's auxiliary data unless --aux")
     assess.add_argument("--aux", help="CSV of the attacker's auxiliary records")
@@ -200,45 +464,97 @@ def build_parser():
     assess.add_argument("--group-by", action="append", default=None, metavar="COL",
                         help="compare the exposure of this column's groups (repeatable)")
     assess.add_argument("--out", required=True,
-                        help="report file: .html (default), or .json / .csv")
+                        help="report file: .html (default), or .json / .csv (in a CSV, text "
+                             "cells starting with = + - @ get a leading ' so that a "
+                             "spreadsheet shows them as text)")
     assess.add_argument("--json", help="also write the assessment as JSON")
     assess.add_argument("--trust-pickle", action="store_true", help=PICKLE_HELP)
     assess.add_argument("--trust-type", action="append", default=[], metavar="NAME",
-                        help="trust this type in a .skops file (repeatable)")
-    assess.add_argument("--fail-above", type=float, default=None, metavar="ADVANTAGE",
+                        help="trust this type or callable in a .skops file, by its exact name "
+                             "as the refusal prints it (repeatable); only for files you made "
+                             "or whose author you fully trust")
+    assess.add_argument("--fail-above", type=_finite_number, default=None, metavar="ADVANTAGE",
                         help="exit with 1 when an attack's advantage over imputation on the "
                              "training records is above this, with its whole 95%% interval "
                              "(to gate a CI pipeline)")
-    assess.add_argument("--random-state", type=int, default=0)
-    assess.add_argument("--n-jobs", type=int, default=None)
-    assess.add_argument("--n-resamples", type=int, default=1000,
+    assess.add_argument("--random-state", type=_seed, default=0)
+    assess.add_argument("--n-jobs", type=_n_jobs, default=None)
+    assess.add_argument("--n-resamples", type=_at_least_one, default=1000,
                         help="bootstrap resamples of every interval")
     assess.set_defaults(handler=_assess)
 
     demo = commands.add_parser(
-        "demo", help="assess a model trained on scikit-learn's bundled diabetes data (offline)")
+        "demo", parents=[debug],
+        help="assess a model trained on scikit-learn's bundled diabetes data (offline)",
+        epilog=EXIT_CODES_HELP)
     demo.add_argument("--sensitive", default="sex",
                       help="sensitive column: 'sex' (categorical) or e.g. 'age' (numeric)")
     demo.add_argument("--task", choices=["classification", "regression"],
                       default="classification")
     demo.add_argument("--model", choices=["random_forest", "linear", "mlp"],
                       default="random_forest")
-    demo.add_argument("--random-state", type=int, default=0)
-    demo.add_argument("--n-jobs", type=int, default=None)
+    demo.add_argument("--random-state", type=_seed, default=0)
+    demo.add_argument("--n-jobs", type=_n_jobs, default=None)
     demo.add_argument("--out", help="also write the report (.html), or the table (.csv, .json)")
     demo.set_defaults(handler=_demo)
     return parser
 
 
+def _user_paths(args):
+    names = ("model", "train", "holdout", "aux", "out", "json")
+    return [path for path in (getattr(args, name, None) for name in names) if path]
+
+
+def _exit_code(exc, args):
+    """2 when the user's input caused ``exc`` (the fix is theirs), 3 when tabinvert failed.
+
+    Bad input: a ValueError (tabinvert and the libraries it calls refuse input with one), a
+    ModelQueryError (the model failed on the user's records: an unseen category, a column of
+    the wrong type), and an OSError about a path the user gave. Anything else, a KeyError
+    included (the command checks every name the user gives before looking it up), is a bug.
+    """
+    from ._query import ModelQueryError
+
+    if isinstance(exc, (ValueError, ModelQueryError)):
+        return EXIT_BAD_INPUT
+    if isinstance(exc, OSError):
+        named = [name for name in (exc.filename, exc.filename2) if name is not None]
+        if any(_same_file(os.fsdecode(name), path)
+               for name in named for path in _user_paths(args)):
+            return EXIT_BAD_INPUT
+    return EXIT_INTERNAL
+
+
 def main(argv=None):
-    """Entry point of the ``tabinvert`` command."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the ``tabinvert`` command; returns the exit code.
+
+    0 done; 1 only when leakage is above ``--fail-above``; 2 bad input, with one
+    ``tabinvert: error: ...`` line on stderr; 3 an internal failure, with one line naming the
+    exception (``--debug`` prints the traceback too); 130 interrupted. Values quoted in a
+    message are cut to :data:`SHOWN_CHARS` characters and the line to :data:`MESSAGE_CHARS`.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as exc:
+        print(f"tabinvert: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         return args.handler(args)
-    except (ValueError, KeyError, OSError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"tabinvert: error: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("tabinvert: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - every failure gets its code and one line
+        code = _exit_code(exc, args)
+        if args.debug:
+            traceback.print_exc(file=sys.stderr)
+        message = _one_line(exc) or "(no message)"
+        if code == EXIT_BAD_INPUT:
+            print(f"tabinvert: error: {message}", file=sys.stderr)
+        else:
+            hint = "" if args.debug else "; run again with --debug for the traceback"
+            print(f"tabinvert: internal error: {type(exc).__name__}: {message}{hint}",
+                  file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -94,7 +94,7 @@ def test_skops_file_with_an_untrusted_type_is_refused(files, tmp_path, capsys):
     (dict(model="garbage.skops"), "Cannot read the model file"),
     (dict(model="missing.skops"), "does not exist"),
     (dict(model="notes.txt"), "expected a .skops file"),
-    (dict(train="short.csv"), "lacks column(s) the model needs: b"),
+    (dict(train="short.csv"), "lacks column(s) the model needs: 'b'"),
     (dict(defense="round:x"), "'x' is not a valid int"),
     (dict(defense="blur:1"), "Unknown defense 'blur:1'"),
 ])

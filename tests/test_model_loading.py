@@ -26,7 +26,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from sklearn.tree import DecisionTreeClassifier
 
 from tabinvert._model_io import load_model
-from tabinvert.cli import main
+from tabinvert.cli import build_parser, main
 from tabinvert.defenses import DefendedClassifier, QueryBudget, RoundProbabilities
 
 sio = pytest.importorskip("skops.io")  # in the test extra, so CI always runs these
@@ -223,3 +223,13 @@ def test_a_crafted_hist_gradient_boosting_tree_is_refused(data, tmp_path):
     sio.dump(model, path)
     with pytest.raises(ValueError, match="splits on feature 7 of 2"):
         load_model(path)
+def test_the_help_text_states_the_loading_threat_model():
+    help_text = " ".join(build_parser()._subparsers._group_actions[0]
+                         .choices["assess"].format_help().split())
+    assert "--trust-type" in help_text and "holds no callable" in help_text
+    assert "needs --trust-pickle" in help_text and "node indices" in help_text
+
+
+def test_a_folder_is_not_a_model_file(tmp_path):
+    with pytest.raises(ValueError, match="is a folder"):
+        load_model(tmp_path)

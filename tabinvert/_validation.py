@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from ._query import RecordLayout
 
@@ -17,7 +19,8 @@ MAX_NUMERIC_CATEGORIES = 10
 
 
 def _describe(values, limit=8):
-    values = list(values)
+    # Python scalars: np.int64(1) reads as 1 in a message.
+    values = [v.item() if isinstance(v, np.generic) else v for v in values]
     shown = ", ".join(repr(v) for v in values[:limit])
     return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
@@ -28,12 +31,83 @@ def model_feature_names(model):
     return None if names is None else [str(n) for n in names]
 
 
-def make_layout(model, X_aux, sensitive, *, name="X_aux"):
+def check_model_fitted(model):
+    """Refuse an unfitted target model with sklearn's ``NotFittedError``, naming it.
+
+    An unfitted model would otherwise fail far from the cause (``classes_`` missing, or inside
+    its own ``predict``), or, for attacks that read only labels, not at all until ``attack``.
+    Objects with no notion of fitting (no ``fit`` and no ``__sklearn_is_fitted__``, e.g. a
+    client of a prediction API) are taken as they are.
+    """
+    label = type(model).__name__
+    try:
+        if hasattr(model, "fit") and hasattr(model, "__sklearn_tags__"):
+            check_is_fitted(model)
+        elif callable(getattr(model, "__sklearn_is_fitted__", None)):
+            # A wrapper without fit (a QueryBudget) says whether the model behind it is fitted.
+            if not model.__sklearn_is_fitted__():
+                raise NotFittedError(f"{label} says it is not fitted.")
+    except NotFittedError as exc:
+        raise NotFittedError(
+            f"The target model {label} is not fitted: fit it first. An attack queries a trained "
+            f"model and never trains it. ({exc})"
+        ) from exc
+    except (TypeError, AttributeError):  # no sklearn tags to read: cannot tell, take it
+        pass
+
+
+def check_unique_columns(X, *, name="X"):
+    """Refuse a frame whose column labels repeat: ``X[column]`` would be a frame, not a column."""
+    if isinstance(X, pd.DataFrame) and not X.columns.is_unique:
+        repeated = X.columns[X.columns.duplicated()].unique().tolist()
+        raise ValueError(
+            f"{name} has duplicate column name(s) {_describe(repeated)}; every column must "
+            "appear once. Drop or rename the duplicates, e.g. "
+            f"{name}.loc[:, ~{name}.columns.duplicated()]."
+        )
+
+
+def _is_position(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _not_a_label(column, columns, where, what="sensitive"):
+    """The error for a column given by a value that is not one of a frame's labels."""
+    if _is_position(column) and -len(columns) <= column < len(columns):
+        return ValueError(
+            f"{what}={column!r} is not a column label (the labels of {where} are "
+            f"{_describe(columns)}), though it is a valid position. Columns are labels for a "
+            "DataFrame; pass the column's label, or pass a numpy array to use positions."
+        )
+    return ValueError(
+        f"The {what} column {column!r} is not in {where} ({_describe(columns)}). Pass one of "
+        f"them as `{what}`."
+    )
+
+
+def frame_column_position(column, X, *, name="X_aux", what="sensitive"):
+    """Position of the column labelled ``column`` in the frame ``X``.
+
+    ``column`` is always a label for a frame: an integer that is no label but a valid position
+    is ambiguous (columns ``[1, 0, 2]``, ``sensitive=0``) and refused, never guessed.
+    """
+    columns = list(X.columns)
+    if column in columns:
+        return columns.index(column)
+    raise _not_a_label(column, columns, name, what)
+
+
+def make_layout(model, X_aux, sensitive, *, name="X_aux", what="sensitive"):
     """Work out how ``model`` wants records, from the model and the attacker's auxiliary data.
 
-    ``X_aux`` must hold every model column, the sensitive one included.
+    ``X_aux`` must hold every model column, the sensitive one included. For a DataFrame,
+    ``sensitive`` is a column label; for an array, a position. Also refuses an unfitted model,
+    repeated column labels, and a sensitive column of numbers stored as text. ``what`` names
+    the hidden column in messages ("sensitive", "unknown").
     """
+    check_model_fitted(model)
     if isinstance(X_aux, pd.DataFrame):
+        check_unique_columns(X_aux, name=name)
         if X_aux.shape[0] == 0:
             raise ValueError(f"{name} is empty: the attacker needs at least one auxiliary record.")
         names = model_feature_names(model)
@@ -44,14 +118,16 @@ def make_layout(model, X_aux, sensitive, *, name="X_aux"):
                     f"{name} has {X_aux.shape[1]} columns but the model was fitted on an array "
                     f"with {n_features}; pass the columns in the model's order."
                 )
-            position = _sensitive_position(sensitive, list(X_aux.columns))
+            position = frame_column_position(sensitive, X_aux, name=name, what=what)
             array = X_aux.to_numpy()
-            return RecordLayout(
+            layout = RecordLayout(
                 columns=tuple(range(n_features)),
                 sensitive=position,
                 is_frame=False,
                 array_dtype=array.dtype,
             )
+            kinds = {i: value_kind(X_aux.iloc[:, i]) for i in range(n_features)}
+            return _checked(model, layout, kinds, X_aux.iloc[:, position], name, what)
         missing = [c for c in names if c not in X_aux.columns]
         extra = [c for c in X_aux.columns if c not in names]
         if missing or extra:
@@ -59,21 +135,16 @@ def make_layout(model, X_aux, sensitive, *, name="X_aux"):
                 _column_mismatch_message(name, missing, extra, names)
                 + f" {name} must hold every column the model uses, the sensitive one included."
             )
-        if isinstance(sensitive, (int, np.integer)) and sensitive not in names:
-            if not 0 <= sensitive < len(names):
-                raise ValueError(f"sensitive={sensitive} is not a column position of the model.")
-            sensitive = names[sensitive]
         if sensitive not in names:
-            raise ValueError(
-                f"The sensitive column {sensitive!r} is not one of the model's columns "
-                f"({_describe(names)}). Pass one of them as `sensitive`."
-            )
-        return RecordLayout(
+            raise _not_a_label(sensitive, names, "the model's columns", what)
+        layout = RecordLayout(
             columns=tuple(names),
             sensitive=sensitive,
             is_frame=True,
             dtypes={c: X_aux[c].dtype for c in names},
         )
+        kinds = {c: value_kind(X_aux[c]) for c in names}
+        return _checked(model, layout, kinds, X_aux[sensitive], name, what)
     array = np.asarray(X_aux)
     if array.ndim != 2:
         raise ValueError(f"{name} must be 2-D (records × columns); got shape {array.shape}.")
@@ -90,26 +161,128 @@ def make_layout(model, X_aux, sensitive, *, name="X_aux"):
             f"{name} has {array.shape[1]} columns but the model expects {n_features}."
         )
     position = _sensitive_position(sensitive, list(range(n_features)))
-    return RecordLayout(
+    layout = RecordLayout(
         columns=tuple(range(n_features)),
         sensitive=position,
         is_frame=False,
         array_dtype=array.dtype,
     )
+    kinds = {i: value_kind(array[:, i]) for i in range(n_features)}
+    return _checked(model, layout, kinds, array[:, position], name, what)
 
 
 def _sensitive_position(sensitive, columns):
-    if isinstance(sensitive, (int, np.integer)):
+    if _is_position(sensitive):
         if not -len(columns) <= sensitive < len(columns):
             raise ValueError(
                 f"sensitive={sensitive} is out of range for data with {len(columns)} columns."
             )
         return int(sensitive) % len(columns)
-    if sensitive in columns:
-        return columns.index(sensitive)
     raise ValueError(
-        f"The sensitive column {sensitive!r} is not among the columns ({_describe(columns)})."
+        f"sensitive={sensitive!r} is not a column position: an array's columns are named by "
+        f"position (0 to {len(columns) - 1}). Pass a DataFrame to name columns by label."
     )
+
+
+# -- what a column holds: text or numbers -----------------------------------------------------
+
+_NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean"}
+
+
+def value_kind(values):
+    """"text", "number" or "other" (categories, dates, mixed, all missing) for a column.
+
+    Read from the dtype when it says (numeric, pandas ``str``), else from the values (a numpy
+    or pandas ``object`` column of text is text, whichever pandas version stored it).
+    """
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):
+        return value_kind(dtype.categories)
+    if dtype is not None and pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred == "string":
+        return "text"
+    return "number" if inferred in _NUMBER_KINDS else "other"
+
+
+def _sample(values, limit=3):
+    shown = pd.unique(pd.Series(np.asarray(values, dtype=object)).dropna())[:limit]
+    return ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in shown) + ", ..."
+
+
+def _dtype_of(values):
+    return getattr(values, "dtype", np.asarray(values).dtype)
+
+
+def _checked(model, layout, kinds, sensitive_values, name, what="sensitive"):
+    """The layout, after refusing a sensitive column of numbers stored as text.
+
+    A numeric column read as text gives one text candidate per value ("29", "41", ...), which
+    can never equal the targets' numbers: the attack would score 0.0 without any error.
+    """
+    column = layout.sensitive
+    if kinds[column] == "text":
+        present = pd.Series(np.asarray(sensitive_values, dtype=object)).dropna()
+        as_numbers = pd.to_numeric(present, errors="coerce")
+        if len(present) and as_numbers.notna().all() and not _model_knows_text(model, column):
+            raise ValueError(
+                f"The {what} column {column!r} holds text ({_sample(present)}; dtype "
+                f"{_dtype_of(sensitive_values)}) in {name}, but every value is a number and the "
+                "model reads the column as numbers (no encoder in it knows text categories for "
+                "it): the attack's text candidates could never match the model's or the "
+                "targets' numbers. Convert the column with pd.to_numeric before fitting."
+            )
+    return record_value_kinds(layout, kinds)
+
+
+def record_value_kinds(layout, kinds):
+    """Note on ``layout`` what each auxiliary column holds (column → :func:`value_kind`).
+
+    ``split_known`` and ``true_sensitive`` then refuse targets whose columns hold the other
+    kind. The layout type is frozen and shared with the query engine; this private note
+    travels with it (pickling included) and layouts without it are not checked.
+    """
+    object.__setattr__(layout, "_value_kinds", dict(kinds))
+    return layout
+
+
+def _model_knows_text(model, column):
+    """Whether a fitted encoder inside ``model`` reads ``column`` with text categories."""
+    return any(value_kind(encoder.categories_[position]) == "text"
+               for encoder, position in _encoders_for(model, column))
+
+
+def _kind_mismatch(column, kind, values, where, aux_kind, aux_dtype, fix):
+    return ValueError(
+        f"Column {column!r} holds {'text' if kind == 'text' else 'numbers'} "
+        f"({_sample(values)}; dtype {_dtype_of(values)}) in {where}, but "
+        f"{'text' if aux_kind == 'text' else 'numbers'} (dtype {aux_dtype}) in the auxiliary "
+        f"data the attack was fitted on. {fix}"
+    )
+
+
+def check_same_kinds(layout, columns, *, name="X"):
+    """Refuse columns of ``name`` holding text where the auxiliary data held numbers, or back.
+
+    ``columns`` maps column → values (as ``split_known`` hands them on).
+    """
+    kinds = getattr(layout, "_value_kinds", None)
+    if not kinds:
+        return
+    for column, values in columns.items():
+        aux_kind = kinds.get(column)
+        if aux_kind not in ("text", "number"):
+            continue
+        kind = value_kind(values)
+        if kind in ("text", "number") and kind != aux_kind:
+            aux_dtype = (layout.dtypes or {}).get(column, layout.array_dtype)
+            raise _kind_mismatch(
+                column, kind, values, name, aux_kind, aux_dtype,
+                "The model would read the targets differently from the auxiliary records: "
+                "convert the column with pd.to_numeric (or .astype(str)) so both hold the "
+                "same type.",
+            )
 
 
 def _column_mismatch_message(name, missing, extra, expected):
@@ -136,6 +309,7 @@ def split_known(layout, X, *, name="X"):
         The records' index (``X.index`` for frames).
     """
     if isinstance(X, pd.DataFrame):
+        check_unique_columns(X, name=name)
         if X.shape[0] == 0:
             raise ValueError(f"{name} is empty: pass at least one target record.")
         if layout.is_frame:
@@ -151,6 +325,7 @@ def split_known(layout, X, *, name="X"):
                 known[column] = (
                     values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
                 )
+            check_same_kinds(layout, known, name=name)
             return known, X.index
         array, index = X.to_numpy(), X.index
     else:
@@ -173,6 +348,7 @@ def split_known(layout, X, *, name="X"):
             f"{name} has {array.shape[1]} columns; expected {n_all} (all model columns, the "
             f"sensitive one ignored) or {n_all - 1} (the known columns only, in model order)."
         )
+    check_same_kinds(layout, dict(zip(layout.known_columns, array.T)), name=name)
     return array, (pd.RangeIndex(array.shape[0]) if index is None else index)
 
 
@@ -186,15 +362,33 @@ def columns_with_missing(layout, known):
     return {c: n for c, n in counts.items() if n}
 
 
+def columns_with_infinite(layout, known):
+    """Known numeric columns holding ±inf, with their counts (most models refuse them)."""
+    if not isinstance(known, dict):
+        known = dict(zip(layout.known_columns, np.asarray(known).T))
+    counts = {}
+    for column, values in known.items():
+        if value_kind(values) == "number":
+            counts[column] = int(np.isinf(np.asarray(values, dtype=float)).sum())
+    return {c: n for c, n in counts.items() if n}
+
+
 def true_sensitive(layout, X, *, name="X"):
-    """The true sensitive values held in an evaluation set ``X``."""
+    """The true sensitive values held in an evaluation set ``X``.
+
+    Refuses truth of another type than the auxiliary data's (numbers against text candidates,
+    or back): no guess could equal it, and the score would be a silent 0.
+    """
+    if isinstance(X, pd.DataFrame):
+        check_unique_columns(X, name=name)
     if isinstance(X, pd.DataFrame) and layout.is_frame:
         if layout.sensitive not in X.columns:
             raise ValueError(
                 f"{name} must hold the true values of the sensitive column {layout.sensitive!r} "
                 "to score an attack."
             )
-        values = X[layout.sensitive].to_numpy()
+        column = X[layout.sensitive]
+        values = column.to_numpy()
     else:
         array = np.asarray(X)
         if array.ndim != 2 or array.shape[1] != len(layout.columns):
@@ -202,11 +396,23 @@ def true_sensitive(layout, X, *, name="X"):
                 f"{name} must hold all {len(layout.columns)} model columns, the true sensitive "
                 "one included, to score an attack."
             )
+        column = (X.iloc[:, layout.sensitive_position] if isinstance(X, pd.DataFrame)
+                  else array[:, layout.sensitive_position])
         values = array[:, layout.sensitive_position]
     if pd.isna(values).any():
         raise ValueError(
             f"The true sensitive column {layout.sensitive!r} in {name} has missing values; "
             "drop those records before scoring."
+        )
+    aux_kind = getattr(layout, "_value_kinds", {}).get(layout.sensitive)
+    kind = value_kind(column)
+    if {kind, aux_kind} == {"text", "number"}:
+        aux_dtype = (layout.dtypes or {}).get(layout.sensitive, layout.array_dtype)
+        raise _kind_mismatch(
+            layout.sensitive, kind, column, name, aux_kind, aux_dtype,
+            "The attack's guesses are auxiliary values, so none could equal the truth and the "
+            "score would be 0. Convert one of them (pd.to_numeric, or .astype(str)) so both "
+            "hold the same type, and fit again.",
         )
     return values
 
@@ -224,6 +430,24 @@ def check_label(y, n, *, name="y"):
         raise ValueError(f"{name} has {len(values)} labels but there are {n} records.")
     if pd.isna(values).any():
         raise ValueError(f"{name} has missing values; every target needs its label.")
+    return values
+
+
+def check_observed(observed, n, *, name="observed"):
+    """The model outputs the victims saw, as a 1-D (labels, outputs) or 2-D (probabilities)
+    array with one row per record, or None."""
+    if observed is None:
+        return None
+    values = np.asarray(observed)
+    if values.ndim not in (1, 2):
+        raise ValueError(
+            f"{name} must be 1-D (one label or output per record) or 2-D (one row of class "
+            f"probabilities per record); got shape {values.shape}."
+        )
+    if values.shape[0] != n:
+        raise ValueError(f"{name} has {values.shape[0]} rows but there are {n} records.")
+    if pd.isna(values).any():
+        raise ValueError(f"{name} has missing values; pass the output of every target record.")
     return values
 
 
@@ -260,6 +484,8 @@ def make_candidates(aux_values, kind, candidates, n_grid, column):
             f"The sensitive column {column!r} has no values in the auxiliary data; the attacker "
             "needs records with the sensitive value to learn candidates and priors."
         )
+    if kind == "numeric" or pd.api.types.is_float_dtype(observed.dtype):
+        _check_numbers(observed, column)  # an infinite value would become a candidate
     if isinstance(candidates, str) and candidates == "auto":
         if kind == "categorical":
             values = _sorted_unique(observed)
@@ -274,11 +500,13 @@ def make_candidates(aux_values, kind, candidates, n_grid, column):
             raise ValueError("candidates must not contain missing values.")
         if len(np.unique(values.astype(str))) != len(values):
             raise ValueError(f"candidates has repeated values: {_describe(values)}.")
+        if kind == "numeric":
+            _check_numbers(pd.Series(values), column, where="candidates")
     if len(values) < 2:
         raise ValueError(
-            f"The sensitive column {column!r} has a single value {values[0]!r} in the auxiliary "
-            "data; an attack needs at least two candidate values. Pass more varied auxiliary "
-            "records or the candidate values explicitly (candidates=[...])."
+            f"The sensitive column {column!r} has a single value {_describe(values[:1])} in the "
+            "auxiliary data; an attack needs at least two candidate values. Pass more varied "
+            "auxiliary records or the candidate values explicitly (candidates=[...])."
         )
     if kind == "categorical":
         counts = np.array([(observed == v).sum() for v in values], dtype=float)
@@ -289,6 +517,28 @@ def make_candidates(aux_values, kind, candidates, n_grid, column):
         counts = np.bincount(nearest, minlength=len(values)).astype(float)
     prior = (counts + 1.0) / (counts.sum() + len(values))
     return values, prior
+
+
+def _check_numbers(values, column, where="the auxiliary data"):
+    """Refuse values of a numeric sensitive attribute that are not finite numbers."""
+    try:
+        numbers = values.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"The sensitive column {column!r} is treated as numeric but holds values that are "
+            f"not numbers in {where} ({_sample(values)}; dtype {values.dtype}). Numeric attacks "
+            "(GradientInversion, sensitive_type='numeric') need numbers: use a categorical "
+            "attack such as ConfidenceInversion for this column, or convert it with "
+            "pd.to_numeric if it holds numbers."
+        ) from None
+    infinite = ~np.isfinite(numbers)
+    if infinite.any():
+        raise ValueError(
+            f"The sensitive column {column!r} holds {int(infinite.sum())} infinite value(s) in "
+            f"{where} ({_sample(values[infinite])}); a numeric attribute needs finite values to "
+            "place candidates. Drop those records, or replace them with NaN "
+            "(X.replace([np.inf, -np.inf], np.nan)) so they are left out."
+        )
 
 
 def candidate_array(layout, values):

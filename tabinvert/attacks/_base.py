@@ -32,6 +32,8 @@ from .._validation import (
     candidate_array,
     check_candidates_known_to_model,
     check_label,
+    check_observed,
+    columns_with_infinite,
     columns_with_missing,
     make_candidates,
     make_layout,
@@ -250,6 +252,14 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
                     f"take missing values ({exc.__cause__ or exc}). Impute them, or drop those "
                     "records, before attacking."
                 ) from exc
+            infinite = columns_with_infinite(self.layout_, known)
+            if infinite:
+                described = ", ".join(f"{c!r} ({n} infinite)" for c, n in infinite.items())
+                raise ValueError(
+                    f"Known feature column(s) {described} hold ±inf and the target model "
+                    f"cannot take them ({exc.__cause__ or exc}). Drop those records, or "
+                    "replace the values with NaN if the model takes missing values."
+                ) from exc
             raise
         except QueryBudgetExceeded as exc:
             if rows_before is None:
@@ -279,12 +289,7 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         known, index = split_known(self.layout_, X)
         n = n_records(known)
         y = check_label(y, n)
-        if observed is not None:
-            observed = np.asarray(observed)
-            if observed.shape[0] != n:
-                raise ValueError(
-                    f"observed has {observed.shape[0]} rows but there are {n} records."
-                )
+        observed = check_observed(observed, n)
         return known, index, y, observed
 
     @abstractmethod

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._query import DEFAULT_MAX_ROWS_PER_CALL
+from .._query import DEFAULT_MAX_ROWS_PER_CALL, n_records
+from .._validation import check_observed
 from ._base import (
     COMMON_PARAMS_DOC,
     THREAT_MODEL_DOC,
@@ -116,7 +117,8 @@ class ConfidenceInversion(BaseAttack):
         The target model (fitted): a classifier with ``predict_proba`` or a regressor with
         ``predict``; a bare estimator, a Pipeline, an XGBoost model. Held frozen, never refitted.
     sensitive : str or int
-        The sensitive column: a name for models fitted on DataFrames, a position otherwise.
+        The sensitive column: its label when ``X_aux`` is a DataFrame (an integer that is no
+        label is refused, never read as a position), its position for an array.
     method : {{"map", "csmia"}}, default="map"
         Fredrikson's MAP inversion or Mehnaz's CSMIA rules.
     prior : {{"marginal", "uniform", "imputation"}}, default="marginal"
@@ -269,6 +271,7 @@ class ConfidenceInversion(BaseAttack):
                 "observed: pass the targets' true labels (y) and/or the model's outputs for "
                 "their real records (observed)."
             )
+        observed = check_observed(observed, n_records(known))
         if self.method == "csmia":
             if y is None:
                 raise ValueError("method='csmia' needs the targets' true labels: pass y.")

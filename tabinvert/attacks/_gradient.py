@@ -68,7 +68,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost, _complete
-from .._validation import split_known
+from .._validation import check_observed, split_known
+from ..defenses._budget import QueryBudget, find_query_budget
 from ._base import THREAT_MODEL_DOC, BaseAttack, gaussian_error_scale
 from ._confidence import class_positions
 from ._imputation import ImputationBaseline
@@ -154,9 +155,9 @@ def make_evidence(is_classifier_, classes, y=None, observed=None, *, sigma=None,
 
     Classifiers: ``y`` holds labels; ``observed`` is either probabilities (n, n_classes),
     compared with a kernel of width ``width`` (default 0.01) on the probabilities
-    (``observed_kernel="proba"``) or on their centred log-ratios ("logit"), or labels (1-D). Regressors: ``y``
-    holds true outputs (Gaussian noise ``sigma``, required) and ``observed`` model outputs
-    (kernel width ``width``, required).
+    (``observed_kernel="proba"``) or on their centred log-ratios ("logit"), or labels (1-D).
+    Regressors: ``y`` holds true outputs (Gaussian noise ``sigma``, required) and ``observed``
+    model outputs (kernel width ``width``, required).
     """
     if y is None and observed is None:
         raise ValueError(
@@ -164,6 +165,8 @@ def make_evidence(is_classifier_, classes, y=None, observed=None, *, sigma=None,
             "targets' true labels or outputs (y) and/or the model's outputs for their real "
             "records (observed)."
         )
+    if observed is not None:
+        observed = check_observed(observed, len(observed))
     evidence = Evidence()
     if is_classifier_:
         if y is not None:
@@ -195,7 +198,8 @@ def make_evidence(is_classifier_, classes, y=None, observed=None, *, sigma=None,
         evidence.target = np.asarray(y, dtype=float).reshape(-1)
         evidence.sigma = float(sigma)
     if observed is not None:
-        evidence.observed_output = np.asarray(observed, dtype=float).reshape(len(observed), -1)[:, 0]
+        evidence.observed_output = (
+            np.asarray(observed, dtype=float).reshape(len(observed), -1)[:, 0])
         evidence.width = float(width)
     return evidence
 
@@ -274,6 +278,16 @@ def _assign(X, values):
     for column, value in values.items():
         X[:, column] = value
     return X
+
+
+def _complete_rows(records):
+    """Rows with every value present, and every numeric value finite."""
+    frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame(records)
+    complete = frame.notna().all(axis=1).to_numpy()
+    numeric = frame.select_dtypes("number")
+    if numeric.shape[1]:
+        complete = complete & np.isfinite(numeric.to_numpy(dtype=float)).all(axis=1)
+    return complete
 
 
 def _model_columns(X):
@@ -372,6 +386,14 @@ def _check_column_transformer(transformer, numeric, categorical):
 def _final_layers(estimator):
     """``(layers, hidden_activation, head)`` of a supported final estimator."""
     name = type(estimator).__name__
+    if isinstance(estimator, QueryBudget):
+        raise NotDifferentiableError(
+            "The model is served through a QueryBudget, a metered prediction API: it answers "
+            "queries (each one charged) but does not expose the parameters that analytic "
+            "gradients are computed from. Use black-box gradients ('finite_differences' or "
+            "'spsa', every query charged to the budget), or pass the model itself "
+            "(budget.estimator) if you hold its parameters."
+        )
     check_is_fitted(estimator)
     if isinstance(estimator, (MLPClassifier, MLPRegressor)):
         head = estimator.out_activation_
@@ -800,7 +822,8 @@ class GradientInversion(BaseAttack):
     estimator : object
         The fitted target model; must be differentiable (else ``fit`` raises a TypeError).
     sensitive : str or int
-        The numeric sensitive column (a name for frame models, a position otherwise).
+        The numeric sensitive column: its label when ``X_aux`` is a DataFrame, its position
+        for an array.
     prior : {{"gaussian", "imputation", "uniform"}}, default="gaussian"
         A Gaussian fitted to the auxiliary values; a Gaussian per record centred on an
         :class:`~tabinvert.attacks.ImputationBaseline`'s prediction from the known features
@@ -898,6 +921,18 @@ class GradientInversion(BaseAttack):
     def _get_response_method(self, model):
         return "predict_proba" if hasattr(model, "predict_proba") else "predict"
 
+    def _check_model(self, model):
+        super()._check_model(model)
+        if find_query_budget(model) is not None:
+            raise TypeError(
+                "GradientInversion is a white-box attack: it computes the model's answers and "
+                "their gradients from the model's parameters, which a metered API (QueryBudget) "
+                "does not expose, and it sends no queries a budget could charge. Pass the model "
+                "itself (budget.estimator) if you hold its parameters, or use a black-box attack "
+                "(ConfidenceInversion, or ReconstructionAttack with gradient='finite_differences' "
+                "or 'spsa', which charges every query to the budget)."
+            )
+
     def _fit_attack(self, X_aux, y_aux):
         if self.sensitive_kind_ != "numeric":
             raise ValueError(
@@ -906,11 +941,20 @@ class GradientInversion(BaseAttack):
                 "ConfidenceInversion for categorical attributes."
             )
         records = self._model_records(X_aux)
-        # Records without the sensitive value teach neither the prior nor σ.
-        present = ~pd.isna(np.asarray(_column(records, self.layout_.sensitive), dtype=object))
-        if not present.all():
-            records = records[present]
-            y_aux = None if y_aux is None else np.asarray(y_aux)[present]
+        # Records with a missing or infinite value teach neither the prior nor σ, and the
+        # model's parameters cannot be run on them (they would fail the affine-map check).
+        complete = _complete_rows(records)
+        if not complete.any():
+            frame = pd.DataFrame(records)
+            gaps = [c for c in frame.columns if not _complete_rows(frame[[c]]).all()]
+            raise ValueError(
+                "No auxiliary record of X_aux has every model column present and finite "
+                f"(column(s) with missing or infinite values: {gaps[:10]}); GradientInversion "
+                "runs the model's parameters on whole records. Impute or drop those values."
+            )
+        if not complete.all():
+            records = records[complete]
+            y_aux = None if y_aux is None else np.asarray(y_aux)[complete]
         try:
             self.differentiable_ = DifferentiableModel(
                 self.estimator, records, [self.layout_.sensitive])

@@ -15,9 +15,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._query import QueryCost, RecordLayout
 from .._validation import (
+    _sensitive_position,
     check_label,
+    check_unique_columns,
+    frame_column_position,
     make_candidates,
+    record_value_kinds,
     sensitive_kind,
+    value_kind,
 )
 from ._base import BaseAttack
 from ._learners import attacker_features, learner_threads, make_learner
@@ -35,7 +40,8 @@ class ImputationBaseline(BaseAttack):
     Parameters
     ----------
     sensitive : str or int
-        The sensitive column: a name for DataFrames, a position for arrays.
+        The sensitive column: its label when ``X_aux`` is a DataFrame (an integer that is no
+        label is refused, never read as a position), its position for an array.
     learner : estimator, default=None
         Predicts the sensitive value from the known columns (plus a ``__label__`` column when
         labels are used). Default: a histogram gradient-boosting model with native handling of
@@ -135,22 +141,17 @@ class ImputationBaseline(BaseAttack):
         self : object
         """
         if isinstance(X_aux, pd.DataFrame):
+            check_unique_columns(X_aux, name="X_aux")
             if X_aux.shape[0] == 0:
                 raise ValueError("X_aux is empty: the attacker needs auxiliary records.")
             columns = list(X_aux.columns)
-            if isinstance(self.sensitive, (int, np.integer)) and self.sensitive not in columns:
-                sensitive = columns[self.sensitive]
-            else:
-                sensitive = self.sensitive
-            if sensitive not in columns:
-                raise ValueError(
-                    f"The sensitive column {sensitive!r} is not in X_aux (columns: "
-                    f"{columns[:20]}). The attacker needs auxiliary records with it."
-                )
+            # A label, never a position: an integer that is not a label is refused.
+            sensitive = columns[frame_column_position(self.sensitive, X_aux, name="X_aux")]
             layout = RecordLayout(
                 columns=tuple(columns), sensitive=sensitive, is_frame=True,
                 dtypes=dict(X_aux.dtypes),
             )
+            record_value_kinds(layout, {c: value_kind(X_aux[c]) for c in columns})
             aux_sensitive = X_aux[sensitive].to_numpy()
             known = {c: X_aux[c].to_numpy() for c in layout.known_columns}
         else:
@@ -158,12 +159,12 @@ class ImputationBaseline(BaseAttack):
             if array.ndim != 2 or array.shape[0] == 0:
                 raise ValueError(f"X_aux must be a non-empty 2-D array; got shape {array.shape}.")
             n_columns = array.shape[1]
-            if not -n_columns <= int(self.sensitive) < n_columns:
-                raise ValueError(f"sensitive={self.sensitive} is out of range for {n_columns} columns.")
             layout = RecordLayout(
-                columns=tuple(range(n_columns)), sensitive=int(self.sensitive) % n_columns,
+                columns=tuple(range(n_columns)),
+                sensitive=_sensitive_position(self.sensitive, list(range(n_columns))),
                 is_frame=False, array_dtype=array.dtype,
             )
+            record_value_kinds(layout, {j: value_kind(array[:, j]) for j in range(n_columns)})
             aux_sensitive = array[:, layout.sensitive_position]
             known = np.delete(array, layout.sensitive_position, axis=1)
         kind = sensitive_kind(aux_sensitive, self.sensitive_type)

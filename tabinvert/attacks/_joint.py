@@ -21,6 +21,7 @@ changes.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from numbers import Integral
 
 import numpy as np
@@ -35,9 +36,12 @@ from .._validation import (
     _describe,
     check_candidates_known_to_model,
     check_label,
+    frame_column_position,
     make_candidates,
     make_layout,
+    record_value_kinds,
     sensitive_kind,
+    true_sensitive,
 )
 from ..metrics import inference_scores
 from ._base import score_guesses
@@ -161,7 +165,8 @@ class JointInversion(BaseEstimator):
     base_attack : ConfidenceInversion, LabelOnlyInversion or LearnedInversion
         The attack to run, holding the target model (its ``sensitive`` is ignored).
     sensitive : column label or list of column labels
-        The hidden attributes (positions for models fitted on arrays).
+        The hidden attributes: labels of ``X_aux``'s columns when it is a DataFrame, positions
+        when it is an array.
     unknown : list of column labels, default=None
         Non-sensitive model columns the attacker does not know for the targets.
     n_samples : int, default=16
@@ -257,8 +262,9 @@ class JointInversion(BaseEstimator):
         self._validate_params()
         if not isinstance(self.base_attack, _SUPPORTED):
             raise TypeError(
-                f"JointInversion wraps a black-box attack ({', '.join(c.__name__ for c in _SUPPORTED)}); "
-                f"got {type(self.base_attack).__name__}. White-box attacks read one real column at a "
+                "JointInversion wraps a black-box attack "
+                f"({', '.join(c.__name__ for c in _SUPPORTED)}); got "
+                f"{type(self.base_attack).__name__}. White-box attacks read one real column at a "
                 "time: run them per attribute."
             )
         model = self.base_attack.estimator
@@ -279,7 +285,8 @@ class JointInversion(BaseEstimator):
         # The real model's layout validates the auxiliary columns (missing/extra, shapes).
         real_layout = make_layout(model, X_aux, sensitive[0], name="X_aux")
         frame = self._to_frame(X_aux, real_layout, name="X_aux")
-        labels = [self._label(c, real_layout) for c in sensitive + unknown]
+        labels = ([self._label(c, real_layout, X_aux, "sensitive") for c in sensitive]
+                  + [self._label(c, real_layout, X_aux, "unknown") for c in unknown])
         not_model = [c for c in labels if c not in frame.columns]
         if not_model:
             raise ValueError(
@@ -393,10 +400,15 @@ class JointInversion(BaseEstimator):
         return value
 
     @staticmethod
-    def _label(column, layout):
-        """The label of a column in the attack's frames (positions → strings for array models)."""
+    def _label(column, layout, X_aux=None, what="sensitive"):
+        """The label of a column in the attack's frames (positions → strings for array models).
+
+        A frame's columns are named by label even when the model was fitted on an array.
+        """
         if layout.is_frame:
             return column
+        if isinstance(X_aux, pd.DataFrame):
+            return str(frame_column_position(column, X_aux, name="X_aux", what=what))
         if not isinstance(column, (int, np.integer)) or not 0 <= column < len(layout.columns):
             raise ValueError(
                 f"The model was fitted on an array: name columns by position (0 to "
@@ -516,7 +528,8 @@ class JointInversion(BaseEstimator):
             probas[name] = run(attack, known.assign(**others), "attack_proba")
         self.n_iter_ = round_
         self.last_query_cost_ = cost
-        guesses = pd.DataFrame({n: current[lab] for n, lab in zip(names, labels)}, index=known.index)
+        guesses = pd.DataFrame({n: current[lab] for n, lab in zip(names, labels)},
+                               index=known.index)
         return guesses, probas
 
     def attack_proba(self, X, y=None, *, observed=None):
@@ -586,8 +599,8 @@ class JointInversion(BaseEstimator):
         -------
         float
         """
+        truth = self._truth(X)  # checked before any query is spent
         guesses = self.attack(X, y, observed=observed)
-        truth = self._truth(X)
         if attribute is not None:
             if attribute not in self.sensitive_names_:
                 raise ValueError(f"attribute={attribute!r} is not one of {self.sensitive_names_}.")
@@ -607,14 +620,20 @@ class JointInversion(BaseEstimator):
                    if lab not in frame.columns]
         if missing:
             raise ValueError(f"X must hold the true values of {missing} to be scored.")
-        return pd.DataFrame({n: frame[lab].to_numpy()
-                             for n, lab in zip(self.sensitive_names_, self.sensitive_labels_)},
-                            index=frame.index)
+        truth = {}
+        for name, label in zip(self.sensitive_names_, self.sensitive_labels_):
+            # The real model's layout checks each truth: present, and of the auxiliary type.
+            column = label if layout.is_frame else int(label)
+            single = replace(layout, sensitive=column)
+            record_value_kinds(single, getattr(layout, "_value_kinds", {}))
+            truth[name] = true_sensitive(single, X if layout.is_frame else frame.to_numpy(),
+                                         name="X")
+        return pd.DataFrame(truth, index=frame.index)
 
     def score_table(self, X, y=None, *, observed=None):
         """Per-attribute scores (:func:`tabinvert.metrics.inference_scores`), one row each."""
-        guesses = self.attack(X, y, observed=observed)
         truth = self._truth(X)
+        guesses = self.attack(X, y, observed=observed)
         return pd.DataFrame({
             name: inference_scores(truth[name].to_numpy(), guesses[name].to_numpy(),
                                    kind=self.sensitive_kinds_[name])

@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import HasMethods
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack
+from ._confidence import class_positions
 from ._learners import attacker_features, learner_threads, make_learner
 
 
@@ -27,7 +28,8 @@ class LabelOnlyInversion(BaseAttack):
     estimator : object
         The target classifier (fitted); only its ``predict`` is used. Held frozen.
     sensitive : str or int
-        The sensitive column: a name for models fitted on DataFrames, a position otherwise.
+        The sensitive column: its label when ``X_aux`` is a DataFrame (an integer that is no
+        label is refused, never read as a position), its position for an array.
     attack_model : classifier, default=None
         Learns the sensitive value from known features and the label on the self-labelled
         targets. Default: histogram gradient boosting with native text-column handling.
@@ -91,13 +93,25 @@ class LabelOnlyInversion(BaseAttack):
                 "LabelOnlyInversion needs a classifier: it checks which candidate reproduces "
                 "the true label. For a regressor use ConfidenceInversion(method='map')."
             )
+        classes = getattr(self.estimator, "classes_", None)
+        self.classes_model_ = None if classes is None else np.asarray(classes)
 
     def _candidate_scores(self, known, y, observed):
+        if observed is not None:
+            raise ValueError(
+                "LabelOnlyInversion reads the labels the model predicts for the completed "
+                "records and the targets' true labels (y); it does not take observed outputs. "
+                "Use ConfidenceInversion or LearnedInversion(use_observed=...) to weigh them."
+            )
         if y is None:
             raise ValueError(
                 "LabelOnlyInversion finds the candidates that reproduce each target's true "
                 "label: pass the targets' labels (y)."
             )
+        if self.classes_model_ is not None:
+            # A label the model never predicts matches no candidate: refuse it (as every attack
+            # does) rather than fall back to the prior with only a warning.
+            class_positions(self.classes_model_, y)
         # Candidate-major (k, n), as the query engine stores its answers: the comparisons and
         # counts run over whole rows of records, and the scores go out as an (n, k) view of a
         # (k, n) array, so the base class's row-wise arg-max runs the same way.

@@ -9,7 +9,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.utils._param_validation import HasMethods, Options, StrOptions
 
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
-from .._validation import split_known
+from .._validation import check_observed, split_known
 from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack, model_is_classifier
 from ._confidence import class_positions
 from ._imputation import _MAX_CV_ROWS, candidate_positions, cross_validated_choice
@@ -81,7 +81,8 @@ class LearnedInversion(BaseAttack):
         ``predict`` otherwise) or a regressor; a bare estimator, a Pipeline, an XGBoost model.
         Held frozen, never refitted.
     sensitive : str or int
-        The sensitive column: a name for models fitted on DataFrames, a position otherwise.
+        The sensitive column: its label when ``X_aux`` is a DataFrame (an integer that is no
+        label is refused, never read as a position), its position for an array.
     attack_model : classifier, default=None
         Learns the sensitive value (its candidate position) from the features above (the label
         as the position of its class). Any scikit-learn classifier with ``predict_proba``; it
@@ -326,8 +327,12 @@ class LearnedInversion(BaseAttack):
     def _observed_columns(self, observed, n):
         """The real record's answer, in the form the attack was fitted with: labels one-hot,
         probabilities (or a regressor's output) as they are."""
-        observed = np.asarray(observed)
+        observed = check_observed(observed, n)
         if not self.is_classifier_:
+            if observed.size != n:
+                raise ValueError(
+                    "The target model is a regressor: pass its output for each target's real "
+                    f"record, one value per record (shape ({n},)); got shape {observed.shape}.")
             return {"__observed__": observed.reshape(n).astype(float)}
         n_classes = len(self.classes_model_)
         if self.use_observed == "labels":

@@ -49,8 +49,11 @@ def make_learner(frame, task, learner=None, random_state=None):
     """A fresh, unfitted learner suited to ``frame`` (or a clone of the user's ``learner``)."""
     if learner is not None:
         return clone(learner)
-    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
-    other = [c for c in frame.columns if c not in text]
+    # A column without a single value carries nothing to learn, and HistGradientBoosting's
+    # binning fails on it: leave it out.
+    usable = [c for c in frame.columns if frame[c].notna().any()]
+    text = [c for c in usable if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    other = [c for c in usable if c not in text]
     native = [frame[c].nunique(dropna=True) <= _MAX_NATIVE_CATEGORIES for c in text]
     categorical = np.array(native + [False] * len(other), dtype=bool)
     model_class = (
@@ -60,7 +63,7 @@ def make_learner(frame, task, learner=None, random_state=None):
         categorical_features=categorical if categorical.any() else None,
         random_state=random_state,
     )
-    if not text:
+    if not text and len(usable) == len(frame.columns):
         return model
     encode = ColumnTransformer(
         [
@@ -72,8 +75,9 @@ def make_learner(frame, task, learner=None, random_state=None):
                     encoded_missing_value=np.nan,
                 ),
                 text,
-            )
+            ),
+            ("other", "passthrough", other),
         ],
-        remainder="passthrough",
+        remainder="drop",
     )
     return Pipeline([("encode", encode), ("learn", model)])

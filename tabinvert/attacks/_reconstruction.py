@@ -18,6 +18,9 @@ from .._validation import (
     _sorted_unique,
     check_candidates_known_to_model,
     check_label,
+    check_model_fitted,
+    check_same_kinds,
+    check_unique_columns,
     make_layout,
     model_feature_names,
     sensitive_kind,
@@ -100,14 +103,17 @@ class ReconstructionAttack(BaseEstimator):
     ``n_restarts`` × enumerated categorical combinations (with categorical unknowns only, a
     single call scores every combination). When an iteration's points would exceed
     ``max_rows_per_call`` rows, the records are solved in blocks that fit (so memory does not
-    grow with the number of records): ``n_iter + 1`` calls per block. Non-smooth models (trees) have zero gradient
-    almost everywhere: black-box ascent then leaves the prior's choice unchanged.
+    grow with the number of records): ``n_iter + 1`` calls per block. Non-smooth models (trees)
+    have zero gradient almost everywhere: black-box ascent then leaves the prior's choice
+    unchanged.
 
     Parameters
     ----------
     estimator : object
         The fitted target model: a classifier with ``predict_proba`` or a regressor. Held
-        frozen (``clone`` keeps the very same model).
+        frozen (``clone`` keeps the very same model). A model served through a
+        :class:`~tabinvert.defenses.QueryBudget` is attacked with black-box gradients (it
+        exposes no parameters), every query charged to the budget.
     unknown : list of column labels, default=None
         The columns to recover (names for frame models, positions or names of ``X_aux``'s
         columns for array models). None, with ``mode="class_representative"`` only: every
@@ -292,13 +298,18 @@ class ReconstructionAttack(BaseEstimator):
         """
         model = self.estimator
         low_q, high_q = self._check_bounds_quantiles()
+        check_model_fitted(model)
+        check_unique_columns(X_aux, name="X_aux")
         columns, is_frame = self._model_columns(model, X_aux)
         unknown = self._resolve_unknown(columns, is_frame, X_aux)
         self.unknown_labels_ = list(self.unknown) if self.unknown is not None else list(unknown)
         if isinstance(self.unknown, (str, int, np.integer)):
             self.unknown_labels_ = [self.unknown]
-        layout = make_layout(model, X_aux, unknown[0], name="X_aux")
+        layout = make_layout(model, X_aux, self._aux_label(X_aux, unknown[0], is_frame),
+                             name="X_aux", what="unknown")
+        self._layout = layout  # what each auxiliary column holds, to check targets against
         records = X_aux[list(layout.columns)] if layout.is_frame else np.asarray(X_aux)
+        y_aux = check_label(y_aux, len(records), name="y_aux")  # classifiers' too, though unused
         self.columns_ = list(layout.columns)
         self.is_frame_ = layout.is_frame
         self.dtypes_ = dict(layout.dtypes) if layout.is_frame else None
@@ -320,7 +331,10 @@ class ReconstructionAttack(BaseEstimator):
                     f"The unknown column {column!r} has a single value in the auxiliary data; "
                     "there is nothing to reconstruct."
                 )
-            check_candidates_known_to_model(model, make_layout(model, X_aux, column), cats)
+            check_candidates_known_to_model(
+                model, make_layout(model, X_aux, self._aux_label(X_aux, column, self.is_frame_),
+                                   what="unknown"),
+                cats)
             counts = np.array([(values == c).sum() for c in cats], dtype=float)
             self.categories_[column] = cats
             self.category_log_prior_[column] = np.log((counts + 1) / (counts.sum() + len(cats)))
@@ -346,8 +360,6 @@ class ReconstructionAttack(BaseEstimator):
             else:
                 predicted = self._ask(records, cost="fit")
             predicted = np.asarray(predicted, dtype=float).reshape(-1)
-            if y_aux is not None:
-                y_aux = check_label(y_aux, len(predicted), name="y_aux")
             self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux,
                                                                     self.noise_scale)
         self.last_query_cost_ = QueryCost()
@@ -367,10 +379,18 @@ class ReconstructionAttack(BaseEstimator):
 
     @staticmethod
     def _model_columns(model, X_aux):
+        if np.ndim(X_aux) != 2:
+            raise ValueError(
+                f"X_aux must be 2-D (records × columns); got shape {np.shape(X_aux)}.")
         names = model_feature_names(model)
         if names is not None:
             return names, True
         n_features = getattr(model, "n_features_in_", np.shape(X_aux)[1])
+        if np.shape(X_aux)[1] != n_features:
+            raise ValueError(
+                f"X_aux has {np.shape(X_aux)[1]} columns but the model was fitted on an array "
+                f"with {n_features}; pass the columns in the model's order."
+            )
         return list(range(n_features)), False
 
     def _resolve_unknown(self, columns, is_frame, X_aux):
@@ -388,24 +408,58 @@ class ReconstructionAttack(BaseEstimator):
         if not unknown:
             raise ValueError("unknown is empty: pass at least one column to reconstruct.")
         aux_names = list(X_aux.columns) if isinstance(X_aux, pd.DataFrame) else None
-        resolved = []
-        for column in unknown:
-            if column in columns:
-                resolved.append(column)
-            elif (isinstance(column, (int, np.integer)) and not isinstance(column, bool)
-                  and 0 <= column < len(columns)):
-                resolved.append(columns[int(column)])
-            elif not is_frame and aux_names is not None and column in aux_names:
-                resolved.append(columns[aux_names.index(column)])
-            else:
-                shown = aux_names if (aux_names is not None and not is_frame) else columns
-                raise ValueError(
-                    f"The unknown column {column!r} is not one of the model's columns "
-                    f"({list(shown)[:20]}); pass names of the columns to reconstruct."
-                )
+        resolved = [self._resolve_one(column, columns, is_frame, aux_names)
+                    for column in unknown]
         if len(set(resolved)) != len(resolved):
             raise ValueError(f"unknown lists a column more than once: {unknown}.")
         return resolved
+
+    @staticmethod
+    def _resolve_one(column, columns, is_frame, aux_names):
+        """The model column (a name, or a position for array models) ``column`` stands for.
+
+        A frame's labels come first. An integer that is not a label is a position only for a
+        model fitted on an array, and only when no label of the frame is an integer that it
+        could be confused with (columns ``[1, 0, 2]``): ambiguity is an error, never a guess.
+        """
+        position = (isinstance(column, (int, np.integer)) and not isinstance(column, bool)
+                    and 0 <= column < len(columns))
+        if is_frame:  # the model's columns are names
+            if column in columns:
+                return column
+            if position:
+                raise ValueError(
+                    f"unknown={column!r} is not a column label (the model's columns are "
+                    f"{list(columns)[:20]}), though it is a valid position. Columns are labels "
+                    "for a DataFrame; pass the column's label, or pass a numpy array to use "
+                    "positions."
+                )
+        elif aux_names is None:  # an array: positions
+            if position:
+                return columns[int(column)]
+        elif column in aux_names:
+            return columns[aux_names.index(column)]
+        elif position:
+            if any(isinstance(c, (int, np.integer)) for c in aux_names):
+                raise ValueError(
+                    f"unknown={column!r} is not a column label of X_aux (its columns are "
+                    f"{aux_names[:20]}), though it is a valid position. Columns are labels for "
+                    "a DataFrame; pass the column's label, or pass a numpy array to use "
+                    "positions."
+                )
+            return columns[int(column)]
+        shown = aux_names if (aux_names is not None and not is_frame) else columns
+        raise ValueError(
+            f"The unknown column {column!r} is not one of the model's columns "
+            f"({list(shown)[:20]}); pass names of the columns to reconstruct."
+        )
+
+    @staticmethod
+    def _aux_label(X_aux, column, is_frame):
+        """How ``make_layout`` names a resolved model column in ``X_aux`` (a frame's label)."""
+        if isinstance(X_aux, pd.DataFrame) and not is_frame:
+            return X_aux.columns[column]
+        return column
 
     def _column(self, records, column):
         if isinstance(records, pd.DataFrame):
@@ -439,6 +493,14 @@ class ReconstructionAttack(BaseEstimator):
             self.prior_known_ = []
             return
         raw = np.column_stack([self._column(records, c).astype(float) for c in self.numeric_])
+        infinite = np.isinf(raw).any(axis=0)
+        if infinite.any():
+            columns = [c for c, bad in zip(self.numeric_, infinite) if bad]
+            raise ValueError(
+                f"The unknown column(s) {columns} hold infinite values in X_aux; the prior and "
+                "the bounds need finite values. Drop those records, or replace the values with "
+                "NaN (X_aux.replace([np.inf, -np.inf], np.nan)) so they are left out."
+            )
         known = []
         for column in self.known_:
             try:
@@ -537,6 +599,7 @@ class ReconstructionAttack(BaseEstimator):
 
     def _base_records(self, X, name="X_known"):
         """The model-format records of ``X``'s known features (unknowns at placeholders)."""
+        check_unique_columns(X, name=name)
         if isinstance(X, pd.DataFrame) and self.is_frame_:
             if X.shape[0] == 0:
                 raise ValueError(f"{name} is empty: pass at least one target record.")
@@ -585,6 +648,9 @@ class ReconstructionAttack(BaseEstimator):
             records = array
             index = pd.RangeIndex(len(array)) if index is None else index
         known = [c for c in self.known_]
+        # The caller's own columns (their dtypes), read the way the model reads them.
+        check_same_kinds(self._layout, {c: X[c] if isinstance(records, pd.DataFrame)
+                                        else records[:, c] for c in known}, name=name)
         if known:
             block = records[known] if isinstance(records, pd.DataFrame) else records[:, known]
             if pd.isna(pd.DataFrame(block)).to_numpy().any():
@@ -611,8 +677,9 @@ class ReconstructionAttack(BaseEstimator):
         n = len(records)
         answers = []
         for start in range(0, n, self.max_rows_per_call):
-            chunk = _take_rows(records, slice(start, start + self.max_rows_per_call)) \
-                if isinstance(records, pd.DataFrame) else records[start:start + self.max_rows_per_call]
+            rows = slice(start, start + self.max_rows_per_call)
+            chunk = (_take_rows(records, rows) if isinstance(records, pd.DataFrame)
+                     else records[rows])
             answers.append(np.asarray(getattr(self.estimator, self.response_method_)(chunk)))
         spent = QueryCost(rows=n, calls=len(answers))
         if cost == "fit":
@@ -809,7 +876,8 @@ class ReconstructionAttack(BaseEstimator):
         if observed is not None:
             observed = np.asarray(observed)
             if observed.shape[0] != n:
-                raise ValueError(f"observed has {observed.shape[0]} rows but there are {n} records.")
+                raise ValueError(
+                    f"observed has {observed.shape[0]} rows but there are {n} records.")
         if self.is_classifier_:
             width = self.noise_scale or 0.01
         else:
@@ -874,8 +942,33 @@ class ReconstructionAttack(BaseEstimator):
             For each unknown column: numeric — mean absolute error divided by the auxiliary
             standard deviation; categorical — the error rate. Lower is better.
         """
+        check_is_fitted(self, "unknown_")
+        self._check_truth(X_true)  # before any query is spent
         guess = self.reconstruct(X_true, y, observed)
         return self._errors(guess, X_true)
+
+    def _check_truth(self, X_true):
+        """Refuse truth that is missing, or of another type than the auxiliary data's."""
+        check_unique_columns(X_true, name="X_true")
+        for column, label in zip(self.unknown_, self._labels()):
+            if self.is_frame_ and isinstance(X_true, pd.DataFrame):
+                if label not in X_true.columns:
+                    raise ValueError(
+                        f"X_true must hold the true values of the unknown column {label!r} to "
+                        "score the reconstruction.")
+                values = X_true[label]
+            else:
+                array = np.asarray(X_true)
+                if array.ndim != 2 or array.shape[1] != len(self.columns_):
+                    raise ValueError(
+                        f"X_true must hold all {len(self.columns_)} model columns, the unknown "
+                        f"ones included, to score the reconstruction; got shape {array.shape}.")
+                values = array[:, column]
+            if pd.isna(np.asarray(values, dtype=object)).any():
+                raise ValueError(
+                    f"The true values of the unknown column {label!r} in X_true are missing "
+                    "for some records; drop those records before scoring.")
+            check_same_kinds(self._layout, {column: values}, name="X_true")
 
     def _errors(self, guess, X_true):
         errors = {}

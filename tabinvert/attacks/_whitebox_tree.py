@@ -25,7 +25,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from .._query import (
     DEFAULT_MAX_ROWS_PER_CALL,
@@ -35,7 +35,7 @@ from .._query import (
     n_records,
     query_candidates,
 )
-from .._validation import split_known
+from .._validation import check_model_fitted, split_known
 from ._base import COMMON_PARAMS_DOC, BaseAttack, gaussian_error_scale, model_is_classifier
 from ._confidence import _softmax, _take_class, class_positions
 from ._learners import learner_threads
@@ -106,7 +106,7 @@ def split_tree_model(model):
             "which has no trees it can read. Use a black-box attack (ConfidenceInversion, "
             "LabelOnlyInversion) for other models."
         )
-    check_is_fitted(model)
+    check_model_fitted(model)
     return preprocessing, model
 
 
@@ -377,7 +377,8 @@ class WhiteBoxTreeInversion(BaseAttack):
         ``XGBClassifier``/``XGBRegressor``), possibly the last step of a Pipeline (the completed
         records are transformed by the preceding steps). Held frozen, never refitted.
     sensitive : str or int
-        The sensitive column: a name for models fitted on DataFrames, a position otherwise.
+        The sensitive column: its label when ``X_aux`` is a DataFrame (an integer that is no
+        label is refused, never read as a position), its position for an array.
     prior : {{"marginal", "uniform"}}, default="marginal"
         The candidates' prior: their frequency in the auxiliary data, or uniform (the leaf
         evidence always uses the marginal to decide which values a leaf admits).
@@ -415,12 +416,13 @@ class WhiteBoxTreeInversion(BaseAttack):
     -----
     Training mass is the node's training count for scikit-learn trees (bootstrap-weighted for
     forests, in-bag for subsampled boosting; weighted by ``sample_weight`` / ``class_weight``
-    when the model was fitted with them, which then tilts the ratios toward up-weighted values), HistGradientBoosting's ``count`` (the training
-    split, without an early-stopping validation set), and XGBoost's ``cover``, the sum of the
-    training records' hessians: the count for squared error; for the logistic and softmax
-    losses each record weighs ``p(1 - p)`` at the stage its tree was grown, so the attack
-    divides each leaf's cover by the mean hessian of the auxiliary records in that leaf at that
-    stage (an estimated count; exact when the auxiliary records are the training records).
+    when the model was fitted with them, which then tilts the ratios toward up-weighted
+    values), HistGradientBoosting's ``count`` (the training split, without an early-stopping
+    validation set), and XGBoost's ``cover``, the sum of the training records' hessians: the
+    count for squared error; for the logistic and softmax losses each record weighs
+    ``p(1 - p)`` at the stage its tree was grown, so the attack divides each leaf's cover by the
+    mean hessian of the auxiliary records in that leaf at that stage (an estimated count; exact
+    when the auxiliary records are the training records).
     Reading the raw cover instead tilts every leaf toward the values of confident records (on
     Adult with an XGBoost target: 0.52 accuracy with raw cover, 0.71 with estimated counts).
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
@@ -14,6 +16,8 @@ from sklearn.base import (
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
+
+from ._transformers import _PredictionDefense, _ProbabilityDefense
 
 _SECURITY_NOTE = """
     Every output leaves through the defense. ``predict``, ``score`` and (for classifiers)
@@ -75,7 +79,25 @@ class _DefendedModel(MetaEstimatorMixin, BaseEstimator):
                 f"The defense {type(self.defense_).__name__} changed the output's shape from "
                 f"{raw.shape} to {defended.shape}; a defense must keep one value per output."
             )
+        finite = np.isfinite(defended).all(axis=tuple(range(1, defended.ndim)))
+        if not finite.all():
+            row = int(np.flatnonzero(~finite)[0])
+            raise ValueError(
+                f"The defense {type(self.defense_).__name__} returned non-finite values "
+                f"{defended[row].tolist()} (row {row}) for the model's output "
+                f"{raw[row].tolist()}; a defended model never serves NaN or infinity."
+            )
         return defended
+
+    def _check_defense_kind(self, wrong_kind, what):
+        """Refuse a defense (or a Pipeline step) made for the other kind of model's output."""
+        steps = getattr(self.defense, "steps", None) or [(None, self.defense)]
+        for _, step in steps:
+            if isinstance(step, wrong_kind):
+                raise ValueError(
+                    f"{type(self).__name__} cannot use {type(step).__name__}: it transforms "
+                    f"{what}. Use a defense made for this model's output (see "
+                    "tabinvert.defenses).")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -140,12 +162,26 @@ class DefendedClassifier(ClassifierMixin, _DefendedModel):
         "estimator": [HasMethods(["fit", "predict_proba"])],
     }
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # One (n, n_classes) probability matrix goes through the defense: several outputs are
+        # refused in fit, whatever the inner classifier supports.
+        tags.target_tags = replace(tags.target_tags, multi_output=False, single_output=True)
+        return tags
+
     def _fit_defense(self, model, y):
+        self._check_defense_kind(_PredictionDefense, "a regressor's predictions")
         classes = getattr(model, "classes_", None)
-        if classes is None or isinstance(classes, list):
+        if isinstance(classes, list):
             raise ValueError(
-                "DefendedClassifier needs a single-output classifier with classes_; "
-                f"{type(model).__name__} has {'several outputs' if classes is not None else 'none'}."
+                f"DefendedClassifier defends one output, but y has {len(classes)} columns (a "
+                f"multi-output {type(model).__name__}); fit one DefendedClassifier per output "
+                "column."
+            )
+        if classes is None:
+            raise ValueError(
+                "DefendedClassifier needs a classifier with classes_; "
+                f"{type(model).__name__} has none."
             )
         self.classes_ = np.asarray(classes)
         # Stateless defenses only learn the number of columns: fit on one row per class.
@@ -239,6 +275,7 @@ class DefendedRegressor(RegressorMixin, _DefendedModel):
     """
 
     def _fit_defense(self, model, y):
+        self._check_defense_kind(_ProbabilityDefense, "class probabilities")
         shape = getattr(y, "shape", None) or np.asarray(y).shape
         n_outputs = 1 if len(shape) == 1 else shape[1]
         self.defense_ = clone(self.defense).fit(np.zeros((1, n_outputs)))

@@ -13,6 +13,7 @@ import datetime
 import hashlib
 import json
 import math
+import os
 import platform
 import warnings
 from numbers import Integral, Real
@@ -43,6 +44,7 @@ from .evaluation import (
     named_attacks,
     privacy_utility_frontier,
 )
+from .evaluation import _sweep_candidates
 
 
 def _readable_trees(model):
@@ -444,7 +446,7 @@ class Assessment:
         -------
         Assessment
         """
-        if data.get("format") != "tabinvert.assessment/1":
+        if not isinstance(data, dict) or data.get("format") != "tabinvert.assessment/1":
             raise ValueError("Not a tabinvert assessment (missing format 'tabinvert.assessment/1').")
         tables = {name: None if data.get(name) is None else pd.DataFrame.from_records(
             data[name]["records"], columns=data[name]["columns"]) for name in _TABLES}
@@ -473,7 +475,8 @@ class Assessment:
     def from_json(cls, path_or_text):
         """Read an assessment written by :meth:`to_json` (a path, or the JSON text)."""
         text = str(path_or_text)
-        if not text.lstrip().startswith("{"):
+        # A path object is always a path, even one named "{run}.json".
+        if isinstance(path_or_text, os.PathLike) or not text.lstrip().startswith("{"):
             with open(path_or_text, encoding="utf-8") as stream:
                 text = stream.read()
         return cls.from_dict(json.loads(text))
@@ -546,7 +549,7 @@ def _records(table):
         "random_state": ["random_state"],
         "progress": [callable, None],
     },
-    prefer_skip_nested_validation=True,
+    prefer_skip_nested_validation=False,
 )
 def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive, X_aux=None,
            y_aux=None, attacks="auto", defenses=None, group_by=None, aux_fraction=0.5,
@@ -644,6 +647,11 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
     progress = progress or (lambda message: None)
     sensitive = [sensitive] if isinstance(sensitive, (str, Integral)) else list(sensitive)
     group_by = [] if group_by is None else [group_by] if isinstance(group_by, str) else list(group_by)
+    for option, names in (("sensitive", sensitive), ("group_by", group_by)):
+        repeated = sorted({repr(name) for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"{option} names the column(s) {', '.join(repeated)} more than "
+                             "once; name each column once.")
     if not isinstance(X_train, pd.DataFrame):
         X_train = pd.DataFrame(np.asarray(X_train))
         X_holdout = None if X_holdout is None else pd.DataFrame(np.asarray(X_holdout))
@@ -658,8 +666,15 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
     y_train = np.asarray(y_train)
     if len(y_train) != len(X_train):
         raise ValueError(f"y_train has {len(y_train)} labels for {len(X_train)} records.")
+    if not sensitive:
+        raise ValueError("sensitive is empty: name at least one sensitive column to attack.")
     if X_holdout is not None and y_holdout is None:
         raise ValueError("X_holdout was given without y_holdout; pass both.")
+    if X_holdout is not None and len(np.asarray(y_holdout)) != len(X_holdout):
+        raise ValueError(f"y_holdout has {len(np.asarray(y_holdout))} labels for "
+                         f"{len(X_holdout)} records in X_holdout.")
+    if defenses:  # refused now, not after every attack has queried the model
+        _sweep_candidates(model, defenses, None)
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
 

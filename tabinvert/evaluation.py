@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from numbers import Integral
+from collections.abc import Mapping
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,14 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
-from ._validation import true_sensitive
+from ._validation import check_model_fitted, true_sensitive
 from .attacks import (
     ConfidenceInversion,
     GradientInversion,
@@ -32,7 +39,9 @@ from .attacks import (
 from .attacks._base import model_is_classifier
 from .attacks._confidence import class_positions
 from .defenses import DefendedClassifier, DefendedRegressor
+from .defenses._transformers import _PredictionDefense, _ProbabilityDefense
 from .metrics import advantage_over_baseline, advantage_verdict, inference_scores, success_rate
+from .metrics._risk import LOSS_METRICS, SUCCESS_METRICS
 
 RESULT_COLUMNS = [
     "attack", "population", "sensitive", "metric", "score", "score_ci_low", "score_ci_high",
@@ -92,6 +101,114 @@ def attack_name(attack):
     return type(attack).__name__
 
 
+# --------------------------------------------------------------------------------------------
+# Input checks: everything is refused before the first attack is fitted, with the argument's
+# name, rather than deep inside a bootstrap after minutes of querying.
+# --------------------------------------------------------------------------------------------
+
+_SHARED_CONSTRAINTS = {
+    "metric": [StrOptions(set(SUCCESS_METRICS + LOSS_METRICS)), callable, None],
+    "n_resamples": [Interval(Integral, 1, None, closed="left")],
+    "confidence": [Interval(Real, 0, 1, closed="neither")],
+    "random_state": ["random_state"],
+}
+
+
+def _check_shared(caller, **params):
+    """Validate ``metric``, ``n_resamples``, ``confidence`` and ``random_state`` for ``caller``.
+
+    Called directly rather than through ``validate_params``: that decorator would rename the
+    attacks' and defenses' own parameter errors after this function, and could skip their
+    validation.
+    """
+    validate_parameter_constraints(_SHARED_CONSTRAINTS, params, caller_name=caller)
+
+
+def _describe(value):
+    """A one-line description of a wrong argument: never a whole table."""
+    if isinstance(value, (pd.DataFrame, pd.Series, np.ndarray)):
+        return f"a {type(value).__name__} of shape {value.shape}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} item(s)"
+    text = repr(value)
+    return (text if len(text) <= 80 else text[:77] + "...") + f" (type {type(value).__name__})"
+
+
+def _check_targets(targets):
+    """``targets`` must be a non-empty dict of population name -> ``(X, y)``."""
+    example = "e.g. targets={'members': (X_train, y_train)}"
+    if not isinstance(targets, Mapping):
+        raise TypeError(
+            f"targets must be a dict of population name -> (X, y); got {_describe(targets)}, "
+            f"{example}."
+        )
+    if not targets:
+        raise ValueError(f"targets is empty: pass at least one target population, {example}.")
+    for population, pair in targets.items():
+        if not isinstance(pair, (tuple, list)):
+            raise TypeError(
+                f"targets[{population!r}] must be a pair (X, y), with y None when the attacker "
+                f"does not know the labels; got {_describe(pair)}."
+            )
+        if len(pair) != 2:
+            raise ValueError(
+                f"targets[{population!r}] must be a pair (X, y), with y None when the attacker "
+                f"does not know the labels; got a {type(pair).__name__} of {len(pair)} item(s)."
+            )
+
+
+def _as_named(objects, what, example):
+    """``objects`` (a list or a dict) as a list of (key, object): the key names it in errors."""
+    if isinstance(objects, Mapping):
+        return list(objects.items())
+    if isinstance(objects, (str, bytes, pd.DataFrame)) or hasattr(objects, "get_params"):
+        raise TypeError(
+            f"{what} must be a list or dict of {what}; got {_describe(objects)}. Wrap a single "
+            f"one in a list, {example}."
+        )
+    try:
+        return list(enumerate(objects))
+    except TypeError:
+        raise TypeError(
+            f"{what} must be a list or dict of {what}; got {_describe(objects)}, {example}."
+        ) from None
+
+
+def _validate_estimator(estimator, role):
+    """Check an attack's or defense's parameters now, naming it (``role``) in the error.
+
+    The name goes after the class name so that an enclosing ``validate_params`` (as on
+    :func:`~tabinvert.assess`) does not rename the error after itself.
+    """
+    steps = estimator.steps if isinstance(estimator, Pipeline) else [(None, estimator)]
+    for _, step in steps:
+        validate = getattr(step, "_validate_params", None)
+        if validate is None:  # "passthrough", None or a non-sklearn object
+            continue
+        try:
+            validate()
+        except InvalidParameterError as exc:
+            cls = type(step).__name__
+            raise InvalidParameterError(str(exc).replace(
+                f"parameter of {cls} must be", f"parameter of {cls} ({role}) must be", 1
+            )) from exc
+
+
+def _check_attacks(attacks):
+    """The attacks as a list of (key, attack), each an object with ``fit`` and ``attack``."""
+    example = "e.g. [ConfidenceInversion(model, 'column')]"
+    items = _as_named(attacks, "attacks", example)
+    if not items:
+        raise ValueError(f"attacks is empty: pass at least one attack, {example}.")
+    for key, attack in items:
+        if not all(callable(getattr(attack, method, None)) for method in ("fit", "attack")):
+            raise TypeError(
+                f"attacks[{key!r}] is {_describe(attack)}, not an attack: an attack has fit "
+                f"and attack methods, {example}."
+            )
+    return items
+
+
 def evaluate_attacks(
     attacks,
     X_aux,
@@ -114,7 +231,7 @@ def evaluate_attacks(
     ----------
     attacks : list or dict of attacks
         Unfitted or fitted attacks (they are cloned, the target model is kept). A dict gives
-        their names.
+        their names. Every attack's parameters are checked before the first one is fitted.
     X_aux : DataFrame or ndarray
         The attacker's auxiliary records, with the sensitive column.
     y_aux : array-like, default=None
@@ -140,6 +257,17 @@ def evaluate_attacks(
         own rows have attack ``"imputation"``. Warnings an attack raised while attacking (e.g.
         a label-only attack that found too few self-labelled targets) are kept in ``notes``.
 
+    Raises
+    ------
+    InvalidParameterError
+        If ``metric``, ``n_resamples``, ``confidence`` or ``random_state`` is invalid, or an
+        attack's own parameters are (the error names the attack).
+    TypeError
+        If ``attacks`` or ``targets`` is not a list / dict of the right objects.
+    ValueError
+        If ``attacks`` or ``targets`` is empty, a population is not an ``(X, y)`` pair, or the
+        data do not fit the attacks (missing sensitive column, labels of another length, ...).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -161,6 +289,12 @@ def evaluate_attacks(
     2  imputation non-members   0.52            0.52
     3         MAP non-members   1.00            0.52
     """
+    _check_shared("evaluate_attacks", metric=metric, n_resamples=n_resamples,
+                  confidence=confidence, random_state=random_state)
+    _check_targets(targets)
+    items = _check_attacks(attacks)
+    if not isinstance(attacks, Mapping):
+        attacks = named_attacks([attack for _, attack in items])
     return _evaluate_attacks(attacks, X_aux, y_aux, targets=targets, metric=metric,
                              n_resamples=n_resamples, confidence=confidence,
                              random_state=random_state)
@@ -179,8 +313,10 @@ def _evaluate_attacks(attacks, X_aux, y_aux, *, targets, metric, n_resamples, co
     """
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-    if not isinstance(attacks, dict):
+    if not isinstance(attacks, Mapping):
         attacks = named_attacks(attacks)
+    for name, attack in attacks.items():  # all of them before the first is fitted
+        _validate_estimator(attack, f"attack {name!r}")
     rows, reported = [], set()
     baselines = {} if baselines is None else baselines
     for name, attack in attacks.items():
@@ -301,7 +437,16 @@ def defense_guarantees(defense):
 def _utility(model, X_test, y_test, utility):
     """(metric name, value, log-loss or NaN) of a (defended) model on held-out data."""
     if callable(utility):
-        return getattr(utility, "__name__", "utility"), float(utility(model, X_test, y_test)), np.nan
+        name = getattr(utility, "__name__", "utility")
+        value = utility(model, X_test, y_test)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"utility={name} returned {_describe(value)}; a utility callable "
+                "(model, X_test, y_test) must return one number."
+            ) from None
+        return name, value, np.nan
     if model_is_classifier(model):
         name = utility or "accuracy"
         predicted = model.predict(X_test)
@@ -376,7 +521,11 @@ def evaluate_defenses(
     model : fitted classifier or regressor
         The deployed model.
     defenses : list or dict of transformers
-        Output defenses (a dict gives their names); ``None`` entries mean "undefended".
+        Output defenses (a dict gives their names; in a list, a repeated name gets primes);
+        ``None`` entries mean "undefended". The name "none" is the undefended model's. A
+        prediction defense (:class:`~tabinvert.defenses.RoundPredictions`,
+        :class:`~tabinvert.defenses.NoisePredictions`) in front of a classifier, or a
+        probability defense in front of a regressor, is refused.
     X_aux, y_aux : DataFrame or ndarray, array-like
         The attacker's auxiliary records (with the sensitive column) and their labels.
     targets : dict of str to (X, y)
@@ -393,7 +542,8 @@ def evaluate_defenses(
     sensitive : str or list of str, default=None
         The sensitive column(s), needed when ``attacks`` is None.
     models : dict of str to fitted model, default=None
-        Alternative models (training-time defenses), attacked undefended.
+        Alternative models (training-time defenses), attacked undefended; their names must
+        differ from the defenses' and from "none".
     utility : str or callable, default=None
         "accuracy" (default) or "balanced_accuracy" for classifiers, "r2" (default) or "mae" for
         regressors, or ``callable(model, X_test, y_test) -> float``. Classifiers also get the
@@ -447,17 +597,26 @@ def evaluate_defenses(
     7    label only    MAP      1.0   1.00
     8    label only  LOMIA      1.0   1.00
     """
+    _check_shared("evaluate_defenses", metric=metric, n_resamples=n_resamples,
+                  confidence=confidence, random_state=random_state)
+    _check_targets(targets)
+    if attacks is not None:
+        _check_attacks(attacks)
+    _check_test_data(X_test, y_test)
+    if not callable(getattr(model, "predict", None)):
+        raise TypeError(
+            f"model must be a fitted classifier or regressor (with predict); got "
+            f"{_describe(model)}."
+        )
+    check_model_fitted(model)
     if isinstance(random_state, Integral) and not isinstance(random_state, bool):
         seed = int(random_state)  # as-is: the "none" rows repeat evaluate_attacks' exactly
     else:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    if not isinstance(defenses, dict):
-        defenses = {_defense_name(d): d for d in defenses}
-    candidates = {"none": (model, None)}
-    candidates.update({name: (model, d) for name, d in defenses.items() if name != "none"})
-    for name, alternative in (models or {}).items():
-        candidates[name] = (alternative, None)
+    candidates = _sweep_candidates(model, defenses, models)
     attacks = _sweep_attacks(model, attacks, sensitive, add_label_only, seed)
+    for name, attack in attacks.items():
+        _validate_estimator(attack, f"attack {name!r}")
     white_box = [name for name, attack in attacks.items() if is_white_box(attack)]
     if white_box and any(defense is not None for _, defense in candidates.values()):
         raise ValueError(
@@ -499,6 +658,105 @@ def evaluate_defenses(
     return pd.concat(tables, ignore_index=True)
 
 
+def _check_test_data(X_test, y_test):
+    """Held-out data for the utility: one label per record, at least one record."""
+    for name, values in (("X_test", X_test), ("y_test", y_test)):
+        if values is None or not hasattr(values, "__len__") or isinstance(values, str):
+            raise TypeError(
+                f"{name} must be array-like (held-out data for the utility); got "
+                f"{_describe(values)}."
+            )
+    if len(X_test) == 0:
+        raise ValueError("X_test is empty: the utility of each defense needs held-out records.")
+    if len(y_test) != len(X_test):
+        raise ValueError(
+            f"y_test has {len(y_test)} labels but X_test has {len(X_test)} records; pass one "
+            "label per held-out record."
+        )
+
+
+def _defense_kind_error(name, defense, model):
+    """The error for a defense of the wrong kind for the model, or None."""
+    steps = defense.steps if isinstance(defense, Pipeline) else [(None, defense)]
+    is_classifier = model_is_classifier(model)
+    for _, step in steps:
+        if is_classifier and isinstance(step, _PredictionDefense):
+            return ValueError(
+                f"defenses[{name!r}] ({type(step).__name__}) perturbs a regressor's "
+                f"predictions, but the model {type(model).__name__} is a classifier: its "
+                "probabilities would leave the [0, 1] range. Use a probability defense "
+                "(RoundProbabilities, GaussianNoise, ...)."
+            )
+        if not is_classifier and isinstance(step, _ProbabilityDefense):
+            return ValueError(
+                f"defenses[{name!r}] ({type(step).__name__}) perturbs class probabilities, but "
+                f"the model {type(model).__name__} is a regressor: its predictions would be "
+                "clipped or refused. Use RoundPredictions or NoisePredictions."
+            )
+    return None
+
+
+def _sweep_candidates(model, defenses, models):
+    """The models of a sweep by name: ``{name: (model, defense or None)}``, "none" first.
+
+    Refuses what would otherwise be dropped or overwritten without a word: a defense or
+    alternative model named "none" (the undefended model's name), and a name used twice.
+    Repeated names of a list's defenses get primes, as attacks do.
+    """
+    if defenses is None:
+        raise TypeError(
+            "defenses must be a list or dict of output defenses (use [] to compare models "
+            "only); got None."
+        )
+    items = _as_named(defenses, "defenses", "e.g. [RoundProbabilities(decimals=1)]")
+    named = {}
+    for key, defense in items:
+        if defense is not None and not (hasattr(defense, "fit") and hasattr(defense, "transform")):
+            raise TypeError(
+                f"defenses[{key!r}] is {_describe(defense)}, not an output defense: a defense "
+                "is a transformer (fit and transform) such as RoundProbabilities(), or None "
+                "for the undefended model."
+            )
+        if isinstance(defenses, Mapping):
+            name = key
+            if name == "none" and defense is not None:
+                raise ValueError(
+                    f"defenses['none'] is {type(defense).__name__}, but 'none' names the "
+                    "undefended model in the sweep; give the defense another name."
+                )
+        else:
+            name = _defense_name(defense)
+            while name in named:
+                name += "′"
+        if defense is None:
+            continue  # the undefended model is always the first row group
+        error = _defense_kind_error(name, defense, model)
+        if error is not None:
+            raise error
+        _validate_estimator(defense, f"defense {name!r}")
+        named[name] = defense
+    candidates = {"none": (model, None)}
+    candidates.update({name: (model, defense) for name, defense in named.items()})
+    if models is not None and not isinstance(models, Mapping):
+        raise TypeError(
+            f"models must be a dict of name -> fitted model; got {_describe(models)}."
+        )
+    for name, alternative in (models or {}).items():
+        if name in candidates:
+            what = "the undefended model" if name == "none" else "a defense"
+            raise ValueError(
+                f"models[{name!r}]: the name {name!r} is already used by {what}; give each "
+                "model and defense its own name."
+            )
+        if not callable(getattr(alternative, "predict", None)):
+            raise TypeError(
+                f"models[{name!r}] is {_describe(alternative)}, not a fitted model with "
+                "predict."
+            )
+        candidates[name] = (alternative, None)
+    return candidates
+
+
 def _sweep_attacks(model, attacks, sensitive, add_label_only, seed):
     """The attacks of a sweep, by name, with a label-only attacker for every sensitive column."""
     is_classifier = model_is_classifier(model)
@@ -507,10 +765,14 @@ def _sweep_attacks(model, attacks, sensitive, add_label_only, seed):
             raise ValueError("Pass the attacks to run, or the sensitive column(s) to attack "
                              "with the default attacks (sensitive=...).")
         columns = [sensitive] if isinstance(sensitive, (str, int, np.integer)) else list(sensitive)
+        if not columns:
+            raise ValueError("sensitive is empty: name at least one sensitive column to attack.")
         attacks = []
         for column in columns:
             if is_classifier:
-                attacks.append(ConfidenceInversion(model, column, method="csmia", random_state=seed))
+                attacks.append(
+                    ConfidenceInversion(model, column, method="csmia", random_state=seed)
+                )
             attacks.append(ConfidenceInversion(model, column, random_state=seed))
     attacks = list(attacks.values()) if isinstance(attacks, dict) else list(attacks)
     if add_label_only and is_classifier:
@@ -581,6 +843,17 @@ def privacy_utility_frontier(table, *, population="members", risk="advantage"):
     1    none     0.85  0.10        CSMIA        False
     2   noise     0.80  0.06        CSMIA        False
     """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(
+            f"table must be the DataFrame returned by evaluate_defenses; got {_describe(table)}."
+        )
+    needed = ["defense", "attack", "population", "utility", risk]
+    missing = [column for column in dict.fromkeys(needed) if column not in table.columns]
+    if missing:
+        raise ValueError(
+            f"table has no column(s) {missing} (risk={risk!r}); pass the output of "
+            f"evaluate_defenses, and a risk column among {list(table.columns)[:30]}."
+        )
     rows = table[table["population"] == population]
     if rows.empty:
         raise ValueError(f"No rows for population {population!r}; the table has "

@@ -11,6 +11,7 @@ file in the target folder, is verified, and is only then moved into place with
 # Authors: The tabinvert developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import errno
 import gzip
 import hashlib
 import http.client
@@ -18,6 +19,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +118,13 @@ def get_data_home(data_home=None):
     data_home : pathlib.Path
         The data home.
 
+    Raises
+    ------
+    TypeError
+        If ``data_home`` is neither a path nor None.
+    ValueError
+        If ``data_home`` is an empty string.
+
     Examples
     --------
     >>> from pathlib import Path
@@ -124,6 +133,17 @@ def get_data_home(data_home=None):
     True
     """
     if data_home is not None:
+        if not isinstance(data_home, (str, os.PathLike)):
+            raise TypeError(
+                f"data_home must be a folder path (str or path-like) or None; got "
+                f"{data_home!r} of type {type(data_home).__name__}."
+            )
+        if not os.fspath(data_home).strip():
+            # Path("") is the working directory: never a data home chosen on purpose.
+            raise ValueError(
+                f"data_home is an empty path ({data_home!r}); pass a folder, or None to use "
+                f"the {ENV_DATA_HOME} environment variable or the default folder."
+            )
         return Path(os.fspath(data_home)).expanduser()
     from_env = os.environ.get(ENV_DATA_HOME)
     if from_env:
@@ -155,7 +175,7 @@ def _matches(spec, data):
         return False
     try:
         return _sha256(gzip.decompress(data)) == spec.content_sha256
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):  # zlib.error: a corrupt deflate stream
         return False
 
 
@@ -236,6 +256,33 @@ def _build(spec, path, data_home, files):
     write_atomic(path, data)
 
 
+def _check_folders(path, data_home):
+    """Refuse a data home (or a dataset folder in it) that exists but is not a folder.
+
+    Otherwise a file in the way reads as "dataset missing", and fetching it fails only after
+    the download, when the file cannot be written.
+    """
+    for folder in path.parents:
+        if folder.is_dir():
+            return
+        if not folder.exists():
+            continue
+        if folder == data_home or folder in data_home.parents:
+            raise NotADirectoryError(
+                errno.ENOTDIR,
+                f"The data home {data_home} is not a folder ({folder} is a file). Pass "
+                f"data_home=<a folder>, or set the {ENV_DATA_HOME} environment variable to "
+                "one; a missing folder is created when a file is fetched into it",
+                str(folder),
+            )
+        raise NotADirectoryError(
+            errno.ENOTDIR,
+            f"{folder} is a file where the data home {data_home} needs a folder for "
+            f"{path.relative_to(data_home).as_posix()}: move it away",
+            str(folder),
+        )
+
+
 def fetch_file(spec, data_home, download_if_missing, files):
     """Return the verified local path of ``spec``, fetching the file if needed.
 
@@ -256,7 +303,15 @@ def fetch_file(spec, data_home, download_if_missing, files):
         The file, verified against ``spec.sha256``.
     """
     path = data_home.joinpath(*spec.path.split("/"))
+    _check_folders(path, data_home)
     if path.exists():
+        if not path.is_file():
+            raise IsADirectoryError(
+                errno.EISDIR,
+                f"{path} is a folder, not the dataset file {spec.path}: remove or rename it "
+                f"so that the file can be placed or fetched there",
+                str(path),
+            )
         _verify(spec, path)
         return path
     where = (

@@ -17,6 +17,7 @@ from .._query import QueryRefused
 # and a module-level lock keeps the wrapper picklable and clonable.
 _CHARGE_LOCK = threading.Lock()
 
+
 class QueryBudgetExceeded(QueryRefused):
     """Raised when a call would take a :class:`QueryBudget` past its quota.
 
@@ -60,6 +61,13 @@ def _rebuild_budget_error(message, state, records_completed, records_total):
     return error
 
 
+#: The prediction methods a budget serves (those its estimator has).
+_SERVED_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
+
+#: The model's description, forwarded by a budget.
+_FORWARDED_ATTRIBUTES = ("classes_", "n_features_in_", "feature_names_in_")
+
+
 def _inner_has(method):
     return lambda self: hasattr(self.estimator, method)
 
@@ -70,9 +78,10 @@ class QueryBudget(MetaEstimatorMixin, BaseEstimator):
     Each call to ``predict``, ``predict_proba``, ``predict_log_proba`` or
     ``decision_function`` (those the model has) is charged its number of rows and one call.
     A call that would exceed ``max_rows`` or ``max_calls`` is refused *before* it reaches the
-    model with :class:`QueryBudgetExceeded`, which carries the counts. Charging is thread-safe;
-    attacks run their parallel queries on threads when the model is a budget, so every query is
-    charged to this one object.
+    model with :class:`QueryBudgetExceeded`, which carries the counts; a call the model
+    itself raises on (malformed input, an unfitted model) served nothing and is not counted.
+    Charging is thread-safe; attacks run their parallel queries on threads when the model is a
+    budget, so every query is charged to this one object.
 
     Parameters
     ----------
@@ -87,6 +96,8 @@ class QueryBudget(MetaEstimatorMixin, BaseEstimator):
     ----------
     rows_used_ : int
         Rows served so far (0 before the first call).
+    rows_remaining_ : int or None
+        Rows still allowed, never negative; None without ``max_rows``.
     calls_used_ : int
         Calls served so far.
 
@@ -139,6 +150,23 @@ class QueryBudget(MetaEstimatorMixin, BaseEstimator):
         self.max_rows = max_rows
         self.max_calls = max_calls
 
+    def __getattr__(self, name):
+        # Reached only when normal lookup failed: say *why* a served method or forwarded
+        # attribute is missing (the model behind the budget lacks it), e.g. to an attack that
+        # needs predict_proba. hasattr() stays False.
+        estimator = self.__dict__.get("estimator")
+        if name in _SERVED_METHODS + _FORWARDED_ATTRIBUTES and "estimator" in self.__dict__:
+            hint = (
+                "A QueryBudget offers exactly the prediction methods of the model it meters."
+                if name in _SERVED_METHODS
+                else "Is the model fitted?"
+            )
+            raise AttributeError(
+                f"This 'QueryBudget' has no attribute {name!r}: its estimator {estimator!r} "
+                f"(type {type(estimator).__name__}) has no {name}. {hint}"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __sklearn_is_fitted__(self):
         check_is_fitted(self.estimator)
         return True
@@ -171,8 +199,9 @@ class QueryBudget(MetaEstimatorMixin, BaseEstimator):
 
     @property
     def rows_remaining_(self):
-        """Rows still allowed (None when there is no row limit)."""
-        return None if self.max_rows is None else self.max_rows - self.rows_used_
+        """Rows still allowed (None when there is no row limit); never negative, also after
+        ``set_params`` lowered ``max_rows`` below the rows already served."""
+        return None if self.max_rows is None else max(0, self.max_rows - self.rows_used_)
 
     def reset(self):
         """Start a new quota period (counters back to zero). Returns self."""
@@ -199,30 +228,42 @@ class QueryBudget(MetaEstimatorMixin, BaseEstimator):
                 )
             self._rows_used = used_rows + rows
             self._calls_used = used_calls + 1
+        return rows
+
+    def _refund(self, rows):
+        """Take back the charge of a call the model failed on (it served nothing)."""
+        with _CHARGE_LOCK:
+            self._rows_used = max(0, self.rows_used_ - rows)
+            self._calls_used = max(0, self.calls_used_ - 1)
+
+    def _serve(self, method, X):
+        """Charge the call, then run it; a call the model raises on is not counted."""
+        rows = self._charge(X)
+        try:
+            return getattr(self.estimator, method)(X)
+        except BaseException:
+            self._refund(rows)
+            raise
 
     @available_if(_inner_has("predict"))
     def predict(self, X):
         """The model's ``predict``, charged to the budget."""
-        self._charge(X)
-        return self.estimator.predict(X)
+        return self._serve("predict", X)
 
     @available_if(_inner_has("predict_proba"))
     def predict_proba(self, X):
         """The model's ``predict_proba``, charged to the budget."""
-        self._charge(X)
-        return self.estimator.predict_proba(X)
+        return self._serve("predict_proba", X)
 
     @available_if(_inner_has("predict_log_proba"))
     def predict_log_proba(self, X):
         """The model's ``predict_log_proba``, charged to the budget."""
-        self._charge(X)
-        return self.estimator.predict_log_proba(X)
+        return self._serve("predict_log_proba", X)
 
     @available_if(_inner_has("decision_function"))
     def decision_function(self, X):
         """The model's ``decision_function``, charged to the budget."""
-        self._charge(X)
-        return self.estimator.decision_function(X)
+        return self._serve("decision_function", X)
 
 
 def find_query_budget(model):

@@ -89,6 +89,14 @@ REVERSE_SIGMOID_CLIP = 1e-9
 #: relative (predictions, by keeping 32 of the 52 mantissa bits).
 HASH_RESOLUTION_BITS = 32
 
+#: ``RoundProbabilities(decimals=d)`` rounds with ``min(d, MAX_DECIMALS)``: ``10**d`` overflows
+#: float64 beyond it (numpy would return NaN), and finer decimals change only subnormal values.
+MAX_DECIMALS = 308
+
+#: ``CoarsenProbabilities(n_bins=n)`` uses ``min(n, MAX_BINS)`` bins: finer bins than float64's
+#: resolution near 1 change nothing, and larger Python ints do not convert to float.
+MAX_BINS = 2**52
+
 _GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)  # splitmix64's increment (2**64 / golden ratio)
 _OUTPUT_SALT = np.uint64(0xD1B54A32D192ED03)  # separates the row hash from the noise lanes
 
@@ -209,6 +217,21 @@ def _first_argmax_onehot(values):
     return out
 
 
+def _round_to_grid(values, step):
+    """``round(values / step) * step`` without overflow.
+
+    Where ``values / step`` overflows, the grid is finer than float64's resolution at that
+    value, so the value is already on it and is returned as is; where rounding *up* would
+    overflow (a grid point past the largest float), the grid point toward zero is used.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        quotient = values / step
+        rounded = np.round(quotient) * step
+        toward_zero = np.trunc(quotient) * step
+    rounded = np.where(np.isfinite(rounded), rounded, toward_zero)
+    return np.where(np.isfinite(quotient), rounded, values)
+
+
 # --------------------------------------------------------------------------------------------
 # Base classes
 # --------------------------------------------------------------------------------------------
@@ -243,7 +266,7 @@ class _OutputDefense(TransformerMixin, BaseEstimator):
         self : object
         """
         self._check_params()
-        self._check_values(validate_data(self, X, **self._check_array_kwargs()))
+        self._check_values(self._validated(X, reset=True))
         return self
 
     def transform(self, X):
@@ -262,12 +285,11 @@ class _OutputDefense(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         self._validate_params()  # transform may be called without fit
         self._check_params()
-        if hasattr(self, "n_features_in_"):
-            values = validate_data(self, X, reset=False, **self._check_array_kwargs())
-        else:  # stateless use: no columns to compare with (and no "fitted without names" warning)
-            values = check_array(X, **self._check_array_kwargs())
+        values = self._validated(X, reset=False)
         self._check_values(values)
-        return self._perturb_matrix(values)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
+            out = self._perturb_matrix(values)
+        return self._checked_output(out)
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: the input's (e.g. the class names).
@@ -293,6 +315,38 @@ class _OutputDefense(TransformerMixin, BaseEstimator):
         tags.input_tags.positive_only = self._requires_non_negative
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+    # -- input and output checks ---------------------------------------------------------------
+    def _validated(self, X, *, reset):
+        """``X`` as a float64 matrix, checked (and its columns recorded when ``reset``)."""
+        kwargs = self._check_array_kwargs()
+        try:
+            if reset:
+                return validate_data(self, X, **kwargs)
+            if hasattr(self, "n_features_in_"):
+                return validate_data(self, X, reset=False, **kwargs)
+            # Stateless use: no columns to compare with (and no "fitted without names" warning).
+            return check_array(X, estimator=self, **kwargs)
+        except ValueError as exc:
+            if "could not convert" not in str(exc):
+                raise
+            # numpy's message names the value but not who refused it, nor what it expects.
+            raise ValueError(
+                f"{type(self).__name__} takes a numeric matrix of model outputs (e.g. "
+                f"predict_proba's); {exc}. Pass the model's scores, not its labels or text."
+            ) from exc
+
+    def _checked_output(self, out):
+        """Refuse to return NaN or infinity: a defense's answer must stay a usable output."""
+        finite = np.isfinite(out)
+        if not finite.all():
+            rows = np.flatnonzero(~finite.all(axis=1))
+            raise ValueError(
+                f"{self!r} produced non-finite values for {rows.size} row(s) (first: row "
+                f"{rows[0]}): its parameters overflow float64 on these inputs. Use a smaller "
+                "scale or step for outputs of this magnitude."
+            )
+        return out
 
     # -- hooks ---------------------------------------------------------------------------------
     @staticmethod
@@ -362,7 +416,8 @@ class RoundProbabilities(_ProbabilityDefense):
     Parameters
     ----------
     decimals : int, default=1
-        Round to this many decimals (0 allowed). Ignored when ``step`` is given.
+        Round to this many decimals (0 allowed). Ignored when ``step`` is given. Values above
+        308 act as 308 (float64's range; only subnormal values could differ).
     step : float in (0, 1], default=None
         Round onto the grid ``0, step, 2·step, ...`` instead: ``round(p / step) * step``.
     renormalize : bool, default=False
@@ -427,9 +482,10 @@ class RoundProbabilities(_ProbabilityDefense):
 
     def _perturb(self, values):
         if self.step is None:
-            rounded = np.round(values, self.decimals)
+            with np.errstate(over="ignore"):  # scores far above 1 overflow: clipped to 1 below
+                rounded = np.round(values, min(int(self.decimals), MAX_DECIMALS))
         else:
-            rounded = np.round(values / self.step) * self.step
+            rounded = _round_to_grid(values, self.step)
         rounded = np.clip(rounded, 0.0, 1.0)
         if self.renormalize:
             return _normalize_rows(rounded, empty_rows="uniform")
@@ -443,7 +499,8 @@ class CoarsenProbabilities(_ProbabilityDefense):
     ----------
     n_bins : int, default=10
         Number of equal-width bins on [0, 1]; value ``p`` falls in bin
-        ``min(floor(p · n_bins), n_bins - 1)``. Ignored when ``bins`` is given.
+        ``min(floor(p · n_bins), n_bins - 1)``. Ignored when ``bins`` is given. Values above
+        2**52 act as 2**52 (bins finer than float64's resolution near 1).
     bins : array-like of float, default=None
         Strictly increasing bin edges in [0, 1] (at least two), e.g. ``[0, 0.5, 0.9, 1]``.
         Bins are ``[edge_i, edge_i+1)``, the last one closed; values outside the edges go to
@@ -501,7 +558,10 @@ class CoarsenProbabilities(_ProbabilityDefense):
         return True
 
     def _bin_edges(self):
-        edges = np.asarray(self.bins, dtype=np.float64)
+        try:
+            edges = np.asarray(self.bins, dtype=np.float64)
+        except (TypeError, ValueError):  # text or ragged edges: the message below says it all
+            edges = np.empty(0)
         if (
             edges.ndim != 1
             or edges.size < 2
@@ -523,8 +583,9 @@ class CoarsenProbabilities(_ProbabilityDefense):
     def _perturb(self, values):
         if self.bins is None:
             # Clipping first keeps p · n_bins finite for any score.
-            index = np.clip(np.floor(np.clip(values, 0.0, 1.0) * self.n_bins), 0, self.n_bins - 1)
-            return (index + 0.5) / self.n_bins
+            n_bins = float(min(int(self.n_bins), MAX_BINS))
+            index = np.clip(np.floor(np.clip(values, 0.0, 1.0) * n_bins), 0, n_bins - 1)
+            return (index + 0.5) / n_bins
         edges = self._bin_edges()
         index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, edges.size - 2)
         return ((edges[:-1] + edges[1:]) / 2)[index]
@@ -591,7 +652,7 @@ class TopK(_ProbabilityDefense):
         return True
 
     def _perturb(self, values):
-        n_kept = min(self.k, values.shape[1])
+        n_kept = min(int(self.k), values.shape[1])
         # A stable sort of the negated values orders ties by column index.
         kept_columns = np.argsort(-values, axis=1, kind="stable")[:, :n_kept]
         keep = np.zeros(values.shape, dtype=bool)
@@ -974,7 +1035,7 @@ class RoundPredictions(_PredictionDefense):
         self.step = step
 
     def _perturb(self, values):
-        return np.round(values / self.step) * self.step
+        return _round_to_grid(values, self.step)
 
 
 class NoisePredictions(_PredictionDefense):

@@ -120,7 +120,43 @@ def _check_columns(y_true, named_preds):
                 f"y_true and {name}."
             )
         preds.append(pred)
+    _check_same_kind(true, preds, [name for name, _ in named_preds])
     return true, preds
+
+
+#: pandas.api.types.infer_dtype results that mean "numbers".
+_NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean"}
+
+
+def _value_kind(arr):
+    """``"number"``, ``"text"`` or ``"other"`` (mixed, categories of objects, ...) for a
+    checked 1-D column."""
+    if arr.dtype.kind in "biuf":
+        return "number"
+    inferred = pd.api.types.infer_dtype(arr, skipna=True)
+    if inferred == "string":
+        return "text"
+    return "number" if inferred in _NUMBER_KINDS else "other"
+
+
+def _check_same_kind(true, preds, names):
+    """Refuse guesses of numbers for text truth (or back): no guess could equal a true value,
+    so every score would be a silent 0 (``"1"`` is not ``1``)."""
+    true_kind = _value_kind(true)
+    if true_kind == "other":
+        return
+    for name, pred in zip(names, preds):
+        kind = _value_kind(pred)
+        if {true_kind, kind} == {"text", "number"}:
+            words = {"text": "text", "number": "numbers"}
+            true_sample = _short_list(pd.unique(true).tolist(), 3)
+            pred_sample = _short_list(pd.unique(pred).tolist(), 3)
+            raise ValueError(
+                f"y_true holds {words[true_kind]} ({true_sample}) but {name} holds "
+                f"{words[kind]} ({pred_sample}): no guess can "
+                "equal a true value, so every score would be 0. Convert one of them "
+                "(pd.to_numeric, or .astype(str)) so both hold the same type."
+            )
 
 
 def _as_float(arr, name):
@@ -136,19 +172,38 @@ def _as_float(arr, name):
     return out
 
 
-def _encode(*arrays):
+def _encode(*arrays, names=None):
     """Integer codes for the values of several columns, over their union of values.
 
     Returns ``(codes, labels)``: one code array per input, and the labels such that
-    ``labels[codes[i]] == arrays[i]``. Labels are sorted when their types allow it.
+    ``labels[codes[i]] == arrays[i]``. Labels are sorted when their types allow it. ``names``
+    (one per array) name the argument holding an unhashable value in the error.
     """
     joined = np.concatenate(arrays)
     try:
         codes, labels = pd.factorize(joined, sort=True)
     except TypeError:  # labels of types that cannot be ordered (e.g. str and int)
-        codes, labels = pd.factorize(joined, sort=False)
+        try:
+            codes, labels = pd.factorize(joined, sort=False)
+        except TypeError:  # unhashable values (lists, dicts): not labels at all
+            raise _unhashable_error(arrays, names) from None
     splits = np.cumsum([len(a) for a in arrays])[:-1]
     return np.split(codes, splits), np.asarray(labels)
+
+
+def _unhashable_error(arrays, names):
+    names = names or [f"column {i}" for i in range(len(arrays))]
+    for name, array in zip(names, arrays):
+        for position, value in enumerate(array):
+            try:
+                hash(value)
+            except TypeError:
+                return TypeError(
+                    f"{name} holds a {type(value).__name__} at position {position} "
+                    f"({value!r}), which cannot be compared as a label; pass one number or "
+                    "string per record."
+                )
+    return TypeError("The values cannot be compared as labels; pass numbers or strings.")
 
 
 def _label_position(labels, value, name):
@@ -170,7 +225,28 @@ def _short_list(values, limit=10):
 
 def _default_tolerance(true):
     """The default numeric tolerance: a tenth of the (population) standard deviation of y_true."""
-    return DEFAULT_TOLERANCE_SCALE * float(np.std(true))
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = float(np.std(true))
+    if not np.isfinite(spread):
+        # Values near float64's limit overflow the squares: an infinite tolerance would count
+        # every guess as correct. Compute the spread of the scaled values instead.
+        scale = float(np.max(np.abs(true)))
+        spread = float(np.std(true / scale)) * scale
+    return DEFAULT_TOLERANCE_SCALE * spread
+
+
+def _numeric_losses(true, pred):
+    """MAE and RMSE; values near float64's limit are scaled first so that differences and
+    squares do not overflow (the losses are then infinite only if they truly exceed it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mae = float(mean_absolute_error(true, pred))
+        rmse = float(root_mean_squared_error(true, pred))
+        if np.isfinite(mae) and np.isfinite(rmse):
+            return mae, rmse
+        scale = max(float(np.max(np.abs(true))), float(np.max(np.abs(pred))))
+        true, pred = true / scale, pred / scale
+        return (float(mean_absolute_error(true, pred)) * scale,
+                float(root_mean_squared_error(true, pred)) * scale)
 
 
 def _resolve_kind(kind, true):
@@ -262,6 +338,15 @@ def _confusion_metric(cm, name, *, pos=None):
 # --------------------------------------------------------------------------------------------
 
 
+def _numeric_scores(convert):
+    try:
+        return convert()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"y_score must hold numeric scores, one column per candidate value; {exc}."
+        ) from None
+
+
 def _roc_auc(true, labels, y_score, score_index, positive_value):
     """ROC AUC of the attacker's scores; see :func:`inference_scores` for the rules."""
     if isinstance(y_score, pd.DataFrame):
@@ -271,9 +356,9 @@ def _roc_auc(true, labels, y_score, score_index, positive_value):
                 "y_true and y_score have different indexes, so their records may not line up. "
                 "Align them first (y_score.reindex(y_true.index)) or pass numpy arrays."
             )
-        scores = y_score.to_numpy(dtype=np.float64, na_value=np.nan)
+        scores = _numeric_scores(lambda: y_score.to_numpy(dtype=np.float64, na_value=np.nan))
     else:
-        scores = np.asarray(y_score, dtype=np.float64)
+        scores = _numeric_scores(lambda: np.asarray(y_score, dtype=np.float64))
         if scores.ndim != 2:
             raise ValueError(
                 f"y_score must be 2-D, one column per candidate value; got shape {scores.shape}. "
@@ -424,10 +509,13 @@ def inference_scores(
         true_f, pred_f = _as_float(true, "y_true"), _as_float(pred, "y_pred")
         if tolerance is None:
             tolerance = _default_tolerance(true_f)
+        mae, rmse = _numeric_losses(true_f, pred_f)
+        with np.errstate(over="ignore"):  # an overflowing distance is beyond any tolerance
+            within = np.abs(pred_f - true_f) <= tolerance
         return {
-            "mae": float(mean_absolute_error(true_f, pred_f)),
-            "rmse": float(root_mean_squared_error(true_f, pred_f)),
-            "within_tolerance": float(np.mean(np.abs(pred_f - true_f) <= tolerance)),
+            "mae": mae,
+            "rmse": rmse,
+            "within_tolerance": float(np.mean(within)),
             "tolerance": float(tolerance),
             "n": n,
         }
@@ -437,7 +525,7 @@ def inference_scores(
             "tolerance only applies to numeric scores, but kind resolved to 'categorical'. "
             "Pass kind='numeric' or drop tolerance."
         )
-    (true_c, pred_c), labels = _encode(true, pred)
+    (true_c, pred_c), labels = _encode(true, pred, names=("y_true", "y_pred"))
     pos = None
     if positive_value is not None:
         pos = _label_position(labels, positive_value, "positive_value")

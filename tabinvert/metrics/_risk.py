@@ -42,6 +42,9 @@ LOSS_METRICS = ("mae", "rmse")
 # int64): memory stays bounded whatever the number of records.
 _MAX_BATCH_ELEMENTS = 2**22
 
+# The arguments of advantage_over_baseline, as its errors name them.
+_ADVANTAGE_NAMES = ("y_true", "y_attack", "y_baseline")
+
 # A success score this close to its maximum leaves no room to beat: the advantage is undefined.
 _AT_MAXIMUM = 1e-12
 
@@ -101,6 +104,13 @@ def wilson_interval(n_success, n_total, *, confidence=0.95):
     scalar = np.ndim(n_success) == 0 and np.ndim(n_total) == 0
     k = np.asarray(n_success, dtype=np.float64)
     n = np.asarray(n_total, dtype=np.float64)
+    try:
+        np.broadcast_shapes(k.shape, n.shape)
+    except ValueError:
+        raise ValueError(
+            f"n_success (shape {k.shape}) and n_total (shape {n.shape}) do not broadcast "
+            "together: pass arrays of the same length, or a scalar for either."
+        ) from None
     if not (np.isfinite(k).all() and np.isfinite(n).all()):
         raise ValueError("n_success and n_total must be finite counts.")
     if (n <= 0).any():
@@ -191,7 +201,7 @@ def success_rate(y_true, y_pred, *, confidence=0.95):
     (0.376, 0.964)
     """
     true, (pred,) = _check_columns(y_true, [("y_pred", y_pred)])
-    (true_c, pred_c), _ = _encode(true, pred)
+    (true_c, pred_c), _ = _encode(true, pred, names=("y_true", "y_pred"))
     n = int(true_c.size)
     n_success = int(np.count_nonzero(true_c == pred_c))
     low, high = wilson_interval(n_success, n, confidence=confidence)
@@ -320,7 +330,7 @@ def _paired_correctness(hit_attack, hit_baseline, rng, n_resamples):
 
 def _paired_confusion(metric, true, attack, baseline, pos, rng, n_resamples):
     """Point scores (sklearn) and replicate advantages (confusion-matrix counts)."""
-    (t, a, b), labels = _encode(true, attack, baseline)
+    (t, a, b), labels = _encode(true, attack, baseline, names=_ADVANTAGE_NAMES)
     k = labels.size
     pos_code = None if pos is None else _label_position(labels, pos, "positive_value")
     attack_score = _categorical_metric(metric, t, a, pos=pos_code)
@@ -390,16 +400,37 @@ def _paired_loss(metric, true, attack, baseline, rng, n_resamples):
     return float(scorer(true, attack)), float(scorer(true, baseline)), replicates
 
 
+def _call_metric(metric, true, pred):
+    """``metric(true, pred)`` as a float; TypeError naming the metric if it is not one number."""
+    value = metric(true, pred)
+    name = getattr(metric, "__name__", repr(metric))
+    if np.ndim(value) != 0:
+        raise TypeError(
+            f"metric={name} returned {type(value).__name__} of shape {np.shape(value)}; a "
+            "callable metric must return one number per call (e.g. a mean over the records)."
+        )
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"metric={name} returned {value!r} ({type(value).__name__}); a callable metric "
+            "must return one number."
+        ) from None
+
+
 def _paired_callable(metric, true, attack, baseline, rng, n_resamples):
     """A user metric (treated as a success metric), re-evaluated on each replicate."""
+    # The point scores first: a metric returning the wrong type fails before the bootstrap.
+    attack_score = _call_metric(metric, true, attack)
+    baseline_score = _call_metric(metric, true, baseline)
 
     def statistic(indices):
-        attack_scores = np.array([metric(true[i], attack[i]) for i in indices], dtype=float)
-        baseline_scores = np.array([metric(true[i], baseline[i]) for i in indices], dtype=float)
+        attack_scores = np.array([_call_metric(metric, true[i], attack[i]) for i in indices])
+        baseline_scores = np.array([_call_metric(metric, true[i], baseline[i]) for i in indices])
         return _advantage(attack_scores, baseline_scores, True)
 
     replicates = _index_replicates(rng, true.size, n_resamples, statistic)
-    return float(metric(true, attack)), float(metric(true, baseline)), replicates
+    return attack_score, baseline_score, replicates
 
 
 @validate_params(
@@ -531,7 +562,7 @@ def advantage_over_baseline(
         )
     elif metric == "accuracy":
         name = metric
-        (t, a, b), _ = _encode(true, attack, baseline)
+        (t, a, b), _ = _encode(true, attack, baseline, names=_ADVANTAGE_NAMES)
         attack_score, baseline_score, replicates = _paired_correctness(
             a == t, b == t, rng, n_resamples
         )
@@ -610,6 +641,13 @@ def advantage_verdict(adv):
     advantage 0.020 (95% CI -0.010 to 0.050)
     """
     if not np.isfinite(adv.advantage):
+        if not (np.isfinite(adv.attack_score) and np.isfinite(adv.baseline_score)):
+            # Not "the baseline is perfect": the metric itself gave no usable number.
+            return (
+                f"advantage undefined: the {adv.metric} of the attack ({adv.attack_score:.3g}) "
+                f"and of the baseline ({adv.baseline_score:.3g}) must both be finite to be "
+                f"compared; check the metric and the guesses"
+            )
         if adv.metric in LOSS_METRICS:
             why = f"the baseline's {adv.metric} is already 0"
         else:

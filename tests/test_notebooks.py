@@ -1,16 +1,22 @@
-"""The walk-through notebooks in ``notebooks/``: they run top to bottom, their stored outputs are
-complete, and the facts their text relies on still hold.
+"""The walk-through notebooks in ``notebooks/``: they are built from their Python sources, they run
+top to bottom, their stored outputs are complete, and the facts their text relies on still hold.
 
-Each notebook is executed afresh (in memory; the file is not rewritten) with nbclient and the
+Each ``NN_name.ipynb`` is built by ``notebooks/_build.py`` from ``NN_name.py``, a jupytext
+percent-format script; its cells must equal the ones parsed from that script, so the two cannot
+drift. Each notebook is executed afresh (in memory; the file is not rewritten) with nbclient and the
 ``python3`` kernel of this interpreter, in the ``notebooks/`` folder, with ``TABINVERT_DATA``
 inherited from the environment (the root ``conftest.py`` points it at the shared datasets). The
 last code cell of every notebook prints ``NOTEBOOK_FACTS {json}``; the checks read it.
 
-nbclient, nbformat and ipykernel are test dependencies: without them the tests skip locally and
-fail in CI (``CI`` set), so that a missing install cannot pass as green.
+The executions are marked ``slow`` (about a minute for the four): ``pytest -m "not slow"`` runs
+only the checks of the committed files.
+
+nbclient, nbformat, ipykernel and jupytext are test dependencies: without them the tests skip
+locally and fail in CI (``CI`` set), so that a missing install cannot pass as green.
 """
 
 import ast
+import importlib.util
 import json
 import math
 import os
@@ -25,10 +31,11 @@ CELL_TIMEOUT = 300  # seconds per cell; each notebook takes well under a minute 
 
 try:
     import ipykernel  # noqa: F401  (the kernel nbclient starts)
+    import jupytext  # noqa: F401  (the builder reads the notebooks' sources with it)
     import nbclient
     import nbformat
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    MISSING = f"{exc.name} is not installed (pip install nbclient nbformat ipykernel)"
+    MISSING = f"{exc.name} is not installed (pip install nbclient nbformat ipykernel jupytext)"
 else:
     MISSING = None
 
@@ -58,6 +65,20 @@ NAMES = [
 def _require_tools():
     if MISSING:
         pytest.fail(f"CI must install the notebook test dependencies: {MISSING}")
+
+
+_builder = []
+
+
+def _build_module():
+    """``notebooks/_build.py``, imported once (it is not a package, so by its path)."""
+    if not _builder:
+        spec = importlib.util.spec_from_file_location("_tabinvert_notebooks_build",
+                                                      NOTEBOOKS / "_build.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _builder.append(module)
+    return _builder[0]
 
 
 def _read(name):
@@ -126,6 +147,42 @@ def _no_errors(nb):
 
 
 # ---------------------------------------------------------------------------------------------
+# The sources: one percent-format script per notebook, and the notebook is built from it.
+# ---------------------------------------------------------------------------------------------
+def test_one_source_per_notebook():
+    _require_tools()
+    build = _build_module()
+    assert build.FACTS_MARKER == FACTS_MARKER
+    assert [build.notebook_path(s).name for s in build.sources()] == NAMES
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cells_match_source(name):
+    """The committed notebook's cells are exactly those of its ``.py`` (re-parsed now): edit the
+    ``.py``, then rebuild with ``python notebooks/_build.py --execute``."""
+    _require_tools()
+    build = _build_module()
+    source = NOTEBOOKS / name.replace(".ipynb", ".py")
+    expected = build.build(source)
+    stored = _read(name)
+    hint = (f"{name} is out of date with {source.name}: rebuild it "
+            "(python notebooks/_build.py --execute)")
+    code = [s for kind, s in build.cells(expected) if kind == "code"]
+    assert [s for kind, s in build.cells(stored) if kind == "code"] == code, hint
+    assert build.cells(stored) == build.cells(expected), hint + " (a text cell differs)"
+    assert [cell.get("id") for cell in stored.cells] == [cell.id for cell in expected.cells]
+    assert stored.metadata["kernelspec"] == expected.metadata["kernelspec"]
+    # The source itself is a script, as jupytext's percent format reads it: no cell was lost
+    # to a malformed marker, and the code is valid Python.
+    text = source.read_text(encoding="utf-8")
+    markers = [line for line in text.splitlines() if line.startswith("# %%")]
+    assert len(markers) == len(expected.cells), "a cell marker that jupytext did not read"
+    ast.parse(text, filename=str(source))
+    assert any(FACTS_MARKER in s for s in code[-1:]), "the last code cell prints the facts"
+
+
+# ---------------------------------------------------------------------------------------------
 # The files as committed: every code cell executed, in order, with its outputs stored.
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", NAMES)
@@ -166,6 +223,7 @@ def test_stored_outputs(name):
 # ---------------------------------------------------------------------------------------------
 # Fresh executions, and the facts each notebook's text states.
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.data
 def test_quickstart_runs():
     _require_tools()
@@ -184,6 +242,7 @@ def test_quickstart_runs():
     assert facts["non_members_advantage_ci"][1] < 0, facts
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_warfarin_runs():
     _require_tools()
@@ -210,6 +269,7 @@ def test_warfarin_runs():
     assert attack[-1] < attack[0] - 0.05 and r2[-1] < r2[0] - 0.2
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_defenses_runs():
     _require_tools()
@@ -236,6 +296,7 @@ def test_defenses_runs():
     assert facts["budget_rows_used"] <= 2500
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_dpia_runs():
     _require_tools()

@@ -21,12 +21,16 @@ as a few whole-column operations instead of numpy's slow per-row loops over axes
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs, parallel_config
 from sklearn.utils.parallel import Parallel, delayed
+
+from ._wrappers import declared_defenses, requires_shared_memory
+from .exceptions import ModelQueryError, QueryRefused
 
 DEFAULT_MAX_ROWS_PER_CALL = 131_072
 
@@ -47,14 +51,6 @@ class QueryCost:
 
     def __add__(self, other):
         return QueryCost(self.rows + other.rows, self.calls + other.calls)
-
-
-class ModelQueryError(RuntimeError):
-    """The target model failed on the completed records; the message says which column."""
-
-
-class QueryRefused(RuntimeError):
-    """The model (an API with a quota, say) refused a query on purpose; passed on unchanged."""
 
 
 @dataclass(frozen=True)
@@ -162,25 +158,6 @@ class AnswerSpec:
     rows_sum_to_one: bool = True
 
 
-def _declared_defenses(model, depth=6):
-    """The output defenses a model declares through tabinvert's wrappers (``defense_``).
-
-    Follows a defended model's inner model and a query budget's ``estimator``; a Pipeline of
-    defenses counts step by step.
-    """
-    found = []
-    while model is not None and depth > 0:
-        defense = getattr(model, "defense_", None)
-        if defense is not None:
-            steps = getattr(defense, "steps", None)
-            found.extend([step for _, step in steps] if steps else [defense])
-        inner = getattr(model, "_inner_model", None)
-        if inner is None and getattr(model, "__tabinvert_requires_sharedmem__", False):
-            inner = getattr(model, "estimator", None)  # a query budget's model
-        model, depth = inner, depth - 1
-    return found
-
-
 def answer_spec(model, response_method):
     """What ``model``'s answers to ``response_method`` must look like.
 
@@ -197,7 +174,7 @@ def answer_spec(model, response_method):
         np.ndim(classes) == 1)
     if response_method == "predict_proba":
         # A declared defense that does not promise row sums may return any non-negative row.
-        keeps_sums = all(getattr(d, "keeps_row_sums", False) for d in _declared_defenses(model))
+        keeps_sums = all(getattr(d, "keeps_row_sums", False) for d in declared_defenses(model))
         return AnswerSpec(response_method, len(classes) if single_output else None,
                           rows_sum_to_one=keeps_sums)
     return AnswerSpec(response_method, classes=np.asarray(classes) if single_output else None)
@@ -231,7 +208,7 @@ def check_answer(answer, spec, completed):
     >>> check_answer(np.array([[0.2, 0.9]]), AnswerSpec("predict_proba", 2), np.zeros((1, 1)))
     Traceback (most recent call last):
     ...
-    tabinvert._query.ModelQueryError: The target model's predict_proba() returned rows that do not sum to 1...
+    tabinvert.exceptions.ModelQueryError: The target model's predict_proba() returned rows that do not sum to 1...
     """
     n_rows = len(completed)
     method = spec.method
@@ -307,7 +284,32 @@ def check_answer(answer, spec, completed):
     return _as_outputs(answer, n_rows)
 
 
-def _query_blocks(model, response_method, layout, blocks, candidate_values, spec):
+class _Progress:
+    """Rows and calls answered so far, shared by the threads of one query (thread-safe).
+
+    In worker processes each copy counts for itself and the parent's stays 0: progress is
+    exact for serial and threaded queries, which is how a shared-state model is queried.
+    """
+
+    def __init__(self):
+        self.rows = 0
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def add(self, rows):
+        with self._lock:
+            self.rows += rows
+            self.calls += 1
+
+    def __getstate__(self):  # a copy sent to a worker process counts for itself
+        return {"rows": 0, "calls": 0}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+def _query_blocks(model, response_method, layout, blocks, candidate_values, spec, progress):
     """Answer several consecutive blocks in one task (one model transfer per worker).
 
     The model's own joblib calls (a ColumnTransformer's transformers, a forest's trees) run
@@ -318,7 +320,7 @@ def _query_blocks(model, response_method, layout, blocks, candidate_values, spec
     with parallel_config(backend="threading"):
         return [
             _query_block(model, response_method, layout, block, candidate_values, block_size,
-                         spec)
+                         spec, progress)
             for block, block_size in blocks
         ]
 
@@ -330,7 +332,8 @@ def _values_text(values, limit=10):
                                 else "")
 
 
-def _query_block(model, response_method, layout, block, candidate_values, block_size, spec):
+def _query_block(model, response_method, layout, block, candidate_values, block_size, spec,
+                 progress):
     completed = _complete(layout, block, candidate_values, block_size)
     try:
         answer = getattr(model, response_method)(completed)
@@ -344,7 +347,9 @@ def _query_block(model, response_method, layout, block, candidate_values, block_
             "Check that the known features have the columns and categories the model was "
             "trained on."
         ) from exc
-    return check_answer(answer, spec, completed)
+    answer = check_answer(answer, spec, completed)
+    progress.add(len(completed))
+    return answer
 
 
 def _assemble(answers, n, k):
@@ -421,6 +426,7 @@ def query_candidates(
     if n == 0 or k == 0:
         raise ValueError("query_candidates needs at least one record and one candidate value.")
     spec = answer_spec(model, response_method)
+    progress = _Progress()
     n_workers = effective_n_jobs(n_jobs)
     records_per_call = max(1, int(max_rows_per_call) // k)
     # As few calls as the bound allows (the query cost does not depend on n_jobs), of equal
@@ -441,22 +447,28 @@ def query_candidates(
     if len(tasks) == 1:  # nothing to parallelise: no worker pool, no copy of the model
         answers = (
             _query_block(model, response_method, layout, block, candidate_values, block_size,
-                         spec)
+                         spec, progress)
             for block, block_size in blocks[0]
         )  # one chunk at a time: only one chunk's completions and answer are alive at once
     else:
         # A model that keeps shared state (a query budget's counters) must see every call in
         # this process: threads, never copies of it in worker processes.
-        shared = getattr(model, "__tabinvert_requires_sharedmem__", False)
+        shared = requires_shared_memory(model)
         results = Parallel(
             n_jobs=n_jobs, require="sharedmem" if shared else None, return_as="generator"
         )(
             delayed(_query_blocks)(model, response_method, layout, task_blocks, candidate_values,
-                                   spec)
+                                   spec, progress)
             for task_blocks in blocks
         )
         answers = (answer for result in results for answer in result)
-    return _assemble(answers, n, k), QueryCost(rows=n * k, calls=len(bounds))
+    try:
+        return _assemble(answers, n, k), QueryCost(rows=n * k, calls=len(bounds))
+    except QueryRefused as refusal:  # say how far the query got before the model refused
+        refusal.records_completed = progress.rows // k
+        refusal.records_total = n
+        refusal.answered_cost = QueryCost(rows=progress.rows, calls=progress.calls)
+        raise
 
 
 def query_records(model, X, *, response_method="predict", max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL):

@@ -559,7 +559,7 @@ def _encoders_for(model, column):
     """(encoder, position) pairs of fitted encoders inside ``model`` that read ``column``."""
     found = []
     steps = model.steps if isinstance(model, Pipeline) else [(None, model)]
-    # Through wrappers: a fitted inner model (tabinvert's defended models), or an `estimator`.
+    # Through wrappers (tabinvert._wrappers), and a FrozenEstimator's `estimator`.
     inner = getattr(model, "_inner_model", None) or getattr(model, "estimator", None)
     if inner is not None and inner is not model and not isinstance(model, Pipeline):
         return _encoders_for(inner, column)

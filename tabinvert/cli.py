@@ -513,7 +513,7 @@ def _exit_code(exc, args):
     the wrong type), and an OSError about a path the user gave. Anything else, a KeyError
     included (the command checks every name the user gives before looking it up), is a bug.
     """
-    from ._query import ModelQueryError
+    from .exceptions import ModelQueryError
 
     if isinstance(exc, (ValueError, ModelQueryError)):
         return EXIT_BAD_INPUT

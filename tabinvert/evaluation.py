@@ -20,13 +20,13 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
+
+from ._sklearn_compat import (
     Interval,
     InvalidParameterError,
     StrOptions,
     validate_parameter_constraints,
 )
-
 from ._validation import check_model_fitted, true_sensitive
 from .attacks import (
     ConfidenceInversion,

@@ -16,13 +16,12 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context, clone, is_classifier
+from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import _fit_context, HasMethods, Interval, StrOptions
 from .._query import (
-    ModelQueryError,
     n_records,
     QueryCost,
     query_candidates,
@@ -41,7 +40,7 @@ from .._validation import (
     split_known,
     true_sensitive,
 )
-from ..defenses._budget import QueryBudgetExceeded, find_query_budget
+from ..exceptions import ModelQueryError, QueryRefused
 from ..metrics import inference_scores
 
 THREAT_MODEL_DOC = """
@@ -231,8 +230,6 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
     # -- querying -----------------------------------------------------------------------------
     def _query(self, known):
         """The model's answers for every (target × candidate) completion."""
-        budget = find_query_budget(self.estimator)
-        rows_before = (budget.rows_used_, budget.calls_used_) if budget is not None else None
         try:
             outputs, cost = query_candidates(
                 self.estimator,
@@ -261,27 +258,29 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
                     "replace the values with NaN if the model takes missing values."
                 ) from exc
             raise
-        except QueryBudgetExceeded as exc:
-            if rows_before is None:
+        except QueryRefused as refusal:
+            if refusal.records_total is None:  # not refused through the query engine
                 raise
-            self._report_budget_stop(exc, known, rows_before)
+            self._report_refusal(refusal)
         self.last_query_cost_ = cost
         return outputs
 
-    def _report_budget_stop(self, exc, known, rows_before):
-        """Say how far the attack got when the model's query budget ran out, then re-raise."""
-        rows_done = exc.rows_used - rows_before[0]
-        # Rows per record: k candidates, times the draws of unknown features (JointInversion).
-        k = len(self.candidate_values_) * getattr(self.estimator, "n_draws", 1)
-        n = n_records(known)
-        self.last_query_cost_ = QueryCost(rows=rows_done, calls=exc.calls_used - rows_before[1])
-        exc.records_completed, exc.records_total = rows_done // k, n
-        exc.args = (
-            f"{exc.args[0]} {type(self).__name__} had queried {rows_done // k:,} of {n:,} target "
-            f"records ({rows_done:,} of {n * k:,} rows) when the budget ran out; attack fewer "
-            "records at a time or raise the budget.",
+    def _report_refusal(self, refusal):
+        """Say how far the attack got when the model refused further queries, then re-raise.
+
+        The query engine attached the progress; rows count the rows this attack sent (a
+        wrapper such as JointInversion's may send several real rows for each).
+        """
+        cost = refusal.answered_cost
+        done, n = refusal.records_completed, refusal.records_total
+        self.last_query_cost_ = cost
+        k = len(self.candidate_values_)
+        refusal.args = (
+            f"{refusal.args[0]} {type(self).__name__} had queried {done:,} of {n:,} target "
+            f"records ({cost.rows:,} of {n * k:,} rows) when the model refused further "
+            "queries; attack fewer records at a time or raise the budget.",
         )
-        raise exc
+        raise refusal
 
     # -- the verbs ----------------------------------------------------------------------------
     def _prepare(self, X, y, observed):

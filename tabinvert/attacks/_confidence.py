@@ -6,8 +6,8 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._sklearn_compat import Interval, StrOptions
 from .._query import DEFAULT_MAX_ROWS_PER_CALL, n_records
 from .._validation import check_observed
 from ._base import (

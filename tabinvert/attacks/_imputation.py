@@ -6,13 +6,13 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import _fit_context, clone
+from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import _fit_context, HasMethods, Interval, StrOptions
 from .._query import QueryCost, RecordLayout
 from .._validation import (
     _sensitive_position,

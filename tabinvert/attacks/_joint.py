@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import HasMethods, Interval
 from .._query import QueryCost
+from .._wrappers import requires_shared_memory
 from .._validation import (
     _describe,
     check_candidates_known_to_model,
@@ -64,7 +65,7 @@ class _CompletingModel:
 
     def __init__(self, model, *, real_columns, virtual_columns, is_frame, array_dtype,
                  joint_values=None, unknown_samples=None):
-        self._inner_model = model  # tabinvert's wrappers are looked through by this name
+        self._inner_model = model  # the wrapper protocol (tabinvert._wrappers)
         self.real_columns = tuple(real_columns)
         self.virtual_columns = tuple(virtual_columns)
         self.is_frame = is_frame
@@ -73,8 +74,8 @@ class _CompletingModel:
         self.unknown_samples = unknown_samples
         self.feature_names_in_ = np.asarray(self.virtual_columns, dtype=object)
         self.n_features_in_ = len(self.virtual_columns)
-        self.__tabinvert_requires_sharedmem__ = getattr(
-            model, "__tabinvert_requires_sharedmem__", False)
+        # A wrapper passes the flag on (the wrapper protocol of tabinvert._wrappers).
+        self._tabinvert_shared_state = requires_shared_memory(model)
 
     @property
     def n_draws(self):

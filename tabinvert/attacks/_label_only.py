@@ -5,8 +5,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods
 
+from .._sklearn_compat import HasMethods
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack
 from ._confidence import class_positions

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
-from sklearn.utils._param_validation import HasMethods, Options, StrOptions
 
+from .._sklearn_compat import HasMethods, Options, StrOptions
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from .._validation import check_observed, split_known
 from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack, model_is_classifier

@@ -20,13 +20,12 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
-from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from .._sklearn_compat import Interval, StrOptions, TreePredictor
 from .._query import (
     DEFAULT_MAX_ROWS_PER_CALL,
     QueryCost,

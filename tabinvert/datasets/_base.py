@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._io import write_atomic
+from ..exceptions import DatasetChecksumError, DatasetDownloadError, DatasetNotFoundError
 
 ENV_DATA_HOME = "TABINVERT_DATA"
 
@@ -37,18 +38,6 @@ _TIMEOUT = 60  # seconds, per request
 _N_RETRIES = 3  # attempts per address on network errors
 _RETRY_DELAY = 1.0  # seconds between attempts
 _CHUNK_SIZE = 1 << 20
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """A dataset file is missing from the data home and cannot be fetched."""
-
-
-class DatasetChecksumError(OSError):
-    """A dataset file does not have the sha256 it should have."""
-
-
-class DatasetDownloadError(OSError):
-    """A dataset file could not be downloaded from any of its addresses."""
 
 
 @dataclass(frozen=True)

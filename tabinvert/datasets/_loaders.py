@@ -15,8 +15,8 @@ from importlib import resources
 
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
 
+from .._sklearn_compat import StrOptions, validate_params
 from ._base import FileSpec, fetch_file, get_data_home
 from ._cleaning import (
     clean_adult,

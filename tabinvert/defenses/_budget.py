@@ -7,58 +7,16 @@ from numbers import Integral
 
 from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils import get_tags
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from .._query import QueryRefused
+from .._sklearn_compat import HasMethods, Interval, _num_samples
+from .._wrappers import wrapper_chain
+from ..exceptions import QueryBudgetExceeded
 
 # One lock for every budget: charging is a few integer operations, so contention is negligible,
 # and a module-level lock keeps the wrapper picklable and clonable.
 _CHARGE_LOCK = threading.Lock()
-
-
-class QueryBudgetExceeded(QueryRefused):
-    """Raised when a call would take a :class:`QueryBudget` past its quota.
-
-    The refused call is not run and not counted. An attack that hits the budget re-raises it
-    with how far it got (``records_completed`` of ``records_total``).
-
-    Attributes
-    ----------
-    rows_used, calls_used : int
-        What the budget had served before the refused call.
-    rows_requested : int
-        Rows in the refused call.
-    max_rows, max_calls : int or None
-        The quota.
-    records_completed, records_total : int or None
-        Set by an attack: target records fully queried before the budget ran out, out of how
-        many.
-    """
-
-    def __init__(self, message, *, rows_used, calls_used, rows_requested, max_rows, max_calls):
-        super().__init__(message)
-        self.rows_used = rows_used
-        self.calls_used = calls_used
-        self.rows_requested = rows_requested
-        self.max_rows = max_rows
-        self.max_calls = max_calls
-        self.records_completed = None
-        self.records_total = None
-
-    def __reduce__(self):  # keep the counts when the error crosses a process boundary
-        state = dict(rows_used=self.rows_used, calls_used=self.calls_used,
-                     rows_requested=self.rows_requested, max_rows=self.max_rows,
-                     max_calls=self.max_calls)
-        return _rebuild_budget_error, (self.args[0], state, self.records_completed,
-                                       self.records_total)
-
-
-def _rebuild_budget_error(message, state, records_completed, records_total):
-    error = QueryBudgetExceeded(message, **state)
-    error.records_completed, error.records_total = records_completed, records_total
-    return error
 
 
 #: The prediction methods a budget serves (those its estimator has).
@@ -142,8 +100,14 @@ class QueryBudget(MetaEstimatorMixin, BaseEstimator):
         "max_calls": [Interval(Integral, 0, None, closed="left"), None],
     }
 
-    #: Tells tabinvert's query engine to keep every call in this process (threads).
-    __tabinvert_requires_sharedmem__ = True
+    #: Every call must reach this object (its counters): tabinvert's query engine then runs
+    #: parallel queries on threads (the wrapper protocol of :mod:`tabinvert._wrappers`).
+    _tabinvert_shared_state = True
+
+    @property
+    def _inner_model(self):
+        """The model behind the quota, for tabinvert's wrapper protocol."""
+        return self.estimator
 
     def __init__(self, estimator, *, max_rows=None, max_calls=None):
         self.estimator = estimator
@@ -279,10 +243,4 @@ def find_query_budget(model):
     >>> find_query_budget(budget) is budget, find_query_budget(budget.estimator)
     (True, None)
     """
-    seen = 0
-    while model is not None and seen < 10:  # a chain of wrappers, never a cycle
-        if isinstance(model, QueryBudget):
-            return model
-        model = getattr(model, "_inner_model", None)
-        seen += 1
-    return None
+    return next((m for m in wrapper_chain(model) if isinstance(m, QueryBudget)), None)

@@ -10,13 +10,12 @@ from sklearn.base import (
     ClassifierMixin,
     MetaEstimatorMixin,
     RegressorMixin,
-    _fit_context,
     clone,
 )
 from sklearn.utils import get_tags
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import _fit_context, HasMethods
 from ._transformers import _PredictionDefense, _ProbabilityDefense
 
 _SECURITY_NOTE = """

@@ -56,15 +56,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit, logit, ndtri
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from .._sklearn_compat import _check_feature_names_in, _fit_context, Interval
 
 __all__ = [
     "CoarsenProbabilities",

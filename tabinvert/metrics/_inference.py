@@ -28,7 +28,8 @@ from sklearn.metrics import (
     roc_auc_score,
     root_mean_squared_error,
 )
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from .._sklearn_compat import Interval, StrOptions, validate_params
 
 #: In ``kind="auto"``, a numeric ``y_true`` with more distinct values than this is numeric.
 MAX_CATEGORICAL_VALUES = 10

@@ -21,8 +21,8 @@ import scipy.sparse
 from scipy.stats import norm
 from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from .._sklearn_compat import Interval, StrOptions, validate_params
 from ._inference import (
     _as_float,
     _categorical_metric,

@@ -1,0 +1,46 @@
+"""The one place tabinvert imports scikit-learn's private names.
+
+scikit-learn may rename or move anything whose module or name starts with an underscore in any
+release. Every such import in tabinvert goes through this module, so a new scikit-learn breaks
+one file, and the oldest supported release (``scikit-learn>=1.6``, run in CI) and the newest
+are handled here side by side.
+
+What is used, and why:
+
+* parameter validation (``Interval``, ``StrOptions``, ``HasMethods``, ``Options``,
+  ``validate_params``) and ``_fit_context``: the estimator conventions scikit-learn's own
+  estimators follow (``_parameter_constraints``), which tabinvert's attacks and defenses share;
+* ``_num_samples``: the row count of any array-like, as scikit-learn counts it;
+* ``_check_feature_names_in``: ``get_feature_names_out`` of the defense transformers;
+* ``LinearModel``: recognising linear models whose gradient is known in closed form;
+* ``TreePredictor``: the trees of HistGradientBoosting models, read by the white-box attack.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+from sklearn.linear_model._base import LinearModel
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+    validate_params,
+)
+from sklearn.utils.validation import _check_feature_names_in, _num_samples
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "InvalidParameterError",
+    "LinearModel",
+    "Options",
+    "StrOptions",
+    "TreePredictor",
+    "_check_feature_names_in",
+    "_fit_context",
+    "_num_samples",
+    "validate_parameter_constraints",
+    "validate_params",
+]

@@ -52,29 +52,15 @@ This is a script that prints tables, not a test::
 from __future__ import annotations
 
 import argparse
-import datetime
-import gc
 import os
-import platform
-import shlex
 import sys
 import time
-from importlib import metadata
+import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.model_selection import train_test_split
 
-from tabinvert._io import write_atomic
-from tabinvert._query import query_candidates  # private: used only to split the cost below
-from tabinvert._validation import split_known
 from tabinvert.attacks import (
     ConfidenceInversion,
     GradientInversion,
@@ -83,13 +69,33 @@ from tabinvert.attacks import (
     LearnedInversion,
     WhiteBoxTreeInversion,
 )
-from tabinvert.datasets import load_adult, load_steak_survey, load_warfarin
+from tabinvert.datasets import load_adult
 from tabinvert.metrics import advantage_over_baseline, inference_scores
 
-SENSITIVE = "marital"
-POSITIVE = "Married"
-GOAL_RATIO = 1.25
-MODEL_NAMES = ("rf", "xgb", "logreg", "mlp")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import (  # noqa: E402  (the helpers beside this file)
+    ADULT_MODELS as MODEL_NAMES,
+    GENOTYPES,
+    GOAL_RATIO,
+    MEHNAZ_POSITIVE as POSITIVE,
+    MEHNAZ_SENSITIVE as SENSITIVE,
+    Report,
+    best_times_interleaved,
+    choices,
+    completed_grid,
+    fmt_ci,
+    header,
+    make_attacks,
+    make_model,
+    mehnaz_adult,
+    query_grid,
+    run_sections,
+    steak_model,
+    steak_setting,
+    warfarin_frame,
+    warfarin_setting,
+)
+
 TREE_MODELS = ("rf", "xgb")  # the Adult targets WhiteBoxTreeInversion can read
 SECTIONS = ("adult", "steak", "warfarin")
 AGE_TARGETS = 1000  # members and non-members attacked by GradientInversion (age)
@@ -107,169 +113,17 @@ PAPER = {
 PAPER_TOLERANCE = 0.02  # the [FIG] values are read off a bar chart to about ±2 points
 
 
-# ------------------------------------------------------------------------------------------
-# Output
-# ------------------------------------------------------------------------------------------
-class Report:
-    """Print lines as they come and keep them for ``--out``."""
-
-    def __init__(self):
-        self.lines = []
-
-    def __call__(self, text=""):
-        print(text, flush=True)
-        self.lines.extend(str(text).split("\n"))
-
-    def table(self, frame, title=None):
-        if title:
-            self(title)
-        self(frame.to_string(index=False))
-        self()
-
-    def text(self):
-        return "\n".join(line.rstrip() for line in self.lines).rstrip() + "\n"
-
-    def write(self, path):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        write_atomic(path, self.text())
-
-
-def memory_total():
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemTotal:"):
-                    return f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    except OSError:
-        pass
-    return "unknown"
-
-
-def version(dist, module=None):
-    for name in (dist,) if module is None else (dist, module):
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return "not installed"
-
-
-def header(report, args):
-    command = " ".join(
-        [f"TABINVERT_DATA={shlex.quote(os.environ['TABINVERT_DATA'])}"]
-        if "TABINVERT_DATA" in os.environ else []
-    )
-    command = (command + " " if command else "") + shlex.join([sys.executable] + sys.argv)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    versions = ", ".join(
-        f"{name} {version(*dist)}"
-        for name, dist in [
-            ("tabinvert", ("tabinvert",)), ("scikit-learn", ("scikit-learn",)),
-            ("xgboost", ("xgboost", "xgboost-cpu")), ("numpy", ("numpy",)),
-            ("pandas", ("pandas",)), ("scipy", ("scipy",)), ("joblib", ("joblib",)),
-        ]
-    )
-    report("# bench_attacks: attribute inference on Adult (Mehnaz et al. 2022 protocol), the "
-           "steak survey and IWPC warfarin")
-    report(f"command : {command}")
-    report(f"date    : {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
-    report(f"machine : {platform.machine()}, {os.cpu_count()} cores (os.cpu_count), "
-           f"{memory_total()} RAM (/proc/meminfo), {platform.platform()}")
-    report(f"python  : {platform.python_version()}; {versions}")
-    report(f"load avg: {load} (1/5/15 min) at start; a shared, noisy machine")
-    sections = getattr(args, "sections", None)
-    report("options : " + ("" if sections is None else f"sections={','.join(sections)}, ")
-           + f"members={args.members or 'all'}, models={','.join(args.models)}, "
-           f"n_jobs={args.n_jobs}, random_state={args.random_state}, repeats={args.repeats}, "
-           f"bootstrap resamples={args.n_resamples}")
-    report()
-
-
-# ------------------------------------------------------------------------------------------
-# Target models
-# ------------------------------------------------------------------------------------------
-def preprocessor(X):
-    text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c].dtype)]
-    numeric = [c for c in X.columns if c not in text]
-    return ColumnTransformer([
-        ("text", OneHotEncoder(handle_unknown="ignore"), text),
-        ("numeric", StandardScaler(), numeric),
-    ])
-
-
-def make_model(name, X, seed, n_jobs):
-    """A Pipeline taking the raw DataFrame, and how it wants its labels encoded."""
-    identity = lambda y: np.asarray(y)  # noqa: E731
-    if name == "rf":
-        clf, encode = RandomForestClassifier(n_estimators=100, random_state=seed,
-                                             n_jobs=n_jobs), identity
-    elif name == "xgb":
-        from xgboost import XGBClassifier
-
-        # XGBoost wants 0/1 labels: the attacker passes the labels in the model's encoding.
-        clf = XGBClassifier(random_state=seed, n_jobs=n_jobs)  # defaults: 100 trees, depth 6
-        encode = lambda y: (np.asarray(y) == ">50K").astype(int)  # noqa: E731
-    elif name == "logreg":
-        clf, encode = LogisticRegression(max_iter=1000), identity
-    elif name == "mlp":
-        # As the paper's PyTorch port trains it: 32-16-8, Adam, learning rate 0.005.
-        clf = MLPClassifier((32, 16, 8), learning_rate_init=0.005, max_iter=200,
-                            random_state=seed)
-        encode = identity
-    else:
-        raise ValueError(f"unknown model {name!r}; choose from {MODEL_NAMES}")
-    return Pipeline([("prepare", preprocessor(X)), ("classify", clf)]), encode
-
-
-def make_attacks(model, seed, n_jobs, model_name=None):
+def adult_attacks(model, seed, n_jobs, model_name=None):
     """The Adult attacks; the white-box tree attack only for the tree models."""
-    common = dict(random_state=seed, n_jobs=n_jobs)
-    attacks = {
-        "MAP": ConfidenceInversion(model, SENSITIVE, **common),
-        "FJRMIA": ConfidenceInversion(model, SENSITIVE, likelihood="confusion", **common),
-        "CSMIA": ConfidenceInversion(model, SENSITIVE, method="csmia", **common),
-        "LOMIA": LabelOnlyInversion(model, SENSITIVE, **common),
-        # The strongest attacker of this family: imputation's per-record prior times the model's
-        # likelihood. If even this does not beat imputation, the model adds nothing measurable.
-        "MAP+imputation prior": ConfidenceInversion(model, SENSITIVE, prior="imputation",
-                                                    **common),
-        # An attack classifier on the known features, the label and the model's k × 2
-        # probabilities (plus the label's log-probability per candidate).
-        "learned": LearnedInversion(model, SENSITIVE, **common),
-    }
+    names = ["MAP", "FJRMIA", "CSMIA", "LOMIA", "MAP+imputation prior", "learned"]
     if model_name in TREE_MODELS:
-        attacks["white-box tree"] = WhiteBoxTreeInversion(model, SENSITIVE, **common)
-    return attacks
+        names.append("white-box tree")
+    return make_attacks(model, SENSITIVE, names, random_state=seed, n_jobs=n_jobs)
 
 
 # ------------------------------------------------------------------------------------------
-# Timing and scoring
+# Scoring
 # ------------------------------------------------------------------------------------------
-def best_times_interleaved(funcs, repeats):
-    """Best wall time of each function over ``repeats`` rounds, calling them in turn within a
-    round (so that load from other processes on a shared machine hits them alike), and the
-    last result of each. A ``None`` entry is skipped (time NaN, result None)."""
-    best, results = [np.inf] * len(funcs), [None] * len(funcs)
-    for _ in range(repeats):
-        for i, func in enumerate(funcs):
-            if func is None:
-                continue
-            gc.collect()
-            start = time.perf_counter()
-            results[i] = func()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return [t if np.isfinite(t) else np.nan for t in best], results
-
-
-def completed_frame(X, candidates, sensitive=SENSITIVE):
-    """The n × k completed records, record-major (as the attacks build them), model dtypes."""
-    k = len(candidates)
-    frame = X.loc[X.index.repeat(k)].reset_index(drop=True)
-    frame[sensitive] = pd.array(np.tile(np.asarray(candidates, dtype=object), len(X)),
-                                dtype=X[sensitive].dtype)
-    return frame
-
-
 def scores(truth, guesses, baseline, n_resamples, seed, positive=POSITIVE):
     """Accuracy, balanced accuracy, MCC (and precision/recall of ``positive`` if given), and
     the advantage over the baseline's guesses on the same records (paired bootstrap)."""
@@ -286,13 +140,6 @@ def scores(truth, guesses, baseline, n_resamples, seed, positive=POSITIVE):
                                           n_resamples=n_resamples, random_state=seed)
             row[key] = (adv.advantage, adv.ci_low, adv.ci_high)
     return row
-
-
-def fmt_ci(value):
-    if not isinstance(value, tuple) or not np.isfinite(value[0]):
-        return ""
-    point, low, high = value
-    return f"{point:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
 def quality_table(rows, short):
@@ -345,22 +192,18 @@ def flag_anomalies(findings, section, rows, group_keys):
                             f"attack(s) on the same model ({where}): {beaten}")
 
 
+
+
 # ------------------------------------------------------------------------------------------
 # 1. Adult (Mehnaz et al. 2022)
 # ------------------------------------------------------------------------------------------
 def section_adult(report, args, findings):
     seed, n_jobs = args.random_state, args.n_jobs
     section_start = time.perf_counter()
-    report("=" * 100)
-    report(f"## 1. Adult, Mehnaz et al. 2022 protocol: sensitive '{SENSITIVE}' "
-           f"('{POSITIVE}' positive), targets {','.join(args.models)}")
-    report("=" * 100)
+    report.banner(f"## 1. Adult, Mehnaz et al. 2022 protocol: sensitive '{SENSITIVE}' "
+                  f"('{POSITIVE}' positive), targets {','.join(args.models)}")
 
-    train = load_adult(variant="mehnaz2022")
-    query = load_adult(variant="mehnaz2022_query")
-    X_train, y_train = train.data, train.target
-    X_aux, X_out, y_aux, y_out = train_test_split(
-        query.data, query.target, train_size=0.5, random_state=seed)
+    X_train, y_train, X_aux, X_out, y_aux, y_out = mehnaz_adult(seed)
     X_mem, y_mem = X_train, y_train
     if args.members and args.members < len(X_train):
         X_mem = X_train.sample(n=args.members, random_state=seed)
@@ -407,9 +250,9 @@ def section_adult(report, args, findings):
 
         # The raw call the attacks cannot avoid, on the n × k frame built outside the timing.
         candidates = np.sort(X_aux[SENSITIVE].dropna().unique().astype(object))
-        frame = completed_frame(X_mem, candidates)
+        frame = completed_grid(X_mem, SENSITIVE, candidates)
 
-        attacks = make_attacks(model, seed, n_jobs, model_name)
+        attacks = adult_attacks(model, seed, n_jobs, model_name)
         y_mem_enc, y_out_enc = encode(y_mem), encode(y_out)
         for attack_name, attack in attacks.items():
             start = time.perf_counter()
@@ -417,18 +260,17 @@ def section_adult(report, args, findings):
             fit_seconds = time.perf_counter() - start
             method = attack.response_method_
             white_box = isinstance(attack, WhiteBoxTreeInversion)
-            known, _ = split_known(attack.layout_, X_mem)
             load = os.getloadavg()[0]
-            (raw, seconds, query_seconds), (_, guesses, _) = best_times_interleaved([
+            timings = best_times_interleaved([
                 lambda: getattr(model, method)(frame),
                 lambda: attack.attack(X_mem, y_mem_enc),
-                # the query engine alone: build the completions, call the model, reassemble
-                # (the white-box attack sends no queries: nothing to time)
-                None if white_box else lambda: query_candidates(
-                    model, attack.layout_, known, attack.candidate_values_,
-                    response_method=method, max_rows_per_call=attack.max_rows_per_call,
-                    n_jobs=attack.n_jobs),
+                # a plain query: build the completions, call the model, reshape (the
+                # white-box attack sends no queries: nothing to compare it with)
+                None if white_box else lambda: query_grid(
+                    model, X_mem, SENSITIVE, candidates, method, attack.max_rows_per_call),
             ], args.repeats)
+            raw, seconds, query_seconds = timings.wall
+            guesses = timings.results[1]
             ratio_rows.append(dict(
                 model=model_name, attack=attack_name, raw_call=method,
                 rows=f"{len(frame):,}", fit_s=fit_seconds, raw_s=raw, attack_s=seconds,
@@ -519,15 +361,16 @@ def section_adult(report, args, findings):
                           "query_ratio": 2}),
             f"## Limit ratio = attack() wall time on the members / ONE raw call on the same n×k "
             f"frame built beforehand (best of {args.repeats}, interleaved); goal <= {GOAL_RATIO}."
-            "\n## query_ratio = the query engine alone (tabinvert._query.query_candidates: build "
-            "the completions, call the model, reassemble) / the raw call; load1 = 1-min load average "
+            "\n## query_ratio = a plain query (_common.query_grid: build the completions with "
+            "pandas, call the model, reshape) / the raw call; load1 = 1-min load average "
             "before the timing (2 cores); fit_s = the attack's fit() on the 5,000 auxiliary rows "
             "(one run, not in the ratio)."
             "\n## white-box tree: sends no queries, so never calls the model's predict_proba "
             "as a service: it transforms every completion itself, reads its leaf in every tree "
             "and the tree model's own probabilities for the label; its ratio is against the raw "
-            "predict_proba call only for comparability, and it has no query_s. learned: attack() also runs its trained "
-            "attack classifier (HistGradientBoosting) on the targets' features, hence its ratio.")
+            "predict_proba call only for comparability, and it has no query_s. learned: attack() "
+            "also runs its trained attack classifier (HistGradientBoosting) on the targets' "
+            "features, hence its ratio.")
 
     adult_age_table(report, args, findings)
 
@@ -628,9 +471,9 @@ def adult_age_table(report, args, findings):
     for r in rows:
         if (isinstance(r["adv"], tuple) and r["adv"][2] < 0
                 and r["attack"].startswith("GradientInversion")):
-            findings.append(f"[adult/age] GradientInversion below imputation (model={r['model']}, "
-                            f"{r['attack']}, population={r['population']}): MAE {r['MAE']:.2f} vs imputation, "
-                            f"advantage {fmt_ci(r['adv'])}")
+            findings.append(f"[adult/age] GradientInversion below imputation (model="
+                            f"{r['model']}, {r['attack']}, population={r['population']}): MAE "
+                            f"{r['MAE']:.2f} vs imputation, advantage {fmt_ci(r['adv'])}")
     shown = pd.DataFrame(rows)
     shown["adv"] = shown["adv"].map(fmt_ci)
     shown = shown.rename(columns={"adv": "adv. = 1 - MAE/MAE_imputation [95% CI]"})
@@ -655,35 +498,11 @@ STEAK_SENSITIVE, STEAK_POSITIVE = "infidelity", "Yes"
 STEAK_FOLDS = 5
 
 
-def steak_tree(X, seed):
-    """paper_tables.steak_model('dt'): one-hot answers, DecisionTreeClassifier(min_samples_leaf=5)."""
-    prepare = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore"),
-                                  list(X.columns))])
-    clf = DecisionTreeClassifier(min_samples_leaf=5, random_state=seed)
-    return Pipeline([("prepare", prepare), ("classify", clf)])
-
-
-def steak_attacks(model, seed):
-    common = dict(random_state=seed)
-    return {
-        "MAP": ConfidenceInversion(model, STEAK_SENSITIVE, **common),
-        "FJRMIA": ConfidenceInversion(model, STEAK_SENSITIVE, likelihood="confusion", **common),
-        "CSMIA": ConfidenceInversion(model, STEAK_SENSITIVE, method="csmia", **common),
-        "learned": LearnedInversion(model, STEAK_SENSITIVE, **common),
-        "white-box tree": WhiteBoxTreeInversion(model, STEAK_SENSITIVE, **common),
-    }
-
-
 def section_steak(report, args, findings):
-    import warnings
-
     seed = args.random_state
-    report("=" * 100)
-    report(f"## 2. FiveThirtyEight steak survey, sensitive '{STEAK_SENSITIVE}' "
-           f"('{STEAK_POSITIVE}' positive), decision-tree target")
-    report("=" * 100)
-    steak = load_steak_survey(variant="mehnaz2022")
-    X_all, y_all = steak.data.drop(columns=["steak"]), steak.target.to_numpy(dtype=object)
+    report.banner(f"## 2. FiveThirtyEight steak survey, sensitive '{STEAK_SENSITIVE}' "
+                  f"('{STEAK_POSITIVE}' positive), decision-tree target")
+    X_all, y_all, folds, protocols = steak_setting(seed, STEAK_FOLDS)
     n_all = len(X_all)
     share = float(np.mean(X_all[STEAK_SENSITIVE] == STEAK_POSITIVE))
     report(
@@ -704,25 +523,12 @@ def section_steak(report, args, findings):
         f"{share:.3f} of respondents.\n"
         f"  seeds: folds, split, tree, tie-breaks, bootstrap = --random-state {seed}.")
     report()
-    folds = np.empty(n_all, dtype=int)
-    splitter = StratifiedKFold(STEAK_FOLDS, shuffle=True, random_state=seed)
-    for f, (_, test) in enumerate(splitter.split(X_all, y_all)):
-        folds[test] = f
-    half_train, _ = train_test_split(np.arange(n_all), train_size=0.5, stratify=y_all,
-                                     random_state=seed)
-    is_half = np.zeros(n_all, dtype=bool)
-    is_half[half_train] = True
-    protocols = {
-        "(a) all trained": {"members": np.arange(n_all)},
-        "(b) half trained": {"members": np.flatnonzero(is_half),
-                             "non-members": np.flatnonzero(~is_half)},
-    }
     names = ("most common", "imputation", "MAP", "FJRMIA", "CSMIA", "LOMIA", "learned",
              "white-box tree")
     rows, info_lines = [], []
     for protocol, index_sets in protocols.items():
         train_index = index_sets["members"]
-        model = steak_tree(X_all, seed).fit(X_all.iloc[train_index], y_all[train_index])
+        model = steak_model("dt", X_all, seed).fit(X_all.iloc[train_index], y_all[train_index])
         line = (f"{protocol}: tree with {model[-1].get_n_leaves()} leaves, depth "
                 f"{model[-1].get_depth()}, train acc "
                 f"{np.mean(model.predict(X_all.iloc[train_index]) == y_all[train_index]):.3f}")
@@ -746,7 +552,9 @@ def section_steak(report, args, findings):
                 imputation = ImputationBaseline(STEAK_SENSITIVE, random_state=seed)
                 guesses["imputation"][positions] = imputation.fit(X_aux, y_aux).attack(
                     X_t, y_t).to_numpy()
-                for name, attack in steak_attacks(model, seed).items():
+                for name, attack in make_attacks(
+                        model, STEAK_SENSITIVE, ("MAP", "FJRMIA", "CSMIA", "learned",
+                                                 "white-box tree"), random_state=seed).items():
                     attack.fit(X_aux, y_aux)
                     guesses[name][positions] = attack.attack(X_t, y_t).to_numpy()
                     if name == "CSMIA":
@@ -791,59 +599,12 @@ def section_steak(report, args, findings):
 # ------------------------------------------------------------------------------------------
 # 3. Warfarin (Fredrikson et al. 2014), setting of paper_tables.py
 # ------------------------------------------------------------------------------------------
-GENOTYPES = {"VKORC1": "VKORC1 -1639 consensus", "CYP2C9": "CYP2C9 consensus"}
-CYP2C9_VALUES = ["*1/*1", "*1/*2", "*1/*3", "*2/*2", "*2/*3", "*3/*3"]
-AGE_DECADES = {"10 - 19": 1, "20 - 29": 2, "30 - 39": 3, "40 - 49": 4, "50 - 59": 5,
-               "60 - 69": 6, "70 - 79": 7, "80 - 89": 8, "90+": 9}
-
-
-def warfarin_frame():
-    """Fredrikson / IWPC features: complete cases of the patients who reached a stable dose."""
-    w = load_warfarin()
-    d = w.data
-    inducer = d[["Carbamazepine (Tegretol)", "Phenytoin (Dilantin)",
-                 "Rifampin or Rifampicin"]].fillna(0).max(axis=1)
-    X = pd.DataFrame({
-        "Race": d["Race"],
-        "Age": d["Age"].map(AGE_DECADES).astype(float),
-        "Height": d["Height (cm)"],
-        "Weight": d["Weight (kg)"],
-        "Amiodarone": d["Amiodarone (Cordarone)"].fillna(0),
-        "Enzyme inducer": inducer,
-        "VKORC1": d[GENOTYPES["VKORC1"]],
-        "CYP2C9": d[GENOTYPES["CYP2C9"]],
-    })
-    dose = w.target.astype(float)
-    keep = (X.notna().all(axis=1) & dose.notna() & X["CYP2C9"].isin(CYP2C9_VALUES)
-            & (d["Subject Reached Stable Dose of Warfarin"] == 1))
-    X = X[keep].reset_index(drop=True)
-    for column in ("Race", "VKORC1", "CYP2C9"):
-        X[column] = X[column].astype("str")
-    return X, dose[keep].to_numpy(), int(len(d)), int(keep.sum())
-
-
-def dose_model():
-    """Fredrikson et al. 2014's dose model: one-hot + scaler + ordinary least squares."""
-    prepare = ColumnTransformer([
-        ("text", OneHotEncoder(handle_unknown="ignore"), ["Race", "VKORC1", "CYP2C9"]),
-        ("numeric", StandardScaler(), ["Age", "Height", "Weight", "Amiodarone",
-                                       "Enzyme inducer"]),
-    ])
-    return Pipeline([("prepare", prepare), ("regress", LinearRegression())])
-
-
 def section_warfarin(report, args, findings):
     seed = args.random_state
-    report("=" * 100)
-    report("## 3. IWPC warfarin, Fredrikson et al. 2014: VKORC1 and CYP2C9 from a linear dose "
-           "model")
-    report("=" * 100)
+    report.banner("## 3. IWPC warfarin, Fredrikson et al. 2014: VKORC1 and CYP2C9 from a linear "
+                  "dose model")
     X, dose, n_raw, n_kept = warfarin_frame()
-    index = np.arange(len(X))
-    train, rest = train_test_split(index, train_size=0.75, random_state=seed)
-    aux, out = train_test_split(rest, train_size=0.5, random_state=seed)
-    model = dose_model().fit(X.iloc[train], dose[train])
-    sigma = float(np.sqrt(np.mean((dose[train] - model.predict(X.iloc[train])) ** 2)))
+    train, aux, out, model, sigma = warfarin_setting(X, dose, seed)
     r2 = float(model.score(X.iloc[out], dose[out]))
     report(
         f"protocol (as paper_tables.py): load_warfarin() ({n_raw:,} patients) -> {n_kept:,} "
@@ -927,30 +688,24 @@ def parse_args(argv=None):
                         help="paired-bootstrap resamples for the advantage CIs")
     parser.add_argument("--out", default=None, help="also write the output to this text file")
     args = parser.parse_args(argv)
-    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = [s for s in args.sections if s not in SECTIONS]
-    if unknown or not args.sections:
-        parser.error(f"unknown section(s) {unknown}; choose from {','.join(SECTIONS)}")
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in args.models if m not in MODEL_NAMES]
-    if unknown:
-        parser.error(f"unknown model(s) {unknown}; choose from {','.join(MODEL_NAMES)}")
+    args.sections = choices(parser, args.sections, SECTIONS, "section", required=True)
+    args.models = choices(parser, args.models, MODEL_NAMES, "model")
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     report = Report()
-    header(report, args)
+    header(report, "# bench_attacks: attribute inference on Adult (Mehnaz et al. 2022 protocol), "
+           "the steak survey and IWPC warfarin",
+           f"sections={','.join(args.sections)}, members={args.members or 'all'}, "
+           f"models={','.join(args.models)}, n_jobs={args.n_jobs}, "
+           f"random_state={args.random_state}, repeats={args.repeats}, "
+           f"bootstrap resamples={args.n_resamples}")
     wall_start = time.perf_counter()
-    findings, section_seconds = [], {}
-    run = {"adult": section_adult, "steak": section_steak, "warfarin": section_warfarin}
-    for name in args.sections:
-        start = time.perf_counter()
-        run[name](report, args, findings)
-        section_seconds[name] = time.perf_counter() - start
-        report(f"[section {name}: {section_seconds[name]:.0f} s]")
-        report()
+    findings = []
+    section_seconds = run_sections(report, args, {
+        "adult": section_adult, "steak": section_steak, "warfarin": section_warfarin}, findings)
 
     report("## Flagged automatically: attacks below imputation by more than their CI (the "
            "upper end of the accuracy-advantage CI < 0), and white-box tree attacks scoring "
@@ -958,12 +713,8 @@ def main(argv=None):
     for line in findings or ["(none)"]:
         report(f"- {line}")
     report()
-    report(f"load avg at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-           f"total wall time {time.perf_counter() - wall_start:.0f} s ("
-           + ", ".join(f"{k} {v:.0f} s" for k, v in section_seconds.items()) + ")")
-    if args.out:
-        report.write(args.out)
-        print(f"written to {args.out}")
+    report.finish(wall_start, args.out, " (" + ", ".join(
+        f"{k} {v:.0f} s" for k, v in section_seconds.items()) + ")")
 
 
 if __name__ == "__main__":

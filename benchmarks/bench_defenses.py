@@ -22,23 +22,13 @@ This is a script that prints tables, not a test::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_attacks import Report, header, make_model, preprocessor  # noqa: E402
-
-from tabinvert._io import write_atomic  # noqa: E402
-from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion  # noqa: E402
-from tabinvert.datasets import load_adult  # noqa: E402
-from tabinvert.defenses import (  # noqa: E402
+from tabinvert.defenses import (
     CoarsenProbabilities,
     ConfidenceThreshold,
     GaussianNoise,
@@ -47,9 +37,22 @@ from tabinvert.defenses import (  # noqa: E402
     RoundProbabilities,
     TopK,
 )
-from tabinvert.evaluation import evaluate_defenses, privacy_utility_frontier  # noqa: E402
+from tabinvert.evaluation import evaluate_defenses, privacy_utility_frontier
 
-SENSITIVE = "marital"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import (  # noqa: E402  (the helpers beside this file)
+    MEHNAZ_SENSITIVE as SENSITIVE,
+    Report,
+    choices,
+    classifier,
+    fmt_ci,
+    header,
+    make_attacks,
+    make_model,
+    mehnaz_adult,
+    pipeline,
+)
+
 MODEL_NAMES = ("rf", "mlp")
 
 # literature notes §6 [RUN]: CSMIA on Adult/MLP, MCC under each defense (and LOMIA unchanged).
@@ -87,23 +90,15 @@ def regularised_models(name, X, seed):
     """Training-time alternatives: the same pipeline, more regularised."""
     if name == "rf":
         variants = {
-            "RF min_samples_leaf=20": RandomForestClassifier(100, min_samples_leaf=20,
-                                                             random_state=seed),
-            "RF max_depth=8": RandomForestClassifier(100, max_depth=8, random_state=seed),
+            "RF min_samples_leaf=20": classifier("rf", seed).set_params(min_samples_leaf=20),
+            "RF max_depth=8": classifier("rf", seed).set_params(max_depth=8),
         }
     else:
         variants = {
-            "MLP alpha=0.01": MLPClassifier((32, 16, 8), alpha=0.01, learning_rate_init=0.005,
-                                            max_iter=200, random_state=seed),
-            "MLP 8 hidden": MLPClassifier((8,), learning_rate_init=0.005, max_iter=200,
-                                          random_state=seed),
+            "MLP alpha=0.01": classifier("mlp", seed).set_params(alpha=0.01),
+            "MLP 8 hidden": classifier("mlp", seed).set_params(hidden_layer_sizes=(8,)),
         }
-    return {label: Pipeline([("prepare", preprocessor(X)), ("classify", clf)])
-            for label, clf in variants.items()}
-
-
-def fmt_ci(row):
-    return f"{row.advantage:+.3f} [{row.advantage_ci_low:+.3f}, {row.advantage_ci_high:+.3f}]"
+    return {label: pipeline(X, clf) for label, clf in variants.items()}
 
 
 def parse_args(argv=None):
@@ -117,27 +112,21 @@ def parse_args(argv=None):
                         help="paired-bootstrap resamples for the advantage CIs")
     parser.add_argument("--out", default=None, help="also write the output to this text file")
     args = parser.parse_args(argv)
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in args.models if m not in MODEL_NAMES]
-    if unknown:
-        parser.error(f"unknown model(s) {unknown}; choose from {','.join(MODEL_NAMES)}")
-    args.n_jobs, args.repeats = None, 1  # for the shared header
+    args.models = choices(parser, args.models, MODEL_NAMES, "model")
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     report = Report()
-    header(report, args)
-    report.lines[0] = "# bench_defenses: the privacy–utility sweep on Adult (Mehnaz et al. split)"
+    header(report, "# bench_defenses: the privacy–utility sweep on Adult (Mehnaz et al. split)",
+           f"members={args.members or 'all'}, models={','.join(args.models)}, "
+           f"random_state={args.random_state}, bootstrap resamples={args.n_resamples}")
     seed = args.random_state
     wall = time.perf_counter()
 
-    train = load_adult(variant="mehnaz2022")
-    query = load_adult(variant="mehnaz2022_query")
-    X_train, y_train = train.data, np.asarray(train.target)
-    X_aux, X_out, y_aux, y_out = train_test_split(
-        query.data, np.asarray(query.target), train_size=0.5, random_state=seed)
+    X_train, y_train, X_aux, X_out, y_aux, y_out = mehnaz_adult(seed)
+    y_train, y_aux, y_out = np.asarray(y_train), np.asarray(y_aux), np.asarray(y_out)
     X_mem, y_mem = X_train, y_train
     if args.members and args.members < len(X_train):
         picked = np.random.default_rng(seed).choice(len(X_train), args.members, replace=False)
@@ -152,12 +141,8 @@ def main(argv=None):
         model.fit(X_train, y_train)
         alternatives = {name: alt.fit(X_train, y_train)
                         for name, alt in regularised_models(model_name, X_train, seed).items()}
-        attacks = [
-            ConfidenceInversion(model, SENSITIVE, method="csmia", random_state=seed),
-            ConfidenceInversion(model, SENSITIVE, likelihood="confusion", random_state=seed),
-            ConfidenceInversion(model, SENSITIVE, random_state=seed),
-            LabelOnlyInversion(model, SENSITIVE, random_state=seed),
-        ]
+        attacks = list(make_attacks(model, SENSITIVE, ("CSMIA", "FJRMIA", "MAP", "LOMIA"),
+                                    random_state=seed).values())
         start = time.perf_counter()
         table = evaluate_defenses(
             model, make_defenses(seed), X_aux, y_aux,
@@ -171,7 +156,8 @@ def main(argv=None):
                f"{time.perf_counter() - wall:.0f} s)")
         report()
         shown = table.assign(
-            advantage_ci=[fmt_ci(r) for r in table.itertuples()],
+            advantage_ci=[fmt_ci((r.advantage, r.advantage_ci_low, r.advantage_ci_high))
+                          for r in table.itertuples()],
             argmax=table["keeps_argmax"].map({True: "kept", False: "may change"}),
         )[["defense", "argmax", "utility", "log_loss", "attack", "population", "score",
            "baseline_score", "advantage_ci", "query_rows"]].rename(columns={
@@ -187,9 +173,7 @@ def main(argv=None):
         report.table(frontier.round(3), "### privacy–utility frontier (risk = best attack's "
                      "advantage in MCC on members; on_frontier = no other defense has at least "
                      "its accuracy and at most its risk)")
-    report(f"total {time.perf_counter() - wall:.0f} s")
-    if args.out:
-        write_atomic(args.out, ("\n".join(report.lines).rstrip() + "\n").encode("utf-8"))
+    report.finish(wall, args.out)
 
 
 if __name__ == "__main__":

@@ -29,34 +29,27 @@ This is a script that prints a table, not a test::
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
-import shlex
 import sys
 import time
-from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_attacks import dose_model, warfarin_frame  # noqa: E402
-from paper_tables import warfarin_split  # noqa: E402
+from tabinvert.attacks import ConfidenceInversion, ImputationBaseline, JointInversion
+from tabinvert.metrics import advantage_over_baseline, success_rate
 
-from tabinvert.attacks import ConfidenceInversion, ImputationBaseline, JointInversion  # noqa: E402
-from tabinvert.metrics import advantage_over_baseline, success_rate  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import (  # noqa: E402  (the helpers beside this file)
+    GENOTYPES,
+    Report,
+    fmt_ci,
+    header,
+    warfarin_frame,
+    warfarin_setting,
+)
 
-GENOTYPES = ["VKORC1", "CYP2C9"]
-
-
-def machine():
-    try:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    except (ValueError, OSError):
-        memory = float("nan")
-    return f"{platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+BOTH = list(GENOTYPES)  # VKORC1 and CYP2C9, hidden together
 
 
 def imputed(X_aux, dose_aux, targets, dose, column, drop, seed):
@@ -73,22 +66,16 @@ def main(argv=None):
     parser.add_argument("--n-resamples", type=int, default=1000, help="bootstrap replicates")
     parser.add_argument("--out", default=None, help="also write the output to this file")
     args = parser.parse_args(argv)
-    lines = []
-
-    def say(text=""):
-        print(text, flush=True)
-        lines.append(text)
-
+    say = Report()
     seed = args.random_state
-    say("$ TABINVERT_DATA=... python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])]))
-    say(f"date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; machine: {machine()}; "
-        f"load average {os.getloadavg()[0]:.2f}")
-    say("versions: " + ", ".join(f"{p} {metadata.version(p)}"
-                                 for p in ("tabinvert", "scikit-learn", "pandas", "numpy")))
+    wall = time.perf_counter()
+    header(say, "# bench_several_unknowns: several unknowns on IWPC warfarin (Fredrikson et al. "
+           "2014 dose model)",
+           f"random_state={seed}, n_samples={args.n_samples}, "
+           f"bootstrap resamples={args.n_resamples}",
+           versions=("tabinvert", "scikit-learn", "pandas", "numpy"))
     X, dose, n_raw, n_kept = warfarin_frame()
-    train, aux, out = warfarin_split(X, dose, seed)
-    model = dose_model().fit(X.iloc[train], dose[train])
-    sigma = float(np.sqrt(np.mean((dose[train] - model.predict(X.iloc[train])) ** 2)))
+    train, aux, out, model, sigma = warfarin_setting(X, dose, seed)
     say(f"data: load_warfarin() {n_raw:,} patients -> {n_kept:,} complete stable-dose cases; "
         f"members {len(train):,}, auxiliary {len(aux):,}, non-members {len(out):,}; "
         f"σ = {sigma:.2f} mg/week; seed {seed}; {args.n_samples} draws for unknown features")
@@ -98,11 +85,10 @@ def main(argv=None):
     settings = {
         "VKORC1 alone": (ConfidenceInversion(model, "VKORC1", noise_scale=sigma,
                                              random_state=seed), ["VKORC1"], []),
-        "joint (product grid)": (JointInversion(base, GENOTYPES, random_state=seed),
-                                 GENOTYPES, []),
-        "joint (coordinate ascent)": (JointInversion(base, GENOTYPES, max_joint_candidates=1,
+        "joint (product grid)": (JointInversion(base, BOTH, random_state=seed), BOTH, []),
+        "joint (coordinate ascent)": (JointInversion(base, BOTH, max_joint_candidates=1,
                                                      n_samples=args.n_samples,
-                                                     random_state=seed), GENOTYPES, []),
+                                                     random_state=seed), BOTH, []),
         "VKORC1, height & weight unknown": (
             JointInversion(base, "VKORC1", unknown=["Height", "Weight"],
                            n_samples=args.n_samples, random_state=seed),
@@ -125,14 +111,14 @@ def main(argv=None):
                 imputation = imputed(X_aux, dose_aux, targets, y, genotype, drop, seed)
                 mode = X[genotype].iloc[train].mode().iloc[0]
                 rate = success_rate(truth, guess)
-                adv = advantage_over_baseline(truth, guess, imputation, n_resamples=args.n_resamples,
-                                              random_state=seed)
+                adv = advantage_over_baseline(truth, guess, imputation,
+                                              n_resamples=args.n_resamples, random_state=seed)
                 rows.append({
                     "setting": name, "population": population, "genotype": genotype,
                     "accuracy [95% CI]": f"{rate.rate:.3f} [{rate.ci_low:.3f}, {rate.ci_high:.3f}]",
                     "imputation": round(adv.baseline_score, 3),
                     "most common": round(float(np.mean(truth == mode)), 3),
-                    "advantage [95% CI]": f"{adv.advantage:+.3f} [{adv.ci_low:+.3f}, {adv.ci_high:+.3f}]",
+                    "advantage [95% CI]": fmt_ci(adv),
                     "query rows": rows_sent,
                 })
             if len(hidden) > 1:
@@ -147,10 +133,7 @@ def main(argv=None):
     say()
     say("Reading: 'advantage' is over an imputation attacker that lacks exactly the same columns "
         "and knows the dose; a CI containing 0 means the model adds nothing measurable.")
-    if args.out:
-        tmp = Path(args.out).with_suffix(".tmp")
-        tmp.write_text("\n".join(lines) + "\n")
-        tmp.replace(args.out)
+    say.finish(wall, args.out)
 
 
 if __name__ == "__main__":

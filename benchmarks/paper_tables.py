@@ -27,11 +27,7 @@ This is a script that prints tables, not a test::
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
-import shlex
-import subprocess
 import sys
 import time
 import warnings
@@ -41,35 +37,30 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.tree import DecisionTreeClassifier
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_attacks import (  # noqa: E402  (the benchmark beside this file)
+import tabinvert
+from tabinvert.attacks import ConfidenceInversion, ImputationBaseline, LabelOnlyInversion
+from tabinvert.metrics import advantage_over_baseline, advantage_verdict, inference_scores
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import (  # noqa: E402  (the helpers beside this file)
     GENOTYPES,
+    ROOT,
     Report,
-    dose_model,
+    choices,
+    fmt_ci,
+    git_state,
+    header,
+    make_attacks,
     make_model,
-    memory_total,
-    version,
+    mehnaz_adult,
+    run_sections,
+    steak_model,
+    steak_setting,
     warfarin_frame,
-)
-
-import tabinvert  # noqa: E402
-from tabinvert._io import write_atomic  # noqa: E402
-from tabinvert.attacks import (  # noqa: E402
-    ConfidenceInversion,
-    ImputationBaseline,
-    LabelOnlyInversion,
-)
-from tabinvert.datasets import load_adult, load_steak_survey  # noqa: E402
-from tabinvert.metrics import (  # noqa: E402
-    advantage_over_baseline,
-    advantage_verdict,
-    inference_scores,
+    warfarin_setting,
 )
 
 SECTIONS = ("adult", "steak", "warfarin")
@@ -155,53 +146,33 @@ JE_ACCURACY = pd.DataFrame({
 def library_source():
     """Where tabinvert was imported from, and the repository's commit and state (read-only git)."""
     here = Path(tabinvert.__file__).resolve().parent
-    repo = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "tabinvert"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+    state = git_state()
+    if state is None:
         return f"{here} (git state unknown)"
-    inside = here == repo / "tabinvert"
-    state = "uncommitted changes in tabinvert/" if dirty else "clean tabinvert/"
+    commit, changed = state
+    inside = here == Path(ROOT) / "tabinvert"
+    state = "uncommitted changes in tabinvert/" if changed else "clean tabinvert/"
     return (f"{here} ({'this repository' if inside else 'NOT this repository'}; repository "
             f"HEAD {commit}, {state})")
 
 
-def header(report, args):
-    env = " ".join(f"{name}={shlex.quote(os.environ[name])}"
-                   for name in ("TABINVERT_DATA", "PYTHONPATH") if os.environ.get(name))
-    command = (env + " " if env else "") + shlex.join([sys.executable] + sys.argv)
-    versions = ", ".join(
-        f"{name} {version(*dist)}"
-        for name, dist in [
-            ("tabinvert", ("tabinvert",)), ("scikit-learn", ("scikit-learn",)),
-            ("xgboost", ("xgboost", "xgboost-cpu")), ("numpy", ("numpy",)),
-            ("pandas", ("pandas",)), ("scipy", ("scipy",)),
-        ]
-    )
-    report("# paper_tables: published attribute-inference results, ours next to the paper's")
-    report(f"command : {command}")
-    report(f"date    : {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
-    report(f"machine : {platform.machine()}, {os.cpu_count()} cores (os.cpu_count), "
-           f"{memory_total()} RAM (/proc/meminfo), {platform.platform()}")
-    report(f"python  : {platform.python_version()}; {versions}")
-    report(f"library : tabinvert imported from {library_source()}")
-    report(f"load avg: {', '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min) at start; "
-           "a shared machine")
-    report(f"options : sections={','.join(args.sections)}, random_state={args.random_state}, "
-           f"adult members={args.adult_members or 'all'}, adult seeds={args.seeds}, "
-           f"warfarin splits={args.warfarin_splits}, bootstrap resamples={args.n_resamples}")
-    report("tags    : [FIG] read off a paper figure (±2 pts), [READ] verbatim in a cited source, "
-           "[RUN] an earlier faithful re-run (research notes), [MEM] unverified memory of the "
-           "paper: shown, never a target. 'in range?' = ours inside [min, max] of the usable "
-           f"paper values widened by ±{TOLERANCE}. Sources: 'fig.' = Mehnaz et al. 2022's bar "
-           "chart (d) 'DNN model, Adult dataset' as shipped by scottshufe/Model-Inversion-"
-           "Attribute-Inference-Attack image/paper_result.png; 'port' = that PyTorch port's own "
-           "re-run (image/my_result.png); 'notes' = the research notes' sklearn re-runs "
-           "(shared/research/literature.md §1, §3).")
-    report()
+def paper_header(report, args):
+    header(
+        report, "# paper_tables: published attribute-inference results, ours next to the paper's",
+        f"sections={','.join(args.sections)}, random_state={args.random_state}, "
+        f"adult members={args.adult_members or 'all'}, adult seeds={args.seeds}, "
+        f"warfarin splits={args.warfarin_splits}, bootstrap resamples={args.n_resamples}",
+        versions=("tabinvert", "scikit-learn", "xgboost", "numpy", "pandas", "scipy"),
+        extra=[("library", f"tabinvert imported from {library_source()}")],
+        after=[("tags", "[FIG] read off a paper figure (±2 pts), [READ] verbatim in a cited "
+                "source, [RUN] an earlier faithful re-run (research notes), [MEM] unverified "
+                "memory of the paper: shown, never a target. 'in range?' = ours inside [min, "
+                f"max] of the usable paper values widened by ±{TOLERANCE}. Sources: 'fig.' = "
+                "Mehnaz et al. 2022's bar chart (d) 'DNN model, Adult dataset' as shipped by "
+                "scottshufe/Model-Inversion-Attribute-Inference-Attack image/paper_result.png; "
+                "'port' = that PyTorch port's own re-run (image/my_result.png); 'notes' = the "
+                "research notes' sklearn re-runs (shared/research/literature.md §1, §3).")],
+        load_note="a shared machine")
 
 
 def fmt_sources(sources):
@@ -233,12 +204,6 @@ def fmt_range(sources):
     return f"{low - TOLERANCE:.3f}-{high + TOLERANCE:.3f}"
 
 
-def fmt_adv(adv):
-    if adv is None or not np.isfinite(adv.advantage):
-        return ""
-    return f"{adv.advantage:+.3f} [{adv.ci_low:+.3f}, {adv.ci_high:+.3f}]"
-
-
 # --------------------------------------------------------------------------------------------
 # Attack runs shared by the sections
 # --------------------------------------------------------------------------------------------
@@ -260,15 +225,6 @@ def score_cell(truth, guesses, baseline, positive, n_resamples, seed, y_score=No
                                                  n_resamples=n_resamples, random_state=seed)
         row["imputation_acc"] = row["adv_acc"].baseline_score
     return row
-
-
-def mehnaz_attacks(model, sensitive, seed):
-    """The paper's black-box attacks, as tabinvert implements them."""
-    return {
-        "FJRMIA": ConfidenceInversion(model, sensitive, likelihood="confusion",
-                                      random_state=seed),
-        "CSMIA": ConfidenceInversion(model, sensitive, method="csmia", random_state=seed),
-    }
 
 
 def run_mehnaz_cell(model, sensitive, populations, aux_for, seed, cache=None):
@@ -300,7 +256,8 @@ def run_mehnaz_cell(model, sensitive, populations, aux_for, seed, cache=None):
                     np.sort(values.index.to_numpy(object)), size=len(positions))
                 imputation = ImputationBaseline(sensitive, random_state=seed).fit(X_aux, y_aux)
                 guesses["imputation"][positions] = imputation.attack(X_t, y_t).to_numpy()
-            for name, attack in mehnaz_attacks(model, sensitive, seed).items():
+            for name, attack in make_attacks(model, sensitive, ("FJRMIA", "CSMIA"),
+                                             random_state=seed).items():
                 attack.fit(X_aux, y_aux)
                 guesses[name][positions] = attack.attack(X_t, y_t).to_numpy()
                 if name == "CSMIA":
@@ -364,8 +321,8 @@ def add_summary(summary, setting, model, sensitive, table, attacks=SUMMARY_ATTAC
 def metrics_table(table, columns=("accuracy", "mcc", "precision", "recall", "f1", "gmean")):
     """One row per (attack, population): scores and the advantage over imputation."""
     shown = table[["attack", "population", "n", *columns]].copy()
-    shown["adv. acc vs imputation [95% CI]"] = table["adv_acc"].map(fmt_adv)
-    shown["adv. MCC vs imputation [95% CI]"] = table["adv_mcc"].map(fmt_adv)
+    shown["adv. acc vs imputation [95% CI]"] = table["adv_acc"].map(fmt_ci)
+    shown["adv. MCC vs imputation [95% CI]"] = table["adv_mcc"].map(fmt_ci)
     shown = shown.rename(columns={"balanced_accuracy": "bal_acc", "precision": "prec",
                                   "recall": "rec"})
     return shown.round(3)
@@ -391,16 +348,11 @@ def paper_comparison(table, paper, population="members"):
 # 1. Mehnaz et al. 2022, Adult
 # --------------------------------------------------------------------------------------------
 def section_adult(report, args, summary):
-    report("=" * 100)
-    report("## 1. Mehnaz et al. 2022 (USENIX Security), Adult, neural-network target, "
-           "sensitive 'marital' (Married = positive)")
-    report("=" * 100)
+    report.banner("## 1. Mehnaz et al. 2022 (USENIX Security), Adult, neural-network target, "
+                  "sensitive 'marital' (Married = positive)")
     sensitive, positive = "marital", "Married"
-    train = load_adult(variant="mehnaz2022")
-    query = load_adult(variant="mehnaz2022_query")
-    X_aux, X_out, y_aux, y_out = train_test_split(
-        query.data, query.target, train_size=0.5, random_state=args.random_state)
-    X_mem, y_mem = train.data, train.target
+    X_train, y_train, X_aux, X_out, y_aux, y_out = mehnaz_adult(args.random_state)
+    X_mem, y_mem = X_train, y_train
     if args.adult_members and args.adult_members < len(X_mem):
         X_mem = X_mem.sample(n=args.adult_members, random_state=args.random_state)
         y_mem = y_mem.loc[X_mem.index]
@@ -408,11 +360,11 @@ def section_adult(report, args, summary):
     report(
         "protocol: the target model is trained on all 35,222 rows of load_adult("
         "variant='mehnaz2022') (Mehnaz's Adult_35222.csv) to predict income; model = "
-        "bench_attacks.make_model('mlp'): OneHotEncoder + StandardScaler, sklearn "
+        "_common.make_model('mlp'): OneHotEncoder + StandardScaler, sklearn "
         "MLPClassifier(32, 16, 8), Adam, lr 0.005, max_iter 200 (as the paper's PyTorch port; "
         "the paper used a BigML deepnet).\n"
         f"  targets: members = {len(X_mem):,} training rows"
-        f"{' (random subsample; model still trained on all)' if len(X_mem) < len(train.data) else ''}"
+        f"{' (random subsample; model still trained on all)' if len(X_mem) < len(X_train) else ''}"
         f", non-members = {len(X_out):,} rows of load_adult(variant='mehnaz2022_query') "
         "(Adult_10000.csv, random half); the attacker's auxiliary data = the other "
         f"{len(X_aux):,} query rows, with labels and marital (as bench_attacks.py).\n"
@@ -435,15 +387,15 @@ def section_adult(report, args, summary):
     for k in range(args.seeds):
         seed = args.random_state + k
         start = time.perf_counter()
-        model, encode = make_model("mlp", train.data, seed, None)
-        model.fit(train.data, encode(train.target))
+        model, encode = make_model("mlp", X_train, seed, None)
+        model.fit(X_train, encode(y_train))
         fit_s = time.perf_counter() - start
         guesses, extra = run_mehnaz_cell(model, sensitive, populations, aux_for, seed, cache)
         n_res = args.n_resamples if k == 0 else 0
         table = score_mehnaz_cell(populations, sensitive, guesses, extra, positive,
                                   max(n_res, 1), seed)
         report(f"[mlp seed {seed}] trained in {fit_s:.1f} s, {model[-1].n_iter_} epochs; "
-               f"train acc {np.mean(model.predict(train.data) == train.target):.3f}, "
+               f"train acc {np.mean(model.predict(X_train) == y_train):.3f}, "
                f"non-member acc {np.mean(model.predict(X_out) == y_out):.3f}; attacks done "
                f"{time.perf_counter() - start:.1f} s after the start of training")
         members = table[table["population"] == "members"].set_index("attack")
@@ -491,26 +443,14 @@ def section_adult(report, args, summary):
 # --------------------------------------------------------------------------------------------
 # 2. The steak survey (Mehnaz et al. 2022; Fredrikson et al. 2015)
 # --------------------------------------------------------------------------------------------
-def steak_model(name, X, seed):
-    prepare = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore"),
-                                  list(X.columns))])
-    if name == "dt":
-        clf = DecisionTreeClassifier(min_samples_leaf=5, random_state=seed)
-    else:
-        clf = MLPClassifier((32, 16, 8), learning_rate_init=0.005, max_iter=500,
-                            random_state=seed)
-    return Pipeline([("prepare", prepare), ("classify", clf)])
-
-
 def section_steak(report, args, summary):
-    report("=" * 100)
-    report("## 2. FiveThirtyEight steak survey: Mehnaz et al. 2022 ('alcohol') and Fredrikson "
-           "et al. 2015 ('infidelity'), decision-tree and neural-network targets")
-    report("=" * 100)
-    steak = load_steak_survey(variant="mehnaz2022")
-    X_all, y_all = steak.data.drop(columns=["steak"]), steak.target.to_numpy(dtype=object)
-    n_all = len(X_all)
+    report.banner("## 2. FiveThirtyEight steak survey: Mehnaz et al. 2022 ('alcohol') and "
+                  "Fredrikson et al. 2015 ('infidelity'), decision-tree and neural-network "
+                  "targets")
     n_folds = 5
+    X_all, y_all, folds, protocols = steak_setting(
+        args.random_state, n_folds, names=("(a) all 331 trained", "(b) half trained"))
+    n_all = len(X_all)
     report(
         f"protocol: load_steak_survey(variant='mehnaz2022') = Mehnaz's fte_full.csv, {n_all} "
         "steak eaters; label steak_type (5 classes); 12 categorical features (the constant "
@@ -530,19 +470,6 @@ def section_steak(report, args, summary):
         f"  seeds: folds, split, models, tie-breaks, bootstrap = --random-state "
         f"{args.random_state}.")
     report()
-    folds = np.empty(n_all, dtype=int)
-    splitter = StratifiedKFold(n_folds, shuffle=True, random_state=args.random_state)
-    for f, (_, test) in enumerate(splitter.split(X_all, y_all)):
-        folds[test] = f
-    half_train, _ = train_test_split(np.arange(n_all), train_size=0.5, stratify=y_all,
-                                     random_state=args.random_state)
-    is_half = np.zeros(n_all, dtype=bool)
-    is_half[half_train] = True
-    protocols = {
-        "(a) all 331 trained": {"members": np.arange(n_all)},
-        "(b) half trained": {"members": np.flatnonzero(is_half),
-                             "non-members": np.flatnonzero(~is_half)},
-    }
     for sensitive, positive in (("alcohol", "Yes"), ("infidelity", "Yes")):
         share = np.mean(X_all[sensitive] == positive)
         report(f"### sensitive '{sensitive}' (positive 'Yes', {share:.3f} of respondents)")
@@ -577,9 +504,8 @@ def section_steak(report, args, summary):
                 cases = "; ".join(f"{pop}: CSMIA cases {info['cases']}, LOMIA self-labelled "
                                   f"{info['n_self_labelled']}"
                                   for pop, info in extra.items())
-                report(f"{protocol}, {model_name}: train acc "
-                       f"{np.mean(model.predict(X_all.iloc[train_index]) == y_all[train_index]):.3f}"
-                       f"{test_acc}; {cases}")
+                train_acc = np.mean(model.predict(X_all.iloc[train_index]) == y_all[train_index])
+                report(f"{protocol}, {model_name}: train acc {train_acc:.3f}{test_acc}; {cases}")
                 for pop, info in extra.items():
                     for message in info["warnings"]:
                         report(f"  note: LOMIA on {pop} warned: {message}")
@@ -611,20 +537,9 @@ def ideal_model(known_text):
     return Pipeline([("prepare", prepare), ("classify", LogisticRegression(max_iter=2000))])
 
 
-def warfarin_split(X, dose, seed):
-    """75% training (members); the other 25% halved: attacker's auxiliary rows, non-members."""
-    index = np.arange(len(X))
-    train, rest = train_test_split(index, train_size=0.75, random_state=seed)
-    aux, out = train_test_split(rest, train_size=0.5, random_state=seed)
-    return train, aux, out
-
-
 def warfarin_run(X, dose, genotype, seed, n_resamples, want_tables):
     column = genotype
-    train, aux, out = warfarin_split(X, dose, seed)
-    model = dose_model().fit(X.iloc[train], dose[train])
-    residual = dose[train] - model.predict(X.iloc[train])
-    sigma = float(np.sqrt(np.mean(residual ** 2)))
+    train, aux, out, model, sigma = warfarin_setting(X, dose, seed)
     populations = {"members": train, "non-members": out}
 
     mode = X[column].iloc[train].mode().iloc[0]
@@ -676,10 +591,8 @@ def _complete_scores(proba, truth):
 
 
 def section_warfarin(report, args, summary):
-    report("=" * 100)
-    report("## 3. Fredrikson et al. 2014 (USENIX Security), IWPC warfarin: MAP inversion of a "
-           "linear dose model")
-    report("=" * 100)
+    report.banner("## 3. Fredrikson et al. 2014 (USENIX Security), IWPC warfarin: MAP inversion "
+                  "of a linear dose model")
     X, dose, n_raw, n_kept = warfarin_frame()
     report(
         f"protocol: load_warfarin() ({n_raw:,} patients) -> {n_kept:,} complete cases that "
@@ -711,8 +624,8 @@ def section_warfarin(report, args, summary):
                f"candidates = {info['candidates']}")
         shown = table[["attack", "population", "n", "accuracy", "balanced_accuracy", "mcc",
                        "roc_auc"]].copy()
-        shown["adv. acc vs imputation [95% CI]"] = table["adv_acc"].map(fmt_adv)
-        shown["adv. MCC vs imputation [95% CI]"] = table["adv_mcc"].map(fmt_adv)
+        shown["adv. acc vs imputation [95% CI]"] = table["adv_acc"].map(fmt_ci)
+        shown["adv. MCC vs imputation [95% CI]"] = table["adv_mcc"].map(fmt_ci)
         report.table(shown.rename(columns={"balanced_accuracy": "bal_acc",
                                            "roc_auc": "auc (macro OvR)"}).round(3))
         rows = []
@@ -834,10 +747,8 @@ def section_notes(report, args):
 
 
 def section_summary(report, args, summary):
-    report("=" * 100)
-    report("## 4. Jayaraman & Evans 2022 (ACM CCS): is it more than imputation? Every cell "
-           "above, the attack next to ImputationBaseline on the same records")
-    report("=" * 100)
+    report.banner("## 4. Jayaraman & Evans 2022 (ACM CCS): is it more than imputation? Every "
+                  "cell above, the attack next to ImputationBaseline on the same records")
     rows = []
     for cell in summary:
         row, adv = cell["row"], cell["row"]["adv_acc"]
@@ -849,7 +760,7 @@ def section_summary(report, args, summary):
             "imputation acc": round(adv.baseline_score, 3),
             "Δacc": round(adv.attack_score - adv.baseline_score, 3),
             "Δ vs majority": round(adv.attack_score - cell["majority"], 3),
-            "adv. acc [95% CI]": fmt_adv(adv),
+            "adv. acc [95% CI]": fmt_ci(adv),
             "verdict (accuracy)": advantage_verdict(adv).split(":")[0],
         })
     if rows:
@@ -894,10 +805,7 @@ def parse_args(argv=None):
     parser.add_argument("--out", default=None,
                         help="also write the output to this text file (atomically)")
     args = parser.parse_args(argv)
-    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = [s for s in args.sections if s not in SECTIONS]
-    if unknown:
-        parser.error(f"unknown section(s) {unknown}; choose from {','.join(SECTIONS)}")
+    args.sections = choices(parser, args.sections, SECTIONS, "section")
     if args.quick:
         given = set(argv if argv is not None else sys.argv[1:])
         if "--adult-members" not in given:
@@ -916,22 +824,14 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     report = Report()
-    header(report, args)
+    paper_header(report, args)
     start = time.perf_counter()
     summary = []
-    for name in args.sections:
-        t0 = time.perf_counter()
-        {"adult": section_adult, "steak": section_steak,
-         "warfarin": section_warfarin}[name](report, args, summary)
-        report(f"[section {name}: {time.perf_counter() - t0:.0f} s]")
-        report()
+    run_sections(report, args, {"adult": section_adult, "steak": section_steak,
+                                "warfarin": section_warfarin}, summary)
     section_summary(report, args, summary)
     section_notes(report, args)
-    report(f"load avg at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-           f"total wall time {time.perf_counter() - start:.0f} s")
-    if args.out:
-        write_atomic(args.out, report.text())
-        print(f"written to {args.out}")
+    report.finish(start, args.out)
 
 
 if __name__ == "__main__":

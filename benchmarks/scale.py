@@ -23,8 +23,10 @@ Each (size, configuration) runs in a fresh Python process, which:
    thread samples VmRSS every 2 ms instead; the output says which.) More timed runs follow
    (2 to 5); the best time counts;
 4. runs the attack again under ``tracemalloc`` (the peak of the bytes allocated through Python
-   and numpy), and then the query step alone, whose traced peak minus the (n, k, 2) answers it
-   returns is the working set of the chunks in flight.
+   and numpy), and (``n_jobs=1`` only) a plain chunked query of the same grid with public
+   pieces (``_common.query_grid``: the completions built with pandas, ``max_rows_per_call``
+   rows per model call), whose traced peak minus the (n, k, 2) answers it returns is the
+   working set of the chunks in flight at that chunk size.
 
 ``extra`` has two parts, at different moments. The unavoidable O(n) arrays — the (n, k, 2)
 answers, then the (n, k) scores with a temporary of their size and the n guesses — are computed
@@ -48,40 +50,45 @@ dask is an optional extra: ``pip install "dask[distributed]"``.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import contextlib
-import datetime
+import ctypes
 import gc
 import hashlib
 import importlib.util
+import inspect
 import json
 import logging
 import os
-import platform
 import resource
-import shlex
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import tracemalloc
-from importlib import metadata
 
 import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from tabinvert._io import write_atomic
-from tabinvert._query import DEFAULT_MAX_ROWS_PER_CALL
 from tabinvert.attacks import ConfidenceInversion
 from tabinvert.datasets import load_adult
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import (  # noqa: E402  (the helpers beside this file)
+    Report,
+    choices,
+    completed_grid,
+    header,
+    make_model,
+    options_text,
+    query_grid,
+)
+
+# the attacks' default chunk size (a public parameter's default)
+DEFAULT_MAX_ROWS_PER_CALL = (
+    inspect.signature(ConfidenceInversion).parameters["max_rows_per_call"].default)
 SENSITIVE = "marital-status"
 DEFAULT_SIZES = "1e3,1e4,1e5,1e6"
 CONFIGS = ("1", "2", "dask")
@@ -96,18 +103,6 @@ def real_data():
     bunch = load_adult(variant="clean")
     keep = bunch.data.notna().all(axis=1).to_numpy() & bunch.target.notna().to_numpy()
     return bunch.data[keep].reset_index(drop=True), np.asarray(bunch.target)[keep]
-
-
-def make_model(X):
-    text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c].dtype)]
-    numeric = [c for c in X.columns if c not in text]
-    return Pipeline([
-        ("prepare", ColumnTransformer([
-            ("text", OneHotEncoder(handle_unknown="ignore"), text),
-            ("numeric", StandardScaler(), numeric),
-        ])),
-        ("classify", LogisticRegression(max_iter=1000)),
-    ])
 
 
 def marginals(X, y):
@@ -174,14 +169,6 @@ class PeakRSS:
         return False
 
 
-def completed_grid(X, sensitive, candidate_values):
-    """The len(X) × k completed records, record-major, as one raw model call takes them."""
-    k = len(candidate_values)
-    grid = X.loc[X.index.repeat(k)].reset_index(drop=True)
-    grid[sensitive] = candidate_values.take(np.tile(np.arange(k), len(X)))
-    return grid
-
-
 def release_free_memory():
     """Collect garbage and hand the allocator's free pages back to the kernel, so that memory
     freed before the measurement (making the targets, the warm-up) cannot hide what the attack
@@ -246,15 +233,16 @@ def child(spec):
             tracemalloc.start()
             attack.attack(X, y)
             result["traced_peak"] = tracemalloc.get_traced_memory()[1]
-            # The query step alone (private API): its peak above the (n, k, 2) answers it
-            # returns is the working set of the chunks in flight.
-            known = attack._prepare(X, y, None)[0]
-            tracemalloc.reset_peak()
-            before = tracemalloc.get_traced_memory()[0]
-            outputs = attack._query(known)
-            result["query_peak"] = tracemalloc.get_traced_memory()[1] - before
-            result["answers_bytes"] = outputs.nbytes
-            del outputs, known
+            if config == "1":
+                # A plain chunked query of the same grid (public pieces only): its peak above
+                # the (n, k, 2) answers it returns is the working set of the chunks in flight.
+                tracemalloc.reset_peak()
+                before = tracemalloc.get_traced_memory()[0]
+                outputs = query_grid(model, X, SENSITIVE, attack.candidates_,
+                                     max_rows_per_call=attack.max_rows_per_call)
+                result["query_peak"] = tracemalloc.get_traced_memory()[1] - before
+                result["query_answers_bytes"] = outputs.nbytes
+                del outputs
             tracemalloc.stop()
         if n <= spec["proba_check_max"]:
             proba = attack.attack_proba(X, y).to_numpy()
@@ -265,7 +253,7 @@ def child(spec):
         # The model's own cost: one raw call on a chunk's worth of completed records, built
         # beforehand (best of 3), scaled to all n × k rows.
         m = min(n, max(1, attack.max_rows_per_call // k))
-        grid = completed_grid(X.iloc[:m], attack.layout_.sensitive, attack.candidate_values_)
+        grid = completed_grid(X.iloc[:m], SENSITIVE, attack.candidates_)
         best = np.inf
         for _ in range(3):
             start = time.perf_counter()
@@ -280,6 +268,7 @@ def child(spec):
         # (n, k) float64 scores with one temporary of the same size, the n guesses (object
         # array, then the str Series built from it).
         on_bytes=n * k * n_classes * 8 + 2 * n * k * 8 + 2 * n * 8,
+        answers_bytes=n * k * n_classes * 8,  # the (n, k, n_classes) float64 answers alone
     )
     if client is not None:
         client.close()
@@ -295,61 +284,11 @@ def child(spec):
 # ------------------------------------------------------------------------------------------
 # Output (parent)
 # ------------------------------------------------------------------------------------------
-class Report:
-    def __init__(self):
-        self.lines = []
-
-    def __call__(self, text=""):
-        print(text, flush=True)
-        self.lines.extend(str(text).split("\n"))
-
-    def table(self, frame, title):
-        self(title)
-        self(frame.to_string(index=False))
-        self()
-
-
-def version(*dists):
-    for dist in dists:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return "not installed"
-
-
-def memory_total():
-    with open("/proc/meminfo", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    return "unknown"
-
-
-def load_text():
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def header(report, args):
-    env = ([f"TABINVERT_DATA={shlex.quote(os.environ['TABINVERT_DATA'])}"]
-           if "TABINVERT_DATA" in os.environ else [])
-    command = " ".join(env + [shlex.join([sys.executable] + sys.argv)])
-    versions = ", ".join(
-        f"{name} {version(*dists)}" for name, dists in [
-            ("tabinvert", ("tabinvert",)), ("scikit-learn", ("scikit-learn",)),
-            ("numpy", ("numpy",)), ("pandas", ("pandas",)), ("scipy", ("scipy",)),
-            ("joblib", ("joblib",)), ("dask", ("dask",)), ("distributed", ("distributed",)),
-        ])
-    report("# scale: ConfidenceInversion on 10³…10⁶ records — time, peak memory, n_jobs, dask")
-    report(f"command : {command}")
-    report(f"date    : {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
-    report(f"machine : {platform.machine()}, {os.cpu_count()} cores (os.cpu_count), "
-           f"{memory_total()} RAM (/proc/meminfo), {platform.platform()}")
-    report(f"python  : {platform.python_version()}; {versions}")
-    report(f"load avg: {load_text()} (1/5/15 min) at start; a shared, noisy machine")
-    report("options : " + ", ".join(f"{k}={v}" for k, v in vars(args).items()
-                                     if k not in ("child",)))
-    report()
+def scale_header(report, args):
+    header(report, "# scale: ConfidenceInversion on 10³…10⁶ records — time, peak memory, n_jobs, "
+           "dask", options_text(args, skip=("child",)),
+           versions=("tabinvert", "scikit-learn", "numpy", "pandas", "scipy", "joblib", "dask",
+                     "distributed"))
 
 
 def parse_sizes(text):
@@ -384,10 +323,7 @@ def parse_args(argv=None):
     args.sizes = sorted(parse_sizes(args.sizes))
     if args.max_size is not None:
         args.sizes = [n for n in args.sizes if n <= args.max_size]
-    args.configs = [c.strip() for c in args.configs.split(",") if c.strip()]
-    unknown = [c for c in args.configs if c not in CONFIGS]
-    if unknown:
-        parser.error(f"unknown configuration(s) {unknown}; choose from {','.join(CONFIGS)}")
+    args.configs = choices(parser, args.configs, CONFIGS, "configuration")
     if not args.sizes and args.child is None:
         parser.error("no size left to run")
     return args
@@ -416,14 +352,14 @@ def main(argv=None):
               "(pip install 'dask[distributed]')", file=sys.stderr)
         args.configs = [c for c in args.configs if c != "dask"]
     report = Report()
-    header(report, args)
+    scale_header(report, args)
     wall_start = time.perf_counter()
 
     X, y = real_data()
     rng = np.random.default_rng(args.random_state)
     order = rng.permutation(len(X))
     train, aux = order[:args.train_size], order[args.train_size:args.train_size + args.aux_size]
-    model = make_model(X).fit(X.iloc[train], y[train])
+    model = make_model("logreg", X, args.random_state, None)[0].fit(X.iloc[train], y[train])
     columns, labels = marginals(X, y)
     report(f"model   : Pipeline(OneHotEncoder + StandardScaler → LogisticRegression) trained on "
            f"{len(train):,} real rows of Adult (clean, complete rows: {len(X):,}); attacker's "
@@ -475,18 +411,14 @@ def main(argv=None):
     report("- With workers (n_jobs=2, dask) the query engine makes one task per worker, so the "
            "model is sent to each worker once; the calling process then receives a whole task's "
            "answers at once (half of all answers with two workers) and holds the pickled "
-           "payloads, hence its larger chunks / extra there.")
+           "payloads, hence its larger traced / extra there.")
     report("- dask: the model's own joblib calls (the ColumnTransformer's transformers) run "
            "inside each query task with threads, as in a loky worker; with joblib's default "
            "under dask they were sent back to the cluster as nested tasks, shipping every chunk "
            "to another worker (same answers; 1.1-1.3× slower here, measured A/B at 3·10⁴-10⁶ "
            "targets).")
     report()
-    report(f"load avg at end: {load_text()}; total wall time "
-           f"{time.perf_counter() - wall_start:.0f} s")
-    if args.out:
-        write_atomic(args.out, "\n".join(report.lines).rstrip() + "\n")
-        print(f"written to {args.out}")
+    report.finish(wall_start, args.out)
 
 
 def summarise(report, done, args):
@@ -520,8 +452,8 @@ def summarise(report, done, args):
         "O(n)_arrays_MB": (done["on_bytes"] / MB).round(1),
         "traced_MB": (done["traced_peak"] / MB).round(1) if "traced_peak" in done else np.nan,
         "answers_MB": (done["answers_bytes"] / MB).round(1) if "traced_peak" in done else np.nan,
-        "chunks_MB": (((done["query_peak"] - done["answers_bytes"]) / MB).round(1)
-                      if "traced_peak" in done else np.nan),
+        "chunks_MB": (((done["query_peak"] - done["query_answers_bytes"]) / MB).round(1)
+                      if "query_peak" in done else np.nan),
         "input_MB": (done["input_bytes"] / MB).round(1),
         "workers_peak_MB": [
             round(row.children_maxrss / MB, 1) if row.config != "1" and row.children_maxrss
@@ -546,9 +478,10 @@ def summarise(report, done, args):
         "and numpy (tracemalloc) during a second attack() run;\n"
         "## O(n)_arrays = what the scoring step holds at once: the answers (n×k×2 float64), the "
         "scores (n×k float64) and one temporary of their size, the guesses;\n"
-        "## answers = the (n, k, 2) answers the query step returns; chunks = the query step's "
-        "traced peak above them: the chunks in flight (completed frame, the model's one-hot "
-        "matrix, its answer);\n"
+        "## answers = the (n, k, 2) answers of the queries; chunks (n_jobs=1) = the traced "
+        "peak of a plain chunked query of the same grid (_common.query_grid, max_rows_per_call "
+        "rows per call) above its answers: the chunks in flight (completed frame, the model's "
+        "one-hot matrix, its answer);\n"
         "## so peak ≈ max(answers + chunks [query step], O(n)_arrays [scoring]);\n"
         "## input = the targets frame and labels (held by the caller, in rss_before);\n"
         "## workers_peak = the largest descendant process's peak RSS (loky / dask workers, "
@@ -572,9 +505,10 @@ def summarise(report, done, args):
                f"(the O(n) arrays are {one['on_bytes'].iloc[-1] / one['n'].iloc[-1]:.0f} B per "
                "record).")
         if "query_peak" in one:
-            chunks = ", ".join(f"{r.n:,}: {(r.query_peak - r.answers_bytes) / MB:.1f}"
+            chunks = ", ".join(f"{r.n:,}: {(r.query_peak - r.query_answers_bytes) / MB:.1f}"
                                for r in one.itertuples())
-            report(f"- the chunks in flight (query step's traced peak − its answers), MB: {chunks}"
+            report(f"- the chunks in flight (a plain chunked query's traced peak − its answers), "
+                   f"MB: {chunks}"
                    " — flat once n × k exceeds max_rows_per_call: chunking bounds it, n does not.")
         report()
     for config in ("2", "dask"):

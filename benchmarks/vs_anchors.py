@@ -25,10 +25,11 @@ auxiliary rows (with ``married`` and the label). Advantages are measured against
 full output for every candidate value) is compared with ART's ``AttributeInferenceBlackBox``:
 ``[y+pred]`` and ``[pred]`` have exactly ART's knowledge (``use_observed="labels"``: the model's
 answer for the real record, ``pred``, passed as ``observed``; learnt from its answers on the
-real auxiliary rows), ``[y]`` the true label only, ``[-]`` no label. ``WhiteBoxTreeInversion`` (the trees and their node masses) runs on the tree targets
-(rf, dt, xgb); ART's ``AttributeInferenceWhiteBoxDecisionTree`` reads a single decision tree
-only. The VERDICTS section checks the issue's criteria: LearnedInversion must beat ART's
-black-box attack on the cells (model x population) where the model leaks, and never fall below
+real auxiliary rows), ``[y]`` the true label only, ``[-]`` no label.
+``WhiteBoxTreeInversion`` (the trees and their node masses) runs on the tree targets (rf, dt,
+xgb); ART's ``AttributeInferenceWhiteBoxDecisionTree`` reads a single decision tree only.
+The VERDICTS section checks the issue's criteria: LearnedInversion must beat ART's black-box
+attack on the cells (model x population) where the model leaks, and never fall below
 imputation by more than its CI.
 
 This is a script that prints tables, not a test::
@@ -42,14 +43,11 @@ Smoke run: ``--members 2000 --repeats 1 --n-resamples 200 --sacro-records 200``.
 from __future__ import annotations
 
 import argparse
-import datetime
 import gc
 import importlib
 import json
 import os
 import pickle
-import platform
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -59,6 +57,19 @@ from importlib import metadata
 
 import numpy as np
 import pandas as pd
+
+# _common imports no tabinvert at module level: this file also runs as the SACRO-ML worker in
+# SACRO-ML's own venv (numpy, pandas, scikit-learn, sacroml; no tabinvert).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import (  # noqa: E402  (the helpers beside this file)
+    Report,
+    choices,
+    classifier,
+    git_state,
+    header,
+    mehnaz_adult,
+)
+from _common import fmt_ci as fmt_interval  # noqa: E402
 
 MODEL_NAMES = ("rf", "dt", "logreg", "xgb", "mlp")
 TREE_MODELS = ("rf", "dt", "xgb")  # targets WhiteBoxTreeInversion reads
@@ -111,47 +122,6 @@ def sacro_worker(job_dir):
 # ------------------------------------------------------------------------------------------
 # Output
 # ------------------------------------------------------------------------------------------
-class Report:
-    """Print lines as they come and keep them for ``--out``."""
-
-    def __init__(self):
-        self.lines = []
-
-    def __call__(self, text=""):
-        print(text, flush=True)
-        self.lines.extend(str(text).split("\n"))
-
-    def table(self, frame, title):
-        self(title)
-        self(frame.to_string(index=False))
-        self()
-
-    def write(self, path):
-        from tabinvert._io import write_atomic
-
-        write_atomic(path, "\n".join(self.lines).rstrip() + "\n")
-
-
-def memory_total():
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemTotal:"):
-                    return f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    except OSError:
-        pass
-    return "unknown"
-
-
-def version(*dists):
-    for name in dists:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return "not installed"
-
-
 def sacro_version(python):
     if not python or not os.path.exists(python):
         return None
@@ -172,46 +142,28 @@ def sacro_version(python):
 
 def source_state():
     """The checkout's commit and whether the library code differs from it (read-only git)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=30, check=True)
-        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--", "tabinvert"],
-                               capture_output=True, text=True, timeout=30, check=True)
-    except (subprocess.SubprocessError, OSError):
+    state = git_state()
+    if state is None:
         return "unknown (no git)"
-    changed = [line[3:] for line in dirty.stdout.splitlines()]
-    return (f"git {commit.stdout.strip()}"
+    commit, changed = state
+    return (f"git {commit}"
             + (f", uncommitted changes in {', '.join(changed)}" if changed else
                ", tabinvert/ as committed"))
 
 
-def header(report, args):
-    command = (f"TABINVERT_DATA={shlex.quote(os.environ['TABINVERT_DATA'])} "
-               if "TABINVERT_DATA" in os.environ else "")
-    command += shlex.join([sys.executable] + sys.argv)
-    versions = ", ".join(f"{label} {version(*dists)}" for label, dists in [
-        ("tabinvert", ("tabinvert",)), ("adversarial-robustness-toolbox", (
-            "adversarial-robustness-toolbox",)),
-        ("scikit-learn", ("scikit-learn",)), ("xgboost", ("xgboost-cpu", "xgboost")),
-        ("numpy", ("numpy",)), ("pandas", ("pandas",)), ("scipy", ("scipy",)),
-        ("packaging", ("packaging",)), ("torch", ("torch",)),
-    ])
+def anchors_header(report, args):
     sacro = sacro_version(args.sacro_python) if args.sacro_records else None
-    report("# vs_anchors: tabinvert vs IBM ART (and SACRO-ML), attribute inference on Adult")
-    report(f"command : {command}")
-    report(f"date    : {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
-    report(f"machine : {platform.machine()}, {os.cpu_count()} cores (os.cpu_count), "
-           f"{memory_total()} RAM (/proc/meminfo), {platform.platform()}")
-    report(f"python  : {platform.python_version()}; {versions}")
-    report(f"source  : {source_state()}")
-    report(f"sacroml : {sacro + f' (separate venv, run as a subprocess: {args.sacro_python})' if sacro else 'not available'}")
-    report(f"load avg: {', '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min) at "
-           "start; a shared, noisy 2-core machine: compare ratios, not seconds")
-    report(f"options : members={args.members or 'all'}, models={','.join(args.models)}, "
+    sacro_text = (f"{sacro} (separate venv, run as a subprocess: {args.sacro_python})" if sacro
+                  else "not available")
+    header(report, "# vs_anchors: tabinvert vs IBM ART (and SACRO-ML), attribute inference on "
+           "Adult",
+           f"members={args.members or 'all'}, models={','.join(args.models)}, "
            f"random_state={args.random_state}, repeats={args.repeats}, threads={args.threads}, "
-           f"bootstrap resamples={args.n_resamples}, sacro_records={args.sacro_records}")
-    report()
+           f"bootstrap resamples={args.n_resamples}, sacro_records={args.sacro_records}",
+           versions=("tabinvert", "adversarial-robustness-toolbox", "scikit-learn", "xgboost",
+                     "numpy", "pandas", "scipy", "packaging", "torch"),
+           extra=[("source", source_state()), ("sacroml", sacro_text)],
+           load_note="a shared, noisy 2-core machine: compare ratios, not seconds")
     return sacro
 
 
@@ -270,28 +222,6 @@ def relationship_check(seed):
 # ------------------------------------------------------------------------------------------
 # Target models
 # ------------------------------------------------------------------------------------------
-def make_model(name, seed, n_jobs):
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.tree import DecisionTreeClassifier
-
-    if name == "rf":
-        return RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=n_jobs)
-    if name == "dt":
-        return DecisionTreeClassifier(random_state=seed)
-    if name == "logreg":
-        return LogisticRegression(max_iter=1000)
-    if name == "xgb":
-        from xgboost import XGBClassifier
-
-        return XGBClassifier(random_state=seed, n_jobs=n_jobs)  # defaults: 100 trees, depth 6
-    if name == "mlp":  # as the Mehnaz PyTorch port trains it (see bench_attacks.py)
-        return MLPClassifier((32, 16, 8), learning_rate_init=0.005, max_iter=200,
-                             random_state=seed)
-    raise ValueError(f"unknown model {name!r}")
-
-
 def art_estimator(name, model, n_features):
     """ART's wrapper for a fitted model (DT: the white-box tree wrapper)."""
     from art.estimators.classification import SklearnClassifier, XGBoostClassifier
@@ -443,11 +373,11 @@ def art_specs(seed):
     ]
     model_based = [
         Spec("ART", "BlackBox(rf)", "y+pred", seeded(fit_black_box(True)),
-             lambda s, c, X, y, pred: s.infer(known(X), y=y,
-                                              pred=pred.reshape(-1, 1).astype(float)).astype(float)),
+             lambda s, c, X, y, pred: s.infer(
+                 known(X), y=y, pred=pred.reshape(-1, 1).astype(float)).astype(float)),
         Spec("ART", "BlackBox(rf)", "pred", seeded(fit_black_box(False)),
-             lambda s, c, X, y, pred: s.infer(known(X),
-                                              pred=pred.reshape(-1, 1).astype(float)).astype(float)),
+             lambda s, c, X, y, pred: s.infer(
+                 known(X), pred=pred.reshape(-1, 1).astype(float)).astype(float)),
         # `y` of the white-box attack is the model's predicted class (positional), not the truth
         Spec("ART", "WhiteBoxDecisionTree", "pred", fit_white_box,
              lambda s, c, X, y, pred: s[0].infer(known(X), y=pred, values=s[1],
@@ -651,10 +581,8 @@ def report_verdicts(report, verdict_rows, summary_rows, free_rows):
 
 
 def fmt_ci(value):
-    if not isinstance(value, tuple):
-        return "(baseline)" if value is None else ""
-    point, low, high = value
-    return f"{point:+.3f} [{low:+.3f}, {high:+.3f}]"
+    """An advantage with its CI; '(baseline)' for the baselines themselves (None)."""
+    return "(baseline)" if value is None else fmt_interval(value)
 
 
 def fmt_table(rows, with_times):
@@ -720,10 +648,7 @@ def parse_args(argv=None):
     parser.add_argument("--out", default=None, help="also write the output to this text file")
     parser.add_argument("--sacro-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in args.models if m not in MODEL_NAMES]
-    if unknown:
-        parser.error(f"unknown model(s) {unknown}; choose from {','.join(MODEL_NAMES)}")
+    args.models = choices(parser, args.models, MODEL_NAMES, "model")
     return args
 
 
@@ -739,12 +664,8 @@ def main(argv=None):
 
 
 def run(args):
-    from sklearn.model_selection import train_test_split
-
-    from tabinvert.datasets import load_adult
-
     report = Report()
-    sacro = header(report, args)
+    sacro = anchors_header(report, args)
     seed = args.random_state
     wall_start = time.perf_counter()
 
@@ -762,13 +683,10 @@ def run(args):
     report()
 
     # -- data --------------------------------------------------------------------------------
-    train = load_adult(variant="mehnaz2022")
-    query = load_adult(variant="mehnaz2022_query")
-    q_aux, q_out, yq_aux, yq_out = train_test_split(
-        query.data, query.target, train_size=0.5, random_state=seed)
-    columns, (X_train, X_aux, X_out) = encode(train.data, q_aux, q_out)
+    t_train, yt_train, q_aux, q_out, yq_aux, yq_out = mehnaz_adult(seed)
+    columns, (X_train, X_aux, X_out) = encode(t_train, q_aux, q_out)
     y_train, y_aux, y_out = ((np.asarray(t) == ">50K").astype(int)
-                             for t in (train.target, yq_aux, yq_out))
+                             for t in (yt_train, yq_aux, yq_out))
     members = np.arange(len(X_train))
     if args.members and args.members < len(X_train):
         members = np.sort(np.random.RandomState(seed).choice(len(X_train), args.members,
@@ -833,7 +751,7 @@ def run(args):
     verdict_rows, summary_rows = [], []
     per_model_rows = {}
     for name in args.models:
-        model = make_model(name, seed, args.threads)
+        model = classifier(name, seed, args.threads)
         start = time.perf_counter()
         model.fit(X_train, y_train)
         train_s = time.perf_counter() - start
@@ -876,7 +794,10 @@ def run(args):
             t = results.get((theirs, knows_theirs, "members"))
             if o is None or t is None:
                 return None
-            adv = (lambda r: r["adv_acc"][0] if isinstance(r["adv_acc"], tuple) else 0.0)
+
+            def adv(r):
+                return r["adv_acc"][0] if isinstance(r["adv_acc"], tuple) else 0.0
+
             return dict(model=name, ours=f"{ours.split(': ')[1]} [{knows_ours}]",
                         theirs=f"{theirs} [{knows_theirs}]",
                         acc_ours=o["acc"], acc_theirs=t["acc"], d_acc=o["acc"] - t["acc"],
@@ -1082,9 +1003,9 @@ def run(args):
            "know `pred`, which names the secret whenever the two candidates get different "
            "labels. [y+pred], [pred]: use_observed='labels', `pred` passed as observed= (fit "
            "queries the model on the real auxiliary rows too, as ART's BlackBox does): ART's "
-           "knowledge exactly. [y]: true labels (y_aux, y), no pred; [-]: no label. It trains on non-member "
-           "auxiliary rows, so on the members it reads answers from a population it did not "
-           "learn from.")
+           "knowledge exactly. [y]: true labels (y_aux, y), no pred; [-]: no label. It trains on "
+           "non-member auxiliary rows, so on the members it reads answers from a population it "
+           "did not learn from.")
     report("- WhiteBoxTreeInversion: default settings (leaf_mass='relative', marginal prior), "
            "fitted on the auxiliary rows ([y] with y_aux, [pred] and [-] without; a classifier "
            "target does not use y_aux). "
@@ -1110,11 +1031,7 @@ def run(args):
            "the model on the auxiliary rows; the predicted labels `pred` are given to the "
            "attacker and not timed. Compare ratios, not seconds.")
     report()
-    report(f"load avg at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-           f"total wall time {time.perf_counter() - wall_start:.0f} s")
-    if args.out:
-        report.write(args.out)
-        print(f"written to {args.out}")
+    report.finish(wall_start, args.out)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,8 @@ Attribute-inference (model-inversion) attacks for scikit-learn-compatible models
 measured against an imputation baseline that never queries the model.
 """
 
-__version__ = "0.1.0.dev0"
-
-from .assessment import Assessment, assess  # noqa: E402  (after __version__, which they read)
-from .evaluation import evaluate_attacks, evaluate_defenses  # noqa: E402
+from ._version import __version__
+from .assessment import Assessment, assess
+from .evaluation import evaluate_attacks, evaluate_defenses
 
 __all__ = ["Assessment", "__version__", "assess", "evaluate_attacks", "evaluate_defenses"]

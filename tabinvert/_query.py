@@ -27,9 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs, parallel_config
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._wrappers import declared_defenses, requires_shared_memory
+from ._cache import active_cache, content_key
 from .exceptions import ModelQueryError, QueryRefused
 
 DEFAULT_MAX_ROWS_PER_CALL = 131_072
@@ -425,18 +427,80 @@ def query_candidates(
     k = len(candidate_values)
     if n == 0 or k == 0:
         raise ValueError("query_candidates needs at least one record and one candidate value.")
+    cost = QueryCost(rows=n * k, calls=len(_call_bounds(n, k, max_rows_per_call)))
+    cache = active_cache()
+    # A model that must see every query itself (a budget's counters) is always asked.
+    if cache is None or requires_shared_memory(model):
+        outputs, sent = _send_candidates(model, layout, known, candidate_values,
+                                         response_method, max_rows_per_call, n_jobs)
+        if cache is not None:
+            cache.rows_sent, cache.calls_sent = (cache.rows_sent + sent.rows,
+                                                 cache.calls_sent + sent.calls)
+        return outputs, cost
+    key = (id(_answering_model(model)), response_method, layout.columns, layout.sensitive,
+           content_key(known, pd.Series(candidate_values)))
+    remembered = cache.answers(key)
+    if remembered is not None:
+        cache.rows_served += n * k
+        return remembered[1], cost
+    outputs = _defended_from_raw(model, layout, known, candidate_values, response_method,
+                                 max_rows_per_call, n_jobs)
+    if outputs is None:
+        outputs, sent = _send_candidates(model, layout, known, candidate_values,
+                                         response_method, max_rows_per_call, n_jobs)
+        cache.rows_sent, cache.calls_sent = (cache.rows_sent + sent.rows,
+                                             cache.calls_sent + sent.calls)
+    # (Defended answers: the inner model's query was counted, as sent or as served.)
+    cache.remember_answers(key, _answering_model(model), outputs)
+    return outputs, cost
+
+
+def _call_bounds(n, k, max_rows_per_call):
+    """Record ranges of the model calls: as few as the bound allows (the query cost does not
+    depend on n_jobs), of equal size so that parallel workers get equal shares."""
+    records_per_call = max(1, int(max_rows_per_call) // k)
+    n_calls = -(-n // records_per_call)
+    records_per_call = -(-n // n_calls)
+    return [(start, min(start + records_per_call, n)) for start in range(0, n, records_per_call)]
+
+
+def _answering_model(model):
+    """The model whose answers these are: a FrozenEstimator answers exactly as its estimator."""
+    while isinstance(model, FrozenEstimator):
+        model = model.estimator
+    return model
+
+
+def _defended_from_raw(model, layout, known, candidate_values, response_method,
+                       max_rows_per_call, n_jobs):
+    """A defended model's answers, computed from its inner model's raw answers on the same grid
+    (remembered, or asked once): an output defense is a function of the raw answers, so the
+    model is not asked again for every defense. None when ``model`` declares no such defense
+    (the wrapper protocol's ``_tabinvert_defend``)."""
+    defend = getattr(model, "_tabinvert_defend", None)
+    inner = getattr(model, "_inner_model", None)
+    if defend is None or inner is None:
+        return None
+    raw, _ = query_candidates(inner, layout, known, candidate_values,
+                              response_method=model._tabinvert_raw_method,
+                              max_rows_per_call=max_rows_per_call, n_jobs=n_jobs)
+    n, k = raw.shape[:2]
+    flat = np.asarray(raw).reshape(n * k, -1)
+    answer = check_answer(defend(flat, response_method), answer_spec(model, response_method),
+                          np.empty((n * k, 0)))
+    # The engine's storage layout: (n_outputs, k, n), seen as (n, k, n_outputs).
+    return np.ascontiguousarray(answer.reshape(n, k, -1).transpose(2, 1, 0)).transpose(2, 1, 0)
+
+
+def _send_candidates(model, layout, known, candidate_values, response_method, max_rows_per_call,
+                     n_jobs):
+    """Ask ``model`` about every completion, in chunks, in parallel: the outputs and the cost."""
+    n = n_records(known)
+    k = len(candidate_values)
     spec = answer_spec(model, response_method)
     progress = _Progress()
     n_workers = effective_n_jobs(n_jobs)
-    records_per_call = max(1, int(max_rows_per_call) // k)
-    # As few calls as the bound allows (the query cost does not depend on n_jobs), of equal
-    # size so that parallel workers get equal shares.
-    n_calls = -(-n // records_per_call)
-    records_per_call = -(-n // n_calls)
-    bounds = [
-        (start, min(start + records_per_call, n))
-        for start in range(0, n, records_per_call)
-    ]
+    bounds = _call_bounds(n, k, max_rows_per_call)
     # Coarse tasks: one contiguous run of calls per worker, so the model is sent to each
     # worker once rather than once per call; concatenating the tasks keeps the record order.
     tasks = np.array_split(np.arange(len(bounds)), min(len(bounds), n_workers))

@@ -31,3 +31,7 @@ WHITE_BOX_THREAT_MODEL = (
     "Their rows measure the risk of releasing the model; output defenses do not change what "
     "they read, so the defense sweep runs the black-box attacks only."
 )
+
+#: Access levels of white-box attacks (the fitted model itself, not its API); the assessment
+#: and the report read an attack's declared ``access`` against these.
+WHITE_BOX_ACCESS = frozenset({"model", "gradients"})

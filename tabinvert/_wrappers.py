@@ -17,6 +17,11 @@ a quota (:class:`~tabinvert.defenses.QueryBudget`), or the completing model thro
 ``defense_``
     For a defended model, its fitted output defense (or a Pipeline of them), whose
     ``keeps_row_sums`` says whether rows of probabilities still sum to 1.
+``_tabinvert_raw_method`` and ``_tabinvert_defend(raw, response_method)``
+    For a defended model whose every answer is a function of its inner model's raw answers
+    (``_tabinvert_raw_method`` of the inner model): what it would serve for ``raw``. Within a
+    run (:mod:`tabinvert._cache`), the query engine asks the inner model once and defends the
+    remembered answers for every defense, instead of asking again.
 
 Nothing else is read through a wrapper.
 """

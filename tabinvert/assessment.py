@@ -20,73 +20,24 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from ._sklearn_compat import Interval, StrOptions, validate_params
-from . import __version__
+from ._version import __version__
 from ._io import write_atomic
 from ._threat_models import RISK_LEVELS, THREAT_MODEL, WHITE_BOX_THREAT_MODEL
-from ._validation import model_feature_names
-from .attacks import (
-    ConfidenceInversion,
-    ImputationBaseline,
-    LabelOnlyInversion,
-    WhiteBoxTreeInversion,
-)
-from .attacks._base import model_is_classifier
-from .attacks._whitebox_tree import split_tree_model
-from .defenses import DefendedClassifier, DefendedRegressor, find_query_budget
+from ._validation import model_feature_names, sensitive_kind
+from ._cache import run_cache
+from .attacks._base import capabilities_of, model_is_classifier
 from .evaluation import (
-    evaluate_attacks,
+    default_attacks,
     evaluate_defenses,
     is_white_box,
     named_attacks,
     privacy_utility_frontier,
+    run_attacks,
 )
 from .evaluation import _sweep_candidates
-
-
-def _readable_trees(model):
-    """Whether a white-box attacker can read the model's trees: a supported tree model (or a
-    Pipeline ending in one), as :func:`~tabinvert.attacks._whitebox_tree.split_tree_model`
-    decides, and *not* served through a defense or a query budget (such a model is a black box
-    to the attacker, whatever is inside)."""
-    if isinstance(model, (DefendedClassifier, DefendedRegressor)) or find_query_budget(model):
-        return False
-    try:
-        split_tree_model(model)
-    except TypeError:
-        return False
-    return True
-
-
-def _auto_attacks(model, sensitive, kind, random_state, n_jobs):
-    """The attacks that fit the model and the attribute (label-only always, for classifiers;
-    the white-box tree attack for readable tree models and categorical attributes)."""
-    common = dict(random_state=random_state, n_jobs=n_jobs)
-    if not model_is_classifier(model):
-        attacks = [ConfidenceInversion(model, sensitive, **common)]
-    elif not hasattr(model, "predict_proba"):
-        attacks = [ConfidenceInversion(model, sensitive, likelihood="confusion", **common),
-                   LabelOnlyInversion(model, sensitive, **common)]
-    else:
-        attacks = [
-            ConfidenceInversion(model, sensitive, **common),
-            ConfidenceInversion(model, sensitive, method="csmia", **common),
-            LabelOnlyInversion(model, sensitive, **common),
-        ]
-        if kind == "categorical":
-            attacks.append(ConfidenceInversion(model, sensitive, prior="imputation", **common))
-    if kind == "categorical" and _readable_trees(model):
-        attacks.append(WhiteBoxTreeInversion(model, sensitive, **common))
-    return attacks
-
-
-def _sensitive_kind(X, column):
-    values = X[column]
-    numeric = pd.api.types.is_numeric_dtype(values.dtype) and values.nunique() > 10
-    return "numeric" if numeric else "categorical"
 
 
 def _data_hash(X, y=None):
@@ -166,7 +117,9 @@ def _distinctive_groups(typical):
 
 
 def scores_are_probabilities(attack):
-    """Whether an attack's ``attack_proba`` is a posterior probability of each candidate.
+    """Whether an attack's ``attack_proba`` is a posterior probability of each candidate, as
+    the attack declares it (``calibrated`` in
+    :meth:`~tabinvert.attacks.BaseAttack.capabilities`).
 
     True for MAP inversion (all priors and likelihoods), the learned and label-only attacks
     (their attack model's ``predict_proba``), the white-box attacks and imputation. False for
@@ -184,7 +137,7 @@ def scores_are_probabilities(attack):
     >>> scores_are_probabilities(ConfidenceInversion(None, "sex", method="csmia"))
     False
     """
-    return not (isinstance(attack, ConfidenceInversion) and attack.method == "csmia")
+    return capabilities_of(attack).calibrated
 
 
 def _exposure_attack(part, attack_set, kind):
@@ -702,88 +655,25 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
     if X_out is not None and len(X_out):
         targets["non-members"] = (X_out, y_out)
 
-    baseline_seed = seed
-    tables, attack_sets, kinds = [], {}, {}
-    for column in sensitive:
-        kind = kinds[column] = _sensitive_kind(X_aux, column)
-        if attacks == "auto":
-            chosen = _auto_attacks(model, column, kind, seed, n_jobs)
-        else:
-            chosen = [a for a in attacks if getattr(a, "sensitive", None) == column]
-            if not chosen:
-                raise ValueError(f"None of the attacks given attacks {column!r}; give each "
-                                 "sensitive column at least one attack, or attacks='auto'.")
-        attack_sets[column] = named_attacks(chosen)
-        progress(f"{column!r}: {', '.join(attack_sets[column])} on {', '.join(targets)}")
-        tables.append(evaluate_attacks(attack_sets[column], X_aux, y_aux, targets=targets,
-                                       n_resamples=n_resamples, confidence=confidence,
-                                       random_state=baseline_seed))
-    results = pd.concat(tables, ignore_index=True)
-    gap = _membership_gap(results)
-    white_box = {(column, name) for column, chosen in attack_sets.items()
-                 for name, attack in chosen.items() if is_white_box(attack)}
-    summary = _summary(results, gap, confidence, white_box)
-
-    # Per record and per group, for each attribute's deciding attack on the members (the
-    # deciding one among the attacks whose scores are probabilities, for a categorical one).
-    members = results[(results["population"] == "members") & (results["attack"] != "imputation")]
-    typical = _typicality(X_train, [c for c in X_train.columns if c not in sensitive])
-    distinctive = _distinctive_groups(typical)
-    groups = {} if distinctive is None else {"distinctive records": distinctive}
-    for column in group_by:
-        groups[column] = X_train[column].astype(str).to_numpy()
-    exposure_parts, exposed = [], []
-    progress("per-record and subgroup exposure")
-    for column in summary["sensitive"]:
-        name = _exposure_attack(members[members["sensitive"] == column], attack_sets[column],
-                                kinds[column])
-        if name is None:
-            continue
-        attack = clone(attack_sets[column][name]).fit(X_aux, y_aux)
-        kind = attack.sensitive_kind_
-        baseline = ImputationBaseline(
-            column, candidates=attack.candidates_ if kind == "categorical" else "auto",
-            sensitive_type=kind, random_state=int(np.random.RandomState(baseline_seed).randint(
-                np.iinfo(np.int32).max, size=2)[0]),
-        ).fit(X_aux, y_aux)
-        truth = X_train[column].to_numpy()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # already reported in the results' notes
-            per_record = _per_record(attack, baseline, X_train, y_train, kind, truth)
-        per_record.insert(0, "attack", name)
-        per_record.insert(0, "sensitive", column)
-        per_record.insert(0, "position", np.arange(len(X_train)))
-        per_record.insert(0, "record", [_plain(v) for v in X_train.index])
-        exposure_parts.append(per_record)
-        leaked = per_record[per_record["attack_correct"] & ~per_record["baseline_correct"]]
-        exposed.append(leaked.sort_values("exposure", ascending=False, kind="stable")
-                       .head(top_records))
-    exposure = pd.concat(exposure_parts, ignore_index=True) if exposure_parts else pd.DataFrame(
-        columns=["record", "position", "sensitive", "attack", "exposure", "attack_correct",
-                 "baseline_correct"])
-    exposed_records = (pd.concat(exposed, ignore_index=True) if exposed
-                       else exposure.head(0)).reset_index(drop=True)
-    by_group = _group_table(exposure, groups, min_group_size)
-    disparity = _disparity(by_group)
-
-    defense_table = frontier = None
-    if defenses:
-        if X_out is None or y_out is None:
-            raise ValueError("Measuring defenses needs held-out data for their utility: pass "
-                             "X_holdout and y_holdout.")
-        # Output defenses do not change what a white-box attacker reads: black-box attacks
-        # only (the defaults of evaluate_defenses if every attack given was white-box).
-        sweep_attacks = [a for chosen in attack_sets.values() for a in chosen.values()
-                         if not is_white_box(a)] or None
-        what = (f"{len(sweep_attacks)} attack(s)" if sweep_attacks
-                else "the default black-box attacks")
-        progress(f"defense sweep: {len(defenses)} defense(s) × {what}")
-        # The same int seed as the results: the sweep's "none" rows repeat them exactly.
-        defense_table = evaluate_defenses(
-            model, defenses, X_aux, y_aux, targets=targets, X_test=X_out, y_test=y_out,
-            attacks=sweep_attacks, sensitive=sensitive, n_resamples=n_resamples,
-            confidence=confidence, random_state=seed)
-        frontier = privacy_utility_frontier(defense_table)
+    with run_cache():  # each grid asked once, each imputation learner fitted once
+        attack_sets, runs = _run_attacks(model, attacks, sensitive, X_aux, y_aux, targets,
+                                         seed, n_jobs, n_resamples, confidence, progress)
+        results = pd.concat([run.table for run in runs.values()], ignore_index=True)
+        gap = _membership_gap(results)
+        white_box = {(column, name) for column, chosen in attack_sets.items()
+                     for name, attack in chosen.items() if is_white_box(attack)}
+        summary = _summary(results, gap, confidence, white_box)
+        progress("per-record and subgroup exposure")
+        exposure, exposed_records = _exposure(results, summary, runs, X_train, y_train,
+                                              top_records)
+        by_group = _group_table(exposure, _groups(X_train, sensitive, group_by), min_group_size)
+        disparity = _disparity(by_group)
+        defense_table = frontier = None
+        if defenses:
+            defense_table = _defense_sweep(model, defenses, attack_sets, runs, X_aux, y_aux,
+                                           targets, X_out, y_out, sensitive, seed, n_resamples,
+                                           confidence, progress)
+            frontier = privacy_utility_frontier(defense_table)
 
     metadata = {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -815,6 +705,100 @@ def assess(model, X_train, y_train, *, X_holdout=None, y_holdout=None, sensitive
                       exposed_records=exposed_records, by_group=by_group, disparity=disparity,
                       defenses=defense_table, frontier=frontier, threat_model=threat_model,
                       metadata=metadata)
+
+
+def _run_attacks(model, attacks, sensitive, X_aux, y_aux, targets, seed, n_jobs, n_resamples,
+                 confidence, progress):
+    """Choose the attacks of each sensitive column and run them once (:func:`run_attacks`):
+    the attacks by column and name, and each column's :class:`AttackRun`."""
+    attack_sets, runs = {}, {}
+    for column in sensitive:
+        kind = sensitive_kind(X_aux[column].to_numpy(), "auto")
+        if attacks == "auto":
+            chosen = default_attacks(model, column, kind, random_state=seed, n_jobs=n_jobs)
+        else:
+            chosen = [a for a in attacks if getattr(a, "sensitive", None) == column]
+            if not chosen:
+                raise ValueError(f"None of the attacks given attacks {column!r}; give each "
+                                 "sensitive column at least one attack, or attacks='auto'.")
+        attack_sets[column] = named_attacks(chosen)
+        progress(f"{column!r}: {', '.join(attack_sets[column])} on {', '.join(targets)}")
+        runs[column] = run_attacks(attack_sets[column], X_aux, y_aux, targets=targets,
+                                   n_resamples=n_resamples, confidence=confidence,
+                                   random_state=seed)
+    return attack_sets, runs
+
+
+def _groups(X_train, sensitive, group_by):
+    """The subgroups compared for exposure: the distinctive records, and each ``group_by``."""
+    typical = _typicality(X_train, [c for c in X_train.columns if c not in sensitive])
+    distinctive = _distinctive_groups(typical)
+    groups = {} if distinctive is None else {"distinctive records": distinctive}
+    for column in group_by:
+        groups[column] = X_train[column].astype(str).to_numpy()
+    return groups
+
+
+def _exposure(results, summary, runs, X_train, y_train, top_records):
+    """Per record, for each attribute's deciding attack on the members (the deciding one
+    among the attacks whose scores are probabilities, for a categorical attribute): the
+    exposure table and the most exposed records. The attacks and baselines are the ones the
+    run fitted; their answers on the members are remembered, so nothing is asked again."""
+    members = results[(results["population"] == "members") & (results["attack"] != "imputation")]
+    exposure_parts, exposed = [], []
+    for column in summary["sensitive"]:
+        run = runs[column]
+        kind = next(iter(run.attacks.values())).sensitive_kind_
+        name = _exposure_attack(members[members["sensitive"] == column], run.attacks, kind)
+        if name is None:
+            continue
+        attack = run.attacks[name]
+        baseline = run.baseline_for(attack)
+        truth = X_train[column].to_numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # already reported in the results' notes
+            per_record = _per_record(attack, baseline, X_train, y_train, kind, truth)
+        per_record.insert(0, "attack", name)
+        per_record.insert(0, "sensitive", column)
+        per_record.insert(0, "position", np.arange(len(X_train)))
+        per_record.insert(0, "record", [_plain(v) for v in X_train.index])
+        exposure_parts.append(per_record)
+        leaked = per_record[per_record["attack_correct"] & ~per_record["baseline_correct"]]
+        exposed.append(leaked.sort_values("exposure", ascending=False, kind="stable")
+                       .head(top_records))
+    exposure = pd.concat(exposure_parts, ignore_index=True) if exposure_parts else pd.DataFrame(
+        columns=["record", "position", "sensitive", "attack", "exposure", "attack_correct",
+                 "baseline_correct"])
+    exposed_records = (pd.concat(exposed, ignore_index=True) if exposed
+                       else exposure.head(0)).reset_index(drop=True)
+    return exposure, exposed_records
+
+
+def _defense_sweep(model, defenses, attack_sets, runs, X_aux, y_aux, targets, X_out, y_out,
+                   sensitive, seed, n_resamples, confidence, progress):
+    """The defense sweep over the black-box attacks of the main run (output defenses do not
+    change what a white-box attacker reads); its undefended rows are the main run's rows."""
+    if X_out is None or y_out is None:
+        raise ValueError("Measuring defenses needs held-out data for their utility: pass "
+                         "X_holdout and y_holdout.")
+    black_box = [(column, name, attack) for column, chosen in attack_sets.items()
+                 for name, attack in chosen.items() if not is_white_box(attack)]
+    sweep_attacks = [attack for _, _, attack in black_box] or None
+    what = (f"{len(sweep_attacks)} attack(s)" if sweep_attacks
+            else "the default black-box attacks")
+    progress(f"defense sweep: {len(defenses)} defense(s) × {what}")
+    undefended = {}
+    if sweep_attacks:
+        names = named_attacks(sweep_attacks,
+                              with_column=len({a.sensitive for a in sweep_attacks}) > 1)
+        for sweep_name, (column, name, _) in zip(names, black_box):
+            table = runs[column].table
+            undefended[sweep_name] = table[table["attack"] == name].assign(attack=sweep_name)
+    # The same int seed as the results: the sweep's "none" rows are the results' rows.
+    return evaluate_defenses(
+        model, defenses, X_aux, y_aux, targets=targets, X_test=X_out, y_test=y_out,
+        attacks=sweep_attacks, sensitive=sensitive, n_resamples=n_resamples,
+        confidence=confidence, random_state=seed, _undefended_rows=undefended)
 
 
 def _versions():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,35 +28,41 @@ from ._sklearn_compat import (
     StrOptions,
     validate_parameter_constraints,
 )
-from ._validation import check_model_fitted, true_sensitive
+from ._cache import run_cache
+from ._validation import check_model_fitted, sensitive_kind, true_sensitive
+from ._wrappers import is_wrapped
 from .attacks import (
     ConfidenceInversion,
-    GradientInversion,
     ImputationBaseline,
     LabelOnlyInversion,
-    LearnedInversion,
     WhiteBoxTreeInversion,
 )
-from .attacks._base import model_is_classifier
+from .attacks._base import capabilities_of, model_is_classifier
+from .attacks._whitebox_tree import split_tree_model
 from .attacks._confidence import class_positions
 from .defenses import DefendedClassifier, DefendedRegressor
 from .defenses._transformers import _PredictionDefense, _ProbabilityDefense
 from .metrics import advantage_over_baseline, advantage_verdict, inference_scores, success_rate
 from .metrics._risk import LOSS_METRICS, SUCCESS_METRICS
 
+#: The columns of a results table. ``access`` is what the attack needs
+#: (:data:`~tabinvert.attacks.ACCESS_LEVELS`); ``query_rows`` / ``query_calls`` what an attacker
+#: would send for it; ``query_rows_sent`` the rows actually sent to the model for this row
+#: (answers already on hand within one run are not asked again); ``seconds`` the attack's time
+#: on this population, its fit counted once (on its first population), so the column sums.
 RESULT_COLUMNS = [
-    "attack", "population", "sensitive", "metric", "score", "score_ci_low", "score_ci_high",
-    "baseline_score", "advantage", "advantage_ci_low", "advantage_ci_high", "verdict",
-    "n_records", "query_rows", "query_calls", "seconds", "notes",
+    "attack", "access", "population", "sensitive", "metric", "score", "score_ci_low",
+    "score_ci_high", "baseline_score", "advantage", "advantage_ci_low", "advantage_ci_high",
+    "verdict", "n_records", "query_rows", "query_calls", "query_rows_sent", "seconds", "notes",
 ]
 
 
 def is_white_box(attack):
     """Whether an attack reads the model's internals rather than querying it as deployed.
 
-    White-box attacks (:class:`~tabinvert.attacks.WhiteBoxTreeInversion`,
-    :class:`~tabinvert.attacks.GradientInversion`) hold the fitted model itself: an output
-    defense in front of the model does not change what they read.
+    White-box attacks declare access to the model itself (``access`` "model" or "gradients"
+    in :meth:`~tabinvert.attacks.BaseAttack.capabilities`): an output defense in front of the
+    model does not change what they read.
 
     Examples
     --------
@@ -66,11 +73,11 @@ def is_white_box(attack):
     >>> is_white_box(ConfidenceInversion(None, "sex"))
     False
     """
-    return isinstance(attack, (WhiteBoxTreeInversion, GradientInversion))
+    return capabilities_of(attack).white_box
 
 
 def attack_name(attack):
-    """A short, readable name for an attack instance.
+    """A short, readable name for an attack instance (its declared display name).
 
     Examples
     --------
@@ -79,26 +86,7 @@ def attack_name(attack):
     >>> attack_name(ConfidenceInversion(None, "sex", method="csmia"))
     'CSMIA'
     """
-    if isinstance(attack, ConfidenceInversion):
-        if attack.method == "csmia":
-            return "CSMIA"
-        if attack.likelihood == "confusion":
-            return "MAP-confusion (FJRMIA)"
-        return "MAP" if attack.prior == "marginal" else f"MAP ({attack.prior} prior)"
-    if isinstance(attack, LabelOnlyInversion):
-        return "LOMIA"
-    if isinstance(attack, ImputationBaseline):
-        return "imputation"
-    if isinstance(attack, LearnedInversion):
-        return "learned" if attack.use_label else "learned (no label)"
-    if isinstance(attack, WhiteBoxTreeInversion):
-        name = "white-box tree"
-        if attack.leaf_mass == "raw":
-            name += " (raw counts)"
-        return name if attack.prior == "marginal" else f"{name} ({attack.prior} prior)"
-    if isinstance(attack, GradientInversion):
-        return "gradient MAP (white-box)"
-    return type(attack).__name__
+    return capabilities_of(attack).name
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,16 +288,52 @@ def evaluate_attacks(
                              random_state=random_state)
 
 
-def _evaluate_attacks(attacks, X_aux, y_aux, *, targets, metric, n_resamples, confidence,
-                      random_state, baselines=None):
-    """:func:`evaluate_attacks`, with a cache of fitted imputation baselines and their guesses.
+@dataclass
+class AttackRun:
+    """What one run of attacks produced: the results table, and the fitted attacks and
+    baselines that produced it, so that nothing is fitted twice.
 
-    ``baselines`` maps (sensitive column, kind, label use) to the fitted
-    :class:`ImputationBaseline` and its guesses (with their seconds) per population. The
-    baseline never queries the model, so a caller that attacks several versions of one model
-    (:func:`evaluate_defenses`) passes the same dict to every call, with the same
-    ``random_state`` and targets, and the baseline is fitted and run once. Each call still
-    reports the baseline's own rows.
+    Attributes
+    ----------
+    table : DataFrame
+        The results, one row per (attack, population) (:data:`RESULT_COLUMNS`).
+    attacks : dict of str to fitted attack
+        The attacks as fitted, by name.
+    baselines : dict
+        The fitted :class:`~tabinvert.attacks.ImputationBaseline` and its guesses per
+        population, by (sensitive column, kind, label use).
+    """
+
+    table: pd.DataFrame
+    attacks: dict = field(default_factory=dict)
+    baselines: dict = field(default_factory=dict)
+    uses_label: bool = True
+
+    def baseline_for(self, attack):
+        """The fitted baseline an attack was compared with."""
+        return self.baselines[_baseline_key(attack, self.uses_label)][0]
+
+
+def _baseline_key(attack, uses_label):
+    """Baselines are shared by the attacks on one column, of one kind, with one label use."""
+    return attack.layout_.sensitive, attack.sensitive_kind_, uses_label
+
+
+def run_attacks(attacks, X_aux, y_aux, *, targets, metric=None, n_resamples=1000,
+                confidence=0.95, random_state=None, baselines=None):
+    """The one place attacks are fitted and run against the imputation baseline.
+
+    :func:`evaluate_attacks`, :func:`evaluate_defenses` and :func:`~tabinvert.assess` all run
+    their attacks through it. It works inside a run cache (:mod:`tabinvert._cache`): a grid
+    of completed records is asked of the model once whatever the number of attacks that read
+    it, and an imputation learner is fitted once for everyone fitted on the same data.
+
+    Parameters are those of :func:`evaluate_attacks` (already checked), plus ``baselines``: a
+    dict of fitted baselines to reuse and fill (see :class:`AttackRun`).
+
+    Returns
+    -------
+    AttackRun
     """
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=2)
@@ -317,52 +341,69 @@ def _evaluate_attacks(attacks, X_aux, y_aux, *, targets, metric, n_resamples, co
         attacks = named_attacks(attacks)
     for name, attack in attacks.items():  # all of them before the first is fitted
         _validate_estimator(attack, f"attack {name!r}")
-    rows, reported = [], set()
+    rows, reported, fitted = [], set(), {}
     baselines = {} if baselines is None else baselines
-    for name, attack in attacks.items():
-        attack = clone(attack)
-        start = time.perf_counter()
-        attack.fit(X_aux, y_aux)
-        fit_seconds = time.perf_counter() - start
-        kind = attack.sensitive_kind_
-        chosen = metric or ("accuracy" if kind == "categorical" else "mae")
-        key = (attack.layout_.sensitive, kind, y_aux is not None)  # y_aux: label use
-        if key not in baselines:
-            baseline = ImputationBaseline(
-                attack.layout_.sensitive,
-                candidates=attack.candidates_ if kind == "categorical" else "auto",
-                sensitive_type=kind,
-                random_state=int(seeds[0]),
-            ).fit(X_aux, y_aux)
-            baselines[key] = (baseline, {})
-        baseline, baseline_guesses = baselines[key]
-        for population, (X, y) in targets.items():
-            truth = true_sensitive(attack.layout_, X, name=f"targets[{population!r}]")
-            if population not in baseline_guesses:
-                start = time.perf_counter()
-                guesses = baseline.attack(X, y if baseline.uses_label_ else None).to_numpy()
-                baseline_guesses[population] = (guesses, time.perf_counter() - start)
-            if (key, population) not in reported:
-                reported.add((key, population))
-                guesses, seconds = baseline_guesses[population]
-                rows.append(_row("imputation", population, attack.layout_.sensitive, chosen, kind,
-                                 truth, guesses, None, seconds, (0, 0), confidence, n_resamples,
-                                 seeds[1]))
+    with run_cache() as cache:
+        for name, attack in attacks.items():
+            fitted[name] = attack = clone(attack)
+            sent_before = cache.rows_sent
             start = time.perf_counter()
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                guesses = attack.attack(X, y).to_numpy()
-            seconds = fit_seconds + time.perf_counter() - start
-            cost = attack.fit_query_cost_ + attack.last_query_cost_
-            rows.append(_row(name, population, attack.layout_.sensitive, chosen, kind, truth,
-                             guesses, baseline_guesses[population][0], seconds,
-                             (cost.rows, cost.calls), confidence, n_resamples, seeds[1]))
-            rows[-1][-1] = " ".join(dict.fromkeys(str(w.message) for w in caught))
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+            attack.fit(X_aux, y_aux)
+            fit_seconds = time.perf_counter() - start
+            fit_sent = cache.rows_sent - sent_before
+            kind = attack.sensitive_kind_
+            chosen = metric or ("accuracy" if kind == "categorical" else "mae")
+            key = _baseline_key(attack, y_aux is not None)
+            if key not in baselines:
+                baseline = ImputationBaseline(
+                    attack.layout_.sensitive,
+                    candidates=attack.candidates_ if kind == "categorical" else "auto",
+                    sensitive_type=kind,
+                    random_state=int(seeds[0]),
+                ).fit(X_aux, y_aux)
+                baselines[key] = (baseline, {})
+            baseline, baseline_guesses = baselines[key]
+            access = capabilities_of(attack).access
+            for population, (X, y) in targets.items():
+                truth = true_sensitive(attack.layout_, X, name=f"targets[{population!r}]")
+                if population not in baseline_guesses:
+                    start = time.perf_counter()
+                    guesses = baseline.attack(X, y if baseline.uses_label_ else None).to_numpy()
+                    baseline_guesses[population] = (guesses, time.perf_counter() - start)
+                if (key, population) not in reported:
+                    reported.add((key, population))
+                    guesses, seconds = baseline_guesses[population]
+                    rows.append(_row("imputation", "none", population, attack.layout_.sensitive,
+                                     chosen, kind, truth, guesses, None, seconds, (0, 0, 0),
+                                     confidence, n_resamples, seeds[1]))
+                sent_before = cache.rows_sent
+                start = time.perf_counter()
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    guesses = attack.attack(X, y).to_numpy()
+                seconds = fit_seconds + time.perf_counter() - start
+                sent = fit_sent + cache.rows_sent - sent_before
+                fit_seconds = fit_sent = 0  # counted once, on the first population
+                cost = attack.fit_query_cost_ + attack.last_query_cost_
+                rows.append(_row(name, access, population, attack.layout_.sensitive, chosen,
+                                 kind, truth, guesses, baseline_guesses[population][0],
+                                 seconds, (cost.rows, cost.calls, sent), confidence,
+                                 n_resamples, seeds[1]))
+                rows[-1][-1] = " ".join(dict.fromkeys(str(w.message) for w in caught))
+    return AttackRun(pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted, baselines,
+                     uses_label=y_aux is not None)
 
 
-def _row(name, population, sensitive, metric, kind, truth, guesses, baseline_guesses, seconds,
-         cost, confidence, n_resamples, seed):
+def _evaluate_attacks(attacks, X_aux, y_aux, *, targets, metric, n_resamples, confidence,
+                      random_state, baselines=None):
+    """:func:`run_attacks`' table (kept for the callers that want only the table)."""
+    return run_attacks(attacks, X_aux, y_aux, targets=targets, metric=metric,
+                       n_resamples=n_resamples, confidence=confidence,
+                       random_state=random_state, baselines=baselines).table
+
+
+def _row(name, access, population, sensitive, metric, kind, truth, guesses, baseline_guesses,
+         seconds, cost, confidence, n_resamples, seed):
     scores = inference_scores(truth, guesses, kind=kind)
     score = scores.get(metric, np.nan)
     low = high = np.nan
@@ -380,8 +421,9 @@ def _row(name, population, sensitive, metric, kind, truth, guesses, baseline_gue
         advantage, adv_low, adv_high = result.advantage, result.ci_low, result.ci_high
         baseline_score = result.baseline_score
         verdict = advantage_verdict(result)
-    return [name, population, sensitive, metric, score, low, high, baseline_score, advantage,
-            adv_low, adv_high, verdict, len(truth), cost[0], cost[1], seconds, ""]
+    return [name, access, population, sensitive, metric, score, low, high, baseline_score,
+            advantage, adv_low, adv_high, verdict, len(truth), cost[0], cost[1], cost[2],
+            seconds, ""]
 
 
 DEFENSE_COLUMNS = [
@@ -499,6 +541,7 @@ def evaluate_defenses(
     n_resamples=1000,
     confidence=0.95,
     random_state=None,
+    _undefended_rows=None,
 ):
     """The privacy–utility sweep: run attacks against a model under each defense.
 
@@ -534,8 +577,9 @@ def evaluate_defenses(
         Held-out data for the utility.
     attacks : list of attacks, default=None
         Attacks to run (their ``estimator`` is replaced by each defended model). Default: for
-        each ``sensitive`` column, CSMIA and MAP (:class:`ConfidenceInversion`) for classifiers
-        or MAP for regressors, plus :class:`LabelOnlyInversion` for classifiers. White-box
+        each ``sensitive`` column, the black-box attacks of :func:`default_attacks` (those
+        ``assess`` runs: MAP, CSMIA, LOMIA and MAP with the imputation prior for a classifier,
+        MAP for a regressor). White-box
         attacks (:func:`is_white_box`) read the model's internals, which an output defense does
         not change: they are refused when ``defenses`` has any defense (they may be run with
         ``models`` alone).
@@ -586,16 +630,19 @@ def evaluate_defenses(
     ...     X[400:600], y[400:600], targets={"members": (X[:400], y[:400])},
     ...     X_test=X[600:], y_test=y[600:], sensitive="secret", random_state=0)
     >>> print(table[["defense", "attack", "utility", "score"]].round(2).to_string())
-            defense attack  utility  score
-    0          none  CSMIA      1.0   1.00
-    1          none    MAP      1.0   1.00
-    2          none  LOMIA      1.0   1.00
-    3  round to 0.5  CSMIA      1.0   1.00
-    4  round to 0.5    MAP      1.0   1.00
-    5  round to 0.5  LOMIA      1.0   1.00
-    6    label only  CSMIA      1.0   1.00
-    7    label only    MAP      1.0   1.00
-    8    label only  LOMIA      1.0   1.00
+             defense                  attack  utility  score
+    0           none                     MAP      1.0    1.0
+    1           none                   CSMIA      1.0    1.0
+    2           none                   LOMIA      1.0    1.0
+    3           none  MAP (imputation prior)      1.0    1.0
+    4   round to 0.5                     MAP      1.0    1.0
+    5   round to 0.5                   CSMIA      1.0    1.0
+    6   round to 0.5                   LOMIA      1.0    1.0
+    7   round to 0.5  MAP (imputation prior)      1.0    1.0
+    8     label only                     MAP      1.0    1.0
+    9     label only                   CSMIA      1.0    1.0
+    10    label only                   LOMIA      1.0    1.0
+    11    label only  MAP (imputation prior)      1.0    1.0
     """
     _check_shared("evaluate_defenses", metric=metric, n_resamples=n_resamples,
                   confidence=confidence, random_state=random_state)
@@ -614,7 +661,7 @@ def evaluate_defenses(
     else:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     candidates = _sweep_candidates(model, defenses, models)
-    attacks = _sweep_attacks(model, attacks, sensitive, add_label_only, seed)
+    attacks = _sweep_attacks(model, attacks, sensitive, add_label_only, seed, X_aux)
     for name, attack in attacks.items():
         _validate_estimator(attack, f"attack {name!r}")
     white_box = [name for name, attack in attacks.items() if is_white_box(attack)]
@@ -626,25 +673,52 @@ def evaluate_defenses(
 
     X_fit = X_test.iloc[:2] if hasattr(X_test, "iloc") else np.asarray(X_test)[:2]
     y_fit = np.asarray(y_test)[:2]
+    with run_cache():  # each grid asked once; a defense is applied to the remembered answers
+        return _sweep(model, candidates, attacks, X_aux, y_aux, targets, X_test, y_test,
+                      X_fit, y_fit, utility, metric, n_resamples, confidence, seed,
+                      _undefended_rows or {})
+
+
+def _sweep(model, candidates, attacks, X_aux, y_aux, targets, X_test, y_test, X_fit, y_fit,
+           utility, metric, n_resamples, confidence, seed, undefended_rows):
+    """The body of :func:`evaluate_defenses`, inside its run cache."""
     tables = []
     reference_utility = None
     baselines = {}  # the imputation baseline never queries the model: fitted once, reused
+    undefended = {}  # the rows of each attack on the undefended model
+    labels_follow_argmax = _labels_follow_argmax(model, X_test)
     for name, (base_model, defense) in candidates.items():
         served = _defend(base_model, defense, X_fit, y_fit)
         utility_name, utility_value, loss = _utility(served, X_test, y_test, utility)
         if reference_utility is None:
             reference_utility = utility_value
-        defended_attacks = {
-            attack_name: clone(attack).set_params(estimator=served)
-            for attack_name, attack in attacks.items()
-        }
-        table = _evaluate_attacks(
-            defended_attacks, X_aux, y_aux, targets=targets, metric=metric,
-            n_resamples=n_resamples, confidence=confidence, random_state=seed,
-            baselines=baselines,
-        )
-        table = table[table["attack"] != "imputation"].reset_index(drop=True)
         promises = defense_guarantees(defense)
+        reused, to_run = {}, {}
+        for attack_name, attack in attacks.items():
+            if base_model is model and defense is None and attack_name in undefended_rows:
+                reused[attack_name] = undefended_rows[attack_name]  # the caller's own run
+            elif (base_model is model and promises["keeps_argmax"] and labels_follow_argmax
+                  and capabilities_of(attack).access == "labels" and attack_name in undefended):
+                # The served labels are the model's own (the defense keeps the arg-max, and
+                # the model predicts its arg-max), so a label-only attack reads exactly what
+                # it read undefended: its rows are those rows.
+                reused[attack_name] = undefended[attack_name].assign(
+                    notes="the defense keeps the arg-max: the labels, and so these rows, are "
+                          "the undefended model's")
+            else:
+                to_run[attack_name] = clone(attack).set_params(estimator=served)
+        table = run_attacks(
+            to_run, X_aux, y_aux, targets=targets, metric=metric, n_resamples=n_resamples,
+            confidence=confidence, random_state=seed, baselines=baselines,
+        ).table if to_run else pd.DataFrame(columns=RESULT_COLUMNS)
+        table = table[table["attack"] != "imputation"]
+        parts = [table] + [rows for rows in reused.values()]
+        order = {attack_name: i for i, attack_name in enumerate(attacks)}
+        table = pd.concat([p for p in parts if len(p)], ignore_index=True)
+        table = table.sort_values("attack", key=lambda s: s.map(order), kind="stable")
+        table = table.reset_index(drop=True)
+        if base_model is model and defense is None:
+            undefended = {a: rows for a, rows in table.groupby("attack", sort=False)}
         head = pd.DataFrame({
             "defense": name,
             "keeps_argmax": promises["keeps_argmax"],
@@ -656,6 +730,17 @@ def evaluate_defenses(
         }, index=table.index)
         tables.append(pd.concat([head, table], axis=1))
     return pd.concat(tables, ignore_index=True)
+
+
+def _labels_follow_argmax(model, X_test):
+    """Whether ``model.predict`` is the arg-max of its ``predict_proba`` on the held-out
+    records (true of scikit-learn's probabilistic classifiers; a label-only attacker then
+    reads the same labels through any arg-max-preserving defense)."""
+    if not (model_is_classifier(model) and hasattr(model, "predict_proba")):
+        return False
+    classes = np.asarray(model.classes_)
+    proba = np.asarray(model.predict_proba(X_test))
+    return bool(np.array_equal(np.asarray(model.predict(X_test)), classes[proba.argmax(axis=1)]))
 
 
 def _check_test_data(X_test, y_test):
@@ -757,7 +842,71 @@ def _sweep_candidates(model, defenses, models):
     return candidates
 
 
-def _sweep_attacks(model, attacks, sensitive, add_label_only, seed):
+def default_attacks(model, sensitive, kind, *, random_state=None, n_jobs=None, white_box=True):
+    """The attacks that fit the model and the attribute: the one policy of ``assess`` and of
+    a defense sweep without attacks.
+
+    A regressor: MAP. A classifier with probabilities: MAP, CSMIA, the label-only attack
+    (LOMIA) and, for a categorical attribute, MAP with the imputation prior; with labels only:
+    MAP on the confusion matrix (FJRMIA) and LOMIA. With ``white_box``, the white-box tree
+    attack too, for a categorical attribute of a tree model whose trees can be read (not one
+    served through a defense or a query budget: that is a black box, whatever is inside).
+
+    Parameters
+    ----------
+    model : fitted estimator
+    sensitive : str or int
+        The sensitive column.
+    kind : {"categorical", "numeric"}
+    random_state : int, default=None
+    n_jobs : int, default=None
+    white_box : bool, default=True
+
+    Returns
+    -------
+    list of attacks
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabinvert.evaluation import attack_name, default_attacks
+    >>> model = LogisticRegression().fit([[0, 0], [1, 1], [0, 1], [1, 0]], [0, 1, 1, 0])
+    >>> [attack_name(a) for a in default_attacks(model, 1, "categorical")]
+    ['MAP', 'CSMIA', 'LOMIA', 'MAP (imputation prior)']
+    """
+    common = dict(random_state=random_state, n_jobs=n_jobs)
+    if not model_is_classifier(model):
+        attacks = [ConfidenceInversion(model, sensitive, **common)]
+    elif not hasattr(model, "predict_proba"):
+        attacks = [ConfidenceInversion(model, sensitive, likelihood="confusion", **common),
+                   LabelOnlyInversion(model, sensitive, **common)]
+    else:
+        attacks = [
+            ConfidenceInversion(model, sensitive, **common),
+            ConfidenceInversion(model, sensitive, method="csmia", **common),
+            LabelOnlyInversion(model, sensitive, **common),
+        ]
+        if kind == "categorical":
+            attacks.append(ConfidenceInversion(model, sensitive, prior="imputation", **common))
+    if white_box and kind == "categorical" and _readable_trees(model):
+        attacks.append(WhiteBoxTreeInversion(model, sensitive, **common))
+    return attacks
+
+
+def _readable_trees(model):
+    """Whether a white-box attacker can read the model's trees: a supported tree model (or a
+    Pipeline ending in one), and *not* served through a wrapper (a defense or a query budget
+    makes it a black box to the attacker, whatever is inside)."""
+    if is_wrapped(model):
+        return False
+    try:
+        split_tree_model(model)
+    except TypeError:
+        return False
+    return True
+
+
+def _sweep_attacks(model, attacks, sensitive, add_label_only, seed, X_aux=None):
     """The attacks of a sweep, by name, with a label-only attacker for every sensitive column."""
     is_classifier = model_is_classifier(model)
     if attacks is None:
@@ -768,12 +917,12 @@ def _sweep_attacks(model, attacks, sensitive, add_label_only, seed):
         if not columns:
             raise ValueError("sensitive is empty: name at least one sensitive column to attack.")
         attacks = []
-        for column in columns:
-            if is_classifier:
-                attacks.append(
-                    ConfidenceInversion(model, column, method="csmia", random_state=seed)
-                )
-            attacks.append(ConfidenceInversion(model, column, random_state=seed))
+        for column in columns:  # the assessment's black-box attacks
+            kind = ("categorical" if X_aux is None or not isinstance(X_aux, pd.DataFrame)
+                    or column not in X_aux.columns
+                    else sensitive_kind(X_aux[column].to_numpy(), "auto"))
+            attacks.extend(default_attacks(model, column, kind, random_state=seed,
+                                           white_box=False))
     attacks = list(attacks.values()) if isinstance(attacks, dict) else list(attacks)
     if add_label_only and is_classifier:
         covered = {a.sensitive for a in attacks if isinstance(a, LabelOnlyInversion)}

@@ -17,14 +17,13 @@ from sklearn.tree import DecisionTreeClassifier
 from tabinvert import Assessment, assess
 from tabinvert.assessment import (
     WHITE_BOX_THREAT_MODEL,
-    _auto_attacks,
     _exposure_attack,
     _summary,
     scores_are_probabilities,
 )
 from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion
 from tabinvert.defenses import DefendedClassifier, LabelOnly, QueryBudget, RoundProbabilities
-from tabinvert.evaluation import RESULT_COLUMNS, attack_name
+from tabinvert.evaluation import RESULT_COLUMNS, attack_name, default_attacks
 
 
 def _leaking_and_blind():
@@ -206,7 +205,8 @@ def _fitted(model):
         "logistic pipeline", "defended forest", "budgeted forest"])
 def test_auto_adds_the_white_box_tree_attack_only_for_readable_trees(make_model, kind,
                                                                     white_box):
-    names = [attack_name(a) for a in _auto_attacks(make_model(), "secret", kind, 0, None)]
+    names = [attack_name(a) for a in default_attacks(make_model(), "secret", kind,
+                                                     random_state=0)]
     assert ("white-box tree" in names) is white_box, names
     assert "LOMIA" in names  # label-only, always
     assert not any(name.startswith("learned") for name in names)  # not chosen by default

@@ -22,17 +22,16 @@ from sklearn.preprocessing import (
     QuantileTransformer,
     StandardScaler,
 )
-from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
+from tabinvert._sklearn_compat import InvalidParameterError
 from tabinvert.attacks import ImputationBaseline
-from tabinvert.attacks._gradient import (
-    GradientInversion,
-    NotDifferentiableError,
-    estimate_gradient,
-    model_gradient,
-)
+from tabinvert.attacks._autodiff import DifferentiableModel, model_gradient
+from tabinvert.attacks._evidence import evidence_log_likelihood, make_evidence
+from tabinvert.attacks._gradient import GradientInversion
+from tabinvert.attacks._numerical_gradient import estimate_gradient
 from tabinvert.attacks._reconstruction import ReconstructionAttack
+from tabinvert.exceptions import ModelQueryError, NotDifferentiableError
 
 
 @pytest.fixture(autouse=True)
@@ -198,6 +197,46 @@ def test_analytic_gradient_through_a_column_transformer_with_one_hot_known_colum
         np.testing.assert_allclose(grad[:, j], numeric, rtol=1e-4, atol=1e-7)
     with pytest.raises(NotDifferentiableError, match=r"\['city'\].*OneHotEncoder.*not affine"):
         model_gradient(model, X[:20], ["city"], y[:20])
+
+
+@pytest.mark.parametrize("name", ["logistic-multiclass", "logistic-binary-minmax",
+                                  "mlp-binary-tanh", "ridge-scaled", "mlp-poisson"])
+def test_black_box_and_analytic_likelihoods_agree(name):
+    """The evidence's log-likelihood from the model's answers (what black-box gradients climb)
+    equals the one backpropagation starts from, for every kind of evidence."""
+    estimator, y = _GRADIENT_CASES[name]
+    model = clone(estimator).fit(_X_GRAD, y)
+    X, y = _X_GRAD[:25], np.asarray(y)[:25]
+    dm = DifferentiableModel(model, X, free=[0, 3])
+    Z = dm.features(dm.encode(X), X[:, [0, 3]])
+    if dm.is_classifier:
+        seen = model.predict_proba(_X_GRAD[100:125])
+        answers = model.predict_proba(X)
+        kinds = [dict(y=y), dict(observed=seen), dict(observed=seen, observed_kernel="logit"),
+                 dict(observed=model.predict(_X_GRAD[100:125]))]
+    else:
+        answers = model.predict(X)
+        kinds = [dict(y=y, sigma=0.7), dict(observed=model.predict(_X_GRAD[100:125]), width=0.3)]
+    for kind in kinds:
+        evidence = make_evidence(dm.is_classifier, getattr(dm, "classes_", None), **kind)
+        np.testing.assert_allclose(dm.value_and_grad(Z, evidence)[0],
+                                   evidence_log_likelihood(answers, evidence, dm.is_classifier),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_names_stay_importable_where_they_were_before_the_split():
+    """The gradient module was split by concept; what it held is still importable from it."""
+    from tabinvert import attacks, exceptions
+    from tabinvert.attacks import _autodiff, _evidence, _gradient, _numerical_gradient
+
+    for module, name in [(_autodiff, "DifferentiableModel"), (_autodiff, "model_gradient"),
+                         (_numerical_gradient, "estimate_gradient"),
+                         (exceptions, "NotDifferentiableError"),
+                         (_evidence, "Evidence"), (_evidence, "make_evidence"),
+                         (_evidence, "evidence_log_likelihood")]:
+        assert getattr(_gradient, name) is getattr(module, name), name
+        if name in attacks.__all__:
+            assert getattr(attacks, name) is getattr(module, name), name
 
 
 # -- GradientInversion ----------------------------------------------------------------------------
@@ -525,9 +564,44 @@ def test_errors_are_clear(planted, dose):
 
 def test_array_models_are_scored_by_position_whatever_the_frame_says():
     rng = np.random.default_rng(3)
-    X = pd.DataFrame({"a": rng.normal(size=400), "s": rng.normal(size=400), "b": rng.normal(size=400)})
+    X = pd.DataFrame({"a": rng.normal(size=400), "s": rng.normal(size=400),
+                      "b": rng.normal(size=400)})
     y = X["a"] + 2 * X["s"] + X["b"]
     model = LinearRegression().fit(X.to_numpy(), y)
     attack = ReconstructionAttack(model, [1], n_iter=30, random_state=0).fit(X[:200], y[:200])
     errors = attack.score(X[200:], y[200:])
     assert list(errors.index) == [1] and errors[1] < 0.2
+
+
+class _SpoiltProbabilities(LogisticRegression):
+    """A classifier whose first answer of every call is not a probability row."""
+
+    def predict_proba(self, X):
+        proba = super().predict_proba(X)
+        proba[0] = np.nan
+        return proba
+
+
+class _SpoiltOutputs(LinearRegression):
+    """A regressor whose first answer of every call is infinite."""
+
+    def predict(self, X):
+        output = super().predict(X)
+        output[0] = np.inf
+        return output
+
+
+def test_black_box_reconstruction_refuses_malformed_model_answers(planted):
+    """Black-box queries go through the query engine, which checks every answer: a spoilt one
+    is refused, naming what came back, rather than silently steering the optimiser."""
+    X, y, _, _ = planted
+    features = ["k1", "k2", "u"]
+    classifier = _SpoiltProbabilities().fit(X[:1200][features], y[:1200] > 6)
+    attack = ReconstructionAttack(classifier, ["u"], gradient="finite_differences", n_iter=2,
+                                  random_state=0).fit(X[1500:][features], y[1500:] > 6)
+    with pytest.raises(ModelQueryError, match=r"predict_proba\(\) returned non-finite"):
+        attack.reconstruct(X[:5][["k1", "k2"]], y[:5] > 6)
+    regressor = _SpoiltOutputs().fit(X[:1200][features], y[:1200])
+    with pytest.raises(ModelQueryError, match=r"predict\(\) returned a non-finite prediction"):
+        ReconstructionAttack(regressor, ["u"], gradient="spsa").fit(X[1500:][features],
+                                                                   y[1500:])

@@ -59,13 +59,16 @@ def _results_rows(rows):
 def hand_assessment(*, sensitive="secret", lomia=True, gap_low=-0.05, frontier=True):
     """A small hand-built assessment with known numbers (no model, renders fast)."""
     attacks = ["MAP"] + (["LOMIA"] if lomia else [])
+    access = {"MAP": "outputs", "LOMIA": "labels"}  # what each attack declares
     rows = []
     for population, score in (("members", 0.81), ("non-members", 0.74)):
-        rows.append(dict(attack="imputation", population=population, sensitive=sensitive,
+        rows.append(dict(attack="imputation", access="none", population=population,
+                         sensitive=sensitive,
                          metric="accuracy", score=0.70, score_ci_low=0.66, score_ci_high=0.74,
                          baseline_score=0.70, query_rows=0, seconds=0.01))
         for attack in attacks:
-            rows.append(dict(attack=attack, population=population, sensitive=sensitive,
+            rows.append(dict(attack=attack, access=access[attack], population=population,
+                             sensitive=sensitive,
                              metric="accuracy", score=score, score_ci_low=score - 0.04,
                              score_ci_high=score + 0.04, baseline_score=0.70,
                              advantage=0.1234 if population == "members" else 0.05,
@@ -106,6 +109,7 @@ def hand_assessment(*, sensitive="secret", lomia=True, gap_low=-0.05, frontier=T
                         defense=name, keeps_argmax=argmax, keeps_row_sums=True,
                         utility_metric="accuracy", utility=utility,
                         utility_change=utility - 0.9, log_loss=0.4, attack=attack,
+                        access=access[attack],
                         population=population, sensitive=sensitive, metric="accuracy",
                         score=0.8, advantage=risk, advantage_ci_low=risk - 0.05,
                         advantage_ci_high=risk + 0.05))
@@ -170,7 +174,8 @@ def test_white_box_results_get_their_threat_model_even_from_a_bare_one():
 
     plain = hand_assessment()
     white = hand_assessment()
-    white.results = white.results.replace({"attack": {"LOMIA": "white-box tree"}})
+    lomia = white.results["attack"] == "LOMIA"
+    white.results.loc[lomia, ["attack", "access"]] = ["white-box tree", "model"]
     added = f"<p>{html.escape(WHITE_BOX_THREAT_MODEL)}</p>"
     assert added in render_html(white) and "holds it" in render_html(white)
     assert added not in render_html(plain) and "holds it" not in render_html(plain)

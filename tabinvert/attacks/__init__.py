@@ -26,17 +26,21 @@ attack                         what the attacker needs                paper
 =============================  =====================================  ============================
 """
 
-from ._base import BaseAttack
+from ._autodiff import DifferentiableModel, model_gradient
+from ._base import ACCESS_LEVELS, AttackCapabilities, BaseAttack
 from ._confidence import ConfidenceInversion
-from ._gradient import DifferentiableModel, GradientInversion, estimate_gradient, model_gradient
+from ._gradient import GradientInversion
 from ._imputation import ImputationBaseline
 from ._joint import JointInversion
 from ._label_only import LabelOnlyInversion
 from ._learned import LearnedInversion
+from ._numerical_gradient import estimate_gradient
 from ._reconstruction import ReconstructionAttack
 from ._whitebox_tree import WhiteBoxTreeInversion
 
 __all__ = [
+    "ACCESS_LEVELS",
+    "AttackCapabilities",
     "BaseAttack",
     "ConfidenceInversion",
     "DifferentiableModel",

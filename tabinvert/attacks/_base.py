@@ -12,6 +12,7 @@ guesses, frames and scores.
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
@@ -40,6 +41,7 @@ from .._validation import (
     split_known,
     true_sensitive,
 )
+from .._threat_models import WHITE_BOX_ACCESS
 from ..exceptions import ModelQueryError, QueryRefused
 from ..metrics import inference_scores
 
@@ -125,6 +127,78 @@ def clone_keeping_model(attack):
     })
 
 
+#: What an attacker must be able to reach, by :attr:`AttackCapabilities.access`.
+ACCESS_LEVELS = {
+    "none": "no access to the model (the imputation baseline)",
+    "outputs": "the model's outputs through its API (probabilities, or a regressor's "
+               "predictions)",
+    "labels": "the model's predicted labels only",
+    "model": "the fitted model itself (its file): trees and the training mass in their leaves",
+    "gradients": "the fitted model's parameters, to compute gradients",
+}
+
+
+
+@dataclass(frozen=True)
+class AttackCapabilities:
+    """What an attack is: the access it needs, how to read its scores, its name and source.
+
+    Every attack declares these through its ``capabilities()`` method; evaluation, the
+    assessment and the report read them instead of testing classes or names.
+
+    Attributes
+    ----------
+    name : str
+        A short display name for tables and reports ("CSMIA", "white-box tree", ...).
+    access : str
+        What the attacker must reach: a key of :data:`ACCESS_LEVELS` ("none", "outputs",
+        "labels", "model", "gradients").
+    calibrated : bool
+        Whether ``attack_proba`` is a posterior probability of each candidate value (False
+        when the scores only rank the candidates, as CSMIA's do).
+    reference : str
+        The paper the attack follows.
+
+    Examples
+    --------
+    >>> from tabinvert.attacks import ConfidenceInversion
+    >>> info = ConfidenceInversion(None, "sex", method="csmia").capabilities()
+    >>> info.name, info.access, info.calibrated, info.white_box
+    ('CSMIA', 'outputs', False, False)
+    """
+
+    name: str
+    access: str
+    calibrated: bool = True
+    reference: str = ""
+
+    def __post_init__(self):
+        if self.access not in ACCESS_LEVELS:
+            raise ValueError(f"access={self.access!r} is not one of {sorted(ACCESS_LEVELS)}.")
+
+    @property
+    def white_box(self):
+        """Whether the attack reads the model itself (an output defense cannot change that)."""
+        return self.access in WHITE_BOX_ACCESS
+
+
+def capabilities_of(attack):
+    """An attack's :class:`AttackCapabilities`; an object that declares none is taken to
+    query the model's outputs, under its class name.
+
+    Examples
+    --------
+    >>> from tabinvert.attacks import LabelOnlyInversion
+    >>> from tabinvert.attacks._base import capabilities_of
+    >>> capabilities_of(LabelOnlyInversion(None, "sex")).access
+    'labels'
+    """
+    declare = getattr(attack, "capabilities", None)
+    if callable(declare):
+        return declare()
+    return AttackCapabilities(name=type(attack).__name__, access="outputs")
+
+
 class BaseAttack(BaseEstimator, metaclass=ABCMeta):
     """Base class of model-querying attribute-inference attacks (not for direct use).
 
@@ -152,6 +226,28 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
 
     def __sklearn_clone__(self):
         return clone_keeping_model(self)
+
+    def capabilities(self):
+        """What this attack needs and how to read its scores (see :class:`AttackCapabilities`).
+
+        Returns
+        -------
+        AttackCapabilities
+        """
+        return AttackCapabilities(name=type(self).__name__, access="outputs")
+
+    def _access_of_response(self):
+        """"outputs" or "labels": what the attack's model method reveals (before ``fit``, what
+        it would call on the model it holds)."""
+        method = getattr(self, "response_method_", None)
+        if method is None:
+            try:
+                method = self._get_response_method(self.estimator)
+            except Exception:  # no model yet, or one the attack would refuse at fit
+                method = self._response_method
+        if method == "predict" and model_is_classifier(self.estimator):
+            return "labels"
+        return "outputs"
 
     # -- fitting ------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -410,4 +506,5 @@ COMMON_PARAMS_DOC = """    candidates : "auto" or array-like, default="auto"
         Parallel model calls through joblib; results are identical for any value.
     random_state : int, RandomState instance or None, default=None
         Seeds tie-breaking and any learner the attack trains.
+
 """

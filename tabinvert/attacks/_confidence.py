@@ -13,6 +13,7 @@ from .._validation import check_observed
 from ._base import (
     COMMON_PARAMS_DOC,
     THREAT_MODEL_DOC,
+    AttackCapabilities,
     BaseAttack,
     argmax_random_ties,
     gaussian_error_scale,
@@ -201,6 +202,20 @@ class ConfidenceInversion(BaseAttack):
         self.max_rows_per_call = max_rows_per_call
         self.n_jobs = n_jobs
         self.random_state = random_state
+
+    def capabilities(self):
+        """What this attack needs and how to read its scores (see
+        :class:`~tabinvert.attacks.AttackCapabilities`)."""
+        if self.method == "csmia":
+            # Its scores rank the candidates (2 + confidence for a label match), not odds.
+            return AttackCapabilities("CSMIA", "outputs", calibrated=False,
+                                      reference="Mehnaz et al., USENIX Security 2022")
+        if self.likelihood == "confusion":
+            name = "MAP-confusion (FJRMIA)"
+        else:
+            name = "MAP" if self.prior == "marginal" else f"MAP ({self.prior} prior)"
+        return AttackCapabilities(name, self._access_of_response(),
+                                  reference="Fredrikson et al., USENIX Security 2014; CCS 2015")
 
     def _resolved_likelihood(self, model):
         if self.likelihood != "auto":

@@ -24,7 +24,8 @@ from .._validation import (
     sensitive_kind,
     value_kind,
 )
-from ._base import BaseAttack
+from .._cache import active_cache, content_key
+from ._base import AttackCapabilities, BaseAttack
 from ._learners import attacker_features, learner_threads, make_learner
 
 
@@ -106,6 +107,12 @@ class ImputationBaseline(BaseAttack):
         "random_state": ["random_state"],
     }
 
+    def capabilities(self):
+        """What this attack needs and how to read its scores (see
+        :class:`~tabinvert.attacks.AttackCapabilities`)."""
+        return AttackCapabilities("imputation", "none",
+                                  reference="Jayaraman & Evans, CCS 2022")
+
     def __init__(
         self,
         sensitive,
@@ -181,17 +188,7 @@ class ImputationBaseline(BaseAttack):
             features, target = features[in_candidates], target[in_candidates]
             target = candidate_positions(values, target)
         target = target if kind == "categorical" else target.astype(float)
-        learner = make_learner(features, task, self.learner, self.random_state)
-        self.selection_ = {"chosen": "learner", "metric": None, "learner": None,
-                           "marginal": None}
-        if self.fallback == "cv" and 10 <= len(target) <= _MAX_CV_ROWS:
-            self.selection_ = _compare_with_marginal(learner, features, target, task,
-                                                     self.random_state)
-            if self.selection_["chosen"] == "marginal":
-                learner = (DummyClassifier(strategy="prior") if task == "classification"
-                           else DummyRegressor(strategy="median"))
-        with learner_threads(len(features)):
-            learner.fit(features, target)
+        learner, self.selection_ = self._fit_learner(features, target, task)
 
         self._set_sensitive_state(layout, kind, values, prior)
         self.uses_label_ = y_aux is not None
@@ -199,6 +196,34 @@ class ImputationBaseline(BaseAttack):
         self.fit_query_cost_ = QueryCost()
         self.last_query_cost_ = QueryCost()
         return self
+
+    def _fit_learner(self, features, target, task):
+        """The learner (or the marginal, when cross-validation prefers it), fitted. Within a
+        run (:mod:`tabinvert._cache`) one fit serves every baseline and imputation prior
+        fitted on the same features and target with the same settings."""
+
+        def fit():
+            learner = make_learner(features, task, self.learner, self.random_state)
+            selection = {"chosen": "learner", "metric": None, "learner": None,
+                         "marginal": None}
+            if self.fallback == "cv" and 10 <= len(target) <= _MAX_CV_ROWS:
+                selection = _compare_with_marginal(learner, features, target, task,
+                                                   self.random_state)
+                if selection["chosen"] == "marginal":
+                    learner = (DummyClassifier(strategy="prior") if task == "classification"
+                               else DummyRegressor(strategy="median"))
+            with learner_threads(len(features)):
+                learner.fit(features, target)
+            return learner, selection
+
+        cache = active_cache()
+        if cache is None or not isinstance(self.random_state, (int, np.integer, type(None))):
+            return fit()  # a RandomState instance is consumed: nothing to share
+        if self.random_state is None:
+            return fit()  # unseeded fits differ from one another: nothing to share
+        key = content_key("imputation learner", task, features, target, self.fallback,
+                          repr(self.learner), int(self.random_state))
+        return cache.fitted(key, fit)
 
     def _features(self, known, y):
         if self.uses_label_ and y is None:

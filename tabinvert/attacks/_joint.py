@@ -45,7 +45,7 @@ from .._validation import (
     true_sensitive,
 )
 from ..metrics import inference_scores
-from ._base import score_guesses
+from ._base import AttackCapabilities, score_guesses
 from ._confidence import ConfidenceInversion
 from ._label_only import LabelOnlyInversion
 from ._learned import LearnedInversion
@@ -233,6 +233,13 @@ class JointInversion(BaseEstimator):
         "n_grid": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
     }
+
+    def capabilities(self):
+        """What this attack needs: its base attack's access (see
+        :class:`~tabinvert.attacks.AttackCapabilities`)."""
+        base = self.base_attack.capabilities()
+        return AttackCapabilities(f"joint {base.name}", base.access, base.calibrated,
+                                  "Fredrikson et al., USENIX Security 2014 (marginalisation)")
 
     def __init__(self, base_attack, sensitive, *, unknown=None, n_samples=16,
                  max_joint_candidates=256, max_iter=10, n_grid=10, random_state=None):

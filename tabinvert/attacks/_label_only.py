@@ -8,7 +8,7 @@ import numpy as np
 
 from .._sklearn_compat import HasMethods
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
-from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack
+from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, AttackCapabilities, BaseAttack
 from ._confidence import class_positions
 from ._learners import attacker_features, learner_threads, make_learner
 
@@ -63,6 +63,12 @@ class LabelOnlyInversion(BaseAttack):
         **BaseAttack._parameter_constraints,
         "attack_model": [HasMethods(["fit", "predict_proba"]), None],
     }
+
+    def capabilities(self):
+        """What this attack needs and how to read its scores (see
+        :class:`~tabinvert.attacks.AttackCapabilities`)."""
+        return AttackCapabilities("LOMIA", "labels",
+                                  reference="Mehnaz et al., USENIX Security 2022")
 
     def __init__(
         self,

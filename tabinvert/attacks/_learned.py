@@ -10,7 +10,13 @@ from sklearn.dummy import DummyClassifier
 from .._sklearn_compat import HasMethods, Options, StrOptions
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from .._validation import check_observed, split_known
-from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, BaseAttack, model_is_classifier
+from ._base import (
+    COMMON_PARAMS_DOC,
+    THREAT_MODEL_DOC,
+    AttackCapabilities,
+    BaseAttack,
+    model_is_classifier,
+)
 from ._confidence import class_positions
 from ._imputation import _MAX_CV_ROWS, candidate_positions, cross_validated_choice
 from ._learners import attacker_features, learner_threads, make_learner
@@ -167,6 +173,13 @@ class LearnedInversion(BaseAttack):
         "use_observed": [StrOptions({"labels", "proba"}), Options(bool, {False})],
         "fallback": [StrOptions({"cv", "never"})],
     }
+
+    def capabilities(self):
+        """What this attack needs and how to read its scores (see
+        :class:`~tabinvert.attacks.AttackCapabilities`)."""
+        return AttackCapabilities(
+            "learned" if self.use_label else "learned (no label)", self._access_of_response(),
+            reference="Fredrikson et al., CCS 2015; IBM ART's AttributeInferenceBlackBox")
 
     def __init__(
         self,

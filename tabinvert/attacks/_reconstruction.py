@@ -4,16 +4,18 @@ representative record of a class (Fredrikson et al. 2015's MI-Face, for tables).
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost
+from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost, query_records
+from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from .._validation import (
     _sorted_unique,
     check_candidates_known_to_model,
@@ -22,29 +24,68 @@ from .._validation import (
     check_same_kinds,
     check_unique_columns,
     make_layout,
-    model_feature_names,
     sensitive_kind,
 )
-from ._base import clone_keeping_model, gaussian_error_scale, model_is_classifier
-from ._gradient import (
-    DifferentiableModel,
-    NotDifferentiableError,
-    _as_column,
-    _assign,
-    _take_rows,
-    estimate_gradient,
-    evidence_log_likelihood,
-    make_evidence,
+from ..exceptions import NotDifferentiableError
+from ._autodiff import DifferentiableModel, softmax
+from .._wrappers import is_wrapped
+from ._base import (
+    AttackCapabilities,
+    clone_keeping_model,
+    gaussian_error_scale,
+    model_is_classifier,
 )
+from ._column_resolution import aux_label, model_columns, resolve_unknown
+from ._evidence import evidence_log_likelihood, make_evidence
+from ._frames import as_column, column_values, take_rows, with_columns
+from ._numerical_gradient import estimate_gradient
 
 _ADAM = (0.9, 0.999, 1e-8)
 _MIN_VARIANCE = 1e-3  # floor of the Gaussian prior's conditional variance (standardised units)
 
 
-def _softmax(theta):
-    theta = theta - theta.max(axis=1, keepdims=True)
-    np.exp(theta, out=theta)
-    return theta / theta.sum(axis=1, keepdims=True)
+@dataclass
+class _Chains:
+    """The optimisation chains of a block of records, all climbed together.
+
+    Chain ``i`` belongs to record ``rec[i]``, is restart ``restart[i]`` of it and holds the
+    enumerated category combination ``combo[i]``; ``evidence`` and ``prior_means`` (the
+    standardised prior mode of the numeric unknowns) are its record's. ``bounds`` are the
+    standardised (low, high) of the numeric unknowns; ``Z_ref`` and ``combo_inputs`` the
+    records' model inputs and each combination's offset to them (analytic gradients only).
+    """
+
+    records: object
+    rec: np.ndarray
+    combo: np.ndarray
+    restart: np.ndarray
+    evidence: object
+    prior_means: np.ndarray
+    bounds: object
+    combo_log_prior: np.ndarray
+    relax: bool
+    Z_ref: np.ndarray | None = None
+    combo_inputs: np.ndarray | None = None
+
+
+def _adam_ascent(params, gradients, n_steps, step_size, project):
+    """Adam ascent of ``params`` (arrays, updated in place), step size cosine-decayed from
+    ``step_size`` to 1% of it; ``gradients()`` gives their gradients at the current point and
+    ``project()`` is called after every step."""
+    first_moment = [np.zeros_like(a) for a in params]
+    second_moment = [np.zeros_like(a) for a in params]
+    beta1, beta2, eps = _ADAM
+    for t in range(n_steps):
+        grads = gradients()
+        rate = step_size * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * t / n_steps)))
+        for a, g, m1, m2 in zip(params, grads, first_moment, second_moment):
+            m1 *= beta1
+            m1 += (1 - beta1) * g
+            m2 *= beta2
+            m2 += (1 - beta2) * g * g
+            a += rate * (m1 / (1 - beta1 ** (t + 1))) / (
+                np.sqrt(m2 / (1 - beta2 ** (t + 1))) + eps)
+        project()
 
 
 class ReconstructionAttack(BaseEstimator):
@@ -91,13 +132,15 @@ class ReconstructionAttack(BaseEstimator):
     compared at these decoded records.
 
     **Gradients.** ``"analytic"`` — backpropagation through the model's parameters (see
-    :class:`~tabinvert.attacks._gradient.DifferentiableModel`; white-box; no queries).
+    :class:`~tabinvert.attacks.DifferentiableModel`; white-box; no queries).
     ``"finite_differences"`` — central differences, ``2p`` queried points per chain and
     iteration (``p`` numeric unknowns). ``"spsa"`` — simultaneous perturbation (Spall 1992),
     ``2 · n_spsa`` points per chain and iteration, seeded. ``"auto"``: analytic if the model is
     differentiable, else finite differences when ``p <= n_spsa``, else SPSA. Black-box
-    gradients query ``predict_proba`` (classifiers) or ``predict`` (regressors); all perturbed
-    points of all chains go to the model in **one call per iteration**, plus one final call that
+    gradients query ``predict_proba`` (classifiers) or ``predict`` (regressors) through the
+    query engine, which checks every answer (a malformed one raises
+    :class:`~tabinvert.exceptions.ModelQueryError`); all perturbed points of all chains go to
+    the model in **one call per iteration**, plus one final call that
     scores every chain's end point: ``last_query_cost_.calls == n_iter + 1`` and
     ``rows == n_iter · n_chains · points_per_chain + n_chains``, where ``n_chains`` is records ×
     ``n_restarts`` × enumerated categorical combinations (with categorical unknowns only, a
@@ -196,7 +239,7 @@ class ReconstructionAttack(BaseEstimator):
 
     >>> import numpy as np, pandas as pd
     >>> from sklearn.linear_model import LinearRegression
-    >>> from tabinvert.attacks._reconstruction import ReconstructionAttack
+    >>> from tabinvert.attacks import ReconstructionAttack
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
     >>> X["c"] = X["b"] + 0.1 * rng.normal(size=400)
@@ -230,6 +273,18 @@ class ReconstructionAttack(BaseEstimator):
         "max_rows_per_call": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
+
+    def capabilities(self):
+        """What this attack needs (see :class:`~tabinvert.attacks.AttackCapabilities`): the
+        model's parameters for analytic gradients, its outputs for estimated ones."""
+        method = getattr(self, "gradient_", self.gradient)
+        if method == "auto":  # fit decides; before it, whether the final model has weights
+            final = self.estimator[-1] if isinstance(self.estimator, Pipeline) else self.estimator
+            readable = hasattr(final, "coef_") or hasattr(final, "coefs_")
+            method = "analytic" if readable and not is_wrapped(self.estimator) else "estimated"
+        access = "gradients" if method == "analytic" else "outputs"
+        return AttackCapabilities("reconstruction", access, calibrated=False,
+                                  reference="Fredrikson et al., CCS 2015 (MI-Face)")
 
     def __init__(
         self,
@@ -300,16 +355,32 @@ class ReconstructionAttack(BaseEstimator):
         low_q, high_q = self._check_bounds_quantiles()
         check_model_fitted(model)
         check_unique_columns(X_aux, name="X_aux")
-        columns, is_frame = self._model_columns(model, X_aux)
-        unknown = self._resolve_unknown(columns, is_frame, X_aux)
+        records = self._fit_columns(model, X_aux)
+        y_aux = check_label(y_aux, len(records), name="y_aux")  # classifiers' too, though unused
+        categorical = self._categorical_unknowns(records)
+        self.categorical_ = [c for c in self.unknown_ if c in categorical]
+        self.numeric_ = [c for c in self.unknown_ if c not in categorical]
+        self._fit_categories(model, X_aux, records)
+        self._fit_numeric_prior(records, low_q, high_q)
+        self._fit_model_answers(model)
+        self._resolve_gradient(model, records)
+        self._resolve_categorical_search()
+        self.fit_query_cost_ = QueryCost()
+        self._fit_noise_scale(records, y_aux)
+        self.last_query_cost_ = QueryCost()
+        return self
+
+    def _fit_columns(self, model, X_aux):
+        """Resolve the unknown columns and the model's layout; return the auxiliary records."""
+        columns, is_frame = model_columns(model, X_aux)
+        unknown = resolve_unknown(self.unknown, self.mode, columns, is_frame, X_aux)
         self.unknown_labels_ = list(self.unknown) if self.unknown is not None else list(unknown)
         if isinstance(self.unknown, (str, int, np.integer)):
             self.unknown_labels_ = [self.unknown]
-        layout = make_layout(model, X_aux, self._aux_label(X_aux, unknown[0], is_frame),
+        layout = make_layout(model, X_aux, aux_label(X_aux, unknown[0], is_frame),
                              name="X_aux", what="unknown")
         self._layout = layout  # what each auxiliary column holds, to check targets against
         records = X_aux[list(layout.columns)] if layout.is_frame else np.asarray(X_aux)
-        y_aux = check_label(y_aux, len(records), name="y_aux")  # classifiers' too, though unused
         self.columns_ = list(layout.columns)
         self.is_frame_ = layout.is_frame
         self.dtypes_ = dict(layout.dtypes) if layout.is_frame else None
@@ -318,13 +389,13 @@ class ReconstructionAttack(BaseEstimator):
         self.n_features_in_ = len(self.columns_)
         if layout.is_frame:
             self.feature_names_in_ = np.asarray(self.columns_, dtype=object)
+        return records
 
-        categorical = self._categorical_unknowns(records)
-        self.categorical_ = [c for c in unknown if c in categorical]
-        self.numeric_ = [c for c in unknown if c not in categorical]
+    def _fit_categories(self, model, X_aux, records):
+        """Each categorical unknown's categories and their add-one smoothed log-frequencies."""
         self.categories_, self.category_log_prior_ = {}, {}
         for column in self.categorical_:
-            values = pd.Series(self._column(records, column)).dropna()
+            values = pd.Series(column_values(records, column)).dropna()
             cats = _sorted_unique(values)
             if len(cats) < 2:
                 raise ValueError(
@@ -332,14 +403,15 @@ class ReconstructionAttack(BaseEstimator):
                     "there is nothing to reconstruct."
                 )
             check_candidates_known_to_model(
-                model, make_layout(model, X_aux, self._aux_label(X_aux, column, self.is_frame_),
+                model, make_layout(model, X_aux, aux_label(X_aux, column, self.is_frame_),
                                    what="unknown"),
                 cats)
             counts = np.array([(values == c).sum() for c in cats], dtype=float)
             self.categories_[column] = cats
             self.category_log_prior_[column] = np.log((counts + 1) / (counts.sum() + len(cats)))
-        self._fit_numeric_prior(records, low_q, high_q)
 
+    def _fit_model_answers(self, model):
+        """What the model answers: classes and the method black-box queries call."""
         self.is_classifier_ = model_is_classifier(model)
         if self.is_classifier_:
             self.classes_model_ = np.asarray(model.classes_)
@@ -349,21 +421,20 @@ class ReconstructionAttack(BaseEstimator):
                 f"ReconstructionAttack needs a target model with {self.response_method_}(); "
                 f"{type(model).__name__} has none."
             )
-        self._resolve_gradient(model, records)
-        self._resolve_categorical_search()
 
-        self.fit_query_cost_ = QueryCost()
+    def _fit_noise_scale(self, records, y_aux):
+        """Regressors: σ of the Gaussian error model and the spread of the model's outputs."""
         self.sigma_ = None
-        if not self.is_classifier_:
-            if self.differentiable_ is not None:  # white-box: the model's answers from its weights
-                predicted = self.differentiable_.predict(self._aux_inputs(records))
-            else:
-                predicted = self._ask(records, cost="fit")
-            predicted = np.asarray(predicted, dtype=float).reshape(-1)
-            self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux,
-                                                                    self.noise_scale)
-        self.last_query_cost_ = QueryCost()
-        return self
+        if self.is_classifier_:
+            return
+        if self.differentiable_ is not None:  # white-box: the model's answers from its weights
+            predicted = self.differentiable_.predict(self._aux_inputs(records))
+        else:
+            predicted, cost = self._query_model(records)
+            self.fit_query_cost_ = self.fit_query_cost_ + cost
+        predicted = np.asarray(predicted, dtype=float).reshape(-1)
+        self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux,
+                                                                self.noise_scale)
 
     def _check_bounds_quantiles(self):
         try:
@@ -377,99 +448,10 @@ class ReconstructionAttack(BaseEstimator):
             )
         return low, high
 
-    @staticmethod
-    def _model_columns(model, X_aux):
-        if np.ndim(X_aux) != 2:
-            raise ValueError(
-                f"X_aux must be 2-D (records × columns); got shape {np.shape(X_aux)}.")
-        names = model_feature_names(model)
-        if names is not None:
-            return names, True
-        n_features = getattr(model, "n_features_in_", np.shape(X_aux)[1])
-        if np.shape(X_aux)[1] != n_features:
-            raise ValueError(
-                f"X_aux has {np.shape(X_aux)[1]} columns but the model was fitted on an array "
-                f"with {n_features}; pass the columns in the model's order."
-            )
-        return list(range(n_features)), False
-
-    def _resolve_unknown(self, columns, is_frame, X_aux):
-        unknown = self.unknown
-        if unknown is None:
-            if self.mode != "class_representative":
-                raise ValueError(
-                    "unknown=None (every column) is for mode='class_representative'; pass the "
-                    "columns to reconstruct as unknown=[...]."
-                )
-            return list(columns)
-        if isinstance(unknown, (str, int, np.integer)):
-            unknown = [unknown]
-        unknown = list(unknown)
-        if not unknown:
-            raise ValueError("unknown is empty: pass at least one column to reconstruct.")
-        aux_names = list(X_aux.columns) if isinstance(X_aux, pd.DataFrame) else None
-        resolved = [self._resolve_one(column, columns, is_frame, aux_names)
-                    for column in unknown]
-        if len(set(resolved)) != len(resolved):
-            raise ValueError(f"unknown lists a column more than once: {unknown}.")
-        return resolved
-
-    @staticmethod
-    def _resolve_one(column, columns, is_frame, aux_names):
-        """The model column (a name, or a position for array models) ``column`` stands for.
-
-        A frame's labels come first. An integer that is not a label is a position only for a
-        model fitted on an array, and only when no label of the frame is an integer that it
-        could be confused with (columns ``[1, 0, 2]``): ambiguity is an error, never a guess.
-        """
-        position = (isinstance(column, (int, np.integer)) and not isinstance(column, bool)
-                    and 0 <= column < len(columns))
-        if is_frame:  # the model's columns are names
-            if column in columns:
-                return column
-            if position:
-                raise ValueError(
-                    f"unknown={column!r} is not a column label (the model's columns are "
-                    f"{list(columns)[:20]}), though it is a valid position. Columns are labels "
-                    "for a DataFrame; pass the column's label, or pass a numpy array to use "
-                    "positions."
-                )
-        elif aux_names is None:  # an array: positions
-            if position:
-                return columns[int(column)]
-        elif column in aux_names:
-            return columns[aux_names.index(column)]
-        elif position:
-            if any(isinstance(c, (int, np.integer)) for c in aux_names):
-                raise ValueError(
-                    f"unknown={column!r} is not a column label of X_aux (its columns are "
-                    f"{aux_names[:20]}), though it is a valid position. Columns are labels for "
-                    "a DataFrame; pass the column's label, or pass a numpy array to use "
-                    "positions."
-                )
-            return columns[int(column)]
-        shown = aux_names if (aux_names is not None and not is_frame) else columns
-        raise ValueError(
-            f"The unknown column {column!r} is not one of the model's columns "
-            f"({list(shown)[:20]}); pass names of the columns to reconstruct."
-        )
-
-    @staticmethod
-    def _aux_label(X_aux, column, is_frame):
-        """How ``make_layout`` names a resolved model column in ``X_aux`` (a frame's label)."""
-        if isinstance(X_aux, pd.DataFrame) and not is_frame:
-            return X_aux.columns[column]
-        return column
-
-    def _column(self, records, column):
-        if isinstance(records, pd.DataFrame):
-            return records[column].to_numpy()
-        return np.asarray(records)[:, column]
-
     def _categorical_unknowns(self, records):
         if isinstance(self.categorical_features, str):  # "auto"
             return {c for c in self.unknown_
-                    if sensitive_kind(self._column(records, c), "auto") == "categorical"}
+                    if sensitive_kind(column_values(records, c), "auto") == "categorical"}
         chosen = set()
         for column in self.categorical_features:
             matches = [u for u, label in zip(self.unknown_, self.unknown_labels_)
@@ -492,7 +474,7 @@ class ReconstructionAttack(BaseEstimator):
             self.prior_regression_ = np.zeros((0, 0))
             self.prior_known_ = []
             return
-        raw = np.column_stack([self._column(records, c).astype(float) for c in self.numeric_])
+        raw = np.column_stack([column_values(records, c).astype(float) for c in self.numeric_])
         infinite = np.isinf(raw).any(axis=0)
         if infinite.any():
             columns = [c for c, bad in zip(self.numeric_, infinite) if bad]
@@ -504,7 +486,7 @@ class ReconstructionAttack(BaseEstimator):
         known = []
         for column in self.known_:
             try:
-                values = self._column(records, column).astype(float)
+                values = column_values(records, column).astype(float)
             except (TypeError, ValueError):
                 continue
             if np.nanstd(values) > 0:
@@ -583,11 +565,11 @@ class ReconstructionAttack(BaseEstimator):
 
     def _aux_inputs(self, records):
         dm = self.differentiable_
-        x = np.column_stack([self._column(records, c).astype(float) for c in self.numeric_]) \
+        x = np.column_stack([column_values(records, c).astype(float) for c in self.numeric_]) \
             if self.numeric_ else None
         probs = []
         for column in self.categorical_:
-            codes = pd.Index(self.categories_[column]).get_indexer(self._column(records, column))
+            codes = pd.Index(self.categories_[column]).get_indexer(column_values(records, column))
             probs.append(np.eye(len(self.categories_[column]))[np.maximum(codes, 0)])
         return dm.features(dm.encode(records), x, probs)
 
@@ -614,7 +596,7 @@ class ReconstructionAttack(BaseEstimator):
                 raise ValueError("; ".join(problems) + ".")
             n = len(X)
             data = {c: (X[c] if c in self.known_
-                        else pd.Series(_as_column(self._placeholder(c, n), self.dtypes_[c]),
+                        else pd.Series(as_column(self._placeholder(c, n), self.dtypes_[c]),
                                        index=X.index))
                     for c in self.columns_}
             records = pd.DataFrame(data, index=X.index)
@@ -668,25 +650,18 @@ class ReconstructionAttack(BaseEstimator):
             return np.zeros((n, 0))
         if not self.prior_known_:
             return np.zeros((n, p))
-        K = np.column_stack([self._column(records, c).astype(float) for c in self.prior_known_])
+        K = np.column_stack([column_values(records, c).astype(float) for c in self.prior_known_])
         Ks = (K - self.prior_known_center_) / self.prior_known_spread_
         return Ks @ self.prior_regression_.T
 
-    def _ask(self, records, cost="last"):
-        """Query the model in chunks of at most ``max_rows_per_call`` rows; count the cost."""
-        n = len(records)
-        answers = []
-        for start in range(0, n, self.max_rows_per_call):
-            rows = slice(start, start + self.max_rows_per_call)
-            chunk = (_take_rows(records, rows) if isinstance(records, pd.DataFrame)
-                     else records[rows])
-            answers.append(np.asarray(getattr(self.estimator, self.response_method_)(chunk)))
-        spent = QueryCost(rows=n, calls=len(answers))
-        if cost == "fit":
-            self.fit_query_cost_ = self.fit_query_cost_ + spent
-        else:
-            self._cost = self._cost + spent
-        return np.concatenate(answers, axis=0)
+    def _query_model(self, records):
+        """The model's answers to whole records, through the query engine.
+
+        :func:`~tabinvert._query.query_records` sends at most ``max_rows_per_call`` rows per
+        call, checks every answer (shape, finite values, probabilities) and counts the cost.
+        """
+        return query_records(self.estimator, records, response_method=self.response_method_,
+                             max_rows_per_call=self.max_rows_per_call)
 
     # -- the optimiser --------------------------------------------------------------------------
     def _numeric_prior(self, U, mean):
@@ -712,7 +687,7 @@ class ReconstructionAttack(BaseEstimator):
         results, objectives, cost = [], [], QueryCost()
         for start in range(0, n, per_block):
             rows = np.arange(start, min(start + per_block, n))
-            block = (_take_rows(records, slice(rows[0], rows[-1] + 1))
+            block = (take_rows(records, slice(rows[0], rows[-1] + 1))
                      if isinstance(records, pd.DataFrame) else records[rows])
             results.append(self._solve(block, evidence.take(rows), prior_start=prior_start,
                                        rng=rng))
@@ -725,138 +700,160 @@ class ReconstructionAttack(BaseEstimator):
 
     def _solve(self, records, evidence, *, prior_start, rng):
         """Run every chain; return the best numeric (raw) and categorical codes per record."""
-        n, p = len(records), len(self.numeric_)
-        relax = self.categorical_search_ == "relax"
-        K = len(self._combos)
-        R = self.n_restarts if (p or relax) else 1
-        n_iter = self.n_iter if (p or relax) else 0
-        rec = np.repeat(np.arange(n), R * K)
-        combo = np.tile(np.arange(K), n * R)
-        restart = np.tile(np.repeat(np.arange(R), K), n)
-        N = len(rec)
-        chains_evidence = evidence.take(rec)
-        means = self._prior_means(records)
-        low, high = ((self.bounds_ - self.center_) / self.spread_) if p else (None, None)
-
-        # starting points
-        if self.init == "prior":
-            U = self.init_pool_[rng.randint(len(self.init_pool_), size=N)]
-            if prior_start and p:
-                first = restart == 0
-                U[first] = means[rec[first]]
-        else:
-            U = rng.uniform(low, high, size=(N, p)) if p else np.zeros((N, 0))
-        U = np.clip(U, low, high) if p else U
-        thetas = []
-        if relax:
-            for column in self.categorical_:
-                m = len(self.categories_[column])
-                if self.init == "prior":
-                    theta = np.tile(self.category_log_prior_[column], (N, 1))
-                    theta[restart > 0] += rng.gumbel(size=(int((restart > 0).sum()), m))
-                else:
-                    theta = rng.normal(size=(N, m))
-                thetas.append(theta)
-
+        chains = self._chains(records, evidence)
+        p = len(self.numeric_)
+        n_iter = self.n_iter if (p or chains.relax) else 0
+        U, thetas = self._starting_points(chains, prior_start, rng)
         self._cost = QueryCost()
-        white = self.gradient_ == "analytic"
-        if white:
-            dm = self.differentiable_
-            Z_ref = dm.encode(records)
-            combo_inputs = np.zeros((K, dm.n_inputs))
-            for j, D in enumerate(dm.D if not relax else []):
-                combo_inputs += D[self._combos[:, j]]
-        combo_log_prior = np.zeros(K)
-        if not relax:
-            for j, column in enumerate(self.categorical_):
-                combo_log_prior += self.category_log_prior_[column][self._combos[:, j]]
-        w = self.prior_weight
-
-        def white_objective(U, thetas, want_grad=True):
-            x = self.center_ + self.spread_ * U
-            probs = [_softmax(t) for t in thetas]
-            Z = dm.features(Z_ref[rec], x if p else None, probs) + combo_inputs[combo]
-            value, grad_Z = dm.value_and_grad(Z, chains_evidence)
-            grad_U = dm.grad_numeric(grad_Z) * self.spread_ if p else np.zeros((N, 0))
-            grad_theta = []
-            for prob, g, column in zip(probs, dm.grad_categorical(grad_Z), self.categorical_):
-                g = g + w * self.category_log_prior_[column]
-                value = value + w * prob @ self.category_log_prior_[column]
-                grad_theta.append(prob * (g - (prob * g).sum(axis=1, keepdims=True)))
-            value = value + w * combo_log_prior[combo]
-            if p:
-                prior_value, prior_grad = self._numeric_prior(U, means[rec])
-                value = value + w * prior_value
-                grad_U = grad_U + w * prior_grad
-            return value, grad_U, grad_theta
-
-        def model_values(points):
-            """Log-likelihood (N, M) of chains' points (N, M, p), from one batch of queries."""
-            M = points.shape[1]
-            rows = np.repeat(np.arange(N), M)
-            values = {c: self.center_[j] + self.spread_[j] * points[:, :, j].reshape(-1)
-                      for j, c in enumerate(self.numeric_)}
-            codes = self._combos[combo[rows]]
-            for j, column in enumerate(self.categorical_):
-                values[column] = self.categories_[column][codes[:, j]]
-            batch = _assign(_take_rows(records, rec[rows]), values)
-            outputs = self._ask(batch)
-            return evidence_log_likelihood(
-                outputs, chains_evidence.take(rows), self.is_classifier_).reshape(N, M)
-
-        def ascend(U, thetas, n_steps, update_thetas):
-            """Cosine-decayed Adam ascent of every chain at once, projected on the bounds."""
-            params = [U] + (thetas if update_thetas else [])
-            first_moment = [np.zeros_like(a) for a in params]
-            second_moment = [np.zeros_like(a) for a in params]
-            beta1, beta2, eps = _ADAM
-            for t in range(n_steps):
-                if white:
-                    _, grad_U, grad_theta = white_objective(U, thetas)
-                else:
-                    grad_U, _ = estimate_gradient(
-                        model_values, U, method=self.gradient_, epsilon=self.epsilon,
-                        n_samples=self.n_spsa, random_state=rng)
-                    grad_U = grad_U + w * self._numeric_prior(U, means[rec])[1]
-                    grad_theta = []
-                grads = [grad_U] + (grad_theta if update_thetas else [])
-                rate = self.step_size * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * t / n_steps)))
-                for a, g, m1, m2 in zip(params, grads, first_moment, second_moment):
-                    m1 *= beta1
-                    m1 += (1 - beta1) * g
-                    m2 *= beta2
-                    m2 += (1 - beta2) * g * g
-                    a += rate * (m1 / (1 - beta1 ** (t + 1))) / (
-                        np.sqrt(m2 / (1 - beta2 ** (t + 1))) + eps)
-                if p:
-                    np.clip(U, low, high, out=U)
-
-        ascend(U, thetas, n_iter, update_thetas=True)
+        self._ascend(chains, U, thetas, n_iter, update_thetas=True, rng=rng)
         codes = [theta.argmax(axis=1) for theta in thetas]
-        if relax:
+        if chains.relax:
             # Round the relaxed categories, then refine the numeric unknowns with them fixed
             # (a convex mixture of categories can explain the evidence with wrong numbers).
             # Logits of ±1e6 make the softmax exactly one-hot.
             thetas = [np.eye(theta.shape[1])[c] * 1e6 for theta, c in zip(thetas, codes)]
             if p:
-                ascend(U, thetas, max(n_iter // 2, 1), update_thetas=False)
-
+                self._ascend(chains, U, thetas, max(n_iter // 2, 1), update_thetas=False,
+                             rng=rng)
         # score every chain at its end point, keep the best
-        if white:
-            value = white_objective(U, thetas)[0]
-        else:
-            value = model_values(U[:, None, :])[:, 0] + w * combo_log_prior[combo]
-            if p:
-                value = value + w * self._numeric_prior(U, means[rec])[0]
-        best = value.reshape(n, R * K).argmax(axis=1) + np.arange(n) * R * K
+        value = self._chain_objective(chains, U, thetas)
+        n = len(records)
+        per_record = len(chains.rec) // n
+        best = value.reshape(n, per_record).argmax(axis=1) + np.arange(n) * per_record
         self.last_objective_ = value[best]
         self.last_query_cost_ = self._cost
         x = self.center_ + self.spread_ * U[best]
-        if relax:
+        if chains.relax:
             cat_codes = np.column_stack([c[best] for c in codes])
         else:
-            cat_codes = self._combos[combo[best]]
+            cat_codes = self._combos[chains.combo[best]]
         return x, cat_codes
+
+    def _chains(self, records, evidence):
+        """One chain per (record × restart × enumerated category combination)."""
+        n, p = len(records), len(self.numeric_)
+        relax = self.categorical_search_ == "relax"
+        K = len(self._combos)
+        R = self.n_restarts if (p or relax) else 1
+        rec = np.repeat(np.arange(n), R * K)
+        chains = _Chains(
+            records=records,
+            rec=rec,
+            combo=np.tile(np.arange(K), n * R),
+            restart=np.tile(np.repeat(np.arange(R), K), n),
+            evidence=evidence.take(rec),
+            prior_means=self._prior_means(records)[rec],
+            bounds=((self.bounds_ - self.center_) / self.spread_) if p else (None, None),
+            combo_log_prior=np.zeros(K),
+            relax=relax,
+        )
+        if not relax:
+            for j, column in enumerate(self.categorical_):
+                chains.combo_log_prior += self.category_log_prior_[column][self._combos[:, j]]
+        if self.gradient_ == "analytic":
+            dm = self.differentiable_
+            chains.Z_ref = dm.encode(records)
+            chains.combo_inputs = np.zeros((K, dm.n_inputs))
+            for j, D in enumerate(dm.D if not relax else []):
+                chains.combo_inputs += D[self._combos[:, j]]
+        return chains
+
+    def _starting_points(self, chains, prior_start, rng):
+        """Standardised numeric starts ``U`` (N, p) and, when relaxed, category logits."""
+        N, p = len(chains.rec), len(self.numeric_)
+        low, high = chains.bounds
+        if self.init == "prior":
+            U = self.init_pool_[rng.randint(len(self.init_pool_), size=N)]
+            if prior_start and p:
+                first = chains.restart == 0
+                U[first] = chains.prior_means[first]
+        else:
+            U = rng.uniform(low, high, size=(N, p)) if p else np.zeros((N, 0))
+        U = np.clip(U, low, high) if p else U
+        thetas = []
+        if chains.relax:
+            for column in self.categorical_:
+                m = len(self.categories_[column])
+                if self.init == "prior":
+                    theta = np.tile(self.category_log_prior_[column], (N, 1))
+                    later = chains.restart > 0
+                    theta[later] += rng.gumbel(size=(int(later.sum()), m))
+                else:
+                    theta = rng.normal(size=(N, m))
+                thetas.append(theta)
+        return U, thetas
+
+    def _ascend(self, chains, U, thetas, n_steps, *, update_thetas, rng):
+        """Cosine-decayed Adam ascent of every chain at once, projected on the bounds."""
+        params = [U] + (thetas if update_thetas else [])
+
+        def gradients():
+            grad_U, grad_theta = self._chain_gradients(chains, U, thetas, rng)
+            return [grad_U] + (grad_theta if update_thetas else [])
+
+        def project():
+            if len(self.numeric_):
+                np.clip(U, *chains.bounds, out=U)
+
+        _adam_ascent(params, gradients, n_steps, self.step_size, project)
+
+    def _chain_gradients(self, chains, U, thetas, rng):
+        """Gradients of the objective w.r.t. ``U`` and the category logits (analytic only)."""
+        if self.gradient_ == "analytic":
+            _, grad_U, grad_theta = self._analytic_objective(chains, U, thetas)
+            return grad_U, grad_theta
+        grad_U, _ = estimate_gradient(
+            lambda points: self._queried_log_likelihood(chains, points), U,
+            method=self.gradient_, epsilon=self.epsilon, n_samples=self.n_spsa,
+            random_state=rng)
+        return grad_U + self.prior_weight * self._numeric_prior(U, chains.prior_means)[1], []
+
+    def _chain_objective(self, chains, U, thetas):
+        """Each chain's objective (N,) at its current point."""
+        if self.gradient_ == "analytic":
+            return self._analytic_objective(chains, U, thetas)[0]
+        w = self.prior_weight
+        value = (self._queried_log_likelihood(chains, U[:, None, :])[:, 0]
+                 + w * chains.combo_log_prior[chains.combo])
+        if len(self.numeric_):
+            value = value + w * self._numeric_prior(U, chains.prior_means)[0]
+        return value
+
+    def _analytic_objective(self, chains, U, thetas):
+        """The objective (N,) and its gradients w.r.t. ``U`` and ``thetas``, backpropagated."""
+        dm, w, p = self.differentiable_, self.prior_weight, len(self.numeric_)
+        x = self.center_ + self.spread_ * U
+        probs = [softmax(t) for t in thetas]
+        Z = (dm.features(chains.Z_ref[chains.rec], x if p else None, probs)
+             + chains.combo_inputs[chains.combo])
+        value, grad_Z = dm.value_and_grad(Z, chains.evidence)
+        grad_U = dm.grad_numeric(grad_Z) * self.spread_ if p else np.zeros((len(U), 0))
+        grad_theta = []
+        for prob, g, column in zip(probs, dm.grad_categorical(grad_Z), self.categorical_):
+            g = g + w * self.category_log_prior_[column]
+            value = value + w * prob @ self.category_log_prior_[column]
+            grad_theta.append(prob * (g - (prob * g).sum(axis=1, keepdims=True)))
+        value = value + w * chains.combo_log_prior[chains.combo]
+        if p:
+            prior_value, prior_grad = self._numeric_prior(U, chains.prior_means)
+            value = value + w * prior_value
+            grad_U = grad_U + w * prior_grad
+        return value, grad_U, grad_theta
+
+    def _queried_log_likelihood(self, chains, points):
+        """Log-likelihood (N, M) of chains' points (N, M, p), from one batch of queries."""
+        N, M = points.shape[:2]
+        rows = np.repeat(np.arange(N), M)
+        values = {c: self.center_[j] + self.spread_[j] * points[:, :, j].reshape(-1)
+                  for j, c in enumerate(self.numeric_)}
+        codes = self._combos[chains.combo[rows]]
+        for j, column in enumerate(self.categorical_):
+            values[column] = self.categories_[column][codes[:, j]]
+        batch = with_columns(take_rows(chains.records, chains.rec[rows]), values)
+        outputs, cost = self._query_model(batch)
+        self._cost = self._cost + cost
+        return evidence_log_likelihood(
+            outputs, chains.evidence.take(rows), self.is_classifier_).reshape(N, M)
 
     def _frame(self, x, cat_codes, index):
         data = {}
@@ -1041,7 +1038,7 @@ class ReconstructionAttack(BaseEstimator):
         """``n`` records with every (unknown) column at its placeholder."""
         values = {c: self._placeholder(c, n) for c in self.columns_}
         if self.is_frame_:
-            return pd.DataFrame({c: _as_column(values[c], self.dtypes_[c]) for c in self.columns_})
+            return pd.DataFrame({c: as_column(values[c], self.dtypes_[c]) for c in self.columns_})
         textual = any(np.asarray(self.categories_[c]).dtype.kind in "OUS"
                       for c in self.categorical_)
         dtype = object if textual else float

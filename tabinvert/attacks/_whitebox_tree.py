@@ -35,7 +35,13 @@ from .._query import (
     query_candidates,
 )
 from .._validation import check_model_fitted, split_known
-from ._base import COMMON_PARAMS_DOC, BaseAttack, gaussian_error_scale, model_is_classifier
+from ._base import (
+    COMMON_PARAMS_DOC,
+    AttackCapabilities,
+    BaseAttack,
+    gaussian_error_scale,
+    model_is_classifier,
+)
 from ._confidence import _softmax, _take_class, class_positions
 from ._learners import learner_threads
 
@@ -212,6 +218,29 @@ class _Trees:
             self.masses[t] = counts
         self.totals = np.array([mass[0] for mass in self.masses])
 
+    def output_from_leaves(self, leaves, method):
+        """The model's own ``predict_proba`` (or a regressor's ``predict``) read off the leaves
+        already found, for the averaging tree models (a decision tree, a random forest, extra
+        trees: the mean of the trees' leaf values, as scikit-learn computes it); None for the
+        boosted models, whose outputs go through a link function and are asked of the model.
+        Saves running every tree a second time on every completed record."""
+        averaging = (DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier,
+                     RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor)
+        if self.kind != "sklearn" or not isinstance(self.model, averaging):
+            return None
+        trees = ([self.model.tree_] if hasattr(self.model, "tree_")
+                 else [estimator.tree_ for estimator in self.model.estimators_])
+        if trees[0].n_outputs != 1:
+            return None
+        total = None
+        for t, tree in enumerate(trees):
+            value = tree.value[leaves[:, t], 0, :]  # (n_rows, n_classes) or (n_rows, 1)
+            if method == "predict_proba":
+                sums = value.sum(axis=1, keepdims=True)
+                value = value / np.where(sums == 0, 1.0, sums)
+            total = value if total is None else total + value
+        return total / len(trees)
+
     def leaves(self, X):
         """Leaf index of each row in each tree: (n_rows, n_trees) integers."""
         model = self.model
@@ -303,7 +332,10 @@ class _LeafEvidence:
         log_ratio /= np.maximum(n_informative, 1)
         columns = [log_ratio.reshape(n_rows, 1)]
         if self.output_method is not None:
-            output = np.asarray(getattr(self.trees.model, self.output_method)(X), dtype=float)
+            output = self.trees.output_from_leaves(leaves, self.output_method)
+            if output is None:
+                output = np.asarray(getattr(self.trees.model, self.output_method)(X),
+                                    dtype=float)
             columns.append(output.reshape(n_rows, -1))
         return np.hstack(columns)
 
@@ -455,6 +487,14 @@ class WhiteBoxTreeInversion(BaseAttack):
         "leaf_mass": [StrOptions({"relative", "raw"})],
         "noise_scale": [Interval(Real, 0, None, closed="neither"), None],
     }
+
+    def capabilities(self):
+        """What this attack needs and how to read its scores (see
+        :class:`~tabinvert.attacks.AttackCapabilities`)."""
+        name = "white-box tree" + (" (raw counts)" if self.leaf_mass == "raw" else "")
+        if self.prior != "marginal":
+            name = f"{name} ({self.prior} prior)"
+        return AttackCapabilities(name, "model", reference="Fredrikson et al., CCS 2015")
 
     def __init__(
         self,

@@ -13,8 +13,8 @@ defense                     what it returns                        rows sum to 1
 ``LabelOnly``               one-hot of the arg-max                 yes              yes
 ``ConfidenceThreshold``     values under a cutoff set to 0         if renormalised  yes
 ``GaussianNoise``           seeded per-record noise, renormalised  yes              no
-``ReverseSigmoid``          Lee et al. 2019 deceptive perturbation yes              if βγ ≤ 1 and
-                                                                                    γ ≥ 1, or β is
+``ReverseSigmoid``          deceptive perturbation (Lee et al.     yes              if βγ ≤ 1 and
+                            2019)                                                   γ ≥ 1, or β is
                                                                                     small enough
                                                                                     (keeps_argmax)
 ``RoundPredictions``        a regressor's output on a grid         n/a              n/a

@@ -226,12 +226,33 @@ class DefendedClassifier(ClassifierMixin, _DefendedModel):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "defense_")
-        raw = np.asarray(self._inner_model.predict_proba(X), dtype=float)
+        return self._labels(np.asarray(self._inner_model.predict_proba(X), dtype=float))
+
+    def _labels(self, raw):
+        """The labels served for raw probabilities: the inner label while it is among the
+        defended maxima, the defended arg-max otherwise."""
         defended = self._defend(raw)
         rows = np.arange(len(defended))
         inner_choice = raw.argmax(axis=1)
         keeps_inner = defended[rows, inner_choice] >= defended.max(axis=1)
         return self.classes_[np.where(keeps_inner, inner_choice, defended.argmax(axis=1))]
+
+    #: The wrapper protocol (tabinvert._wrappers): what is served is a function of the inner
+    #: model's probabilities, so the query engine can defend answers it already holds.
+    _tabinvert_raw_method = "predict_proba"
+
+    def _tabinvert_defend(self, raw, response_method):
+        """What ``response_method`` serves for the inner model's raw probabilities ``raw``."""
+        check_is_fitted(self, "defense_")
+        raw = np.asarray(raw, dtype=float)
+        if response_method == "predict_proba":
+            return self._defend(raw)
+        if response_method == "predict":
+            return self._labels(raw)
+        if response_method == "predict_log_proba":
+            with np.errstate(divide="ignore"):
+                return np.log(self._defend(raw))
+        raise AttributeError(f"DefendedClassifier does not serve {response_method}().")
 
 
 class DefendedRegressor(RegressorMixin, _DefendedModel):
@@ -294,6 +315,17 @@ class DefendedRegressor(RegressorMixin, _DefendedModel):
         raw = np.asarray(self._inner_model.predict(X), dtype=float)
         defended = self._defend(raw.reshape(len(raw), -1))
         return defended.reshape(raw.shape)
+
+    #: The wrapper protocol (tabinvert._wrappers): see DefendedClassifier.
+    _tabinvert_raw_method = "predict"
+
+    def _tabinvert_defend(self, raw, response_method):
+        """What ``predict`` serves for the inner model's raw predictions ``raw`` (one row per
+        record, one column per output)."""
+        check_is_fitted(self, "defense_")
+        if response_method != "predict":
+            raise AttributeError(f"DefendedRegressor does not serve {response_method}().")
+        return self._defend(np.asarray(raw, dtype=float))
 
 
 DefendedClassifier.__doc__ = DefendedClassifier.__doc__.format(security=_SECURITY_NOTE)

@@ -795,7 +795,7 @@ class GaussianNoise(_ProbabilityDefense):
         fresh noise at every call). In deployment pass a private integer.
     per_record : bool, default=True
         Make the noise a deterministic function of the key and the input row, read at a
-        resolution of 2**-32 (see :func:`_per_record_normals`): the same query always gets
+        resolution of 2**-32 (see ``_per_record_normals``): the same query always gets
         the same answer, in any batch and at any position, even when the model's output for
         it differs in the last bits between batches, so repeating it and averaging the
         answers gains nothing. With False the noise depends on the row's position and the

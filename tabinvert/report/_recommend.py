@@ -131,40 +131,40 @@ def _advantage_interval(row):
                     signed=True)
 
 
-def _is_label_only(name):
-    return str(name).startswith("LOMIA")
+def _label_only(table):
+    """Rows of attacks that read the predicted labels only (their declared ``access``)."""
+    return table["access"].astype(str) == "labels"
 
 
 def label_only_advice(assessment):
     """Label-only attacks survive every defense that keeps the arg-max (always said when one
     was run)."""
     results = assessment.results
-    if not has(results, "attack", "population", "sensitive", "advantage"):
+    if not has(results, "attack", "access", "population", "sensitive", "advantage"):
         return []
-    rows = results[results["attack"].map(_is_label_only)
-                   & (results["population"] == "members")]
+    rows = results[_label_only(results) & (results["population"] == "members")]
     if rows.empty:
         return []
     measured = "; ".join(
         f"{esc(r['sensitive'])}: advantage {esc(_advantage_interval(r))}"
         for _, r in rows.iterrows())
-    text = (f"A label-only attack (LOMIA) was run ({measured} on the training records). It "
+    text = (f"A label-only attack was run ({measured} on the training records). It "
             "needs only the predicted label, so it survives every defense that keeps the "
             "arg-max: rounding, coarsening or truncating probabilities, or returning labels "
             "only, cannot stop it.")
     defenses = assessment.defenses
-    if has(defenses, "defense", "keeps_argmax", "attack", "population", "advantage"):
+    if has(defenses, "defense", "keeps_argmax", "attack", "access", "population", "advantage"):
         keep = defenses[defenses["keeps_argmax"].astype(bool)
                         & (defenses["defense"].astype(str) != "none")]
         names = list(dict.fromkeys(keep["defense"].astype(str)))
-        under = keep[keep["attack"].map(_is_label_only) & (keep["population"] == "members")]
+        under = keep[_label_only(keep) & (keep["population"] == "members")]
         if names:
             text += (" Of the defenses tried, " + ", ".join(f"<strong>{esc(n)}</strong>"
                                                             for n in names)
                      + " keep the arg-max")
             if len(under):
                 worst = under.loc[under["advantage"].astype(float).idxmax()]
-                text += (f"; under them LOMIA's advantage is still up to "
+                text += (f"; under them the label-only attack's advantage is still up to "
                          f"{esc(num(worst['advantage'], signed=True))}")
             text += "."
     text += (" Only changing the decisions themselves (noise that can flip labels) or "

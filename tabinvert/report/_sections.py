@@ -13,7 +13,7 @@ import json
 import pandas as pd
 
 from . import _plots
-from .._threat_models import WHITE_BOX_THREAT_MODEL
+from .._threat_models import WHITE_BOX_ACCESS, WHITE_BOX_THREAT_MODEL
 from ._format import (
     MISSING,
     definition_list,
@@ -57,12 +57,13 @@ def _sensitive(assessment):
 
 
 def _white_box_attacks(assessment):
-    """Names of the white-box attacks among the results ("white-box tree", "gradient MAP
-    (white-box)", ...)."""
+    """Names of the white-box attacks among the results: those whose ``access`` is the model
+    itself (its file or its gradients), as each attack declares."""
     results = assessment.results
-    if not has(results, "attack"):
+    if not has(results, "attack", "access"):
         return []
-    return [str(a) for a in dict.fromkeys(results["attack"]) if "white-box" in str(a)]
+    white_box = results[results["access"].astype(str).isin(sorted(WHITE_BOX_ACCESS))]
+    return [str(a) for a in dict.fromkeys(white_box["attack"])]
 
 
 def _created(metadata):
@@ -502,7 +503,7 @@ def _code(value):
 
 
 def _versions(meta):
-    from .. import __version__
+    from .._version import __version__
 
     versions = dict(meta.get("versions") or {})
     listed = ", ".join(f"{esc(k)} {esc(v)}" for k, v in versions.items()) or "not recorded"

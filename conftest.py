@@ -18,7 +18,8 @@ def pytest_collection_modifyitems(config, items):
         return
     if os.environ.get("CI"):
         raise pytest.UsageError(
-            "CI must point TABINVERT_DATA at the shared datasets; it is unset or missing.")
+            "CI must point TABINVERT_DATA at the shared datasets; it is unset or missing."
+        )
     skip = pytest.mark.skip(reason="real datasets not found: set TABINVERT_DATA")
     for item in items:
         if "data" in item.keywords:

@@ -44,16 +44,16 @@ def write_atomic(path, text):
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
-                                    suffix=".part")
+    handle, temp = tempfile.mkstemp(
+        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part"
+    )
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         # mkstemp makes the file private (0600): give it the mode a plain open() would.
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(temp, os.stat(path).st_mode & 0o7777 if os.path.exists(path)
-                 else 0o666 & ~umask)
+        os.chmod(temp, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o666 & ~umask)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -91,8 +91,10 @@ class Report:
 
     def finish(self, wall_start, out, detail=""):
         """The closing line (load average, total wall time), then ``--out`` if given."""
-        self(f"load avg at end: {load_text()}; total wall time "
-             f"{time.perf_counter() - wall_start:.0f} s{detail}")
+        self(
+            f"load avg at end: {load_text()}; total wall time "
+            f"{time.perf_counter() - wall_start:.0f} s{detail}"
+        )
         if out:
             self.write(out)
             print(f"written to {out}")
@@ -144,16 +146,26 @@ def options_text(args, skip=()):
     return ", ".join(f"{k}={v}" for k, v in vars(args).items() if k not in skip)
 
 
-def header(report, title, options, *, versions=VERSIONS, extra=(), after=(),
-           load_note="a shared, noisy machine"):
+def header(
+    report,
+    title,
+    options,
+    *,
+    versions=VERSIONS,
+    extra=(),
+    after=(),
+    load_note="a shared, noisy machine",
+):
     """The first lines of every results file: title, command, date, machine, versions, load
     and options. ``extra`` and ``after`` are ``(label, text)`` lines printed before the load
     average and after the options."""
     report(title)
     report(f"command : {command_line()}")
     report(f"date    : {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
-    report(f"machine : {platform.machine()}, {os.cpu_count()} cores (os.cpu_count), "
-           f"{memory_total()} RAM (/proc/meminfo), {platform.platform()}")
+    report(
+        f"machine : {platform.machine()}, {os.cpu_count()} cores (os.cpu_count), "
+        f"{memory_total()} RAM (/proc/meminfo), {platform.platform()}"
+    )
     report(f"python  : {platform.python_version()}; {versions_text(versions)}")
     for label, text in extra:
         report(f"{label:<8}: {text}")
@@ -168,10 +180,20 @@ def git_state(path="tabinvert"):
     """``(short HEAD commit, files under path changed since it)`` of this checkout, by read-only
     git commands; None without git."""
     try:
-        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=30, check=True)
-        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", path],
-                               capture_output=True, text=True, timeout=30, check=True)
+        commit = subprocess.run(
+            ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", ROOT, "status", "--porcelain", "--", path],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
     except (subprocess.SubprocessError, OSError):
         return None
     return commit.stdout.strip(), [line[3:] for line in dirty.stdout.splitlines()]
@@ -238,8 +260,7 @@ def classifier(name, seed, n_jobs=None):
         return XGBClassifier(random_state=seed, n_jobs=n_jobs)  # defaults: 100 trees, depth 6
     if name == "mlp":
         # As the Mehnaz et al. paper's PyTorch port trains it: 32-16-8, Adam, learning rate 0.005.
-        return MLPClassifier((32, 16, 8), learning_rate_init=0.005, max_iter=200,
-                             random_state=seed)
+        return MLPClassifier((32, 16, 8), learning_rate_init=0.005, max_iter=200, random_state=seed)
     raise ValueError(f"unknown model {name!r}; choose from rf, dt, logreg, xgb, mlp")
 
 
@@ -251,10 +272,12 @@ def preprocessor(X):
     """OneHotEncoder on the text columns of ``X``, StandardScaler on the numbers."""
     text = text_columns(X)
     numeric = [c for c in X.columns if c not in text]
-    return ColumnTransformer([
-        ("text", OneHotEncoder(handle_unknown="ignore"), text),
-        ("numeric", StandardScaler(), numeric),
-    ])
+    return ColumnTransformer(
+        [
+            ("text", OneHotEncoder(handle_unknown="ignore"), text),
+            ("numeric", StandardScaler(), numeric),
+        ]
+    )
 
 
 def pipeline(X, clf):
@@ -279,8 +302,10 @@ def make_attacks(model, sensitive, names, *, module=None, **common):
     ``tabinvert.attacks``; an older copy of the package for ``speed.py --before``)."""
     if module is None:
         from tabinvert import attacks as module
-    return {name: getattr(module, ATTACKS[name][0])(model, sensitive, **ATTACKS[name][1], **common)
-            for name in names}
+    return {
+        name: getattr(module, ATTACKS[name][0])(model, sensitive, **ATTACKS[name][1], **common)
+        for name in names
+    }
 
 
 ATTACKS = {  # name -> (class in tabinvert.attacks, settings)
@@ -309,16 +334,16 @@ def mehnaz_adult(seed):
 
     train = load_adult(variant="mehnaz2022")
     query = load_adult(variant="mehnaz2022_query")
-    X_aux, X_out, y_aux, y_out = train_test_split(query.data, query.target, train_size=0.5,
-                                                  random_state=seed)
+    X_aux, X_out, y_aux, y_out = train_test_split(
+        query.data, query.target, train_size=0.5, random_state=seed
+    )
     return train.data, train.target, X_aux, X_out, y_aux, y_out
 
 
 def steak_model(name, X, seed):
     """The steak-survey targets: one-hot answers, then a DecisionTreeClassifier(
     min_samples_leaf=5) (``dt``) or the 32-16-8 MLP with 500 iterations (``mlp``)."""
-    prepare = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore"),
-                                  list(X.columns))])
+    prepare = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore"), list(X.columns))])
     if name == "dt":
         clf = classifier("dt", seed).set_params(min_samples_leaf=5)
     else:
@@ -340,8 +365,9 @@ def steak_setting(seed, n_folds, names=("(a) all trained", "(b) half trained")):
     splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
     for f, (_, test) in enumerate(splitter.split(X_all, y_all)):
         folds[test] = f
-    half_train, _ = train_test_split(np.arange(n_all), train_size=0.5, stratify=y_all,
-                                     random_state=seed)
+    half_train, _ = train_test_split(
+        np.arange(n_all), train_size=0.5, stratify=y_all, random_state=seed
+    )
     half = np.zeros(n_all, dtype=bool)
     half[half_train] = True
     protocols = {
@@ -354,8 +380,17 @@ def steak_setting(seed, n_folds, names=("(a) all trained", "(b) half trained")):
 # Fredrikson et al. 2014, IWPC warfarin
 GENOTYPES = {"VKORC1": "VKORC1 -1639 consensus", "CYP2C9": "CYP2C9 consensus"}
 CYP2C9_VALUES = ["*1/*1", "*1/*2", "*1/*3", "*2/*2", "*2/*3", "*3/*3"]
-AGE_DECADES = {"10 - 19": 1, "20 - 29": 2, "30 - 39": 3, "40 - 49": 4, "50 - 59": 5,
-               "60 - 69": 6, "70 - 79": 7, "80 - 89": 8, "90+": 9}
+AGE_DECADES = {
+    "10 - 19": 1,
+    "20 - 29": 2,
+    "30 - 39": 3,
+    "40 - 49": 4,
+    "50 - 59": 5,
+    "60 - 69": 6,
+    "70 - 79": 7,
+    "80 - 89": 8,
+    "90+": 9,
+}
 
 
 def warfarin_frame():
@@ -365,21 +400,30 @@ def warfarin_frame():
 
     w = load_warfarin()
     d = w.data
-    inducer = d[["Carbamazepine (Tegretol)", "Phenytoin (Dilantin)",
-                 "Rifampin or Rifampicin"]].fillna(0).max(axis=1)
-    X = pd.DataFrame({
-        "Race": d["Race"],
-        "Age": d["Age"].map(AGE_DECADES).astype(float),
-        "Height": d["Height (cm)"],
-        "Weight": d["Weight (kg)"],
-        "Amiodarone": d["Amiodarone (Cordarone)"].fillna(0),
-        "Enzyme inducer": inducer,
-        "VKORC1": d[GENOTYPES["VKORC1"]],
-        "CYP2C9": d[GENOTYPES["CYP2C9"]],
-    })
+    inducer = (
+        d[["Carbamazepine (Tegretol)", "Phenytoin (Dilantin)", "Rifampin or Rifampicin"]]
+        .fillna(0)
+        .max(axis=1)
+    )
+    X = pd.DataFrame(
+        {
+            "Race": d["Race"],
+            "Age": d["Age"].map(AGE_DECADES).astype(float),
+            "Height": d["Height (cm)"],
+            "Weight": d["Weight (kg)"],
+            "Amiodarone": d["Amiodarone (Cordarone)"].fillna(0),
+            "Enzyme inducer": inducer,
+            "VKORC1": d[GENOTYPES["VKORC1"]],
+            "CYP2C9": d[GENOTYPES["CYP2C9"]],
+        }
+    )
     dose = w.target.astype(float)
-    keep = (X.notna().all(axis=1) & dose.notna() & X["CYP2C9"].isin(CYP2C9_VALUES)
-            & (d["Subject Reached Stable Dose of Warfarin"] == 1))
+    keep = (
+        X.notna().all(axis=1)
+        & dose.notna()
+        & X["CYP2C9"].isin(CYP2C9_VALUES)
+        & (d["Subject Reached Stable Dose of Warfarin"] == 1)
+    )
     X = X[keep].reset_index(drop=True)
     for column in ("Race", "VKORC1", "CYP2C9"):
         X[column] = X[column].astype("str")
@@ -390,11 +434,16 @@ def dose_model():
     """Fredrikson et al. 2014's dose model: one-hot + scaler + ordinary least squares."""
     from sklearn.linear_model import LinearRegression
 
-    prepare = ColumnTransformer([
-        ("text", OneHotEncoder(handle_unknown="ignore"), ["Race", "VKORC1", "CYP2C9"]),
-        ("numeric", StandardScaler(), ["Age", "Height", "Weight", "Amiodarone",
-                                       "Enzyme inducer"]),
-    ])
+    prepare = ColumnTransformer(
+        [
+            ("text", OneHotEncoder(handle_unknown="ignore"), ["Race", "VKORC1", "CYP2C9"]),
+            (
+                "numeric",
+                StandardScaler(),
+                ["Age", "Height", "Weight", "Amiodarone", "Enzyme inducer"],
+            ),
+        ]
+    )
     return Pipeline([("prepare", prepare), ("regress", LinearRegression())])
 
 
@@ -459,8 +508,9 @@ def completed_grid(X, sensitive, candidates):
     n, k = len(X), len(candidates)
     if isinstance(X, pd.DataFrame):
         grid = X.iloc[np.repeat(np.arange(n), k)].reset_index(drop=True)
-        grid[sensitive] = pd.array(np.tile(np.asarray(candidates, dtype=object), n),
-                                   dtype=X[sensitive].dtype)
+        grid[sensitive] = pd.array(
+            np.tile(np.asarray(candidates, dtype=object), n), dtype=X[sensitive].dtype
+        )
         return grid
     grid = np.repeat(np.asarray(X), k, axis=0)
     grid[:, sensitive] = np.tile(np.asarray(candidates), n)
@@ -476,12 +526,14 @@ def query_grid(model, X, sensitive, candidates, method="predict_proba", max_rows
     step = n if max_rows_per_call is None else max(1, max_rows_per_call // k)
     answers = None
     for start in range(0, n, step):
-        part = X.iloc[start:start + step] if isinstance(X, pd.DataFrame) else X[start:start + step]
+        part = (
+            X.iloc[start : start + step] if isinstance(X, pd.DataFrame) else X[start : start + step]
+        )
         answer = np.asarray(getattr(model, method)(completed_grid(part, sensitive, candidates)))
         answer = answer.reshape(len(part), k, -1)
         if step >= n:
             return answer
         if answers is None:
             answers = np.empty((n, k, answer.shape[2]), dtype=answer.dtype)
-        answers[start:start + len(part)] = answer
+        answers[start : start + len(part)] = answer
     return answers

@@ -58,11 +58,16 @@ MODEL_NAMES = ("rf", "mlp")
 # literature notes §6 [RUN]: CSMIA on Adult/MLP, MCC under each defense (and LOMIA unchanged).
 LITERATURE = {
     "none": "CSMIA 0.435, LOMIA 0.442",
-    "round step 0.05": "CSMIA 0.385", "round step 0.1": "CSMIA 0.364",
-    "round step 0.2": "CSMIA 0.337", "label only": "CSMIA 0.164, LOMIA 0.442",
-    "gaussian 0.01": "CSMIA 0.407", "gaussian 0.05": "CSMIA 0.361",
-    "gaussian 0.1": "CSMIA 0.328", "reverse sigmoid β=0.5 γ=0.1": "CSMIA 0.302",
-    "reverse sigmoid β=1 γ=0.1": "CSMIA 0.250", "reverse sigmoid β=1 γ=0.5": "CSMIA 0.107",
+    "round step 0.05": "CSMIA 0.385",
+    "round step 0.1": "CSMIA 0.364",
+    "round step 0.2": "CSMIA 0.337",
+    "label only": "CSMIA 0.164, LOMIA 0.442",
+    "gaussian 0.01": "CSMIA 0.407",
+    "gaussian 0.05": "CSMIA 0.361",
+    "gaussian 0.1": "CSMIA 0.328",
+    "reverse sigmoid β=0.5 γ=0.1": "CSMIA 0.302",
+    "reverse sigmoid β=1 γ=0.1": "CSMIA 0.250",
+    "reverse sigmoid β=1 γ=0.5": "CSMIA 0.107",
 }
 
 
@@ -103,13 +108,22 @@ def regularised_models(name, X, seed):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--members", type=int, default=None,
-                        help="attack a random subsample of N member rows (default: all 35,222)")
-    parser.add_argument("--models", default=",".join(MODEL_NAMES),
-                        help="comma-separated target models among rf,mlp")
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=None,
+        help="attack a random subsample of N member rows (default: all 35,222)",
+    )
+    parser.add_argument(
+        "--models", default=",".join(MODEL_NAMES), help="comma-separated target models among rf,mlp"
+    )
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--n-resamples", type=int, default=500,
-                        help="paired-bootstrap resamples for the advantage CIs")
+    parser.add_argument(
+        "--n-resamples",
+        type=int,
+        default=500,
+        help="paired-bootstrap resamples for the advantage CIs",
+    )
     parser.add_argument("--out", default=None, help="also write the output to this text file")
     args = parser.parse_args(argv)
     args.models = choices(parser, args.models, MODEL_NAMES, "model")
@@ -119,9 +133,12 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     report = Report()
-    header(report, "# bench_defenses: the privacy–utility sweep on Adult (Mehnaz et al. split)",
-           f"members={args.members or 'all'}, models={','.join(args.models)}, "
-           f"random_state={args.random_state}, bootstrap resamples={args.n_resamples}")
+    header(
+        report,
+        "# bench_defenses: the privacy–utility sweep on Adult (Mehnaz et al. split)",
+        f"members={args.members or 'all'}, models={','.join(args.models)}, "
+        f"random_state={args.random_state}, bootstrap resamples={args.n_resamples}",
+    )
     seed = args.random_state
     wall = time.perf_counter()
 
@@ -131,48 +148,88 @@ def main(argv=None):
     if args.members and args.members < len(X_train):
         picked = np.random.default_rng(seed).choice(len(X_train), args.members, replace=False)
         X_mem, y_mem = X_train.iloc[picked], y_train[picked]
-    report(f"data    : {len(X_train):,} training rows; aux {len(X_aux):,} labelled rows; targets "
-           f"{len(X_mem):,} members and {len(X_out):,} non-members (also the utility hold-out); "
-           f"sensitive '{SENSITIVE}'; attack metric MCC (Married vs Single).")
+    report(
+        f"data    : {len(X_train):,} training rows; aux {len(X_aux):,} labelled rows; targets "
+        f"{len(X_mem):,} members and {len(X_out):,} non-members (also the utility hold-out); "
+        f"sensitive '{SENSITIVE}'; attack metric MCC (Married vs Single)."
+    )
     report()
 
     for model_name in args.models:
         model, _ = make_model(model_name, X_train, seed, None)
         model.fit(X_train, y_train)
-        alternatives = {name: alt.fit(X_train, y_train)
-                        for name, alt in regularised_models(model_name, X_train, seed).items()}
-        attacks = list(make_attacks(model, SENSITIVE, ("CSMIA", "FJRMIA", "MAP", "LOMIA"),
-                                    random_state=seed).values())
+        alternatives = {
+            name: alt.fit(X_train, y_train)
+            for name, alt in regularised_models(model_name, X_train, seed).items()
+        }
+        attacks = list(
+            make_attacks(
+                model, SENSITIVE, ("CSMIA", "FJRMIA", "MAP", "LOMIA"), random_state=seed
+            ).values()
+        )
         start = time.perf_counter()
         table = evaluate_defenses(
-            model, make_defenses(seed), X_aux, y_aux,
+            model,
+            make_defenses(seed),
+            X_aux,
+            y_aux,
             targets={"members": (X_mem, y_mem), "non-members": (X_out, y_out)},
-            X_test=X_out, y_test=y_out, attacks=attacks, models=alternatives,
-            metric="mcc", n_resamples=args.n_resamples, random_state=seed,
+            X_test=X_out,
+            y_test=y_out,
+            attacks=attacks,
+            models=alternatives,
+            metric="mcc",
+            n_resamples=args.n_resamples,
+            random_state=seed,
         )
         seconds = time.perf_counter() - start
-        report(f"## target: {model_name} ({len(table['defense'].unique())} defended/alternative "
-               f"models × {len(attacks)} attacks × 2 populations in {seconds:.0f} s; elapsed "
-               f"{time.perf_counter() - wall:.0f} s)")
+        report(
+            f"## target: {model_name} ({len(table['defense'].unique())} defended/alternative "
+            f"models × {len(attacks)} attacks × 2 populations in {seconds:.0f} s; elapsed "
+            f"{time.perf_counter() - wall:.0f} s)"
+        )
         report()
         shown = table.assign(
-            advantage_ci=[fmt_ci((r.advantage, r.advantage_ci_low, r.advantage_ci_high))
-                          for r in table.itertuples()],
+            advantage_ci=[
+                fmt_ci((r.advantage, r.advantage_ci_low, r.advantage_ci_high))
+                for r in table.itertuples()
+            ],
             argmax=table["keeps_argmax"].map({True: "kept", False: "may change"}),
-        )[["defense", "argmax", "utility", "log_loss", "attack", "population", "score",
-           "baseline_score", "advantage_ci", "query_rows"]].rename(columns={
-               "utility": "accuracy", "score": "attack_mcc", "baseline_score": "imputation_mcc",
-               "advantage_ci": "advantage (MCC) [95% CI]"})
+        )[
+            [
+                "defense",
+                "argmax",
+                "utility",
+                "log_loss",
+                "attack",
+                "population",
+                "score",
+                "baseline_score",
+                "advantage_ci",
+                "query_rows",
+            ]
+        ].rename(
+            columns={
+                "utility": "accuracy",
+                "score": "attack_mcc",
+                "baseline_score": "imputation_mcc",
+                "advantage_ci": "advantage (MCC) [95% CI]",
+            }
+        )
         members = shown[shown["population"] == "members"].drop(columns="population")
         report.table(members.round(3), "### members (the training records)")
         outsiders = shown[shown["population"] == "non-members"].drop(columns="population")
         report.table(outsiders.round(3), "### non-members")
         frontier = privacy_utility_frontier(table)
         frontier["literature (Adult/MLP, §6 [RUN])"] = (
-            frontier["defense"].map(LITERATURE).fillna("") if model_name == "mlp" else "")
-        report.table(frontier.round(3), "### privacy–utility frontier (risk = best attack's "
-                     "advantage in MCC on members; on_frontier = no other defense has at least "
-                     "its accuracy and at most its risk)")
+            frontier["defense"].map(LITERATURE).fillna("") if model_name == "mlp" else ""
+        )
+        report.table(
+            frontier.round(3),
+            "### privacy–utility frontier (risk = best attack's "
+            "advantage in MCC on members; on_frontier = no other defense has at least "
+            "its accuracy and at most its risk)",
+        )
     report.finish(wall, args.out)
 
 

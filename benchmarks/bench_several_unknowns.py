@@ -61,38 +61,60 @@ def imputed(X_aux, dose_aux, targets, dose, column, drop, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--n-samples", type=int, default=32,
-                        help="auxiliary draws the unknown features are averaged over")
+    parser.add_argument(
+        "--n-samples",
+        type=int,
+        default=32,
+        help="auxiliary draws the unknown features are averaged over",
+    )
     parser.add_argument("--n-resamples", type=int, default=1000, help="bootstrap replicates")
     parser.add_argument("--out", default=None, help="also write the output to this file")
     args = parser.parse_args(argv)
     say = Report()
     seed = args.random_state
     wall = time.perf_counter()
-    header(say, "# bench_several_unknowns: several unknowns on IWPC warfarin (Fredrikson et al. "
-           "2014 dose model)",
-           f"random_state={seed}, n_samples={args.n_samples}, "
-           f"bootstrap resamples={args.n_resamples}",
-           versions=("tabinvert", "scikit-learn", "pandas", "numpy"))
+    header(
+        say,
+        "# bench_several_unknowns: several unknowns on IWPC warfarin (Fredrikson et al. "
+        "2014 dose model)",
+        f"random_state={seed}, n_samples={args.n_samples}, bootstrap resamples={args.n_resamples}",
+        versions=("tabinvert", "scikit-learn", "pandas", "numpy"),
+    )
     X, dose, n_raw, n_kept = warfarin_frame()
     train, aux, out, model, sigma = warfarin_setting(X, dose, seed)
-    say(f"data: load_warfarin() {n_raw:,} patients -> {n_kept:,} complete stable-dose cases; "
+    say(
+        f"data: load_warfarin() {n_raw:,} patients -> {n_kept:,} complete stable-dose cases; "
         f"members {len(train):,}, auxiliary {len(aux):,}, non-members {len(out):,}; "
-        f"σ = {sigma:.2f} mg/week; seed {seed}; {args.n_samples} draws for unknown features")
+        f"σ = {sigma:.2f} mg/week; seed {seed}; {args.n_samples} draws for unknown features"
+    )
     say()
     X_aux, dose_aux = X.iloc[aux], dose[aux]
     base = ConfidenceInversion(model, None, noise_scale=sigma, random_state=seed)
     settings = {
-        "VKORC1 alone": (ConfidenceInversion(model, "VKORC1", noise_scale=sigma,
-                                             random_state=seed), ["VKORC1"], []),
+        "VKORC1 alone": (
+            ConfidenceInversion(model, "VKORC1", noise_scale=sigma, random_state=seed),
+            ["VKORC1"],
+            [],
+        ),
         "joint (product grid)": (JointInversion(base, BOTH, random_state=seed), BOTH, []),
-        "joint (coordinate ascent)": (JointInversion(base, BOTH, max_joint_candidates=1,
-                                                     n_samples=args.n_samples,
-                                                     random_state=seed), BOTH, []),
+        "joint (coordinate ascent)": (
+            JointInversion(
+                base, BOTH, max_joint_candidates=1, n_samples=args.n_samples, random_state=seed
+            ),
+            BOTH,
+            [],
+        ),
         "VKORC1, height & weight unknown": (
-            JointInversion(base, "VKORC1", unknown=["Height", "Weight"],
-                           n_samples=args.n_samples, random_state=seed),
-            ["VKORC1"], ["Height", "Weight"]),
+            JointInversion(
+                base,
+                "VKORC1",
+                unknown=["Height", "Weight"],
+                n_samples=args.n_samples,
+                random_state=seed,
+            ),
+            ["VKORC1"],
+            ["Height", "Weight"],
+        ),
     }
     rows = []
     for name, (attack, hidden, unknown) in settings.items():
@@ -111,28 +133,45 @@ def main(argv=None):
                 imputation = imputed(X_aux, dose_aux, targets, y, genotype, drop, seed)
                 mode = X[genotype].iloc[train].mode().iloc[0]
                 rate = success_rate(truth, guess)
-                adv = advantage_over_baseline(truth, guess, imputation,
-                                              n_resamples=args.n_resamples, random_state=seed)
-                rows.append({
-                    "setting": name, "population": population, "genotype": genotype,
-                    "accuracy [95% CI]": f"{rate.rate:.3f} [{rate.ci_low:.3f}, {rate.ci_high:.3f}]",
-                    "imputation": round(adv.baseline_score, 3),
-                    "most common": round(float(np.mean(truth == mode)), 3),
-                    "advantage [95% CI]": fmt_ci(adv),
-                    "query rows": rows_sent,
-                })
+                adv = advantage_over_baseline(
+                    truth, guess, imputation, n_resamples=args.n_resamples, random_state=seed
+                )
+                rows.append(
+                    {
+                        "setting": name,
+                        "population": population,
+                        "genotype": genotype,
+                        "accuracy [95% CI]": (
+                            f"{rate.rate:.3f} [{rate.ci_low:.3f}, {rate.ci_high:.3f}]"
+                        ),
+                        "imputation": round(adv.baseline_score, 3),
+                        "most common": round(float(np.mean(truth == mode)), 3),
+                        "advantage [95% CI]": fmt_ci(adv),
+                        "query rows": rows_sent,
+                    }
+                )
             if len(hidden) > 1:
-                both = (guesses[hidden].to_numpy(dtype=object)
-                        == targets[hidden].to_numpy(dtype=object)).all(axis=1)
-                rows.append({"setting": name, "population": population, "genotype": "both right",
-                             "accuracy [95% CI]": f"{both.mean():.3f}", "query rows": rows_sent})
+                both = (
+                    guesses[hidden].to_numpy(dtype=object) == targets[hidden].to_numpy(dtype=object)
+                ).all(axis=1)
+                rows.append(
+                    {
+                        "setting": name,
+                        "population": population,
+                        "genotype": "both right",
+                        "accuracy [95% CI]": f"{both.mean():.3f}",
+                        "query rows": rows_sent,
+                    }
+                )
         rows[-1]["seconds (fit + 2 attacks)"] = round(time.perf_counter() - start, 1)
     table = pd.DataFrame(rows).astype(object).fillna("")
     with pd.option_context("display.width", 250, "display.max_columns", 20):
         say(table.to_string(index=False))
     say()
-    say("Reading: 'advantage' is over an imputation attacker that lacks exactly the same columns "
-        "and knows the dose; a CI containing 0 means the model adds nothing measurable.")
+    say(
+        "Reading: 'advantage' is over an imputation attacker that lacks exactly the same columns "
+        "and knows the dose; a CI containing 0 means the model adds nothing measurable."
+    )
     say.finish(wall, args.out)
 
 

@@ -74,54 +74,76 @@ _PORT = "port"  # the paper's PyTorch port re-run, scottshufe/... image/my_resul
 _NOTES = "notes"  # the research notes' sklearn re-run (literature.md §3)
 ADULT_PAPER = {
     "NaiveA": dict(
-        accuracy=[(0.52, "FIG", "Mehnaz'22 fig. (d)")], precision=[(0.0, "FIG", "fig.")],
-        recall=[(0.0, "FIG", "fig.")], mcc=[(0.0, "FIG", "fig.")]),
+        accuracy=[(0.52, "FIG", "Mehnaz'22 fig. (d)")],
+        precision=[(0.0, "FIG", "fig.")],
+        recall=[(0.0, "FIG", "fig.")],
+        mcc=[(0.0, "FIG", "fig.")],
+    ),
     "RandGA": dict(
-        accuracy=[(0.50, "FIG", "fig.")], precision=[(0.48, "FIG", "fig.")],
-        recall=[(0.50, "FIG", "fig.")], mcc=[(0.0, "FIG", "fig.")]),
+        accuracy=[(0.50, "FIG", "fig.")],
+        precision=[(0.48, "FIG", "fig.")],
+        recall=[(0.50, "FIG", "fig.")],
+        mcc=[(0.0, "FIG", "fig.")],
+    ),
     "FJRMIA": dict(
         precision=[(0.85, "FIG", "fig."), (0.882, "RUN", _NOTES)],
         recall=[(0.21, "FIG", "fig."), (0.224, "RUN", _NOTES)],
         accuracy=[(0.60, "FIG", "fig."), (0.614, "RUN", _NOTES)],
         f1=[(0.34, "FIG", "fig."), (0.358, "RUN", _NOTES)],
         gmean=[(0.45, "FIG", "fig."), (0.467, "RUN", _NOTES)],
-        mcc=[(0.27, "FIG", "fig."), (0.300, "RUN", _NOTES)]),
+        mcc=[(0.27, "FIG", "fig."), (0.300, "RUN", _NOTES)],
+    ),
     "CSMIA": dict(
         precision=[(0.86, "FIG", "fig."), (0.875, "READ", _PORT), (0.864, "RUN", _NOTES)],
         recall=[(0.44, "FIG", "fig."), (0.423, "READ", _PORT), (0.436, "RUN", _NOTES)],
         accuracy=[(0.70, "FIG", "fig."), (0.694, "READ", _PORT), (0.697, "RUN", _NOTES)],
         f1=[(0.58, "FIG", "fig."), (0.570, "READ", _PORT), (0.580, "RUN", _NOTES)],
         gmean=[(0.64, "FIG", "fig."), (0.632, "READ", _PORT), (0.639, "RUN", _NOTES)],
-        mcc=[(0.43, "FIG", "fig."), (0.435, "READ", _PORT), (0.435, "RUN", _NOTES)]),
+        mcc=[(0.43, "FIG", "fig."), (0.435, "READ", _PORT), (0.435, "RUN", _NOTES)],
+    ),
     "LOMIA": dict(
         precision=[(0.86, "FIG", "fig."), (0.862, "RUN", _NOTES)],
         recall=[(0.45, "FIG", "fig."), (0.448, "RUN", _NOTES)],
         accuracy=[(0.70, "FIG", "fig."), (0.701, "RUN", _NOTES)],
         f1=[(0.59, "FIG", "fig."), (0.590, "RUN", _NOTES)],
         gmean=[(0.65, "FIG", "fig."), (0.647, "RUN", _NOTES)],
-        mcc=[(0.44, "FIG", "fig."), (0.442, "RUN", _NOTES)]),
+        mcc=[(0.44, "FIG", "fig."), (0.442, "RUN", _NOTES)],
+    ),
     "LOMIA on case (1)": dict(
-        precision=[(0.85, "FIG", "fig.")], recall=[(0.65, "FIG", "fig.")],
-        accuracy=[(0.74, "FIG", "fig.")], f1=[(0.73, "FIG", "fig.")],
-        gmean=[(0.75, "FIG", "fig.")], mcc=[(0.52, "FIG", "fig.")]),
+        precision=[(0.85, "FIG", "fig.")],
+        recall=[(0.65, "FIG", "fig.")],
+        accuracy=[(0.74, "FIG", "fig.")],
+        f1=[(0.73, "FIG", "fig.")],
+        gmean=[(0.75, "FIG", "fig.")],
+        mcc=[(0.52, "FIG", "fig.")],
+    ),
 }
 # Fredrikson et al. 2015, FiveThirtyEight / infidelity, BigML decision tree (all [MEM]).
 STEAK_PAPER = {
-    "NaiveA": dict(accuracy=[(0.829, "MEM", "Fredrikson'15"),
-                             (0.828, "RUN", "1 - 0.172 in Mehnaz's copy")]),
-    "FJRMIA": dict(accuracy=[(0.858, "MEM", "Fredrikson'15 black-box")],
-                   precision=[(0.857, "MEM", "Fredrikson'15 black-box")],
-                   recall=[(0.211, "MEM", "Fredrikson'15 black-box")]),
+    "NaiveA": dict(
+        accuracy=[(0.829, "MEM", "Fredrikson'15"), (0.828, "RUN", "1 - 0.172 in Mehnaz's copy")]
+    ),
+    "FJRMIA": dict(
+        accuracy=[(0.858, "MEM", "Fredrikson'15 black-box")],
+        precision=[(0.857, "MEM", "Fredrikson'15 black-box")],
+        recall=[(0.211, "MEM", "Fredrikson'15 black-box")],
+    ),
 }
 # Fredrikson et al. 2014: paper values are [MEM]; the ordering and our earlier re-run are usable.
 WARFARIN_PAPER = {
-    ("VKORC1", "mode baseline"): [(0.368, "RUN", "notes' re-run, 75% split"),
-                                  (0.36, "RUN", "mode of Yeom's IWPC file")],
-    ("VKORC1", "MAP inversion"): [(0.560, "RUN", "notes' re-run, train"),
-                                  (0.522, "RUN", "notes' re-run, CYP2C9 marginalised"),
-                                  (0.75, "MEM", "paper 'mid-70%'")],
-    ("VKORC1", "ideal"): [(0.673, "RUN", "notes' re-run, train"),
-                          (0.661, "RUN", "notes' re-run, CYP2C9 marginalised")],
+    ("VKORC1", "mode baseline"): [
+        (0.368, "RUN", "notes' re-run, 75% split"),
+        (0.36, "RUN", "mode of Yeom's IWPC file"),
+    ],
+    ("VKORC1", "MAP inversion"): [
+        (0.560, "RUN", "notes' re-run, train"),
+        (0.522, "RUN", "notes' re-run, CYP2C9 marginalised"),
+        (0.75, "MEM", "paper 'mid-70%'"),
+    ],
+    ("VKORC1", "ideal"): [
+        (0.673, "RUN", "notes' re-run, train"),
+        (0.661, "RUN", "notes' re-run, CYP2C9 marginalised"),
+    ],
     ("CYP2C9", "mode baseline"): [(0.753, "RUN", "notes' re-run")],
     ("CYP2C9", "MAP inversion"): [(0.751, "RUN", "notes' re-run")],
 }
@@ -131,13 +153,20 @@ WARFARIN_PAPER_NONMEMBERS = {
 }
 WARFARIN_PAPER_AUC = {("VKORC1", "MAP inversion"): [(0.736, "RUN", "notes' re-run")]}
 # Jayaraman & Evans 2022, author blog Table 1 (accuracy) [READ]; datasets not available here.
-JE_ACCURACY = pd.DataFrame({
-    "attack": ["predict most common", "imputation", "Yeom et al.", "Mehnaz et al. (CSMIA)",
-               "WCAI (authors' Yeom variant)"],
-    "Census19 race": [0.78, 0.82, 0.65, 0.06, 0.83],
-    "Texas-100X ethnicity": [0.72, 0.72, 0.58, 0.60, 0.74],
-    "tag": ["READ"] * 5,
-})
+JE_ACCURACY = pd.DataFrame(
+    {
+        "attack": [
+            "predict most common",
+            "imputation",
+            "Yeom et al.",
+            "Mehnaz et al. (CSMIA)",
+            "WCAI (authors' Yeom variant)",
+        ],
+        "Census19 race": [0.78, 0.82, 0.65, 0.06, 0.83],
+        "Texas-100X ethnicity": [0.72, 0.72, 0.58, 0.60, 0.74],
+        "tag": ["READ"] * 5,
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,27 +181,36 @@ def library_source():
     commit, changed = state
     inside = here == Path(ROOT) / "tabinvert"
     state = "uncommitted changes in tabinvert/" if changed else "clean tabinvert/"
-    return (f"{here} ({'this repository' if inside else 'NOT this repository'}; repository "
-            f"HEAD {commit}, {state})")
+    return (
+        f"{here} ({'this repository' if inside else 'NOT this repository'}; repository "
+        f"HEAD {commit}, {state})"
+    )
 
 
 def paper_header(report, args):
     header(
-        report, "# paper_tables: published attribute-inference results, ours next to the paper's",
+        report,
+        "# paper_tables: published attribute-inference results, ours next to the paper's",
         f"sections={','.join(args.sections)}, random_state={args.random_state}, "
         f"adult members={args.adult_members or 'all'}, adult seeds={args.seeds}, "
         f"warfarin splits={args.warfarin_splits}, bootstrap resamples={args.n_resamples}",
         versions=("tabinvert", "scikit-learn", "xgboost", "numpy", "pandas", "scipy"),
         extra=[("library", f"tabinvert imported from {library_source()}")],
-        after=[("tags", "[FIG] read off a paper figure (±2 pts), [READ] verbatim in a cited "
+        after=[
+            (
+                "tags",
+                "[FIG] read off a paper figure (±2 pts), [READ] verbatim in a cited "
                 "source, [RUN] an earlier faithful re-run (research notes), [MEM] unverified "
                 "memory of the paper: shown, never a target. 'in range?' = ours inside [min, "
                 f"max] of the usable paper values widened by ±{TOLERANCE}. Sources: 'fig.' = "
                 "Mehnaz et al. 2022's bar chart (d) 'DNN model, Adult dataset' as shipped by "
                 "scottshufe/Model-Inversion-Attribute-Inference-Attack image/paper_result.png; "
                 "'port' = that PyTorch port's own re-run (image/my_result.png); 'notes' = the "
-                "research notes' sklearn re-runs (shared/research/literature.md §1, §3).")],
-        load_note="a shared machine")
+                "research notes' sklearn re-runs (shared/research/literature.md §1, §3).",
+            )
+        ],
+        load_note="a shared machine",
+    )
 
 
 def fmt_sources(sources):
@@ -219,10 +257,12 @@ def score_cell(truth, guesses, baseline, positive, n_resamples, seed, y_score=No
     row["n"] = len(truth)
     row["adv_acc"] = row["adv_mcc"] = None
     if baseline is not None:
-        row["adv_acc"] = advantage_over_baseline(truth, guesses, baseline, metric="accuracy",
-                                                 n_resamples=n_resamples, random_state=seed)
-        row["adv_mcc"] = advantage_over_baseline(truth, guesses, baseline, metric="mcc",
-                                                 n_resamples=n_resamples, random_state=seed)
+        row["adv_acc"] = advantage_over_baseline(
+            truth, guesses, baseline, metric="accuracy", n_resamples=n_resamples, random_state=seed
+        )
+        row["adv_mcc"] = advantage_over_baseline(
+            truth, guesses, baseline, metric="mcc", n_resamples=n_resamples, random_state=seed
+        )
         row["imputation_acc"] = row["adv_acc"].baseline_score
     return row
 
@@ -242,8 +282,10 @@ def run_mehnaz_cell(model, sensitive, populations, aux_for, seed, cache=None):
     for population, (X, y) in populations.items():
         n = len(X)
         y = np.asarray(y)
-        guesses = {name: np.empty(n, dtype=object)
-                   for name in ("NaiveA", "RandGA", "imputation", "FJRMIA", "CSMIA")}
+        guesses = {
+            name: np.empty(n, dtype=object)
+            for name in ("NaiveA", "RandGA", "imputation", "FJRMIA", "CSMIA")
+        }
         cases = {"one_match": 0, "several_match": 0, "no_match": 0}
         folds = aux_for(population)
         cached = None if cache is None else cache.get(population)
@@ -253,11 +295,13 @@ def run_mehnaz_cell(model, sensitive, populations, aux_for, seed, cache=None):
                 values = X_aux[sensitive].value_counts()
                 guesses["NaiveA"][positions] = values.index[0]
                 guesses["RandGA"][positions] = rng.choice(
-                    np.sort(values.index.to_numpy(object)), size=len(positions))
+                    np.sort(values.index.to_numpy(object)), size=len(positions)
+                )
                 imputation = ImputationBaseline(sensitive, random_state=seed).fit(X_aux, y_aux)
                 guesses["imputation"][positions] = imputation.attack(X_t, y_t).to_numpy()
-            for name, attack in make_attacks(model, sensitive, ("FJRMIA", "CSMIA"),
-                                             random_state=seed).items():
+            for name, attack in make_attacks(
+                model, sensitive, ("FJRMIA", "CSMIA"), random_state=seed
+            ).items():
                 attack.fit(X_aux, y_aux)
                 guesses[name][positions] = attack.attack(X_t, y_t).to_numpy()
                 if name == "CSMIA":
@@ -282,7 +326,9 @@ def run_mehnaz_cell(model, sensitive, populations, aux_for, seed, cache=None):
         case1 = matches.sum(axis=1) == 1
         self_label = np.asarray(lomia.candidates_, dtype=object)[matches.argmax(axis=1)]
         extra[population] = dict(
-            cases=cases, case1=case1, self_label=self_label,
+            cases=cases,
+            case1=case1,
+            self_label=self_label,
             n_self_labelled=lomia.last_n_self_labelled_,
             warnings=sorted({str(w.message) for w in caught}),
         )
@@ -297,25 +343,52 @@ def score_mehnaz_cell(populations, sensitive, guesses, extra, positive, n_resamp
         base = guesses[population]["imputation"]
         for name in ("NaiveA", "RandGA", "imputation", "FJRMIA", "CSMIA", "LOMIA"):
             g = guesses[population][name]
-            rows.append(dict(attack=name, population=population,
-                             **score_cell(truth, g, None if name == "imputation" else base,
-                                          positive, n_resamples, seed)))
+            rows.append(
+                dict(
+                    attack=name,
+                    population=population,
+                    **score_cell(
+                        truth,
+                        g,
+                        None if name == "imputation" else base,
+                        positive,
+                        n_resamples,
+                        seed,
+                    ),
+                )
+            )
         case1 = extra[population]["case1"]
         if case1.sum() and len(set(truth[case1])) > 1:
-            rows.append(dict(attack="LOMIA on case (1)", population=population,
-                             **score_cell(truth[case1], guesses[population]["LOMIA"][case1],
-                                          base[case1], positive, n_resamples, seed)))
+            rows.append(
+                dict(
+                    attack="LOMIA on case (1)",
+                    population=population,
+                    **score_cell(
+                        truth[case1],
+                        guesses[population]["LOMIA"][case1],
+                        base[case1],
+                        positive,
+                        n_resamples,
+                        seed,
+                    ),
+                )
+            )
     return pd.DataFrame(rows)
 
 
-def add_summary(summary, setting, model, sensitive, table, attacks=SUMMARY_ATTACKS,
-                naive="NaiveA"):
+def add_summary(summary, setting, model, sensitive, table, attacks=SUMMARY_ATTACKS, naive="NaiveA"):
     """Keep the attack rows of a cell for section 4, with the majority guess's accuracy."""
     for _, row in table[table["attack"].isin(attacks)].iterrows():
         majority = table[(table["attack"] == naive) & (table["population"] == row["population"])]
-        summary.append(dict(setting=setting, model=model if row["attack"] != "ideal"
-                            else "(none)", sensitive=sensitive, row=row,
-                            majority=float(majority["accuracy"].iloc[0])))
+        summary.append(
+            dict(
+                setting=setting,
+                model=model if row["attack"] != "ideal" else "(none)",
+                sensitive=sensitive,
+                row=row,
+                majority=float(majority["accuracy"].iloc[0]),
+            )
+        )
 
 
 def metrics_table(table, columns=("accuracy", "mcc", "precision", "recall", "f1", "gmean")):
@@ -323,8 +396,9 @@ def metrics_table(table, columns=("accuracy", "mcc", "precision", "recall", "f1"
     shown = table[["attack", "population", "n", *columns]].copy()
     shown["adv. acc vs imputation [95% CI]"] = table["adv_acc"].map(fmt_ci)
     shown["adv. MCC vs imputation [95% CI]"] = table["adv_mcc"].map(fmt_ci)
-    shown = shown.rename(columns={"balanced_accuracy": "bal_acc", "precision": "prec",
-                                  "recall": "rec"})
+    shown = shown.rename(
+        columns={"balanced_accuracy": "bal_acc", "precision": "prec", "recall": "rec"}
+    )
     return shown.round(3)
 
 
@@ -337,10 +411,16 @@ def paper_comparison(table, paper, population="members"):
         ours = ours.iloc[0]
         for metric, sources in figures.items():
             value = float(ours[metric])
-            rows.append({"attack": attack, "metric": metric, "ours": round(value, 3),
-                         "paper (value [tag] source)": fmt_sources(sources),
-                         f"range±{TOLERANCE}": fmt_range(sources),
-                         "in range?": in_range(value, sources)})
+            rows.append(
+                {
+                    "attack": attack,
+                    "metric": metric,
+                    "ours": round(value, 3),
+                    "paper (value [tag] source)": fmt_sources(sources),
+                    f"range±{TOLERANCE}": fmt_range(sources),
+                    "in range?": in_range(value, sources),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -348,8 +428,10 @@ def paper_comparison(table, paper, population="members"):
 # 1. Mehnaz et al. 2022, Adult
 # --------------------------------------------------------------------------------------------
 def section_adult(report, args, summary):
-    report.banner("## 1. Mehnaz et al. 2022 (USENIX Security), Adult, neural-network target, "
-                  "sensitive 'marital' (Married = positive)")
+    report.banner(
+        "## 1. Mehnaz et al. 2022 (USENIX Security), Adult, neural-network target, "
+        "sensitive 'marital' (Married = positive)"
+    )
     sensitive, positive = "marital", "Married"
     X_train, y_train, X_aux, X_out, y_aux, y_out = mehnaz_adult(args.random_state)
     X_mem, y_mem = X_train, y_train
@@ -375,8 +457,14 @@ def section_adult(report, args, summary):
         "imputation = ImputationBaseline (HistGradientBoosting on the auxiliary rows: 9 "
         "attributes + label -> marital).\n"
         f"  seeds: split, MLP, tie-breaks, bootstrap = --random-state {args.random_state}"
-        + (f"; seed spread over MLP seeds {args.random_state}..{args.random_state + args.seeds - 1}"
-           " below" if args.seeds > 1 else ""))
+        + (
+            f"; seed spread over MLP seeds {args.random_state}.."
+            f"{args.random_state + args.seeds - 1}"
+            " below"
+            if args.seeds > 1
+            else ""
+        )
+    )
     report()
 
     def aux_for(population):
@@ -392,48 +480,66 @@ def section_adult(report, args, summary):
         fit_s = time.perf_counter() - start
         guesses, extra = run_mehnaz_cell(model, sensitive, populations, aux_for, seed, cache)
         n_res = args.n_resamples if k == 0 else 0
-        table = score_mehnaz_cell(populations, sensitive, guesses, extra, positive,
-                                  max(n_res, 1), seed)
-        report(f"[mlp seed {seed}] trained in {fit_s:.1f} s, {model[-1].n_iter_} epochs; "
-               f"train acc {np.mean(model.predict(X_train) == y_train):.3f}, "
-               f"non-member acc {np.mean(model.predict(X_out) == y_out):.3f}; attacks done "
-               f"{time.perf_counter() - start:.1f} s after the start of training")
+        table = score_mehnaz_cell(
+            populations, sensitive, guesses, extra, positive, max(n_res, 1), seed
+        )
+        report(
+            f"[mlp seed {seed}] trained in {fit_s:.1f} s, {model[-1].n_iter_} epochs; "
+            f"train acc {np.mean(model.predict(X_train) == y_train):.3f}, "
+            f"non-member acc {np.mean(model.predict(X_out) == y_out):.3f}; attacks done "
+            f"{time.perf_counter() - start:.1f} s after the start of training"
+        )
         members = table[table["population"] == "members"].set_index("attack")
         for attack in ("FJRMIA", "CSMIA", "LOMIA", "LOMIA on case (1)"):
             if attack in members.index:
-                spread.append(dict(seed=seed, attack=attack,
-                                   **members.loc[attack, ["accuracy", "precision", "recall",
-                                                          "mcc"]].to_dict()))
+                spread.append(
+                    dict(
+                        seed=seed,
+                        attack=attack,
+                        **members.loc[attack, ["accuracy", "precision", "recall", "mcc"]].to_dict(),
+                    )
+                )
         if k == 0:
             first = (table, extra)
     report()
     table, extra = first
-    report.table(paper_comparison(table, ADULT_PAPER),
-                 f"### 1a. Ours (members, MLP seed {args.random_state}) vs the paper (Adult / DNN "
-                 "/ marital)")
-    report.table(metrics_table(table),
-                 "### 1b. Every attack, members and non-members side by side. adv. = "
-                 "(s_attack - s_imputation) / (1 - s_imputation) on the same records, paired "
-                 f"bootstrap ({args.n_resamples} resamples); prec/rec/f1 of 'Married'")
+    report.table(
+        paper_comparison(table, ADULT_PAPER),
+        f"### 1a. Ours (members, MLP seed {args.random_state}) vs the paper (Adult / DNN "
+        "/ marital)",
+    )
+    report.table(
+        metrics_table(table),
+        "### 1b. Every attack, members and non-members side by side. adv. = "
+        "(s_attack - s_imputation) / (1 - s_imputation) on the same records, paired "
+        f"bootstrap ({args.n_resamples} resamples); prec/rec/f1 of 'Married'",
+    )
     case_rows = []
     for population, info in extra.items():
         truth = populations[population][0][sensitive].to_numpy(dtype=object)
         case1 = info["case1"]
-        case_rows.append(dict(
-            population=population, **info["cases"],
-            lomia_self_labelled=info["n_self_labelled"],
-            self_labels_correct=f"{np.mean(info['self_label'][case1] == truth[case1]):.3f}",
-        ))
-    report.table(pd.DataFrame(case_rows),
-                 "### 1c. CSMIA case counts (Mehnaz's cases 1/2/3) and LOMIA's self-labelled "
-                 "targets (= case 1) with the share correctly self-labelled (paper Table 3)")
+        case_rows.append(
+            dict(
+                population=population,
+                **info["cases"],
+                lomia_self_labelled=info["n_self_labelled"],
+                self_labels_correct=f"{np.mean(info['self_label'][case1] == truth[case1]):.3f}",
+            )
+        )
+    report.table(
+        pd.DataFrame(case_rows),
+        "### 1c. CSMIA case counts (Mehnaz's cases 1/2/3) and LOMIA's self-labelled "
+        "targets (= case 1) with the share correctly self-labelled (paper Table 3)",
+    )
     if args.seeds > 1:
         frame = pd.DataFrame(spread)
         agg = frame.groupby("attack", sort=False)[["accuracy", "precision", "recall", "mcc"]]
         shown = agg.min().map("{:.3f}".format) + "-" + agg.max().map("{:.3f}".format)
-        report.table(shown.reset_index(),
-                     f"### 1d. Seed spread, members: min-max over {args.seeds} MLP seeds "
-                     "(training, tie-breaks); not used to pick the row of 1a")
+        report.table(
+            shown.reset_index(),
+            f"### 1d. Seed spread, members: min-max over {args.seeds} MLP seeds "
+            "(training, tie-breaks); not used to pick the row of 1a",
+        )
     for population, info in extra.items():
         for message in info["warnings"]:
             report(f"note: LOMIA on {population} warned: {message}")
@@ -444,12 +550,15 @@ def section_adult(report, args, summary):
 # 2. The steak survey (Mehnaz et al. 2022; Fredrikson et al. 2015)
 # --------------------------------------------------------------------------------------------
 def section_steak(report, args, summary):
-    report.banner("## 2. FiveThirtyEight steak survey: Mehnaz et al. 2022 ('alcohol') and "
-                  "Fredrikson et al. 2015 ('infidelity'), decision-tree and neural-network "
-                  "targets")
+    report.banner(
+        "## 2. FiveThirtyEight steak survey: Mehnaz et al. 2022 ('alcohol') and "
+        "Fredrikson et al. 2015 ('infidelity'), decision-tree and neural-network "
+        "targets"
+    )
     n_folds = 5
     X_all, y_all, folds, protocols = steak_setting(
-        args.random_state, n_folds, names=("(a) all 331 trained", "(b) half trained"))
+        args.random_state, n_folds, names=("(a) all 331 trained", "(b) half trained")
+    )
     n_all = len(X_all)
     report(
         f"protocol: load_steak_survey(variant='mehnaz2022') = Mehnaz's fte_full.csv, {n_all} "
@@ -468,7 +577,8 @@ def section_steak(report, args, summary):
         "knowledge; Mehnaz computed FJRMIA's statistics on the attacked data itself). LOMIA "
         "attacks each population in one call.\n"
         f"  seeds: folds, split, models, tie-breaks, bootstrap = --random-state "
-        f"{args.random_state}.")
+        f"{args.random_state}."
+    )
     report()
     for sensitive, positive in (("alcohol", "Yes"), ("infidelity", "Yes")):
         share = np.mean(X_all[sensitive] == positive)
@@ -493,17 +603,27 @@ def section_steak(report, args, summary):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # MLP convergence on 165-331 rows
                     model.fit(X_all.iloc[train_index], y_all[train_index])
-                guesses, extra = run_mehnaz_cell(model, sensitive, populations, aux_for,
-                                                 args.random_state, cache)
-                table = score_mehnaz_cell(populations, sensitive, guesses, extra, positive,
-                                          args.n_resamples, args.random_state)
+                guesses, extra = run_mehnaz_cell(
+                    model, sensitive, populations, aux_for, args.random_state, cache
+                )
+                table = score_mehnaz_cell(
+                    populations,
+                    sensitive,
+                    guesses,
+                    extra,
+                    positive,
+                    args.n_resamples,
+                    args.random_state,
+                )
                 test_acc = ""
                 if "non-members" in populations:
                     Xo, yo = populations["non-members"]
                     test_acc = f", non-member acc {np.mean(model.predict(Xo) == yo):.3f}"
-                cases = "; ".join(f"{pop}: CSMIA cases {info['cases']}, LOMIA self-labelled "
-                                  f"{info['n_self_labelled']}"
-                                  for pop, info in extra.items())
+                cases = "; ".join(
+                    f"{pop}: CSMIA cases {info['cases']}, LOMIA self-labelled "
+                    f"{info['n_self_labelled']}"
+                    for pop, info in extra.items()
+                )
                 train_acc = np.mean(model.predict(X_all.iloc[train_index]) == y_all[train_index])
                 report(f"{protocol}, {model_name}: train acc {train_acc:.3f}{test_acc}; {cases}")
                 for pop, info in extra.items():
@@ -516,14 +636,18 @@ def section_steak(report, args, summary):
                     comparison.append(part)
                 add_summary(summary, f"steak {protocol[:3]}", model_name, sensitive, table)
         if comparison:
-            report.table(pd.concat(comparison),
-                         "### vs Fredrikson et al. 2015 (FiveThirtyEight / infidelity, BigML "
-                         "tree, training records attacked): only [MEM] figures exist in the "
-                         "notes, so no in-range verdict; the white-box tree attack is not in "
-                         "tabinvert")
+            report.table(
+                pd.concat(comparison),
+                "### vs Fredrikson et al. 2015 (FiveThirtyEight / infidelity, BigML "
+                "tree, training records attacked): only [MEM] figures exist in the "
+                "notes, so no in-range verdict; the white-box tree attack is not in "
+                "tabinvert",
+            )
         elif sensitive == "alcohol":
-            report("No usable paper figure for alcohol: Mehnaz et al. report the steak results "
-                   "only in figures the notes could not read (literature.md §3).")
+            report(
+                "No usable paper figure for alcohol: Mehnaz et al. report the steak results "
+                "only in figures the notes could not read (literature.md §3)."
+            )
             report()
 
 
@@ -531,9 +655,12 @@ def section_steak(report, args, summary):
 # 3. Fredrikson et al. 2014, warfarin
 # --------------------------------------------------------------------------------------------
 def ideal_model(known_text):
-    prepare = ColumnTransformer([
-        ("text", OneHotEncoder(handle_unknown="ignore"), known_text),
-    ], remainder=StandardScaler())
+    prepare = ColumnTransformer(
+        [
+            ("text", OneHotEncoder(handle_unknown="ignore"), known_text),
+        ],
+        remainder=StandardScaler(),
+    )
     return Pipeline([("prepare", prepare), ("classify", LogisticRegression(max_iter=2000))])
 
 
@@ -543,8 +670,9 @@ def warfarin_run(X, dose, genotype, seed, n_resamples, want_tables):
     populations = {"members": train, "non-members": out}
 
     mode = X[column].iloc[train].mode().iloc[0]
-    attack = ConfidenceInversion(model, column, method="map", noise_scale=sigma,
-                                 random_state=seed).fit(X.iloc[aux], dose[aux])
+    attack = ConfidenceInversion(
+        model, column, method="map", noise_scale=sigma, random_state=seed
+    ).fit(X.iloc[aux], dose[aux])
     imputation = ImputationBaseline(column, random_state=seed).fit(X.iloc[aux], dose[aux])
     known_text = [c for c in ("Race", "VKORC1", "CYP2C9") if c != column]
     features = X.drop(columns=[column]).assign(Dose=dose)
@@ -558,8 +686,9 @@ def warfarin_run(X, dose, genotype, seed, n_resamples, want_tables):
         imp_guess = imp_scores.columns.to_numpy(object)[imp_scores.to_numpy().argmax(axis=1)]
         map_scores = attack.attack_proba(targets, y)
         map_guess = attack.attack(targets, y).to_numpy(dtype=object)
-        ideal_scores = pd.DataFrame(ideal.predict_proba(features.iloc[idx]),
-                                    columns=list(ideal.classes_))
+        ideal_scores = pd.DataFrame(
+            ideal.predict_proba(features.iloc[idx]), columns=list(ideal.classes_)
+        )
         cells = {
             "mode baseline": (np.full(len(idx), mode, dtype=object), None),
             "MAP inversion": (map_guess, map_scores),
@@ -569,16 +698,29 @@ def warfarin_run(X, dose, genotype, seed, n_resamples, want_tables):
         for name, (guess, proba) in cells.items():
             proba = None if proba is None else _complete_scores(proba, truth)
             if not want_tables:
-                rows.append(dict(attack=name, population=population,
-                                 accuracy=float(np.mean(guess == truth))))
+                rows.append(
+                    dict(
+                        attack=name, population=population, accuracy=float(np.mean(guess == truth))
+                    )
+                )
                 continue
             base = None if name == "imputation" else imp_guess
-            rows.append(dict(attack=name, population=population,
-                             **score_cell(truth, guess, base, None, n_resamples, seed,
-                                          y_score=proba)))
-    info = dict(sigma=sigma, n_train=len(train), n_aux=len(aux), n_out=len(out), mode=mode,
-                r2=float(model.score(X.iloc[out], dose[out])),
-                candidates=list(attack.candidates_))
+            rows.append(
+                dict(
+                    attack=name,
+                    population=population,
+                    **score_cell(truth, guess, base, None, n_resamples, seed, y_score=proba),
+                )
+            )
+    info = dict(
+        sigma=sigma,
+        n_train=len(train),
+        n_aux=len(aux),
+        n_out=len(out),
+        mode=mode,
+        r2=float(model.score(X.iloc[out], dose[out])),
+        candidates=list(attack.candidates_),
+    )
     return pd.DataFrame(rows), info
 
 
@@ -591,8 +733,10 @@ def _complete_scores(proba, truth):
 
 
 def section_warfarin(report, args, summary):
-    report.banner("## 3. Fredrikson et al. 2014 (USENIX Security), IWPC warfarin: MAP inversion "
-                  "of a linear dose model")
+    report.banner(
+        "## 3. Fredrikson et al. 2014 (USENIX Security), IWPC warfarin: MAP inversion "
+        "of a linear dose model"
+    )
     X, dose, n_raw, n_kept = warfarin_frame()
     report(
         f"protocol: load_warfarin() ({n_raw:,} patients) -> {n_kept:,} complete cases that "
@@ -614,67 +758,123 @@ def section_warfarin(report, args, summary):
         "+ dose, scored on the same patients (in-sample for members); imputation = "
         "ImputationBaseline on the auxiliary rows (known features + dose).\n"
         f"  seeds: split, tie-breaks, bootstrap = --random-state {args.random_state}; "
-        f"{args.warfarin_splits} split seeds for the spread table.")
+        f"{args.warfarin_splits} split seeds for the spread table."
+    )
     report()
     for genotype in GENOTYPES:
         table, info = warfarin_run(X, dose, genotype, args.random_state, args.n_resamples, True)
-        report(f"### {genotype}: σ (training RMSE) = {info['sigma']:.2f} mg/week, non-member "
-               f"R² = {info['r2']:.3f}; {info['n_train']:,} members, {info['n_aux']:,} "
-               f"auxiliary rows, {info['n_out']:,} non-members; mode = {info['mode']}; "
-               f"candidates = {info['candidates']}")
-        shown = table[["attack", "population", "n", "accuracy", "balanced_accuracy", "mcc",
-                       "roc_auc"]].copy()
+        report(
+            f"### {genotype}: σ (training RMSE) = {info['sigma']:.2f} mg/week, non-member "
+            f"R² = {info['r2']:.3f}; {info['n_train']:,} members, {info['n_aux']:,} "
+            f"auxiliary rows, {info['n_out']:,} non-members; mode = {info['mode']}; "
+            f"candidates = {info['candidates']}"
+        )
+        shown = table[
+            ["attack", "population", "n", "accuracy", "balanced_accuracy", "mcc", "roc_auc"]
+        ].copy()
         shown["adv. acc vs imputation [95% CI]"] = table["adv_acc"].map(fmt_ci)
         shown["adv. MCC vs imputation [95% CI]"] = table["adv_mcc"].map(fmt_ci)
-        report.table(shown.rename(columns={"balanced_accuracy": "bal_acc",
-                                           "roc_auc": "auc (macro OvR)"}).round(3))
+        report.table(
+            shown.rename(
+                columns={"balanced_accuracy": "bal_acc", "roc_auc": "auc (macro OvR)"}
+            ).round(3)
+        )
         rows = []
         for name, attack in WARFARIN_PAPER:
             if name != genotype:
                 continue
-            for population, paper in (("members", WARFARIN_PAPER),
-                                      ("non-members", WARFARIN_PAPER_NONMEMBERS)):
+            for population, paper in (
+                ("members", WARFARIN_PAPER),
+                ("non-members", WARFARIN_PAPER_NONMEMBERS),
+            ):
                 src = paper.get((name, attack))
                 if not src:
                     continue
-                value = float(table[(table["attack"] == attack)
-                                    & (table["population"] == population)]["accuracy"].iloc[0])
-                rows.append({"comparator": attack, "population": population, "metric": "accuracy",
-                             "ours": round(value, 3), "paper (value [tag] source)":
-                             fmt_sources(src), f"range±{TOLERANCE}": fmt_range(src),
-                             "in range?": in_range(value, src)})
+                value = float(
+                    table[(table["attack"] == attack) & (table["population"] == population)][
+                        "accuracy"
+                    ].iloc[0]
+                )
+                rows.append(
+                    {
+                        "comparator": attack,
+                        "population": population,
+                        "metric": "accuracy",
+                        "ours": round(value, 3),
+                        "paper (value [tag] source)": fmt_sources(src),
+                        f"range±{TOLERANCE}": fmt_range(src),
+                        "in range?": in_range(value, src),
+                    }
+                )
         for (name, attack), src in WARFARIN_PAPER_AUC.items():
             if name == genotype:
-                value = float(table[(table["attack"] == attack)
-                                    & (table["population"] == "members")]["roc_auc"].iloc[0])
-                rows.append({"comparator": attack, "population": "members", "metric": "AUC",
-                             "ours": round(value, 3), "paper (value [tag] source)":
-                             fmt_sources(src), f"range±{TOLERANCE}": fmt_range(src),
-                             "in range?": in_range(value, src)})
+                value = float(
+                    table[(table["attack"] == attack) & (table["population"] == "members")][
+                        "roc_auc"
+                    ].iloc[0]
+                )
+                rows.append(
+                    {
+                        "comparator": attack,
+                        "population": "members",
+                        "metric": "AUC",
+                        "ours": round(value, 3),
+                        "paper (value [tag] source)": fmt_sources(src),
+                        f"range±{TOLERANCE}": fmt_range(src),
+                        "in range?": in_range(value, src),
+                    }
+                )
         acc = table[table["population"] == "members"].set_index("attack")["accuracy"]
         if genotype == "VKORC1":
             ordered = acc["mode baseline"] < acc["MAP inversion"] < acc["ideal"]
-            rows.append({"comparator": "ordering", "population": "members", "metric":
-                         "baseline < MAP < ideal", "ours": str(bool(ordered)),
-                         "paper (value [tag] source)": "holds [READ] Fredrikson'14 via secML "
-                         "class2.md, [RUN] notes", f"range±{TOLERANCE}": "-",
-                         "in range?": "yes" if ordered else "NO"})
+            rows.append(
+                {
+                    "comparator": "ordering",
+                    "population": "members",
+                    "metric": "baseline < MAP < ideal",
+                    "ours": str(bool(ordered)),
+                    "paper (value [tag] source)": "holds [READ] Fredrikson'14 via secML "
+                    "class2.md, [RUN] notes",
+                    f"range±{TOLERANCE}": "-",
+                    "in range?": "yes" if ordered else "NO",
+                }
+            )
             gap = acc["ideal"] - acc["MAP inversion"]
-            rows.append({"comparator": "ideal - MAP", "population": "members", "metric":
-                         "accuracy gap", "ours": round(float(gap), 3),
-                         "paper (value [tag] source)": "'within about 5%' [READ] class2.md; "
-                         "0.113 [RUN] notes", f"range±{TOLERANCE}": "<= 0.05 (READ)",
-                         "in range?": "yes" if gap <= 0.05 + TOLERANCE else "NO"})
+            rows.append(
+                {
+                    "comparator": "ideal - MAP",
+                    "population": "members",
+                    "metric": "accuracy gap",
+                    "ours": round(float(gap), 3),
+                    "paper (value [tag] source)": "'within about 5%' [READ] class2.md; "
+                    "0.113 [RUN] notes",
+                    f"range±{TOLERANCE}": "<= 0.05 (READ)",
+                    "in range?": "yes" if gap <= 0.05 + TOLERANCE else "NO",
+                }
+            )
         else:
             gap = acc["MAP inversion"] - acc["mode baseline"]
-            rows.append({"comparator": "MAP - mode", "population": "members", "metric":
-                         "accuracy gap", "ours": round(float(gap), 3),
-                         "paper (value [tag] source)": "≈ 0: MI ≈ baseline [RUN] notes "
-                         "(-0.002)", f"range±{TOLERANCE}": "-0.02-0.02",
-                         "in range?": "yes" if abs(gap) <= TOLERANCE else "NO"})
+            rows.append(
+                {
+                    "comparator": "MAP - mode",
+                    "population": "members",
+                    "metric": "accuracy gap",
+                    "ours": round(float(gap), 3),
+                    "paper (value [tag] source)": "≈ 0: MI ≈ baseline [RUN] notes (-0.002)",
+                    f"range±{TOLERANCE}": "-0.02-0.02",
+                    "in range?": "yes" if abs(gap) <= TOLERANCE else "NO",
+                }
+            )
         report.table(pd.DataFrame(rows), f"### {genotype}: ours vs the paper")
-        add_summary(summary, "warfarin (Fredrikson'14)", "OLS", genotype, table,
-                    attacks=("MAP inversion", "ideal"), naive="mode baseline")
+        add_summary(
+            summary,
+            "warfarin (Fredrikson'14)",
+            "OLS",
+            genotype,
+            table,
+            attacks=("MAP inversion", "ideal"),
+            naive="mode baseline",
+        )
 
     if args.warfarin_splits > 1:
         spread = []
@@ -685,11 +885,17 @@ def section_warfarin(report, args, summary):
                 spread.append(table)
         frame = pd.concat(spread)
         agg = frame.groupby(["genotype", "population", "attack"], sort=False)["accuracy"]
-        shown = pd.DataFrame({"mean": agg.mean(), "sd": agg.std(), "min": agg.min(),
-                              "max": agg.max()}).round(3).reset_index()
-        report.table(shown, f"### Accuracy over {args.warfarin_splits} split seeds "
-                            f"({args.random_state}..{args.random_state + args.warfarin_splits - 1}"
-                            "): split, model, auxiliary rows all re-drawn")
+        shown = (
+            pd.DataFrame({"mean": agg.mean(), "sd": agg.std(), "min": agg.min(), "max": agg.max()})
+            .round(3)
+            .reset_index()
+        )
+        report.table(
+            shown,
+            f"### Accuracy over {args.warfarin_splits} split seeds "
+            f"({args.random_state}..{args.random_state + args.warfarin_splits - 1}"
+            "): split, model, auxiliary rows all re-drawn",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -747,36 +953,50 @@ def section_notes(report, args):
 
 
 def section_summary(report, args, summary):
-    report.banner("## 4. Jayaraman & Evans 2022 (ACM CCS): is it more than imputation? Every "
-                  "cell above, the attack next to ImputationBaseline on the same records")
+    report.banner(
+        "## 4. Jayaraman & Evans 2022 (ACM CCS): is it more than imputation? Every "
+        "cell above, the attack next to ImputationBaseline on the same records"
+    )
     rows = []
     for cell in summary:
         row, adv = cell["row"], cell["row"]["adv_acc"]
-        rows.append({
-            "setting": cell["setting"], "model": cell["model"], "sensitive": cell["sensitive"],
-            "attack": row["attack"], "population": row["population"], "n": row["n"],
-            "majority acc": round(cell["majority"], 3),
-            "attack acc": round(adv.attack_score, 3),
-            "imputation acc": round(adv.baseline_score, 3),
-            "Δacc": round(adv.attack_score - adv.baseline_score, 3),
-            "Δ vs majority": round(adv.attack_score - cell["majority"], 3),
-            "adv. acc [95% CI]": fmt_ci(adv),
-            "verdict (accuracy)": advantage_verdict(adv).split(":")[0],
-        })
+        rows.append(
+            {
+                "setting": cell["setting"],
+                "model": cell["model"],
+                "sensitive": cell["sensitive"],
+                "attack": row["attack"],
+                "population": row["population"],
+                "n": row["n"],
+                "majority acc": round(cell["majority"], 3),
+                "attack acc": round(adv.attack_score, 3),
+                "imputation acc": round(adv.baseline_score, 3),
+                "Δacc": round(adv.attack_score - adv.baseline_score, 3),
+                "Δ vs majority": round(adv.attack_score - cell["majority"], 3),
+                "adv. acc [95% CI]": fmt_ci(adv),
+                "verdict (accuracy)": advantage_verdict(adv).split(":")[0],
+            }
+        )
     if rows:
-        report.table(pd.DataFrame(rows),
-                     "adv. = (acc_attack - acc_imputation) / (1 - acc_imputation), paired "
-                     f"bootstrap, {args.n_resamples} resamples; Δacc = raw difference (Jayaraman "
-                     "& Evans' definition). 'ideal' rows (warfarin) are a classifier trained on "
-                     "the members themselves, no model access: a data-knowledge reference, not "
-                     "an attack")
-    report.table(JE_ACCURACY,
-                 "Jayaraman & Evans 2022, author blog Table 1, attribute-inference accuracy "
-                 "[READ] (Census19 / Texas-100X are not in the data home, so not reproduced)")
-    report("Jayaraman & Evans 2022, blog Table 2 [READ]: PPV of the top-100 candidates, "
-           "imputation 0.62 ± 0.05 (no DP, with DP, train candidates), 0.63 ± 0.02 (test "
-           "candidates); neuron-output white-box 0.49 ± 0.02 / 0.49 ± 0.03 / 0.49 ± 0.03 / "
-           "0.48 ± 0.02. (Not reproduced: the white-box attack is not in tabinvert.)")
+        report.table(
+            pd.DataFrame(rows),
+            "adv. = (acc_attack - acc_imputation) / (1 - acc_imputation), paired "
+            f"bootstrap, {args.n_resamples} resamples; Δacc = raw difference (Jayaraman "
+            "& Evans' definition). 'ideal' rows (warfarin) are a classifier trained on "
+            "the members themselves, no model access: a data-knowledge reference, not "
+            "an attack",
+        )
+    report.table(
+        JE_ACCURACY,
+        "Jayaraman & Evans 2022, author blog Table 1, attribute-inference accuracy "
+        "[READ] (Census19 / Texas-100X are not in the data home, so not reproduced)",
+    )
+    report(
+        "Jayaraman & Evans 2022, blog Table 2 [READ]: PPV of the top-100 candidates, "
+        "imputation 0.62 ± 0.05 (no DP, with DP, train candidates), 0.63 ± 0.02 (test "
+        "candidates); neuron-output white-box 0.49 ± 0.02 / 0.49 ± 0.03 / 0.49 ± 0.03 / "
+        "0.48 ± 0.02. (Not reproduced: the white-box attack is not in tabinvert.)"
+    )
     report()
 
 
@@ -785,25 +1005,52 @@ def section_summary(report, args, summary):
 # --------------------------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sections", default=",".join(SECTIONS),
-                        help="comma-separated subset of adult,steak,warfarin (the imputation "
-                             "summary covers whatever ran)")
-    parser.add_argument("--random-state", type=int, default=0,
-                        help="seed of every split, model, tie-break and bootstrap")
-    parser.add_argument("--adult-members", type=int, default=None,
-                        help="attack a random subsample of N Adult members (default: all "
-                             "35,222; the model is always trained on all)")
-    parser.add_argument("--seeds", type=int, default=3,
-                        help="Adult: MLP seeds for the seed-spread table (1 = no spread)")
-    parser.add_argument("--warfarin-splits", type=int, default=5,
-                        help="warfarin: split seeds for the spread table (1 = no spread)")
-    parser.add_argument("--n-resamples", type=int, default=1000,
-                        help="paired-bootstrap resamples for the advantage CIs")
-    parser.add_argument("--quick", action="store_true",
-                        help="quick check: --adult-members 5000 --seeds 1 --warfarin-splits 2 "
-                             "--n-resamples 200 unless given")
-    parser.add_argument("--out", default=None,
-                        help="also write the output to this text file (atomically)")
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help="comma-separated subset of adult,steak,warfarin (the imputation "
+        "summary covers whatever ran)",
+    )
+    parser.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of every split, model, tie-break and bootstrap",
+    )
+    parser.add_argument(
+        "--adult-members",
+        type=int,
+        default=None,
+        help="attack a random subsample of N Adult members (default: all "
+        "35,222; the model is always trained on all)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="Adult: MLP seeds for the seed-spread table (1 = no spread)",
+    )
+    parser.add_argument(
+        "--warfarin-splits",
+        type=int,
+        default=5,
+        help="warfarin: split seeds for the spread table (1 = no spread)",
+    )
+    parser.add_argument(
+        "--n-resamples",
+        type=int,
+        default=1000,
+        help="paired-bootstrap resamples for the advantage CIs",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="quick check: --adult-members 5000 --seeds 1 --warfarin-splits 2 "
+        "--n-resamples 200 unless given",
+    )
+    parser.add_argument(
+        "--out", default=None, help="also write the output to this text file (atomically)"
+    )
     args = parser.parse_args(argv)
     args.sections = choices(parser, args.sections, SECTIONS, "section")
     if args.quick:
@@ -827,8 +1074,12 @@ def main(argv=None):
     paper_header(report, args)
     start = time.perf_counter()
     summary = []
-    run_sections(report, args, {"adult": section_adult, "steak": section_steak,
-                                "warfarin": section_warfarin}, summary)
+    run_sections(
+        report,
+        args,
+        {"adult": section_adult, "steak": section_steak, "warfarin": section_warfarin},
+        summary,
+    )
     section_summary(report, args, summary)
     section_notes(report, args)
     report.finish(start, args.out)

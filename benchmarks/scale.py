@@ -88,7 +88,8 @@ from _common import (  # noqa: E402  (the helpers beside this file)
 
 # the attacks' default chunk size (a public parameter's default)
 DEFAULT_MAX_ROWS_PER_CALL = (
-    inspect.signature(ConfidenceInversion).parameters["max_rows_per_call"].default)
+    inspect.signature(ConfidenceInversion).parameters["max_rows_per_call"].default
+)
 SENSITIVE = "marital-status"
 DEFAULT_SIZES = "1e3,1e4,1e5,1e6"
 CONFIGS = ("1", "2", "dask")
@@ -110,8 +111,11 @@ def marginals(X, y):
     columns = {}
     for column in X.columns:
         counts = X[column].value_counts(sort=False)
-        columns[column] = (counts.index.to_numpy(dtype=object), counts.to_numpy() / counts.sum(),
-                           X[column].dtype)
+        columns[column] = (
+            counts.index.to_numpy(dtype=object),
+            counts.to_numpy() / counts.sum(),
+            X[column].dtype,
+        )
     labels, label_counts = np.unique(y, return_counts=True)
     return columns, (labels, label_counts / label_counts.sum())
 
@@ -193,8 +197,14 @@ def child(spec):
     n, config = spec["n"], spec["config"]
     X, y = synthetic(bundle["columns"], bundle["labels"], n, spec["seed"])
     n_jobs = {"1": 1, "2": 2, "dask": None}[config]
-    attack = ConfidenceInversion(model, SENSITIVE, method=spec["method"], n_jobs=n_jobs,
-                                 max_rows_per_call=spec["max_rows_per_call"], random_state=0)
+    attack = ConfidenceInversion(
+        model,
+        SENSITIVE,
+        method=spec["method"],
+        n_jobs=n_jobs,
+        max_rows_per_call=spec["max_rows_per_call"],
+        random_state=0,
+    )
     attack.fit(X_aux, y_aux)
 
     client = cluster = None
@@ -202,16 +212,22 @@ def child(spec):
     if config == "dask":
         import distributed
 
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=":0", silence_logs=logging.ERROR)
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
         client = distributed.Client(cluster)
         context = joblib.parallel_config(backend="dask")
     result = {}
     with context:
         # Warm-up: imports, caches, and (with a small max_rows_per_call, so that it takes
         # several calls) the loky / dask workers, whose start is not the attack's cost.
-        clone(attack).set_params(max_rows_per_call=WARM_UP).fit(
-            X_aux, y_aux).attack(X[:WARM_UP], y[:WARM_UP])
+        clone(attack).set_params(max_rows_per_call=WARM_UP).fit(X_aux, y_aux).attack(
+            X[:WARM_UP], y[:WARM_UP]
+        )
         release_free_memory()
         result["rss_before"] = proc_status("VmRSS")
         with PeakRSS() as memory:
@@ -238,8 +254,13 @@ def child(spec):
                 # the (n, k, 2) answers it returns is the working set of the chunks in flight.
                 tracemalloc.reset_peak()
                 before = tracemalloc.get_traced_memory()[0]
-                outputs = query_grid(model, X, SENSITIVE, attack.candidates_,
-                                     max_rows_per_call=attack.max_rows_per_call)
+                outputs = query_grid(
+                    model,
+                    X,
+                    SENSITIVE,
+                    attack.candidates_,
+                    max_rows_per_call=attack.max_rows_per_call,
+                )
                 result["query_peak"] = tracemalloc.get_traced_memory()[1] - before
                 result["query_answers_bytes"] = outputs.nbytes
                 del outputs
@@ -262,7 +283,11 @@ def child(spec):
         result["model_seconds"] = best * n / m
     n_classes = len(model.classes_)
     result.update(
-        n=n, config=config, k=k, calls=cost.calls, rows=cost.rows,
+        n=n,
+        config=config,
+        k=k,
+        calls=cost.calls,
+        rows=cost.rows,
         input_bytes=int(X.memory_usage(index=False).sum() + y.nbytes),
         # The O(n) arrays the attack must hold: the (n, k, n_classes) float64 answers, the
         # (n, k) float64 scores with one temporary of the same size, the n guesses (object
@@ -285,10 +310,21 @@ def child(spec):
 # Output (parent)
 # ------------------------------------------------------------------------------------------
 def scale_header(report, args):
-    header(report, "# scale: ConfidenceInversion on 10³…10⁶ records — time, peak memory, n_jobs, "
-           "dask", options_text(args, skip=("child",)),
-           versions=("tabinvert", "scikit-learn", "numpy", "pandas", "scipy", "joblib", "dask",
-                     "distributed"))
+    header(
+        report,
+        "# scale: ConfidenceInversion on 10³…10⁶ records — time, peak memory, n_jobs, dask",
+        options_text(args, skip=("child",)),
+        versions=(
+            "tabinvert",
+            "scikit-learn",
+            "numpy",
+            "pandas",
+            "scipy",
+            "joblib",
+            "dask",
+            "distributed",
+        ),
+    )
 
 
 def parse_sizes(text):
@@ -297,25 +333,50 @@ def parse_sizes(text):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default=DEFAULT_SIZES,
-                        help=f"comma-separated target counts (default {DEFAULT_SIZES})")
-    parser.add_argument("--max-size", type=float, default=None,
-                        help="drop the sizes above this (e.g. 1e4 for a quick run)")
-    parser.add_argument("--configs", default=",".join(CONFIGS),
-                        help="comma-separated among 1 (n_jobs=1), 2 (n_jobs=2, loky), dask")
-    parser.add_argument("--dask-max-size", type=float, default=None,
-                        help="run the dask configuration only up to this size")
-    parser.add_argument("--method", default="map", choices=("map", "csmia"),
-                        help="ConfidenceInversion(method=...)")
+    parser.add_argument(
+        "--sizes",
+        default=DEFAULT_SIZES,
+        help=f"comma-separated target counts (default {DEFAULT_SIZES})",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=float,
+        default=None,
+        help="drop the sizes above this (e.g. 1e4 for a quick run)",
+    )
+    parser.add_argument(
+        "--configs",
+        default=",".join(CONFIGS),
+        help="comma-separated among 1 (n_jobs=1), 2 (n_jobs=2, loky), dask",
+    )
+    parser.add_argument(
+        "--dask-max-size",
+        type=float,
+        default=None,
+        help="run the dask configuration only up to this size",
+    )
+    parser.add_argument(
+        "--method", default="map", choices=("map", "csmia"), help="ConfidenceInversion(method=...)"
+    )
     parser.add_argument("--max-rows-per-call", type=int, default=DEFAULT_MAX_ROWS_PER_CALL)
-    parser.add_argument("--train-size", type=int, default=10_000,
-                        help="real rows the target model is trained on")
-    parser.add_argument("--aux-size", type=int, default=5_000,
-                        help="real labelled rows the attacker holds")
-    parser.add_argument("--proba-check-max", type=float, default=1e5,
-                        help="also compare attack_proba across configurations up to this size")
-    parser.add_argument("--no-traced", dest="traced", action="store_false",
-                        help="skip the second, tracemalloc-traced run of each attack")
+    parser.add_argument(
+        "--train-size", type=int, default=10_000, help="real rows the target model is trained on"
+    )
+    parser.add_argument(
+        "--aux-size", type=int, default=5_000, help="real labelled rows the attacker holds"
+    )
+    parser.add_argument(
+        "--proba-check-max",
+        type=float,
+        default=1e5,
+        help="also compare attack_proba across configurations up to this size",
+    )
+    parser.add_argument(
+        "--no-traced",
+        dest="traced",
+        action="store_false",
+        help="skip the second, tracemalloc-traced run of each attack",
+    )
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--out", default=None, help="also write the output to this text file")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -333,11 +394,13 @@ def run_child(spec):
     """One measurement in a fresh interpreter; its result, or the reason it failed."""
     process = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--child", json.dumps(spec)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     for line in process.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     tail = "\n".join((process.stderr or process.stdout).strip().splitlines()[-5:])
     return {"n": spec["n"], "config": spec["config"], "error": tail}
 
@@ -348,8 +411,11 @@ def main(argv=None):
         child(json.loads(args.child))
         return
     if "dask" in args.configs and importlib.util.find_spec("distributed") is None:
-        print("dask[distributed] is not installed: the dask configuration is skipped "
-              "(pip install 'dask[distributed]')", file=sys.stderr)
+        print(
+            "dask[distributed] is not installed: the dask configuration is skipped "
+            "(pip install 'dask[distributed]')",
+            file=sys.stderr,
+        )
         args.configs = [c for c in args.configs if c != "dask"]
     report = Report()
     scale_header(report, args)
@@ -358,29 +424,48 @@ def main(argv=None):
     X, y = real_data()
     rng = np.random.default_rng(args.random_state)
     order = rng.permutation(len(X))
-    train, aux = order[:args.train_size], order[args.train_size:args.train_size + args.aux_size]
+    train, aux = order[: args.train_size], order[args.train_size : args.train_size + args.aux_size]
     model = make_model("logreg", X, args.random_state, None)[0].fit(X.iloc[train], y[train])
     columns, labels = marginals(X, y)
-    report(f"model   : Pipeline(OneHotEncoder + StandardScaler → LogisticRegression) trained on "
-           f"{len(train):,} real rows of Adult (clean, complete rows: {len(X):,}); attacker's "
-           f"auxiliary data: {len(aux):,} other real rows with labels")
-    report(f"attack  : ConfidenceInversion(method={args.method!r}) on {SENSITIVE!r} "
-           f"(k = {X[SENSITIVE].nunique()}), max_rows_per_call={args.max_rows_per_call:,}")
+    report(
+        f"model   : Pipeline(OneHotEncoder + StandardScaler → LogisticRegression) trained on "
+        f"{len(train):,} real rows of Adult (clean, complete rows: {len(X):,}); attacker's "
+        f"auxiliary data: {len(aux):,} other real rows with labels"
+    )
+    report(
+        f"attack  : ConfidenceInversion(method={args.method!r}) on {SENSITIVE!r} "
+        f"(k = {X[SENSITIVE].nunique()}), max_rows_per_call={args.max_rows_per_call:,}"
+    )
     report("targets : synthetic: each column drawn independently from its real marginal")
     report()
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         bundle = os.path.join(folder, "bundle.joblib")
-        joblib.dump(dict(model=model, X_aux=X.iloc[aux].reset_index(drop=True), y_aux=y[aux],
-                         columns=columns, labels=labels), bundle)
+        joblib.dump(
+            dict(
+                model=model,
+                X_aux=X.iloc[aux].reset_index(drop=True),
+                y_aux=y[aux],
+                columns=columns,
+                labels=labels,
+            ),
+            bundle,
+        )
         for n in args.sizes:
             for config in args.configs:
                 if config == "dask" and args.dask_max_size and n > args.dask_max_size:
                     continue
-                spec = dict(bundle=bundle, n=n, config=config, seed=args.random_state,
-                            method=args.method, max_rows_per_call=args.max_rows_per_call,
-                            proba_check_max=args.proba_check_max, traced=args.traced)
+                spec = dict(
+                    bundle=bundle,
+                    n=n,
+                    config=config,
+                    seed=args.random_state,
+                    method=args.method,
+                    max_rows_per_call=args.max_rows_per_call,
+                    proba_check_max=args.proba_check_max,
+                    traced=args.traced,
+                )
                 load = os.getloadavg()[0]
                 result = run_child(spec)
                 result["load1"] = round(load, 1)
@@ -388,35 +473,45 @@ def main(argv=None):
                 if "error" in result:
                     report(f"n={n:,} config={config}: FAILED\n{result['error']}")
                 else:
-                    report(f"n={n:>9,} config={config:>4}: {result['seconds']:8.2f} s, peak "
-                           f"extra {(result['peak'] - result['rss_before']) / MB:7.1f} MB "
-                           f"(elapsed {time.perf_counter() - wall_start:.0f} s, load {load:.1f})")
+                    report(
+                        f"n={n:>9,} config={config:>4}: {result['seconds']:8.2f} s, peak "
+                        f"extra {(result['peak'] - result['rss_before']) / MB:7.1f} MB "
+                        f"(elapsed {time.perf_counter() - wall_start:.0f} s, load {load:.1f})"
+                    )
 
     done = pd.DataFrame([r for r in rows if "error" not in r])
     report()
     if len(done):
         summarise(report, done, args)
     report("## Notes")
-    report("- One process per (size, configuration), best of 2-5 runs, on a shared 2-core "
-           "machine (load average in the table): the seconds of the small sizes and the "
-           "parallel speed-ups are the noisiest; "
-           "vs_model compares the attack with a best-of-3 model call on one chunk, so it moves "
-           "by ±0.3 from run to run.")
+    report(
+        "- One process per (size, configuration), best of 2-5 runs, on a shared 2-core "
+        "machine (load average in the table): the seconds of the small sizes and the "
+        "parallel speed-ups are the noisiest; "
+        "vs_model compares the attack with a best-of-3 model call on one chunk, so it moves "
+        "by ±0.3 from run to run."
+    )
     single = sorted({int(n) for n in done["n"][done["calls"] == 1]}) if len(done) else []
     if single:
-        report(f"- At {', '.join(f'{n:,}' for n in single)} targets n × k fits in one call: "
-               "there is nothing to parallelise and every configuration computes in the calling "
-               "process (the dask rows are slower there because the LocalCluster's scheduler "
-               "and client threads run in that process).")
-    report("- With workers (n_jobs=2, dask) the query engine makes one task per worker, so the "
-           "model is sent to each worker once; the calling process then receives a whole task's "
-           "answers at once (half of all answers with two workers) and holds the pickled "
-           "payloads, hence its larger traced / extra there.")
-    report("- dask: the model's own joblib calls (the ColumnTransformer's transformers) run "
-           "inside each query task with threads, as in a loky worker; with joblib's default "
-           "under dask they were sent back to the cluster as nested tasks, shipping every chunk "
-           "to another worker (same answers; 1.1-1.3× slower here, measured A/B at 3·10⁴-10⁶ "
-           "targets).")
+        report(
+            f"- At {', '.join(f'{n:,}' for n in single)} targets n × k fits in one call: "
+            "there is nothing to parallelise and every configuration computes in the calling "
+            "process (the dask rows are slower there because the LocalCluster's scheduler "
+            "and client threads run in that process)."
+        )
+    report(
+        "- With workers (n_jobs=2, dask) the query engine makes one task per worker, so the "
+        "model is sent to each worker once; the calling process then receives a whole task's "
+        "answers at once (half of all answers with two workers) and holds the pickled "
+        "payloads, hence its larger traced / extra there."
+    )
+    report(
+        "- dask: the model's own joblib calls (the ColumnTransformer's transformers) run "
+        "inside each query task with threads, as in a loky worker; with joblib's default "
+        "under dask they were sent back to the cluster as nested tasks, shipping every chunk "
+        "to another worker (same answers; 1.1-1.3× slower here, measured A/B at 3·10⁴-10⁶ "
+        "targets)."
+    )
     report()
     report.finish(wall_start, args.out)
 
@@ -432,37 +527,51 @@ def summarise(report, done, args):
             return ""
         return "yes" if row[key] == reference.loc[row["n"], key] else "NO"
 
-    table = pd.DataFrame({
-        "n": done["n"].map("{:,}".format),
-        "config": done["config"],
-        "calls": done["calls"],
-        "runs": done["runs"],
-        "seconds": done["seconds"].round(3),
-        "us_per_record": (done["seconds"] / done["n"] * 1e6).round(2),
-        "vs_model": [
-            round(row.seconds / reference.loc[row.n, "model_seconds"], 2)
-            if row.n in reference.index and "model_seconds" in reference else np.nan
-            for row in done.itertuples()],
-        "time_vs_smallest": [
-            round(row.seconds / reference.loc[smallest, "seconds"], 1)
-            if smallest in reference.index else np.nan for row in done.itertuples()],
-        "rss_before_MB": (done["rss_before"] / MB).round(1),
-        "peak_MB": (done["peak"] / MB).round(1),
-        "extra_MB": (done["extra"] / MB).round(1),
-        "O(n)_arrays_MB": (done["on_bytes"] / MB).round(1),
-        "traced_MB": (done["traced_peak"] / MB).round(1) if "traced_peak" in done else np.nan,
-        "answers_MB": (done["answers_bytes"] / MB).round(1) if "traced_peak" in done else np.nan,
-        "chunks_MB": (((done["query_peak"] - done["query_answers_bytes"]) / MB).round(1)
-                      if "query_peak" in done else np.nan),
-        "input_MB": (done["input_bytes"] / MB).round(1),
-        "workers_peak_MB": [
-            round(row.children_maxrss / MB, 1) if row.config != "1" and row.children_maxrss
-            else np.nan  # no worker started (a single call needs none)
-            for row in done.itertuples()],
-        "same_guesses": [identical(row, "guesses") for _, row in done.iterrows()],
-        "same_proba": [identical(row, "proba") for _, row in done.iterrows()],
-        "load1": done["load1"],
-    })
+    table = pd.DataFrame(
+        {
+            "n": done["n"].map("{:,}".format),
+            "config": done["config"],
+            "calls": done["calls"],
+            "runs": done["runs"],
+            "seconds": done["seconds"].round(3),
+            "us_per_record": (done["seconds"] / done["n"] * 1e6).round(2),
+            "vs_model": [
+                round(row.seconds / reference.loc[row.n, "model_seconds"], 2)
+                if row.n in reference.index and "model_seconds" in reference
+                else np.nan
+                for row in done.itertuples()
+            ],
+            "time_vs_smallest": [
+                round(row.seconds / reference.loc[smallest, "seconds"], 1)
+                if smallest in reference.index
+                else np.nan
+                for row in done.itertuples()
+            ],
+            "rss_before_MB": (done["rss_before"] / MB).round(1),
+            "peak_MB": (done["peak"] / MB).round(1),
+            "extra_MB": (done["extra"] / MB).round(1),
+            "O(n)_arrays_MB": (done["on_bytes"] / MB).round(1),
+            "traced_MB": (done["traced_peak"] / MB).round(1) if "traced_peak" in done else np.nan,
+            "answers_MB": (done["answers_bytes"] / MB).round(1)
+            if "traced_peak" in done
+            else np.nan,
+            "chunks_MB": (
+                ((done["query_peak"] - done["query_answers_bytes"]) / MB).round(1)
+                if "query_peak" in done
+                else np.nan
+            ),
+            "input_MB": (done["input_bytes"] / MB).round(1),
+            "workers_peak_MB": [
+                round(row.children_maxrss / MB, 1)
+                if row.config != "1" and row.children_maxrss
+                else np.nan  # no worker started (a single call needs none)
+                for row in done.itertuples()
+            ],
+            "same_guesses": [identical(row, "guesses") for _, row in done.iterrows()],
+            "same_proba": [identical(row, "proba") for _, row in done.iterrows()],
+            "load1": done["load1"],
+        }
+    )
     report.table(
         table,
         "## Per size and configuration (one fresh process each). seconds = attack() wall time "
@@ -488,28 +597,36 @@ def summarise(report, done, args):
         "whole lifetime);\n"
         "## same_guesses / same_proba: SHA-256 of attack() / attack_proba() equal to "
         "n_jobs=1's at the same size (proba checked up to "
-        f"{int(args.proba_check_max):,} targets)")
+        f"{int(args.proba_check_max):,} targets)",
+    )
 
     one = done[done["config"] == "1"].sort_values("n")
     if len(one) >= 2:
         slope, intercept = np.polyfit(one["n"], one["extra"], 1)
         big = one[one["n"] >= 10_000]
-        time_slope = (np.polyfit(big["n"], big["seconds"], 1)[0] if len(big) >= 2
-                      else np.nan)
+        time_slope = np.polyfit(big["n"], big["seconds"], 1)[0] if len(big) >= 2 else np.nan
         report("## Growth (n_jobs=1)")
         per_record = ", ".join(f"{r.n:,}: {r.seconds / r.n * 1e6:.2f}" for r in one.itertuples())
-        report(f"- time: {per_record} µs per record; least-squares slope over n >= 10,000: "
-               f"{time_slope * 1e6:.2f} µs per record (linear growth = constant µs per record; "
-               "the smallest sizes carry fixed costs).")
-        report(f"- memory: least-squares fit extra ≈ {intercept / MB:.1f} MB + {slope:.0f} B × n "
-               f"(the O(n) arrays are {one['on_bytes'].iloc[-1] / one['n'].iloc[-1]:.0f} B per "
-               "record).")
+        report(
+            f"- time: {per_record} µs per record; least-squares slope over n >= 10,000: "
+            f"{time_slope * 1e6:.2f} µs per record (linear growth = constant µs per record; "
+            "the smallest sizes carry fixed costs)."
+        )
+        report(
+            f"- memory: least-squares fit extra ≈ {intercept / MB:.1f} MB + {slope:.0f} B × n "
+            f"(the O(n) arrays are {one['on_bytes'].iloc[-1] / one['n'].iloc[-1]:.0f} B per "
+            "record)."
+        )
         if "query_peak" in one:
-            chunks = ", ".join(f"{r.n:,}: {(r.query_peak - r.query_answers_bytes) / MB:.1f}"
-                               for r in one.itertuples())
-            report(f"- the chunks in flight (a plain chunked query's traced peak − its answers), "
-                   f"MB: {chunks}"
-                   " — flat once n × k exceeds max_rows_per_call: chunking bounds it, n does not.")
+            chunks = ", ".join(
+                f"{r.n:,}: {(r.query_peak - r.query_answers_bytes) / MB:.1f}"
+                for r in one.itertuples()
+            )
+            report(
+                f"- the chunks in flight (a plain chunked query's traced peak − its answers), "
+                f"MB: {chunks}"
+                " — flat once n × k exceeds max_rows_per_call: chunking bounds it, n does not."
+            )
         report()
     for config in ("2", "dask"):
         part = done[done["config"] == config].set_index("n")
@@ -517,9 +634,12 @@ def summarise(report, done, args):
         if common:
             speedups = ", ".join(
                 f"{n:,}: {reference.loc[n, 'seconds'] / part.loc[n, 'seconds']:.2f}×"
-                for n in common)
-            report(f"- {config if config == 'dask' else 'n_jobs=2 (loky)'} vs n_jobs=1, "
-                   f"speed-up: {speedups}")
+                for n in common
+            )
+            report(
+                f"- {config if config == 'dask' else 'n_jobs=2 (loky)'} vs n_jobs=1, "
+                f"speed-up: {speedups}"
+            )
     report()
 
 

@@ -95,8 +95,9 @@ class Encoding:
         if name == "rf":  # a numeric array: text columns ordinal-encoded (the attacker does too)
             self.ordinal = OrdinalEncoder().fit(X_train[text])
         elif name == "xgb":  # category columns with the training categories
-            self.dtypes = {c: pd.CategoricalDtype(sorted(X_train[c].dropna().unique()))
-                           for c in text}
+            self.dtypes = {
+                c: pd.CategoricalDtype(sorted(X_train[c].dropna().unique())) for c in text
+            }
         self.positive = ">50K"
 
     def X(self, X):
@@ -122,7 +123,8 @@ def make_model(name, X_train, seed, n_jobs):
         return classifier("rf", seed, n_jobs)
     if name == "xgb":
         return classifier("xgb", seed, n_jobs).set_params(
-            n_estimators=100, max_depth=6, enable_categorical=True, tree_method="hist")
+            n_estimators=100, max_depth=6, enable_categorical=True, tree_method="hist"
+        )
     if name == "pipe":
         return pipeline(X_train, classifier("logreg", seed))
     if name == "pipe_mlp":
@@ -134,8 +136,10 @@ def import_before(path):
     """The ``tabinvert`` package found in ``path``, imported as ``tabinvert_before``."""
     package = os.path.join(os.path.abspath(path), "tabinvert")
     spec = importlib.util.spec_from_file_location(
-        "tabinvert_before", os.path.join(package, "__init__.py"),
-        submodule_search_locations=[package])
+        "tabinvert_before",
+        os.path.join(package, "__init__.py"),
+        submodule_search_locations=[package],
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["tabinvert_before"] = module
     spec.loader.exec_module(module)
@@ -147,25 +151,49 @@ def import_before(path):
 # ------------------------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n-targets", type=int, default=5000,
-                        help="member records attacked (default 5000; k = 2 candidates each)")
-    parser.add_argument("--models", default=",".join(MODEL_NAMES),
-                        help=f"comma-separated, among {','.join(MODEL_NAMES)}")
-    parser.add_argument("--repeats", type=int, default=15,
-                        help="at least this many timed rounds; the best counts")
-    parser.add_argument("--min-seconds", type=float, default=8.0,
-                        help="and rounds until this long per (model, attack): fast calls get "
-                             "many rounds")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS/OpenMP threads while timing (threadpoolctl; default 1)")
-    parser.add_argument("--model-n-jobs", type=int, default=1,
-                        help="threads of the RF / XGBoost model calls (default 1: steadier "
-                             "timings on a shared machine); the attacks use n_jobs=None")
+    parser.add_argument(
+        "--n-targets",
+        type=int,
+        default=5000,
+        help="member records attacked (default 5000; k = 2 candidates each)",
+    )
+    parser.add_argument(
+        "--models",
+        default=",".join(MODEL_NAMES),
+        help=f"comma-separated, among {','.join(MODEL_NAMES)}",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=15, help="at least this many timed rounds; the best counts"
+    )
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=8.0,
+        help="and rounds until this long per (model, attack): fast calls get many rounds",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS/OpenMP threads while timing (threadpoolctl; default 1)",
+    )
+    parser.add_argument(
+        "--model-n-jobs",
+        type=int,
+        default=1,
+        help="threads of the RF / XGBoost model calls (default 1: steadier "
+        "timings on a shared machine); the attacks use n_jobs=None",
+    )
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--before", default=None, metavar="DIR",
-                        help="a directory holding an older tabinvert package to time alongside")
-    parser.add_argument("--before-label", default="",
-                        help="what --before holds, for the output (e.g. a commit)")
+    parser.add_argument(
+        "--before",
+        default=None,
+        metavar="DIR",
+        help="a directory holding an older tabinvert package to time alongside",
+    )
+    parser.add_argument(
+        "--before-label", default="", help="what --before holds, for the output (e.g. a commit)"
+    )
     parser.add_argument("--out", default=None, help="also write the output to this text file")
     args = parser.parse_args(argv)
     args.models = choices(parser, args.models, MODEL_NAMES, "model")
@@ -178,8 +206,13 @@ def main(argv=None):
     extra = [("package", os.path.dirname(tabinvert.__file__))]
     if args.before:
         extra.append(("before", f"{os.path.abspath(args.before)} {args.before_label}".rstrip()))
-    header(report, "# speed: limit ratio of the black-box attacks (attack() ÷ one raw model call "
-           "on the same n×k grid)", options_text(args), extra=extra)
+    header(
+        report,
+        "# speed: limit ratio of the black-box attacks (attack() ÷ one raw model call "
+        "on the same n×k grid)",
+        options_text(args),
+        extra=extra,
+    )
     seed = args.random_state
     wall_start = time.perf_counter()
     before = import_before(args.before) if args.before else None
@@ -187,9 +220,11 @@ def main(argv=None):
     X_train, y_train, X_aux, _, y_aux, _ = mehnaz_adult(seed)
     X_t = X_train.sample(n=min(args.n_targets, len(X_train)), random_state=seed)
     y_t = y_train.loc[X_t.index]
-    report(f"data    : Adult mehnaz2022; models trained on {len(X_train):,} rows; attacker's "
-           f"auxiliary data {len(X_aux):,} labelled rows; {len(X_t):,} member targets; "
-           f"sensitive '{SENSITIVE}' (k = {X_aux[SENSITIVE].nunique()} candidates)")
+    report(
+        f"data    : Adult mehnaz2022; models trained on {len(X_train):,} rows; attacker's "
+        f"auxiliary data {len(X_aux):,} labelled rows; {len(X_t):,} member targets; "
+        f"sensitive '{SENSITIVE}' (k = {X_aux[SENSITIVE].nunique()} candidates)"
+    )
     report()
 
     rows = []
@@ -198,14 +233,19 @@ def main(argv=None):
         model = make_model(model_name, X_train, seed, args.model_n_jobs)
         start = time.perf_counter()
         model.fit(encoding.X(X_train), encoding.y(y_train))
-        report(f"[{model_name}] trained in {time.perf_counter() - start:.1f} s "
-               f"(elapsed {time.perf_counter() - wall_start:.0f} s)")
+        report(
+            f"[{model_name}] trained in {time.perf_counter() - start:.1f} s "
+            f"(elapsed {time.perf_counter() - wall_start:.0f} s)"
+        )
         Xa, ya = encoding.X(X_aux), encoding.y(y_aux)
         Xt, yt = encoding.X(X_t), encoding.y(y_t)
         sensitive = encoding.sensitive(X_train)
         attacks = make_attacks(model, sensitive, ATTACK_NAMES, random_state=seed)
-        old_attacks = (make_attacks(model, sensitive, ATTACK_NAMES, module=before,
-                                    random_state=seed) if before else {})
+        old_attacks = (
+            make_attacks(model, sensitive, ATTACK_NAMES, module=before, random_state=seed)
+            if before
+            else {}
+        )
         for attack_name, attack in attacks.items():
             attack.fit(Xa, ya)
             method, values = attack.response_method_, attack.candidates_
@@ -214,58 +254,112 @@ def main(argv=None):
                 lambda: getattr(model, method)(grid),
                 lambda: attack.attack(Xt, yt),
                 # a plain query: build the completions, call the model, reshape
-                lambda: query_grid(model, Xt, sensitive, values, method,
-                                   attack.max_rows_per_call),
+                lambda: query_grid(model, Xt, sensitive, values, method, attack.max_rows_per_call),
             ]
             if attack_name == "LOMIA":
                 # LOMIA up to its learner: the same attack with a constant attack model
-                step = make_attacks(model, sensitive, ["LOMIA"], random_state=seed,
-                                    attack_model=DummyClassifier(strategy="prior"))["LOMIA"]
+                step = make_attacks(
+                    model,
+                    sensitive,
+                    ["LOMIA"],
+                    random_state=seed,
+                    attack_model=DummyClassifier(strategy="prior"),
+                )["LOMIA"]
                 step.fit(Xa, ya)
                 funcs.append(lambda: step.attack(Xt, yt))
             old = old_attacks.get(attack_name)
             if old is not None:
                 old.fit(Xa, ya)
                 funcs.append(lambda: old.attack(Xt, yt))
-                same_guesses = bool(np.array_equal(old.attack(Xt, yt).to_numpy(),
-                                                   attack.attack(Xt, yt).to_numpy()))
+                same_guesses = bool(
+                    np.array_equal(old.attack(Xt, yt).to_numpy(), attack.attack(Xt, yt).to_numpy())
+                )
             load = os.getloadavg()[0]
             with threadpool_limits(limits=args.threads):
                 times, cpu, _, rounds = best_times_interleaved(
-                    funcs, args.repeats, min_seconds=args.min_seconds, rotate=True)
+                    funcs, args.repeats, min_seconds=args.min_seconds, rotate=True
+                )
             raw, whole, engine = times[:3]
             # The attack sent exactly the grid timed as the raw call: n × k rows.
             cost = attack.last_query_cost_
             same = cost.rows == len(grid)
-            common = dict(model=model_name, raw_call=method, rows=f"{cost.rows:,}",
-                          calls=cost.calls, raw_ms=raw * 1e3, engine_ratio=engine / raw,
-                          rounds=rounds,
-                          same_grid="yes" if same else "NO", load1=round(load, 1))
+            common = dict(
+                model=model_name,
+                raw_call=method,
+                rows=f"{cost.rows:,}",
+                calls=cost.calls,
+                raw_ms=raw * 1e3,
+                engine_ratio=engine / raw,
+                rounds=rounds,
+                same_grid="yes" if same else "NO",
+                load1=round(load, 1),
+            )
             if old is not None:
                 common["before_ratio"] = times[-1] / raw
                 common["same_guesses"] = "yes" if same_guesses else "NO"
             if attack_name == "LOMIA":
                 step = times[3]
-                rows.append(dict(attack="LOMIA no learner", attack_ms=step * 1e3,
-                                 ratio=step / raw, cpu_ratio=cpu[3] / cpu[0],
-                                 goal="ok" if step / raw <= GOAL_RATIO else "ABOVE", **common))
-                rows.append(dict(attack="LOMIA whole", attack_ms=whole * 1e3, ratio=whole / raw,
-                                 cpu_ratio=cpu[1] / cpu[0], goal="(learner)", **common))
+                rows.append(
+                    dict(
+                        attack="LOMIA no learner",
+                        attack_ms=step * 1e3,
+                        ratio=step / raw,
+                        cpu_ratio=cpu[3] / cpu[0],
+                        goal="ok" if step / raw <= GOAL_RATIO else "ABOVE",
+                        **common,
+                    )
+                )
+                rows.append(
+                    dict(
+                        attack="LOMIA whole",
+                        attack_ms=whole * 1e3,
+                        ratio=whole / raw,
+                        cpu_ratio=cpu[1] / cpu[0],
+                        goal="(learner)",
+                        **common,
+                    )
+                )
                 if old is not None:
                     rows[-2]["before_ratio"] = np.nan  # only the whole attack was timed
             else:
-                rows.append(dict(attack=attack_name, attack_ms=whole * 1e3, ratio=whole / raw,
-                                 cpu_ratio=cpu[1] / cpu[0],
-                                 goal="ok" if whole / raw <= GOAL_RATIO else "ABOVE", **common))
+                rows.append(
+                    dict(
+                        attack=attack_name,
+                        attack_ms=whole * 1e3,
+                        ratio=whole / raw,
+                        cpu_ratio=cpu[1] / cpu[0],
+                        goal="ok" if whole / raw <= GOAL_RATIO else "ABOVE",
+                        **common,
+                    )
+                )
 
     table = pd.DataFrame(rows)
-    first = ["model", "attack", "raw_call", "rows", "calls", "raw_ms", "attack_ms", "ratio",
-             "goal", "cpu_ratio", "engine_ratio"]
+    first = [
+        "model",
+        "attack",
+        "raw_call",
+        "rows",
+        "calls",
+        "raw_ms",
+        "attack_ms",
+        "ratio",
+        "goal",
+        "cpu_ratio",
+        "engine_ratio",
+    ]
     table = table[first + [c for c in table.columns if c not in first]]
     report()
     report.table(
-        table.round({"raw_ms": 1, "attack_ms": 1, "ratio": 2, "cpu_ratio": 2,
-                     "engine_ratio": 2, "before_ratio": 2}),
+        table.round(
+            {
+                "raw_ms": 1,
+                "attack_ms": 1,
+                "ratio": 2,
+                "cpu_ratio": 2,
+                "engine_ratio": 2,
+                "before_ratio": 2,
+            }
+        ),
         f"## Limit ratio = attack() wall time ÷ ONE raw {{predict_proba|predict}} call on the "
         f"same n×k completed grid, built beforehand (best of `rounds`, interleaved; "
         f"{args.threads} BLAS/OpenMP thread(s)); "
@@ -277,29 +371,44 @@ def main(argv=None):
         "constant attack model (DummyClassifier): its queries, label matching and feature "
         "table, no learning; "
         "load1 = 1-min load average before the timing"
-        + ("\n## before_ratio = the same attack from the package in --before, timed in the "
-           "same rounds; same_guesses = both give identical guesses" if before else ""))
+        + (
+            "\n## before_ratio = the same attack from the package in --before, timed in the "
+            "same rounds; same_guesses = both give identical guesses"
+            if before
+            else ""
+        ),
+    )
 
     for values, what in (("ratio", "wall time"), ("cpu_ratio", "CPU time")):
         pivot = table.pivot(index="model", columns="attack", values=values)
-        pivot = pivot[[c for c in ("MAP", "FJRMIA", "CSMIA", "LOMIA no learner", "LOMIA whole")
-                       if c in pivot.columns]].reindex(args.models)
-        report.table(pivot.round(2).reset_index(),
-                     f"## Headline: limit ratio per model × attack ({what})")
+        pivot = pivot[
+            [
+                c
+                for c in ("MAP", "FJRMIA", "CSMIA", "LOMIA no learner", "LOMIA whole")
+                if c in pivot.columns
+            ]
+        ].reindex(args.models)
+        report.table(
+            pivot.round(2).reset_index(), f"## Headline: limit ratio per model × attack ({what})"
+        )
 
     report("## Notes")
-    report("- LOMIA whole: after the queries, LOMIA fits tabinvert's default learner "
-           "(HistGradientBoosting on known features + label) on the self-labelled targets and "
-           "predicts every target. That is the attack (Mehnaz et al. 2022), not query overhead: "
-           "50-200 ms here (depending on how many targets are self-labelled and on the feature "
-           "types), whatever the target model's speed, so its ratio is large next to a 10 ms "
-           "model call and nearer 1 next to a slow one. 'LOMIA no learner' (the same attack with "
-           "a constant attack model) is held to the goal.")
-    report("- The ratios of the fastest calls (pipe: ~10 ms) are the least stable: ~1 ms of "
-           "fixed work (checks on the targets, building the n×k frame, scoring, the result "
-           "Series) is ~0.1 of the ratio, and busy neighbours (the 2 vCPUs, their caches and "
-           "memory bandwidth are shared) slow a call by up to 2×, CPU time included, from one "
-           "round to the next.")
+    report(
+        "- LOMIA whole: after the queries, LOMIA fits tabinvert's default learner "
+        "(HistGradientBoosting on known features + label) on the self-labelled targets and "
+        "predicts every target. That is the attack (Mehnaz et al. 2022), not query overhead: "
+        "50-200 ms here (depending on how many targets are self-labelled and on the feature "
+        "types), whatever the target model's speed, so its ratio is large next to a 10 ms "
+        "model call and nearer 1 next to a slow one. 'LOMIA no learner' (the same attack with "
+        "a constant attack model) is held to the goal."
+    )
+    report(
+        "- The ratios of the fastest calls (pipe: ~10 ms) are the least stable: ~1 ms of "
+        "fixed work (checks on the targets, building the n×k frame, scoring, the result "
+        "Series) is ~0.1 of the ratio, and busy neighbours (the 2 vCPUs, their caches and "
+        "memory bandwidth are shared) slow a call by up to 2×, CPU time included, from one "
+        "round to the next."
+    )
     report("- Timings: one run on a shared machine; compare ratios, not seconds.")
     report()
     report.finish(wall_start, args.out)

@@ -96,12 +96,17 @@ def sacro_worker(job_dir):
     results = {"import_s": import_seconds, "sacroml": metadata.version("sacroml"), "models": {}}
     for name, model in job["models"].items():
         target = Target(
-            model=model, dataset_name="adult-mehnaz2022",
-            X_train=job["X_members"], y_train=job["y_members"],
-            X_test=job["X_non_members"], y_test=job["y_non_members"],
+            model=model,
+            dataset_name="adult-mehnaz2022",
+            X_train=job["X_members"],
+            y_train=job["y_members"],
+            X_test=job["X_non_members"],
+            y_test=job["y_non_members"],
             # raw feature i must be raw column i: only `married` is described, so only it is given
-            X_train_orig=job["X_members"][:, [SENSITIVE]], y_train_orig=job["y_members"],
-            X_test_orig=job["X_non_members"][:, [SENSITIVE]], y_test_orig=job["y_non_members"],
+            X_train_orig=job["X_members"][:, [SENSITIVE]],
+            y_train_orig=job["y_members"],
+            X_test_orig=job["X_non_members"][:, [SENSITIVE]],
+            y_test_orig=job["y_non_members"],
         )
         target.add_feature("married", [SENSITIVE], "int")
         attack = AttributeAttack(output_dir=os.path.join(job_dir, "out"), write_report=False)
@@ -109,11 +114,13 @@ def sacro_worker(job_dir):
         output = attack.attack(target)
         seconds = time.perf_counter() - start
         feature = output["attack_experiment_logger"]["attack_instance_logger"]["instance_0"][
-            "categorical"][0]
+            "categorical"
+        ][0]
         results["models"][name] = {
             "members": [float(v) for v in feature["train"]],
             "non-members": [float(v) for v in feature["test"]],
-            "seconds": seconds, "n_cpu": attack.n_cpu,
+            "seconds": seconds,
+            "n_cpu": attack.n_cpu,
         }
     with open(os.path.join(job_dir, "result.json"), "w", encoding="utf-8") as fh:
         json.dump(results, fh)
@@ -127,14 +134,22 @@ def sacro_version(python):
         return None
     try:
         out = subprocess.run(
-            [python, "-c", "import importlib.metadata as m\n"
-             "def v(d):\n"
-             "    try:\n        return f'{d} ' + m.version(d)\n"
-             "    except m.PackageNotFoundError:\n        return None\n"
-             "m.version('sacroml')\n"
-             "print(', '.join(x for x in map(v, ('sacroml', 'torch', 'pandas', 'scikit-learn', "
-             "'xgboost', 'xgboost-cpu', 'numpy')) if x))"],
-            capture_output=True, text=True, timeout=60, check=True)
+            [
+                python,
+                "-c",
+                "import importlib.metadata as m\n"
+                "def v(d):\n"
+                "    try:\n        return f'{d} ' + m.version(d)\n"
+                "    except m.PackageNotFoundError:\n        return None\n"
+                "m.version('sacroml')\n"
+                "print(', '.join(x for x in map(v, ('sacroml', 'torch', 'pandas', 'scikit-learn', "
+                "'xgboost', 'xgboost-cpu', 'numpy')) if x))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         return out.stdout.strip()
     except (subprocess.SubprocessError, OSError):
         return None
@@ -146,24 +161,38 @@ def source_state():
     if state is None:
         return "unknown (no git)"
     commit, changed = state
-    return (f"git {commit}"
-            + (f", uncommitted changes in {', '.join(changed)}" if changed else
-               ", tabinvert/ as committed"))
+    return f"git {commit}" + (
+        f", uncommitted changes in {', '.join(changed)}" if changed else ", tabinvert/ as committed"
+    )
 
 
 def anchors_header(report, args):
     sacro = sacro_version(args.sacro_python) if args.sacro_records else None
-    sacro_text = (f"{sacro} (separate venv, run as a subprocess: {args.sacro_python})" if sacro
-                  else "not available")
-    header(report, "# vs_anchors: tabinvert vs IBM ART (and SACRO-ML), attribute inference on "
-           "Adult",
-           f"members={args.members or 'all'}, models={','.join(args.models)}, "
-           f"random_state={args.random_state}, repeats={args.repeats}, threads={args.threads}, "
-           f"bootstrap resamples={args.n_resamples}, sacro_records={args.sacro_records}",
-           versions=("tabinvert", "adversarial-robustness-toolbox", "scikit-learn", "xgboost",
-                     "numpy", "pandas", "scipy", "packaging", "torch"),
-           extra=[("source", source_state()), ("sacroml", sacro_text)],
-           load_note="a shared, noisy 2-core machine: compare ratios, not seconds")
+    sacro_text = (
+        f"{sacro} (separate venv, run as a subprocess: {args.sacro_python})"
+        if sacro
+        else "not available"
+    )
+    header(
+        report,
+        "# vs_anchors: tabinvert vs IBM ART (and SACRO-ML), attribute inference on Adult",
+        f"members={args.members or 'all'}, models={','.join(args.models)}, "
+        f"random_state={args.random_state}, repeats={args.repeats}, threads={args.threads}, "
+        f"bootstrap resamples={args.n_resamples}, sacro_records={args.sacro_records}",
+        versions=(
+            "tabinvert",
+            "adversarial-robustness-toolbox",
+            "scikit-learn",
+            "xgboost",
+            "numpy",
+            "pandas",
+            "scipy",
+            "packaging",
+            "torch",
+        ),
+        extra=[("source", source_state()), ("sacroml", sacro_text)],
+        load_note="a shared, noisy 2-core machine: compare ratios, not seconds",
+    )
     return sacro
 
 
@@ -174,21 +203,26 @@ def encode(train, *others):
     """married (0/1) first, standardised numbers, one-hot text; fitted on the training rows."""
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    text = [c for c in train.columns
-            if c != "marital" and not pd.api.types.is_numeric_dtype(train[c].dtype)]
+    text = [
+        c
+        for c in train.columns
+        if c != "marital" and not pd.api.types.is_numeric_dtype(train[c].dtype)
+    ]
     numbers = [c for c in train.columns if c != "marital" and c not in text]
     onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(
-        train[text].astype(object))
+        train[text].astype(object)
+    )
     scaler = StandardScaler().fit(train[numbers].to_numpy(float))
-    columns = (["married"] + numbers
-               + [str(c) for c in onehot.get_feature_names_out(text)])
+    columns = ["married"] + numbers + [str(c) for c in onehot.get_feature_names_out(text)]
 
     def transform(frame):
-        return np.hstack([
-            (frame[["marital"]].to_numpy(object) == "Married").astype(float),
-            scaler.transform(frame[numbers].to_numpy(float)),
-            onehot.transform(frame[text].astype(object)),
-        ])
+        return np.hstack(
+            [
+                (frame[["marital"]].to_numpy(object) == "Married").astype(float),
+                scaler.transform(frame[numbers].to_numpy(float)),
+                onehot.transform(frame[text].astype(object)),
+            ]
+        )
 
     return columns, [transform(f) for f in (train, *others)]
 
@@ -199,19 +233,22 @@ def relationship_check(seed):
     from tabinvert.datasets import load_adult
 
     data = load_adult(variant="clean").data.copy()
-    data["married"] = np.where(data["marital-status"].astype(str).str.startswith("Married"),
-                               "Married", "Single")
+    data["married"] = np.where(
+        data["marital-status"].astype(str).str.startswith("Married"), "Married", "Single"
+    )
     data = data.drop(columns="marital-status")
     shuffled = data.sample(frac=1.0, random_state=seed)
     aux, test = shuffled.iloc[:10_000], shuffled.iloc[10_000:20_000]
     out = {}
     for label, frame_aux, frame_test in [
         ("with relationship", aux, test),
-        ("without relationship", aux.drop(columns="relationship"),
-         test.drop(columns="relationship")),
+        (
+            "without relationship",
+            aux.drop(columns="relationship"),
+            test.drop(columns="relationship"),
+        ),
     ]:
-        guesses = ImputationBaseline("married", random_state=seed).fit(frame_aux).attack(
-            frame_test)
+        guesses = ImputationBaseline("married", random_state=seed).fit(frame_aux).attack(frame_test)
         out[label] = float((guesses.to_numpy() == frame_test["married"].to_numpy()).mean())
     majority = float((test["married"] == test["married"].mode()[0]).mean())
     husband_wife = test["relationship"].isin(["Husband", "Wife"])
@@ -269,58 +306,140 @@ def tabinvert_specs(seed, n_jobs):
         def attack(state, c, X, y, pred):
             kwargs = {"observed": pred} if with_pred else {}
             return state.attack(X, y if with_y else None, **kwargs).to_numpy(float)
+
         return attack
 
     model_free = [
-        Spec("tabinvert", "ImputationBaseline", "-",
-             fit_with(lambda c: ImputationBaseline(SENSITIVE, random_state=seed), False),
-             run(False)),
-        Spec("tabinvert", "ImputationBaseline", "y",
-             fit_with(lambda c: ImputationBaseline(SENSITIVE, random_state=seed)), run()),
+        Spec(
+            "tabinvert",
+            "ImputationBaseline",
+            "-",
+            fit_with(lambda c: ImputationBaseline(SENSITIVE, random_state=seed), False),
+            run(False),
+        ),
+        Spec(
+            "tabinvert",
+            "ImputationBaseline",
+            "y",
+            fit_with(lambda c: ImputationBaseline(SENSITIVE, random_state=seed)),
+            run(),
+        ),
     ]
     model_based = [
-        Spec("tabinvert", "MAP", "y",
-             fit_with(lambda c: ConfidenceInversion(c["model"], SENSITIVE, **common)), run()),
-        Spec("tabinvert", "CSMIA", "y",
-             fit_with(lambda c: ConfidenceInversion(c["model"], SENSITIVE, method="csmia",
-                                                    **common)), run()),
-        Spec("tabinvert", "LOMIA", "y",
-             fit_with(lambda c: LabelOnlyInversion(c["model"], SENSITIVE, **common)), run()),
-        Spec("tabinvert", "MAP+imputation prior", "y",
-             fit_with(lambda c: ConfidenceInversion(c["model"], SENSITIVE, prior="imputation",
-                                                    **common)), run()),
-        Spec("tabinvert", "MAP+imputation prior", "y+pred",
-             fit_with(lambda c: ConfidenceInversion(c["model"], SENSITIVE, prior="imputation",
-                                                    **common)), run(True, True)),
-        Spec("tabinvert", "MAP+imputation prior", "pred",
-             fit_with(lambda c: ConfidenceInversion(c["model"], SENSITIVE, prior="imputation",
-                                                    **common), False), run(False, True)),
+        Spec(
+            "tabinvert",
+            "MAP",
+            "y",
+            fit_with(lambda c: ConfidenceInversion(c["model"], SENSITIVE, **common)),
+            run(),
+        ),
+        Spec(
+            "tabinvert",
+            "CSMIA",
+            "y",
+            fit_with(
+                lambda c: ConfidenceInversion(c["model"], SENSITIVE, method="csmia", **common)
+            ),
+            run(),
+        ),
+        Spec(
+            "tabinvert",
+            "LOMIA",
+            "y",
+            fit_with(lambda c: LabelOnlyInversion(c["model"], SENSITIVE, **common)),
+            run(),
+        ),
+        Spec(
+            "tabinvert",
+            "MAP+imputation prior",
+            "y",
+            fit_with(
+                lambda c: ConfidenceInversion(c["model"], SENSITIVE, prior="imputation", **common)
+            ),
+            run(),
+        ),
+        Spec(
+            "tabinvert",
+            "MAP+imputation prior",
+            "y+pred",
+            fit_with(
+                lambda c: ConfidenceInversion(c["model"], SENSITIVE, prior="imputation", **common)
+            ),
+            run(True, True),
+        ),
+        Spec(
+            "tabinvert",
+            "MAP+imputation prior",
+            "pred",
+            fit_with(
+                lambda c: ConfidenceInversion(c["model"], SENSITIVE, prior="imputation", **common),
+                False,
+            ),
+            run(False, True),
+        ),
         # LearnedInversion queries the model on every candidate completion of a target; with
         # use_observed="labels" it also reads the model's answer for the real record (`pred`, as
         # observed=), learnt from the answers on the real auxiliary records (queried in fit, as
         # ART does): [y+pred] and [pred] are exactly ART BlackBox's two kinds of knowledge.
-        Spec("tabinvert", "LearnedInversion", "y+pred",
-             fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, use_observed="labels",
-                                                 **common)), run(True, True)),
-        Spec("tabinvert", "LearnedInversion", "pred",
-             fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, use_observed="labels",
-                                                 **common), False), run(False, True)),
-        Spec("tabinvert", "LearnedInversion", "y",
-             fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, **common)), run()),
-        Spec("tabinvert", "LearnedInversion", "-",
-             fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, **common), False),
-             run(False)),
+        Spec(
+            "tabinvert",
+            "LearnedInversion",
+            "y+pred",
+            fit_with(
+                lambda c: LearnedInversion(c["model"], SENSITIVE, use_observed="labels", **common)
+            ),
+            run(True, True),
+        ),
+        Spec(
+            "tabinvert",
+            "LearnedInversion",
+            "pred",
+            fit_with(
+                lambda c: LearnedInversion(c["model"], SENSITIVE, use_observed="labels", **common),
+                False,
+            ),
+            run(False, True),
+        ),
+        Spec(
+            "tabinvert",
+            "LearnedInversion",
+            "y",
+            fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, **common)),
+            run(),
+        ),
+        Spec(
+            "tabinvert",
+            "LearnedInversion",
+            "-",
+            fit_with(lambda c: LearnedInversion(c["model"], SENSITIVE, **common), False),
+            run(False),
+        ),
         # White box: the trees and their node counts. [pred] hands the model's predicted label
         # as `y` (the knowledge of ART's WhiteBoxDecisionTree); fitted without y_aux.
-        Spec("tabinvert", "WhiteBoxTreeInversion", "y",
-             fit_with(lambda c: WhiteBoxTreeInversion(c["model"], SENSITIVE, **common)), run(),
-             only=TREE_MODELS),
-        Spec("tabinvert", "WhiteBoxTreeInversion", "pred",
-             fit_with(lambda c: WhiteBoxTreeInversion(c["model"], SENSITIVE, **common), False),
-             lambda s, c, X, y, pred: s.attack(X, pred).to_numpy(float), only=TREE_MODELS),
-        Spec("tabinvert", "WhiteBoxTreeInversion", "-",
-             fit_with(lambda c: WhiteBoxTreeInversion(c["model"], SENSITIVE, **common), False),
-             run(False), only=TREE_MODELS),
+        Spec(
+            "tabinvert",
+            "WhiteBoxTreeInversion",
+            "y",
+            fit_with(lambda c: WhiteBoxTreeInversion(c["model"], SENSITIVE, **common)),
+            run(),
+            only=TREE_MODELS,
+        ),
+        Spec(
+            "tabinvert",
+            "WhiteBoxTreeInversion",
+            "pred",
+            fit_with(lambda c: WhiteBoxTreeInversion(c["model"], SENSITIVE, **common), False),
+            lambda s, c, X, y, pred: s.attack(X, pred).to_numpy(float),
+            only=TREE_MODELS,
+        ),
+        Spec(
+            "tabinvert",
+            "WhiteBoxTreeInversion",
+            "-",
+            fit_with(lambda c: WhiteBoxTreeInversion(c["model"], SENSITIVE, **common), False),
+            run(False),
+            only=TREE_MODELS,
+        ),
     ]
     return model_free, model_based
 
@@ -337,6 +456,7 @@ def art_specs(seed):
         def wrapped(c):
             np.random.seed(seed)  # ART builds its RandomForest attack model without random_state
             return fit(c)
+
         return wrapped
 
     def fit_baseline(c):
@@ -345,44 +465,78 @@ def art_specs(seed):
         return attack
 
     def fit_true_label(c):
-        attack = AttributeInferenceBaselineTrueLabel(attack_model_type="rf",
-                                                     attack_feature=SENSITIVE)
+        attack = AttributeInferenceBaselineTrueLabel(
+            attack_model_type="rf", attack_feature=SENSITIVE
+        )
         attack.fit(c["X_aux"], c["y_aux"])
         return attack
 
     def fit_black_box(with_y):
         def fit(c):
-            attack = AttributeInferenceBlackBox(c["art"], attack_model_type="rf",
-                                                attack_feature=SENSITIVE)
+            attack = AttributeInferenceBlackBox(
+                c["art"], attack_model_type="rf", attack_feature=SENSITIVE
+            )
             attack.fit(c["X_aux"], c["y_aux"] if with_y else None)
             return attack
+
         return fit
 
     def fit_white_box(c):
         values = [0.0, 1.0]
         married = c["X_aux"][:, SENSITIVE]
         priors = [float((married == v).mean()) for v in values]
-        return (AttributeInferenceWhiteBoxDecisionTree(c["art"], attack_feature=SENSITIVE),
-                values, priors)
+        return (
+            AttributeInferenceWhiteBoxDecisionTree(c["art"], attack_feature=SENSITIVE),
+            values,
+            priors,
+        )
 
     model_free = [
-        Spec("ART", "Baseline(rf)", "-", seeded(fit_baseline),
-             lambda s, c, X, y, pred: s.infer(known(X)).astype(float)),
-        Spec("ART", "BaselineTrueLabel(rf)", "y", seeded(fit_true_label),
-             lambda s, c, X, y, pred: s.infer(known(X), y=y).astype(float)),
+        Spec(
+            "ART",
+            "Baseline(rf)",
+            "-",
+            seeded(fit_baseline),
+            lambda s, c, X, y, pred: s.infer(known(X)).astype(float),
+        ),
+        Spec(
+            "ART",
+            "BaselineTrueLabel(rf)",
+            "y",
+            seeded(fit_true_label),
+            lambda s, c, X, y, pred: s.infer(known(X), y=y).astype(float),
+        ),
     ]
     model_based = [
-        Spec("ART", "BlackBox(rf)", "y+pred", seeded(fit_black_box(True)),
-             lambda s, c, X, y, pred: s.infer(
-                 known(X), y=y, pred=pred.reshape(-1, 1).astype(float)).astype(float)),
-        Spec("ART", "BlackBox(rf)", "pred", seeded(fit_black_box(False)),
-             lambda s, c, X, y, pred: s.infer(
-                 known(X), pred=pred.reshape(-1, 1).astype(float)).astype(float)),
+        Spec(
+            "ART",
+            "BlackBox(rf)",
+            "y+pred",
+            seeded(fit_black_box(True)),
+            lambda s, c, X, y, pred: s.infer(
+                known(X), y=y, pred=pred.reshape(-1, 1).astype(float)
+            ).astype(float),
+        ),
+        Spec(
+            "ART",
+            "BlackBox(rf)",
+            "pred",
+            seeded(fit_black_box(False)),
+            lambda s, c, X, y, pred: s.infer(
+                known(X), pred=pred.reshape(-1, 1).astype(float)
+            ).astype(float),
+        ),
         # `y` of the white-box attack is the model's predicted class (positional), not the truth
-        Spec("ART", "WhiteBoxDecisionTree", "pred", fit_white_box,
-             lambda s, c, X, y, pred: s[0].infer(known(X), y=pred, values=s[1],
-                                                 priors=s[2]).astype(float),
-             only=("dt",)),
+        Spec(
+            "ART",
+            "WhiteBoxDecisionTree",
+            "pred",
+            fit_white_box,
+            lambda s, c, X, y, pred: (
+                s[0].infer(known(X), y=pred, values=s[1], priors=s[2]).astype(float)
+            ),
+            only=("dt",),
+        ),
     ]
     return model_free, model_based
 
@@ -400,8 +554,9 @@ def sacro_rule(model, X, candidates, fallback):
         proba = model.predict_proba(completed)
         labels.append(proba.argmax(axis=1))
         confidences.append(proba.max(axis=1))
-    conf = np.where(np.column_stack(labels) == np.asarray(label)[:, None],
-                    np.column_stack(confidences), -np.inf)
+    conf = np.where(
+        np.column_stack(labels) == np.asarray(label)[:, None], np.column_stack(confidences), -np.inf
+    )
     best = conf.max(axis=1)
     unique = (conf == best[:, None]).sum(axis=1) == 1
     guess_ok = np.isfinite(best) & unique
@@ -416,8 +571,14 @@ def sacro_rule_spec(aux_majority):
     def attack(state, c, X, y, pred):
         return sacro_rule(c["model"], X, state, aux_majority)[0]
 
-    return Spec("SACRO-ML*", "attribute rule", "pred", fit, attack,
-                note="re-implemented (vectorised), abstentions -> aux majority")
+    return Spec(
+        "SACRO-ML*",
+        "attribute rule",
+        "pred",
+        fit,
+        attack,
+        note="re-implemented (vectorised), abstentions -> aux majority",
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -468,8 +629,9 @@ def score_row(truth, guesses, baselines, knows, n_resamples, seed):
         if base is None:
             row[column] = None
             continue
-        adv = advantage_over_baseline(truth, guesses, base, metric=metric,
-                                      n_resamples=n_resamples, random_state=seed)
+        adv = advantage_over_baseline(
+            truth, guesses, base, metric=metric, n_resamples=n_resamples, random_state=seed
+        )
         row[column] = (adv.advantage, adv.ci_low, adv.ci_high)
     return row
 
@@ -522,24 +684,39 @@ def report_verdicts(report, verdict_rows, summary_rows, free_rows):
     def r3s(x):
         return f"{np.round(x, 3):+.3f}"
 
-    imputation = [dict(model="(all)", attack=r["attack"], knows=r["knows"], acc=r["acc"],
-                       mcc=r["mcc"], vs="", adv_acc="(baseline)",
-                       time_s=r["fit_s"] + r["attack_s"])
-                  for r in free_rows["members"] if r["attack"] == "tabinvert: ImputationBaseline"]
+    imputation = [
+        dict(
+            model="(all)",
+            attack=r["attack"],
+            knows=r["knows"],
+            acc=r["acc"],
+            mcc=r["mcc"],
+            vs="",
+            adv_acc="(baseline)",
+            time_s=r["fit_s"] + r["attack_s"],
+        )
+        for r in free_rows["members"]
+        if r["attack"] == "tabinvert: ImputationBaseline"
+    ]
     report.table(
         pd.DataFrame(imputation + summary_rows).round({"acc": 3, "mcc": 3, "time_s": 3}),
         "## Summary, members: the attacks of the verdicts below (all rows are in the per-model "
         "tables above); adv_acc = accuracy advantage over the imputation baseline `vs` "
-        "[95% paired-bootstrap CI]; time_s = fit + attack (best of repeats)")
-    report("## VERDICTS (issue: LearnedInversion must beat ART's black-box attack on the cells "
-           "where the model leaks, and never fall below imputation by more than its CI)")
-    report("## a cell (model x population) leaks when some model-based attack's accuracy "
-           "advantage CI (per-model tables) is above 0. beats = LearnedInversion's accuracy is "
-           "higher than ART BlackBox(rf)'s; d = paired accuracy difference ours - ART [95% "
-           "bootstrap CI]: 'significant' when the CI excludes 0. below = advantage over "
-           "imputation with its CI entirely below 0. [pred] vs [pred] is the matched pair; "
-           "in the others ART knows pred on top (pred names the secret whenever the "
-           "candidates' predicted labels differ).")
+        "[95% paired-bootstrap CI]; time_s = fit + attack (best of repeats)",
+    )
+    report(
+        "## VERDICTS (issue: LearnedInversion must beat ART's black-box attack on the cells "
+        "where the model leaks, and never fall below imputation by more than its CI)"
+    )
+    report(
+        "## a cell (model x population) leaks when some model-based attack's accuracy "
+        "advantage CI (per-model tables) is above 0. beats = LearnedInversion's accuracy is "
+        "higher than ART BlackBox(rf)'s; d = paired accuracy difference ours - ART [95% "
+        "bootstrap CI]: 'significant' when the CI excludes 0. below = advantage over "
+        "imputation with its CI entirely below 0. [pred] vs [pred] is the matched pair; "
+        "in the others ART knows pred on top (pred names the secret whenever the "
+        "candidates' predicted labels differ)."
+    )
     for v in verdict_rows:
         d, low, high = v["d_acc"]
         if low > 0:
@@ -548,35 +725,47 @@ def report_verdicts(report, verdict_rows, summary_rows, free_rows):
             outcome = "no (significant: ART better)"
         else:
             outcome = ("yes" if d > 0 else "no") + " (CI includes 0)"
-        ratio = (f"; time ours/ART {v['time_ratio']:.2f}" if np.isfinite(v["time_ratio"])
-                 else "")
-        report(f"[{v['model']}] {v['population']}: {v['ours']} vs {v['art']} ({v['matched']}): "
-               f"acc {r3(v['acc_ours'])} vs {r3(v['acc_art'])} (d {r3s(d)} [{r3s(low)}, "
-               f"{r3s(high)}]), beats: {outcome}{ratio}")
-        report(f"[{v['model']}] {v['population']}: {v['ours']} vs imputation {v['vs']}: "
-               f"advantage {fmt_ci(v['adv'])} - below imputation by more than its CI: "
-               f"{'yes' if v['below'] else 'no'}")
+        ratio = f"; time ours/ART {v['time_ratio']:.2f}" if np.isfinite(v["time_ratio"]) else ""
+        report(
+            f"[{v['model']}] {v['population']}: {v['ours']} vs {v['art']} ({v['matched']}): "
+            f"acc {r3(v['acc_ours'])} vs {r3(v['acc_art'])} (d {r3s(d)} [{r3s(low)}, "
+            f"{r3s(high)}]), beats: {outcome}{ratio}"
+        )
+        report(
+            f"[{v['model']}] {v['population']}: {v['ours']} vs imputation {v['vs']}: "
+            f"advantage {fmt_ci(v['adv'])} - below imputation by more than its CI: "
+            f"{'yes' if v['below'] else 'no'}"
+        )
     report()
     cells = sorted({(v["model"], v["population"]) for v in verdict_rows if v["leaks"]})
     quiet = sorted({(v["model"], v["population"]) for v in verdict_rows} - set(cells))
-    report(f"leaking cells: {len(cells)} of {len(cells) + len(quiet)}"
-           + (f" (not leaking: {', '.join(f'{m}/{p}' for m, p in quiet)})" if quiet else
-              " (all)"))
+    report(
+        f"leaking cells: {len(cells)} of {len(cells) + len(quiet)}"
+        + (f" (not leaking: {', '.join(f'{m}/{p}' for m, p in quiet)})" if quiet else " (all)")
+    )
     for knows_ours, knows_art, matched in VERDICT_PAIRS:
         mine = [v for v in verdict_rows if v["leaks"] and v["knows"] == (knows_ours, knows_art)]
         lost = [f"{v['model']}/{v['population']}" for v in mine if not v["beats"]]
         weak = [f"{v['model']}/{v['population']}" for v in mine if not v["beats_ci"]]
-        lost_text = (f"no: loses on {len(lost)} of {len(mine)} ({', '.join(lost)})" if lost
-                     else "yes")
+        lost_text = (
+            f"no: loses on {len(lost)} of {len(mine)} ({', '.join(lost)})" if lost else "yes"
+        )
         weak_text = f"no: not on {len(weak)} of {len(mine)}" if weak else "yes"
-        report(f"LearnedInversion [{knows_ours}] beats ART BlackBox(rf) [{knows_art}] "
-               f"({matched}) on every leaking cell: {lost_text}; significantly on every one: "
-               f"{weak_text}")
+        report(
+            f"LearnedInversion [{knows_ours}] beats ART BlackBox(rf) [{knows_art}] "
+            f"({matched}) on every leaking cell: {lost_text}; significantly on every one: "
+            f"{weak_text}"
+        )
     for knows_ours, knows_art, _ in VERDICT_PAIRS:
-        below = [f"{v['model']}/{v['population']}" for v in verdict_rows
-                 if v["below"] and v["knows"] == (knows_ours, knows_art)]
-        report(f"LearnedInversion [{knows_ours}] below imputation by more than its CI anywhere: "
-               + ("no" if not below else "yes: " + ", ".join(below)))
+        below = [
+            f"{v['model']}/{v['population']}"
+            for v in verdict_rows
+            if v["below"] and v["knows"] == (knows_ours, knows_art)
+        ]
+        report(
+            f"LearnedInversion [{knows_ours}] below imputation by more than its CI anywhere: "
+            + ("no" if not below else "yes: " + ", ".join(below))
+        )
     report()
 
 
@@ -592,8 +781,9 @@ def fmt_table(rows, with_times):
     columns = ["attack", "knows", "acc", "bal_acc", "mcc", "vs", "adv_acc", "adv_mcc"]
     if with_times:
         columns += ["fit_s", "attack_s"]
-    frame = frame[columns].rename(columns={
-        "adv_acc": "adv. acc [95% CI]", "adv_mcc": "adv. MCC [95% CI]"})
+    frame = frame[columns].rename(
+        columns={"adv_acc": "adv. acc [95% CI]", "adv_mcc": "adv. MCC [95% CI]"}
+    )
     return frame.round({"acc": 3, "bal_acc": 3, "mcc": 3, "fit_s": 3, "attack_s": 3})
 
 
@@ -603,18 +793,34 @@ def fmt_table(rows, with_times):
 def run_sacro(python, models, X_mem, y_mem, X_out, y_out, timeout):
     with tempfile.TemporaryDirectory(prefix="vs_anchors_sacro_") as job_dir:
         with open(os.path.join(job_dir, "job.pkl"), "wb") as fh:
-            pickle.dump(dict(models=models, X_members=X_mem, y_members=y_mem,
-                             X_non_members=X_out, y_non_members=y_out), fh)
+            pickle.dump(
+                dict(
+                    models=models,
+                    X_members=X_mem,
+                    y_members=y_mem,
+                    X_non_members=X_out,
+                    y_non_members=y_out,
+                ),
+                fh,
+            )
         start = time.perf_counter()
         # OMP_NUM_THREADS=1: without it sacroml's forked worker pool hangs for good on the
         # XGBoost target (OpenMP after fork); it also keeps sacroml single-threaded like the rest
         env = dict(os.environ, OMP_NUM_THREADS="1")
-        done = subprocess.run([python, os.path.abspath(__file__), "--sacro-worker", job_dir],
-                              capture_output=True, text=True, timeout=timeout, env=env)
+        done = subprocess.run(
+            [python, os.path.abspath(__file__), "--sacro-worker", job_dir],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
         wall = time.perf_counter() - start
         if done.returncode != 0:
-            raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else
-                               f"exit code {done.returncode}")
+            raise RuntimeError(
+                done.stderr.strip().splitlines()[-1]
+                if done.stderr
+                else f"exit code {done.returncode}"
+            )
         with open(os.path.join(job_dir, "result.json"), encoding="utf-8") as fh:
             result = json.load(fh)
     result["wall_s"] = wall
@@ -626,25 +832,50 @@ def run_sacro(python, models, X_mem, y_mem, X_out, y_out, timeout):
 # ------------------------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--members", type=int, default=None,
-                        help="attack a random subsample of N member rows (default: all 35,222)")
-    parser.add_argument("--models", default=",".join(MODEL_NAMES),
-                        help=f"comma-separated target models among {','.join(MODEL_NAMES)}")
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=None,
+        help="attack a random subsample of N member rows (default: all 35,222)",
+    )
+    parser.add_argument(
+        "--models",
+        default=",".join(MODEL_NAMES),
+        help=f"comma-separated target models among {','.join(MODEL_NAMES)}",
+    )
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="timed fit+attack runs on the members; the best counts")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads for everything (BLAS/OpenMP via threadpoolctl, RF/XGBoost "
-                             "n_jobs): ART's attack model is single-threaded, so 1 (default) "
-                             "compares like with like and is steadier on a shared machine")
-    parser.add_argument("--n-resamples", type=int, default=1000,
-                        help="paired-bootstrap resamples for the advantage CIs")
-    parser.add_argument("--sacro-python", default=DEFAULT_SACRO_PYTHON,
-                        help="python of a venv with sacroml (run as a subprocess; it conflicts "
-                             "with this one)")
-    parser.add_argument("--sacro-records", type=int, default=2000,
-                        help="members and non-members (each) given to sacroml's own attack, "
-                             "which loops in Python per record; 0 skips it (default 2000)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="timed fit+attack runs on the members; the best counts",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads for everything (BLAS/OpenMP via threadpoolctl, RF/XGBoost "
+        "n_jobs): ART's attack model is single-threaded, so 1 (default) "
+        "compares like with like and is steadier on a shared machine",
+    )
+    parser.add_argument(
+        "--n-resamples",
+        type=int,
+        default=1000,
+        help="paired-bootstrap resamples for the advantage CIs",
+    )
+    parser.add_argument(
+        "--sacro-python",
+        default=DEFAULT_SACRO_PYTHON,
+        help="python of a venv with sacroml (run as a subprocess; it conflicts with this one)",
+    )
+    parser.add_argument(
+        "--sacro-records",
+        type=int,
+        default=2000,
+        help="members and non-members (each) given to sacroml's own attack, "
+        "which loops in Python per record; 0 skips it (default 2000)",
+    )
     parser.add_argument("--out", default=None, help="also write the output to this text file")
     parser.add_argument("--sacro-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -672,34 +903,40 @@ def run(args):
     # -- why `relationship` is not there ----------------------------------------------------
     check, majority, share_hw, purity = relationship_check(seed)
     report("## Why `relationship` is dropped when attacking marital status")
-    report(f"relationship = Husband/Wife for {share_hw:.1%} of Adult and {purity:.1%} of those "
-           "are married: it encodes marital status. A model-free imputer (tabinvert's "
-           "ImputationBaseline, no label, clean Adult, 10,000 aux / 10,000 test rows, married = "
-           "Married-*) scores accuracy "
-           f"{check['with relationship']:.3f} with it and {check['without relationship']:.3f} "
-           f"without it (majority rate {majority:.3f}). With it, any attack 'succeeds' by "
-           "imputation and nothing is left to attribute to the model. The Mehnaz tables used "
-           "below already lack `relationship` (also age, education-num, native-country).")
+    report(
+        f"relationship = Husband/Wife for {share_hw:.1%} of Adult and {purity:.1%} of those "
+        "are married: it encodes marital status. A model-free imputer (tabinvert's "
+        "ImputationBaseline, no label, clean Adult, 10,000 aux / 10,000 test rows, married = "
+        "Married-*) scores accuracy "
+        f"{check['with relationship']:.3f} with it and {check['without relationship']:.3f} "
+        f"without it (majority rate {majority:.3f}). With it, any attack 'succeeds' by "
+        "imputation and nothing is left to attribute to the model. The Mehnaz tables used "
+        "below already lack `relationship` (also age, education-num, native-country)."
+    )
     report()
 
     # -- data --------------------------------------------------------------------------------
     t_train, yt_train, q_aux, q_out, yq_aux, yq_out = mehnaz_adult(seed)
     columns, (X_train, X_aux, X_out) = encode(t_train, q_aux, q_out)
-    y_train, y_aux, y_out = ((np.asarray(t) == ">50K").astype(int)
-                             for t in (yt_train, yq_aux, yq_out))
+    y_train, y_aux, y_out = (
+        (np.asarray(t) == ">50K").astype(int) for t in (yt_train, yq_aux, yq_out)
+    )
     members = np.arange(len(X_train))
     if args.members and args.members < len(X_train):
-        members = np.sort(np.random.RandomState(seed).choice(len(X_train), args.members,
-                                                             replace=False))
+        members = np.sort(
+            np.random.RandomState(seed).choice(len(X_train), args.members, replace=False)
+        )
     X_mem, y_mem = X_train[members], y_train[members]
     populations = {"members": (X_mem, y_mem), "non-members": (X_out, y_out)}
     aux_majority = float(np.bincount(X_aux[:, SENSITIVE].astype(int)).argmax())
-    report(f"data    : {X_train.shape[1]} numeric columns (married at 0; "
-           f"{sum(1 for c in columns[1:] if '_' not in c)} standardised numbers; the rest "
-           f"one-hot); models trained on {len(X_train):,} rows; attacker's auxiliary data "
-           f"{len(X_aux):,} labelled non-member rows; targets {len(X_mem):,} members, "
-           f"{len(X_out):,} non-members. Married: {X_mem[:, 0].mean():.3f} of members, "
-           f"{X_out[:, 0].mean():.3f} of non-members, {X_aux[:, 0].mean():.3f} of aux.")
+    report(
+        f"data    : {X_train.shape[1]} numeric columns (married at 0; "
+        f"{sum(1 for c in columns[1:] if '_' not in c)} standardised numbers; the rest "
+        f"one-hot); models trained on {len(X_train):,} rows; attacker's auxiliary data "
+        f"{len(X_aux):,} labelled non-member rows; targets {len(X_mem):,} members, "
+        f"{len(X_out):,} non-members. Married: {X_mem[:, 0].mean():.3f} of members, "
+        f"{X_out[:, 0].mean():.3f} of non-members, {X_aux[:, 0].mean():.3f} of aux."
+    )
     report()
 
     # -- imports timed once (not part of any ratio) -------------------------------------------
@@ -711,9 +948,11 @@ def run(args):
     art_import = time.perf_counter() - start
     tab_free, tab_model = tabinvert_specs(seed, None)
     art_free, art_model = art_specs(seed)
-    report(f"import art: {art_import:.1f} s (once; no ratio includes it). ART attack model "
-           "type 'rf' (sklearn RandomForest, no torch needed), numpy's global RNG seeded "
-           f"with {seed} before every ART fit (ART sets no random_state).")
+    report(
+        f"import art: {art_import:.1f} s (once; no ratio includes it). ART attack model "
+        "type 'rf' (sklearn RandomForest, no torch needed), numpy's global RNG seeded "
+        f"with {seed} before every ART fit (ART sets no random_state)."
+    )
     report()
 
     # -- model-free attacks: once, shared by every model --------------------------------------
@@ -735,16 +974,20 @@ def run(args):
         free_times[(spec.label, spec.knows)] = (fit_s, attack_s)
         for population, (X, y) in populations.items():
             g = guesses_by_pop[(spec.label, spec.knows)][population]
-            row = score_row(X[:, SENSITIVE], g, baselines[population], spec.knows,
-                            args.n_resamples, seed)
+            row = score_row(
+                X[:, SENSITIVE], g, baselines[population], spec.knows, args.n_resamples, seed
+            )
             if spec.family == "tabinvert":  # the baselines themselves
                 row.update(vs="", adv_acc=None, adv_mcc=None)
-            free_rows[population].append(dict(attack=spec.label, knows=spec.knows, fit_s=fit_s,
-                                              attack_s=attack_s, **row))
+            free_rows[population].append(
+                dict(attack=spec.label, knows=spec.knows, fit_s=fit_s, attack_s=attack_s, **row)
+            )
     for population in populations:
-        report.table(fmt_table(free_rows[population], population == "members"),
-                     f"## Model-free attacks (no model access; the same for every model), "
-                     f"{population} ({len(populations[population][0]):,} records)")
+        report.table(
+            fmt_table(free_rows[population], population == "members"),
+            f"## Model-free attacks (no model access; the same for every model), "
+            f"{population} ({len(populations[population][0]):,} records)",
+        )
 
     # -- per model ---------------------------------------------------------------------------
     model_info, ratio_rows, headline_rows, sacro_models, model_store = [], [], [], {}, {}
@@ -755,17 +998,28 @@ def run(args):
         start = time.perf_counter()
         model.fit(X_train, y_train)
         train_s = time.perf_counter() - start
-        model_info.append(dict(model=name, train_s=round(train_s, 1),
-                               train_acc=float((model.predict(X_train) == y_train).mean()),
-                               test_acc=float((model.predict(X_out) == y_out).mean())))
-        report(f"[{name}] trained in {train_s:.1f} s (elapsed "
-               f"{time.perf_counter() - wall_start:.0f} s)")
-        ctx = dict(X_aux=X_aux, y_aux=y_aux, model=model,
-                   art=art_estimator(name, model, X_train.shape[1]))
+        model_info.append(
+            dict(
+                model=name,
+                train_s=round(train_s, 1),
+                train_acc=float((model.predict(X_train) == y_train).mean()),
+                test_acc=float((model.predict(X_out) == y_out).mean()),
+            )
+        )
+        report(
+            f"[{name}] trained in {train_s:.1f} s (elapsed "
+            f"{time.perf_counter() - wall_start:.0f} s)"
+        )
+        ctx = dict(
+            X_aux=X_aux, y_aux=y_aux, model=model, art=art_estimator(name, model, X_train.shape[1])
+        )
         # what the victim saw: the model's label for each real record (not timed: given)
         preds = {p: np.asarray(model.predict(X)).astype(int) for p, (X, _) in populations.items()}
-        specs = [s for s in tab_model + art_model + [sacro_rule_spec(aux_majority)]
-                 if s.only is None or name in s.only]
+        specs = [
+            s
+            for s in tab_model + art_model + [sacro_rule_spec(aux_majority)]
+            if s.only is None or name in s.only
+        ]
         runs = run_specs(specs, ctx, X_mem, y_mem, preds["members"], args.repeats, seed)
         rows = {p: [] for p in populations}
         results = {}
@@ -774,19 +1028,27 @@ def run(args):
             g_out, _ = attack_once(spec, state, ctx, X_out, y_out, preds["non-members"])
             for population, g in (("members", g_mem), ("non-members", g_out)):
                 X, _ = populations[population]
-                row = score_row(X[:, SENSITIVE], g, baselines[population], spec.knows,
-                                args.n_resamples, seed)
-                rows[population].append(dict(attack=spec.label, knows=spec.knows, fit_s=fit_s,
-                                             attack_s=attack_s, **row))
+                row = score_row(
+                    X[:, SENSITIVE], g, baselines[population], spec.knows, args.n_resamples, seed
+                )
+                rows[population].append(
+                    dict(attack=spec.label, knows=spec.knows, fit_s=fit_s, attack_s=attack_s, **row)
+                )
                 results[(spec.label, spec.knows, population)] = dict(
-                    row, fit_s=fit_s, attack_s=attack_s, guesses=g)
+                    row, fit_s=fit_s, attack_s=attack_s, guesses=g
+                )
         per_model_rows[name] = rows
         for population in populations:
-            report.table(fmt_table(rows[population], population == "members"),
-                         f"## [{name}] {population} ({len(populations[population][0]):,} "
-                         "records)" + (": fit_s / attack_s = best of "
-                                       f"{args.repeats}, attack on the members" if
-                                       population == "members" else ""))
+            report.table(
+                fmt_table(rows[population], population == "members"),
+                f"## [{name}] {population} ({len(populations[population][0]):,} "
+                "records)"
+                + (
+                    f": fit_s / attack_s = best of {args.repeats}, attack on the members"
+                    if population == "members"
+                    else ""
+                ),
+            )
 
         # ratios ours / theirs on the members, matched knowledge
         def pair(ours, theirs, knows_ours, knows_theirs):
@@ -798,13 +1060,19 @@ def run(args):
             def adv(r):
                 return r["adv_acc"][0] if isinstance(r["adv_acc"], tuple) else 0.0
 
-            return dict(model=name, ours=f"{ours.split(': ')[1]} [{knows_ours}]",
-                        theirs=f"{theirs} [{knows_theirs}]",
-                        acc_ours=o["acc"], acc_theirs=t["acc"], d_acc=o["acc"] - t["acc"],
-                        d_mcc=o["mcc"] - t["mcc"], d_adv_acc=adv(o) - adv(t),
-                        time_ours=o["fit_s"] + o["attack_s"],
-                        time_theirs=t["fit_s"] + t["attack_s"],
-                        time_ratio=(o["fit_s"] + o["attack_s"]) / (t["fit_s"] + t["attack_s"]))
+            return dict(
+                model=name,
+                ours=f"{ours.split(': ')[1]} [{knows_ours}]",
+                theirs=f"{theirs} [{knows_theirs}]",
+                acc_ours=o["acc"],
+                acc_theirs=t["acc"],
+                d_acc=o["acc"] - t["acc"],
+                d_mcc=o["mcc"] - t["mcc"],
+                d_adv_acc=adv(o) - adv(t),
+                time_ours=o["fit_s"] + o["attack_s"],
+                time_theirs=t["fit_s"] + t["attack_s"],
+                time_ratio=(o["fit_s"] + o["attack_s"]) / (t["fit_s"] + t["attack_s"]),
+            )
 
         for args_pair in [
             ("tabinvert: MAP+imputation prior", "ART: BlackBox(rf)", "y+pred", "y+pred"),
@@ -825,69 +1093,130 @@ def run(args):
                 ratio_rows.append(row)
         o = results[("tabinvert: MAP+imputation prior", "y+pred", "members")]
         t = results[("ART: BlackBox(rf)", "y+pred", "members")]
-        headline_rows.append(dict(
-            model=name, acc_ours=o["acc"], acc_ART=t["acc"], mcc_ours=o["mcc"], mcc_ART=t["mcc"],
-            adv_ours=fmt_ci(o["adv_acc"]), adv_ART=fmt_ci(t["adv_acc"]),
-            time_ratio=(o["fit_s"] + o["attack_s"]) / (t["fit_s"] + t["attack_s"])))
+        headline_rows.append(
+            dict(
+                model=name,
+                acc_ours=o["acc"],
+                acc_ART=t["acc"],
+                mcc_ours=o["mcc"],
+                mcc_ART=t["mcc"],
+                adv_ours=fmt_ci(o["adv_acc"]),
+                adv_ART=fmt_ci(t["adv_acc"]),
+                time_ratio=(o["fit_s"] + o["attack_s"]) / (t["fit_s"] + t["attack_s"]),
+            )
+        )
         sacro_models[name] = model
         model_store[name] = (model, results, preds)
 
         # verdicts: LearnedInversion vs ART's black-box (same knowledge) and vs imputation
         for population, (X, _) in populations.items():
             truth = X[:, SENSITIVE]
-            leaking = [f"{r['attack']} [{r['knows']}]" for r in rows[population]
-                       if isinstance(r["adv_acc"], tuple) and r["adv_acc"][1] > 0]
+            leaking = [
+                f"{r['attack']} [{r['knows']}]"
+                for r in rows[population]
+                if isinstance(r["adv_acc"], tuple) and r["adv_acc"][1] > 0
+            ]
             for knows_ours, knows_art, matched in VERDICT_PAIRS:
                 o = results[("tabinvert: LearnedInversion", knows_ours, population)]
                 t = results[("ART: BlackBox(rf)", knows_art, population)]
-                d, d_low, d_high = paired_difference(truth, o["guesses"], t["guesses"],
-                                                     args.n_resamples, seed)
-                verdict_rows.append(dict(
-                    model=name, population=population, ours=f"LearnedInversion [{knows_ours}]",
-                    art=f"ART BlackBox(rf) [{knows_art}]", matched=matched,
-                    knows=(knows_ours, knows_art), leaks=bool(leaking),
-                    acc_ours=o["acc"], acc_art=t["acc"], d_acc=(d, d_low, d_high),
-                    beats=d > 0, beats_ci=d_low > 0, vs=o["vs"], adv=o["adv_acc"],
-                    below=o["adv_acc"][2] < 0,
-                    time_ratio=(o["fit_s"] + o["attack_s"]) / (t["fit_s"] + t["attack_s"])
-                    if population == "members" else np.nan,
-                    leaking=leaking))
+                d, d_low, d_high = paired_difference(
+                    truth, o["guesses"], t["guesses"], args.n_resamples, seed
+                )
+                verdict_rows.append(
+                    dict(
+                        model=name,
+                        population=population,
+                        ours=f"LearnedInversion [{knows_ours}]",
+                        art=f"ART BlackBox(rf) [{knows_art}]",
+                        matched=matched,
+                        knows=(knows_ours, knows_art),
+                        leaks=bool(leaking),
+                        acc_ours=o["acc"],
+                        acc_art=t["acc"],
+                        d_acc=(d, d_low, d_high),
+                        beats=d > 0,
+                        beats_ci=d_low > 0,
+                        vs=o["vs"],
+                        adv=o["adv_acc"],
+                        below=o["adv_acc"][2] < 0,
+                        time_ratio=(o["fit_s"] + o["attack_s"]) / (t["fit_s"] + t["attack_s"])
+                        if population == "members"
+                        else np.nan,
+                        leaking=leaking,
+                    )
+                )
         for row in rows["members"]:
             if (row["attack"], row["knows"]) in SUMMARY_ROWS:
-                summary_rows.append(dict(
-                    model=name, attack=row["attack"], knows=row["knows"], acc=row["acc"],
-                    mcc=row["mcc"], vs=row["vs"], adv_acc=fmt_ci(row["adv_acc"]),
-                    time_s=row["fit_s"] + row["attack_s"]))
+                summary_rows.append(
+                    dict(
+                        model=name,
+                        attack=row["attack"],
+                        knows=row["knows"],
+                        acc=row["acc"],
+                        mcc=row["mcc"],
+                        vs=row["vs"],
+                        adv_acc=fmt_ci(row["adv_acc"]),
+                        time_s=row["fit_s"] + row["attack_s"],
+                    )
+                )
 
     # model-free pair (same for all models)
-    imp = next(r for r in free_rows["members"]
-               if r["attack"] == "tabinvert: ImputationBaseline" and r["knows"] == "y")
-    tl = next(r for r in free_rows["members"]
-              if r["attack"] == "ART: BaselineTrueLabel(rf)" and r["knows"] == "y")
-    ratio_rows.append(dict(
-        model="(none)", ours="ImputationBaseline [y]", theirs="ART: BaselineTrueLabel(rf) [y]",
-        acc_ours=imp["acc"], acc_theirs=tl["acc"], d_acc=imp["acc"] - tl["acc"],
-        d_mcc=imp["mcc"] - tl["mcc"], d_adv_acc=0.0 - (tl["adv_acc"][0]),
-        time_ours=imp["fit_s"] + imp["attack_s"], time_theirs=tl["fit_s"] + tl["attack_s"],
-        time_ratio=(imp["fit_s"] + imp["attack_s"]) / (tl["fit_s"] + tl["attack_s"])))
+    imp = next(
+        r
+        for r in free_rows["members"]
+        if r["attack"] == "tabinvert: ImputationBaseline" and r["knows"] == "y"
+    )
+    tl = next(
+        r
+        for r in free_rows["members"]
+        if r["attack"] == "ART: BaselineTrueLabel(rf)" and r["knows"] == "y"
+    )
+    ratio_rows.append(
+        dict(
+            model="(none)",
+            ours="ImputationBaseline [y]",
+            theirs="ART: BaselineTrueLabel(rf) [y]",
+            acc_ours=imp["acc"],
+            acc_theirs=tl["acc"],
+            d_acc=imp["acc"] - tl["acc"],
+            d_mcc=imp["mcc"] - tl["mcc"],
+            d_adv_acc=0.0 - (tl["adv_acc"][0]),
+            time_ours=imp["fit_s"] + imp["attack_s"],
+            time_theirs=tl["fit_s"] + tl["attack_s"],
+            time_ratio=(imp["fit_s"] + imp["attack_s"]) / (tl["fit_s"] + tl["attack_s"]),
+        )
+    )
 
     report()
-    report.table(pd.DataFrame(model_info).round(3),
-                 "## Target models (fitted on the encoded matrix; test = the 5,000 non-member "
-                 "targets)")
     report.table(
-        pd.DataFrame(headline_rows).round({"acc_ours": 3, "acc_ART": 3, "mcc_ours": 3,
-                                           "mcc_ART": 3, "time_ratio": 2}),
+        pd.DataFrame(model_info).round(3),
+        "## Target models (fitted on the encoded matrix; test = the 5,000 non-member targets)",
+    )
+    report.table(
+        pd.DataFrame(headline_rows).round(
+            {"acc_ours": 3, "acc_ART": 3, "mcc_ours": 3, "mcc_ART": 3, "time_ratio": 2}
+        ),
         "## HEADLINE, members, same knowledge (y + pred + aux): tabinvert MAP+imputation prior "
         "vs ART AttributeInferenceBlackBox(rf)\n## adv = accuracy advantage over tabinvert's "
         "ImputationBaseline(y) on the same records [95% paired-bootstrap CI]; time_ratio = "
-        "(fit+attack) ours / (fit+infer) ART; < 1 means tabinvert is faster")
+        "(fit+attack) ours / (fit+infer) ART; < 1 means tabinvert is faster",
+    )
     report.table(
-        pd.DataFrame(ratio_rows).round({"acc_ours": 3, "acc_theirs": 3, "d_acc": 3,
-                                        "d_mcc": 3, "d_adv_acc": 3, "time_ours": 3,
-                                        "time_theirs": 3, "time_ratio": 2}),
+        pd.DataFrame(ratio_rows).round(
+            {
+                "acc_ours": 3,
+                "acc_theirs": 3,
+                "d_acc": 3,
+                "d_mcc": 3,
+                "d_adv_acc": 3,
+                "time_ours": 3,
+                "time_theirs": 3,
+                "time_ratio": 2,
+            }
+        ),
         "## Pairs, members: d_* = ours - theirs (negative: the anchor wins); time_ratio = "
-        "ours / theirs (fit + attack, best of repeats)")
+        "ours / theirs (fit + attack, best of repeats)",
+    )
 
     report_verdicts(report, verdict_rows, summary_rows, free_rows)
 
@@ -896,140 +1225,189 @@ def run(args):
     if not args.sacro_records:
         report("skipped (--sacro-records 0).")
     elif not sacro:
-        report(f"not run: no python with sacroml at {args.sacro_python!r}. sacroml needs torch "
-               "(any version, mandatory), the `xgboost` wheel (clashes with xgboost-cpu) and "
-               "acro<2, which pins pandas<=2.3.3; it is kept out of this venv.")
+        report(
+            f"not run: no python with sacroml at {args.sacro_python!r}. sacroml needs torch "
+            "(any version, mandatory), the `xgboost` wheel (clashes with xgboost-cpu) and "
+            "acro<2, which pins pandas<=2.3.3; it is kept out of this venv."
+        )
     else:
         n_sub = min(args.sacro_records, len(X_mem), len(X_out))
         sub = {"members": slice(0, n_sub), "non-members": slice(0, n_sub)}
         try:
-            result = run_sacro(args.sacro_python, sacro_models, X_mem[:n_sub], y_mem[:n_sub],
-                               X_out[:n_sub], y_out[:n_sub], timeout=900)
+            result = run_sacro(
+                args.sacro_python,
+                sacro_models,
+                X_mem[:n_sub],
+                y_mem[:n_sub],
+                X_out[:n_sub],
+                y_out[:n_sub],
+                timeout=900,
+            )
         except Exception as exc:  # report, do not lose the rest of the run
             report(f"sacroml failed: {type(exc).__name__}: {exc}")
             result = None
         if result:
             from tabinvert.attacks import ConfidenceInversion
 
-            report(f"first {n_sub:,} members and first {n_sub:,} non-members of the sets "
-                   f"above; sacroml {result['sacroml']}, import {result['import_s']:.1f} s "
-                   f"(not counted), subprocess wall {result['wall_s']:.0f} s. Knowledge: "
-                   "the model's own label for the real record (sacroml calls predict itself), "
-                   "no aux data, no prior; it abstains when no candidate keeps that label or "
-                   "the top confidence is tied. coverage = guessed/all, precision = correct/"
-                   "guessed, correct_all = correct/all (SACRO's own figures); base_pct = SACRO's "
-                   "majority baseline (%) in that set. match = our vectorised re-implementation "
-                   "(rows 'SACRO-ML*' above) gives the same (correct, guessed) counts.")
+            report(
+                f"first {n_sub:,} members and first {n_sub:,} non-members of the sets "
+                f"above; sacroml {result['sacroml']}, import {result['import_s']:.1f} s "
+                f"(not counted), subprocess wall {result['wall_s']:.0f} s. Knowledge: "
+                "the model's own label for the real record (sacroml calls predict itself), "
+                "no aux data, no prior; it abstains when no candidate keeps that label or "
+                "the top confidence is tied. coverage = guessed/all, precision = correct/"
+                "guessed, correct_all = correct/all (SACRO's own figures); base_pct = SACRO's "
+                "majority baseline (%) in that set. match = our vectorised re-implementation "
+                "(rows 'SACRO-ML*' above) gives the same (correct, guessed) counts."
+            )
             sacro_rows = []
             for name in args.models:
                 model, results, preds = model_store[name]
                 # tabinvert on exactly the same records and knowledge (pred only), timed
                 start = time.perf_counter()
-                attack = ConfidenceInversion(model, SENSITIVE, prior="imputation",
-                                             random_state=seed).fit(X_aux)
+                attack = ConfidenceInversion(
+                    model, SENSITIVE, prior="imputation", random_state=seed
+                ).fit(X_aux)
                 ours = {}
                 for population, (X, _) in populations.items():
                     Xs = X[sub[population]]
                     ours[population] = attack.attack(
-                        Xs, observed=preds[population][sub[population]]).to_numpy(float)
+                        Xs, observed=preds[population][sub[population]]
+                    ).to_numpy(float)
                 ours_s = time.perf_counter() - start
                 entry = result["models"][name]
                 for population, (X, _) in populations.items():
                     correct, guessed, base, _, n = entry[population]
                     Xs = X[sub[population]]
                     truth = Xs[:, SENSITIVE]
-                    rule, abstained = sacro_rule(model, Xs, np.unique(
-                        np.concatenate([X_mem[:n_sub, 0], X_out[:n_sub, 0]])), aux_majority)
+                    rule, abstained = sacro_rule(
+                        model,
+                        Xs,
+                        np.unique(np.concatenate([X_mem[:n_sub, 0], X_out[:n_sub, 0]])),
+                        aux_majority,
+                    )
                     mine_guessed = int((~abstained).sum())
                     mine_correct = int(((rule == truth) & ~abstained).sum())
                     bb = results[("ART: BlackBox(rf)", "pred", population)]["guesses"][
-                        sub[population]]
-                    sacro_rows.append(dict(
-                        model=name, population=population, n=int(n),
-                        coverage=guessed / n, precision=correct / guessed if guessed else np.nan,
-                        correct_all=correct / n, base_pct=base,
-                        match="yes" if (mine_guessed, mine_correct) == (int(guessed),
-                                                                         int(correct)) else
-                        f"NO ({mine_correct}/{mine_guessed})",
-                        acc_tabinvert=float((ours[population] == truth).mean()),
-                        acc_ART_bb=float((bb == truth).mean()),
-                        sacro_s=entry["seconds"] if population == "members" else np.nan,
-                        tabinvert_s=ours_s if population == "members" else np.nan,
-                        ratio=ours_s / entry["seconds"] if population == "members" else np.nan,
-                    ))
+                        sub[population]
+                    ]
+                    sacro_rows.append(
+                        dict(
+                            model=name,
+                            population=population,
+                            n=int(n),
+                            coverage=guessed / n,
+                            precision=correct / guessed if guessed else np.nan,
+                            correct_all=correct / n,
+                            base_pct=base,
+                            match="yes"
+                            if (mine_guessed, mine_correct) == (int(guessed), int(correct))
+                            else f"NO ({mine_correct}/{mine_guessed})",
+                            acc_tabinvert=float((ours[population] == truth).mean()),
+                            acc_ART_bb=float((bb == truth).mean()),
+                            sacro_s=entry["seconds"] if population == "members" else np.nan,
+                            tabinvert_s=ours_s if population == "members" else np.nan,
+                            ratio=ours_s / entry["seconds"] if population == "members" else np.nan,
+                        )
+                    )
             report.table(
                 pd.DataFrame(sacro_rows).round(3).astype(object).fillna(""),
                 "## acc_tabinvert = MAP+imputation prior [pred], acc_ART_bb = ART BlackBox(rf) "
                 "[pred], both on the same records (every record gets a guess); sacro_s = "
                 "AttributeAttack.attack() on both sets; tabinvert_s = fit + attack both sets; "
-                "ratio = tabinvert_s / sacro_s")
+                "ratio = tabinvert_s / sacro_s",
+            )
 
     # -- notes ------------------------------------------------------------------------------
     report("## Notes")
-    report("- Same records, same matrix: every attack sees the targets' known columns "
-           "(everything but column 0) and the 5,000 auxiliary rows with married and income. "
-           "`knows` says what else: y = the target's true income label (tabinvert's attacks "
-           "and ART's BlackBox/BaselineTrueLabel get the same 0/1 array); pred = the model's "
-           "predicted label for the real record (ART's BlackBox requires it; tabinvert takes "
-           "it as `observed`; ART's white-box DT takes it as its `y` argument; SACRO-ML "
-           "computes it itself). ART's BlackBox with y was fitted with y_aux as well.")
-    report("- Advantage: (score - imputation score) / (1 - imputation score) on the same records "
-           "(tabinvert.metrics.advantage_over_baseline, paired bootstrap). `vs` names the "
-           "baseline: imp(y) = ImputationBaseline fitted with y_aux and given y, for attacks "
-           "that know y; imp(-) = without the label, for the others.")
-    report("- ART: attack_model_type='rf' (ART's default 'nn' needs torch, which this venv does "
-           "not have), scaler default ('standard', BlackBox only); `packaging` installed by hand "
-           "(`import art` fails without it). WhiteBoxDecisionTree: values [0, 1], priors = "
-           "married share of the auxiliary rows; it loops in Python per record.")
-    report(f"- Threads: everything limited to {args.threads} (threadpoolctl for BLAS/OpenMP, "
-           "n_jobs of the RF/XGBoost targets); ART's RandomForest attack model and its per-row "
-           "white-box loop are single-threaded anyway. sacroml runs with OMP_NUM_THREADS=1: "
-           "otherwise its fork-based worker pool deadlocks on the XGBoost target (seen here: "
-           "the forked worker sat idle for 14 min).")
-    report("- tabinvert: default learners (HistGradientBoosting); "
-           "MAP = Fredrikson MAP with the auxiliary marginal prior; MAP+imputation prior = "
-           "ImputationBaseline's per-record prior x the model's likelihood of y (and/or of the "
-           "observed label, with 1% label noise). CSMIA/LOMIA ignore pred.")
-    report("- Knowing more can score less: MAP+imputation prior [y+pred] below [pred] on "
-           "dt non-members (see the table; 0.732 vs 0.818 on 2026-11-22). Since tabinvert "
-           "a228731 the imputation prior learns P(s | known features) without the label, and "
-           "the label likelihood is floored by label noise, which narrowed the gap (the MAP+"
-           "imputation prior [y] and [y+pred] rows differ from 2026-11-22 for that reason).")
-    report("- LearnedInversion: default attack model (HistGradientBoosting) and fallback='cv' "
-           "(5-fold accuracy against the same learner on the imputation features and the "
-           "marginal, on the auxiliary rows). It queries the model on each candidate "
-           "completion of a target (2 rows per target, 2 per auxiliary row in fit); without "
-           "use_observed it is not told which completion is the real record, so it does not "
-           "know `pred`, which names the secret whenever the two candidates get different "
-           "labels. [y+pred], [pred]: use_observed='labels', `pred` passed as observed= (fit "
-           "queries the model on the real auxiliary rows too, as ART's BlackBox does): ART's "
-           "knowledge exactly. [y]: true labels (y_aux, y), no pred; [-]: no label. It trains on "
-           "non-member auxiliary rows, so on the members it reads answers from a population it "
-           "did not learn from.")
-    report("- WhiteBoxTreeInversion: default settings (leaf_mass='relative', marginal prior), "
-           "fitted on the auxiliary rows ([y] with y_aux, [pred] and [-] without; a classifier "
-           "target does not use y_aux). "
-           "[y]: the true label's probability enters as a likelihood; [pred]: `pred` passed as "
-           "the label (ART's WhiteBoxDecisionTree knowledge); [-]: prior x leaf mass only. "
-           "Node masses: sklearn's weighted_n_node_samples for rf/dt; for xgb XGBoost's "
-           "`cover` (a sum of hessians p(1-p), not a count) turned into estimated counts with "
-           "the auxiliary records' hessians per leaf and stage (tabinvert 24098d5). With the "
-           "raw cover (before that commit) the leaf evidence pointed the wrong way: a first "
-           "run of this script scored xgb members 0.523 [y], 0.544 [pred], 0.480 [-], below "
-           "the majority rate.")
-    report("- Verdicts: a cell leaks when some model-based attack's accuracy advantage CI is "
-           "above 0 (ART, SACRO-ML* or tabinvert). The accuracy difference ours - ART has a "
-           "paired bootstrap CI (same resamples count, percentile).")
-    report("- sacroml loops in Python over records (1 predict_proba per record), tabinvert's "
-           "cost is mostly the fixed fit of the imputation prior: the SACRO-ML time ratio "
-           "falls as the number of records grows.")
-    report("- SACRO-ML* rows: sacroml's rule re-implemented here (vectorised) so that it gets "
-           "per-record guesses and can be scored like the rest; abstentions are filled with "
-           "the auxiliary majority value. Its timing is therefore ours, not sacroml's; "
-           "sacroml's own figures and time are in the SACRO-ML table.")
-    report("- Timings: one process on a shared 2-core machine; fit includes ART's queries of "
-           "the model on the auxiliary rows; the predicted labels `pred` are given to the "
-           "attacker and not timed. Compare ratios, not seconds.")
+    report(
+        "- Same records, same matrix: every attack sees the targets' known columns "
+        "(everything but column 0) and the 5,000 auxiliary rows with married and income. "
+        "`knows` says what else: y = the target's true income label (tabinvert's attacks "
+        "and ART's BlackBox/BaselineTrueLabel get the same 0/1 array); pred = the model's "
+        "predicted label for the real record (ART's BlackBox requires it; tabinvert takes "
+        "it as `observed`; ART's white-box DT takes it as its `y` argument; SACRO-ML "
+        "computes it itself). ART's BlackBox with y was fitted with y_aux as well."
+    )
+    report(
+        "- Advantage: (score - imputation score) / (1 - imputation score) on the same records "
+        "(tabinvert.metrics.advantage_over_baseline, paired bootstrap). `vs` names the "
+        "baseline: imp(y) = ImputationBaseline fitted with y_aux and given y, for attacks "
+        "that know y; imp(-) = without the label, for the others."
+    )
+    report(
+        "- ART: attack_model_type='rf' (ART's default 'nn' needs torch, which this venv does "
+        "not have), scaler default ('standard', BlackBox only); `packaging` installed by hand "
+        "(`import art` fails without it). WhiteBoxDecisionTree: values [0, 1], priors = "
+        "married share of the auxiliary rows; it loops in Python per record."
+    )
+    report(
+        f"- Threads: everything limited to {args.threads} (threadpoolctl for BLAS/OpenMP, "
+        "n_jobs of the RF/XGBoost targets); ART's RandomForest attack model and its per-row "
+        "white-box loop are single-threaded anyway. sacroml runs with OMP_NUM_THREADS=1: "
+        "otherwise its fork-based worker pool deadlocks on the XGBoost target (seen here: "
+        "the forked worker sat idle for 14 min)."
+    )
+    report(
+        "- tabinvert: default learners (HistGradientBoosting); "
+        "MAP = Fredrikson MAP with the auxiliary marginal prior; MAP+imputation prior = "
+        "ImputationBaseline's per-record prior x the model's likelihood of y (and/or of the "
+        "observed label, with 1% label noise). CSMIA/LOMIA ignore pred."
+    )
+    report(
+        "- Knowing more can score less: MAP+imputation prior [y+pred] below [pred] on "
+        "dt non-members (see the table; 0.732 vs 0.818 on 2026-11-22). Since tabinvert "
+        "a228731 the imputation prior learns P(s | known features) without the label, and "
+        "the label likelihood is floored by label noise, which narrowed the gap (the MAP+"
+        "imputation prior [y] and [y+pred] rows differ from 2026-11-22 for that reason)."
+    )
+    report(
+        "- LearnedInversion: default attack model (HistGradientBoosting) and fallback='cv' "
+        "(5-fold accuracy against the same learner on the imputation features and the "
+        "marginal, on the auxiliary rows). It queries the model on each candidate "
+        "completion of a target (2 rows per target, 2 per auxiliary row in fit); without "
+        "use_observed it is not told which completion is the real record, so it does not "
+        "know `pred`, which names the secret whenever the two candidates get different "
+        "labels. [y+pred], [pred]: use_observed='labels', `pred` passed as observed= (fit "
+        "queries the model on the real auxiliary rows too, as ART's BlackBox does): ART's "
+        "knowledge exactly. [y]: true labels (y_aux, y), no pred; [-]: no label. It trains on "
+        "non-member auxiliary rows, so on the members it reads answers from a population it "
+        "did not learn from."
+    )
+    report(
+        "- WhiteBoxTreeInversion: default settings (leaf_mass='relative', marginal prior), "
+        "fitted on the auxiliary rows ([y] with y_aux, [pred] and [-] without; a classifier "
+        "target does not use y_aux). "
+        "[y]: the true label's probability enters as a likelihood; [pred]: `pred` passed as "
+        "the label (ART's WhiteBoxDecisionTree knowledge); [-]: prior x leaf mass only. "
+        "Node masses: sklearn's weighted_n_node_samples for rf/dt; for xgb XGBoost's "
+        "`cover` (a sum of hessians p(1-p), not a count) turned into estimated counts with "
+        "the auxiliary records' hessians per leaf and stage (tabinvert 24098d5). With the "
+        "raw cover (before that commit) the leaf evidence pointed the wrong way: a first "
+        "run of this script scored xgb members 0.523 [y], 0.544 [pred], 0.480 [-], below "
+        "the majority rate."
+    )
+    report(
+        "- Verdicts: a cell leaks when some model-based attack's accuracy advantage CI is "
+        "above 0 (ART, SACRO-ML* or tabinvert). The accuracy difference ours - ART has a "
+        "paired bootstrap CI (same resamples count, percentile)."
+    )
+    report(
+        "- sacroml loops in Python over records (1 predict_proba per record), tabinvert's "
+        "cost is mostly the fixed fit of the imputation prior: the SACRO-ML time ratio "
+        "falls as the number of records grows."
+    )
+    report(
+        "- SACRO-ML* rows: sacroml's rule re-implemented here (vectorised) so that it gets "
+        "per-record guesses and can be scored like the rest; abstentions are filled with "
+        "the auxiliary majority value. Its timing is therefore ours, not sacroml's; "
+        "sacroml's own figures and time are in the SACRO-ML table."
+    )
+    report(
+        "- Timings: one process on a shared 2-core machine; fit includes ART's queries of "
+        "the model on the auxiliary rows; the predicted labels `pred` are given to the "
+        "attacker and not timed. Compare ratios, not seconds."
+    )
     report()
     report.finish(wall_start, args.out)
 

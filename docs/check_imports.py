@@ -17,8 +17,19 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tabinvert"
 
 #: Bottom to top. A module may import from its own layer or a lower one, never a higher one.
 LAYERS = [
-    ["_version", "exceptions", "_sklearn_compat", "_wrappers", "_cache", "_query",
-     "_validation", "_io", "_threat_models", "metrics", "datasets"],
+    [
+        "_version",
+        "exceptions",
+        "_sklearn_compat",
+        "_wrappers",
+        "_cache",
+        "_query",
+        "_validation",
+        "_io",
+        "_threat_models",
+        "metrics",
+        "datasets",
+    ],
     ["defenses", "attacks"],
     ["evaluation", "report"],
     ["assessment"],
@@ -59,7 +70,8 @@ def imports(path):
             continue
         for module, names in targets:
             if module.split(".")[0] == "sklearn" and any(
-                    part.startswith("_") for part in module.split(".") + names):
+                part.startswith("_") for part in module.split(".") + names
+            ):
                 private.append((node.lineno, module))
             if module.split(".")[0] == "tabinvert":
                 # `from . import report` imports a module; `from . import __version__`, the package.
@@ -77,13 +89,15 @@ def main(argv):
         if layer_of(name) is None:
             problems.append(f"{where}: {name} is in no layer (add it to LAYERS)")
         for line, target in internal:
-            if None not in (layer_of(name), layer_of(target)) and \
-                    layer_of(target) > layer_of(name):
+            if None not in (layer_of(name), layer_of(target)) and layer_of(target) > layer_of(name):
                 shown = "tabinvert/__init__.py" if target == "tabinvert" else target
                 problems.append(f"{where}:{line}: {name} imports {shown}, a higher layer")
         if path.name != "_sklearn_compat.py":
-            problems += [f"{where}:{line}: private scikit-learn import {module}: go through "
-                         f"tabinvert._sklearn_compat" for line, module in private]
+            problems += [
+                f"{where}:{line}: private scikit-learn import {module}: go through "
+                f"tabinvert._sklearn_compat"
+                for line, module in private
+            ]
         if "--list" in argv:
             print(name, "->", ", ".join(sorted(graph[name])) or "-")
     try:

@@ -65,6 +65,7 @@ html_show_sourcelink = False
 
 # -- Helpers -----------------------------------------------------------------------------------
 
+
 def _defined_in(obj):
     """The module that defines a class member (unwrapping properties and class methods)."""
     obj = getattr(obj, "fget", None) or getattr(obj, "__func__", None) or obj
@@ -97,9 +98,14 @@ def _check_api_lists(app):
     for module, names in listed.items():
         public = set(getattr(importlib.import_module(module), "__all__", names)) - {"__version__"}
         if public != names:
-            logger.warning("api.rst: %s lists %s, but its __all__ is %s (missing: %s; extra: %s)",
-                           module, sorted(names), sorted(public), sorted(public - names),
-                           sorted(names - public))
+            logger.warning(
+                "api.rst: %s lists %s, but its __all__ is %s (missing: %s; extra: %s)",
+                module,
+                sorted(names),
+                sorted(public),
+                sorted(public - names),
+                sorted(names - public),
+            )
 
 
 class CommandHelp(SphinxDirective):
@@ -112,8 +118,11 @@ class CommandHelp(SphinxDirective):
 
         parser = build_parser()
         if self.arguments:
-            commands = next(action for action in parser._actions
-                            if isinstance(action, argparse._SubParsersAction))
+            commands = next(
+                action
+                for action in parser._actions
+                if isinstance(action, argparse._SubParsersAction)
+            )
             parser = commands.choices[self.arguments[0]]
         columns = os.environ.get("COLUMNS")
         os.environ["COLUMNS"] = "92"  # argparse wraps to the terminal; the page is fixed

@@ -24,10 +24,12 @@ MODELS = {
         lambda seed: make_pipeline(StandardScaler(), Ridge()),
     ),
     "mlp": (
-        lambda seed: make_pipeline(StandardScaler(), MLPClassifier(
-            (64, 64), max_iter=2000, random_state=seed)),
-        lambda seed: make_pipeline(StandardScaler(), MLPRegressor(
-            (64, 64), max_iter=2000, random_state=seed)),
+        lambda seed: make_pipeline(
+            StandardScaler(), MLPClassifier((64, 64), max_iter=2000, random_state=seed)
+        ),
+        lambda seed: make_pipeline(
+            StandardScaler(), MLPRegressor((64, 64), max_iter=2000, random_state=seed)
+        ),
     ),
 }
 
@@ -44,8 +46,9 @@ def demo_data(task="classification"):
     X["age"] = X["age"].astype(int)
     target = data.target
     if task == "classification":
-        y = pd.Series(np.where(target > target.median(), "high", "low"), index=X.index,
-                      name="progression")
+        y = pd.Series(
+            np.where(target > target.median(), "high", "low"), index=X.index, name="progression"
+        )
     else:
         y = target.rename("progression")
     return X, y
@@ -66,8 +69,9 @@ def _demo_attacks(target_model, X, sensitive, task, random_state, n_jobs):
     return attacks
 
 
-def demo_assessment_inputs(*, sensitive="sex", task="classification", model="random_forest",
-                           random_state=0, n_jobs=None):
+def demo_assessment_inputs(
+    *, sensitive="sex", task="classification", model="random_forest", random_state=0, n_jobs=None
+):
     """Train the demo's target model on half the patients; return the arguments of
     :func:`tabinvert.cli.run_assessment` (the path ``tabinvert assess`` takes).
 
@@ -76,22 +80,41 @@ def demo_assessment_inputs(*, sensitive="sex", task="classification", model="ran
     """
     X, y = demo_data(task)
     if sensitive not in X.columns:
-        raise ValueError(f"The sensitive column {sensitive!r} is not a column of the demo data "
-                         f"({', '.join(X.columns)}).")
+        raise ValueError(
+            f"The sensitive column {sensitive!r} is not a column of the demo data "
+            f"({', '.join(X.columns)})."
+        )
     X_train, X_rest, y_train, y_rest = train_test_split(
-        X, y, train_size=0.5, random_state=random_state)
+        X, y, train_size=0.5, random_state=random_state
+    )
     X_aux, X_out, y_aux, y_out = train_test_split(
-        X_rest, y_rest, train_size=0.5, random_state=random_state)
+        X_rest, y_rest, train_size=0.5, random_state=random_state
+    )
     factory = MODELS[model][0 if task == "classification" else 1]
     target_model = factory(random_state).fit(X_train, y_train)
     numeric = pd.api.types.is_numeric_dtype(X[sensitive]) and X[sensitive].nunique() > 10
-    return dict(model=target_model, X_train=X_train, y_train=y_train, X_holdout=X_out,
-                y_holdout=y_out, X_aux=X_aux, y_aux=y_aux, numeric=numeric,
-                attacks=_demo_attacks(target_model, X, sensitive, task, random_state, n_jobs))
+    return dict(
+        model=target_model,
+        X_train=X_train,
+        y_train=y_train,
+        X_holdout=X_out,
+        y_holdout=y_out,
+        X_aux=X_aux,
+        y_aux=y_aux,
+        numeric=numeric,
+        attacks=_demo_attacks(target_model, X, sensitive, task, random_state, n_jobs),
+    )
 
 
-def run_demo(*, sensitive="sex", task="classification", model="random_forest",
-             random_state=0, n_jobs=None, n_resamples=1000):
+def run_demo(
+    *,
+    sensitive="sex",
+    task="classification",
+    model="random_forest",
+    random_state=0,
+    n_jobs=None,
+    n_resamples=1000,
+):
     """Train a target model on half the patients and assess it (members and non-members).
 
     Returns the :class:`~tabinvert.assessment.Assessment`'s results table.
@@ -105,25 +128,31 @@ def run_demo(*, sensitive="sex", task="classification", model="random_forest",
     """
     from .assessment import assess
 
-    inputs = demo_assessment_inputs(sensitive=sensitive, task=task, model=model,
-                                    random_state=random_state, n_jobs=n_jobs)
+    inputs = demo_assessment_inputs(
+        sensitive=sensitive, task=task, model=model, random_state=random_state, n_jobs=n_jobs
+    )
     inputs.pop("numeric")
-    return assess(**inputs, sensitive=sensitive, n_resamples=n_resamples,
-                  random_state=random_state).results
+    return assess(
+        **inputs, sensitive=sensitive, n_resamples=n_resamples, random_state=random_state
+    ).results
 
 
 def format_table(table):
     """The compact side-by-side view: members vs non-members for each attack."""
+
     def fmt_adv(row):
         if np.isnan(row["advantage"]):
             return "—"
-        return f"{row['advantage']:+.2f} [{row['advantage_ci_low']:+.2f}, {row['advantage_ci_high']:+.2f}]"
+        low, high = row["advantage_ci_low"], row["advantage_ci_high"]
+        return f"{row['advantage']:+.2f} [{low:+.2f}, {high:+.2f}]"
 
     lines = []
     metric = table["metric"].iloc[0]
-    header = (f"{'attack':<24} {metric + ' mem':>12} {'non-mem':>8} {'imput. mem':>10} "
-              f"{'non-mem':>8}  {'advantage mem [95% CI]':<26} {'advantage non-mem [95% CI]':<26} "
-              f"{'queries':>8} {'seconds':>8}")
+    header = (
+        f"{'attack':<24} {metric + ' mem':>12} {'non-mem':>8} {'imput. mem':>10} "
+        f"{'non-mem':>8}  {'advantage mem [95% CI]':<26} {'advantage non-mem [95% CI]':<26} "
+        f"{'queries':>8} {'seconds':>8}"
+    )
     lines.append(header)
     lines.append("-" * len(header))
     for name, group in table.groupby("attack", sort=False):

@@ -92,11 +92,11 @@ def check_writable(path):
         existing = existing.parent
     if not existing.is_dir():
         raise NotADirectoryError(
-            errno.ENOTDIR, f"{str(existing)!r} is a file, so it cannot hold folders", text)
+            errno.ENOTDIR, f"{str(existing)!r} is a file, so it cannot hold folders", text
+        )
     # W for the new entry, X to reach it; os.access asks with the real user's rights.
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(errno.EACCES, f"the folder {str(existing)!r} is not writable",
-                              text)
+        raise PermissionError(errno.EACCES, f"the folder {str(existing)!r} is not writable", text)
 
 
 def neutralise_formula(value):
@@ -153,9 +153,12 @@ def neutralise_formulas(frame):
     safe.columns = [neutralise_formula(name) for name in frame.columns]
     for position in range(safe.shape[1]):  # by position: names may repeat
         column = safe.iloc[:, position]
-        if (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
-                or pd.api.types.is_datetime64_any_dtype(column)
-                or pd.api.types.is_timedelta64_dtype(column)):
+        if (
+            pd.api.types.is_numeric_dtype(column)
+            or pd.api.types.is_bool_dtype(column)
+            or pd.api.types.is_datetime64_any_dtype(column)
+            or pd.api.types.is_timedelta64_dtype(column)
+        ):
             continue
         safe.isetitem(position, column.map(neutralise_formula, na_action="ignore"))
     return safe

@@ -31,40 +31,43 @@ import numpy as np
 #: Types a skops file may hold beyond skops' own defaults, by exact name. None of them holds a
 #: callable: they are model state (trees, optimiser moments, boosters) or tabinvert's own
 #: meta-estimators, whose parameters are checked like any other node in the file.
-TRUSTED_TYPE_NAMES = frozenset({
-    # scikit-learn's fitted trees: node indices are checked by _check_tree_indices below.
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    # An MLP's optimiser state (moments and learning rate, arrays and floats).
-    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
-    # XGBoost's scikit-learn wrappers and the booster they hold (bytes parsed by XGBoost).
-    "xgboost.sklearn.XGBClassifier",
-    "xgboost.sklearn.XGBRegressor",
-    "xgboost.sklearn.XGBRFClassifier",
-    "xgboost.sklearn.XGBRFRegressor",
-    "xgboost.core.Booster",
-    # tabinvert's defended models, query budget and output defenses.
-    "tabinvert.defenses._defended.DefendedClassifier",
-    "tabinvert.defenses._defended.DefendedRegressor",
-    "tabinvert.defenses._budget.QueryBudget",
-    "tabinvert.defenses._transformers.RoundProbabilities",
-    "tabinvert.defenses._transformers.CoarsenProbabilities",
-    "tabinvert.defenses._transformers.TopK",
-    "tabinvert.defenses._transformers.LabelOnly",
-    "tabinvert.defenses._transformers.ConfidenceThreshold",
-    "tabinvert.defenses._transformers.GaussianNoise",
-    "tabinvert.defenses._transformers.ReverseSigmoid",
-    "tabinvert.defenses._transformers.RoundPredictions",
-    "tabinvert.defenses._transformers.NoisePredictions",
-})
+TRUSTED_TYPE_NAMES = frozenset(
+    {
+        # scikit-learn's fitted trees: node indices are checked by _check_tree_indices below.
+        "sklearn.tree._tree.Tree",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        # An MLP's optimiser state (moments and learning rate, arrays and floats).
+        "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+        "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+        # XGBoost's scikit-learn wrappers and the booster they hold (bytes parsed by XGBoost).
+        "xgboost.sklearn.XGBClassifier",
+        "xgboost.sklearn.XGBRegressor",
+        "xgboost.sklearn.XGBRFClassifier",
+        "xgboost.sklearn.XGBRFRegressor",
+        "xgboost.core.Booster",
+        # tabinvert's defended models, query budget and output defenses.
+        "tabinvert.defenses._defended.DefendedClassifier",
+        "tabinvert.defenses._defended.DefendedRegressor",
+        "tabinvert.defenses._budget.QueryBudget",
+        "tabinvert.defenses._transformers.RoundProbabilities",
+        "tabinvert.defenses._transformers.CoarsenProbabilities",
+        "tabinvert.defenses._transformers.TopK",
+        "tabinvert.defenses._transformers.LabelOnly",
+        "tabinvert.defenses._transformers.ConfidenceThreshold",
+        "tabinvert.defenses._transformers.GaussianNoise",
+        "tabinvert.defenses._transformers.ReverseSigmoid",
+        "tabinvert.defenses._transformers.RoundPredictions",
+        "tabinvert.defenses._transformers.NoisePredictions",
+    }
+)
 
 #: skops node kinds that load a callable (a function, a method, a partial, an operator object).
 _CALLABLE_LOADERS = frozenset({"FunctionNode", "MethodNode", "PartialNode", "OperatorFuncNode"})
 
 TRUST_TYPE_HINT = (
     "pass --trust-type NAME for each only if you made the file or fully trust its author "
-    "(a callable in a model runs when the model predicts)")
+    "(a callable in a model runs when the model predicts)"
+)
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
@@ -127,17 +130,20 @@ def load_model(path, *, trust_pickle=False, trusted_types=()):
             raise ValueError(
                 f"{str(path)!r} is a pickle file, which can run arbitrary code when loaded. "
                 "Pass --trust-pickle only if you made it or trust who did, or save the model "
-                "with skops (skops.io.dump) instead.")
+                "with skops (skops.io.dump) instead."
+            )
         import joblib
 
         try:
             return joblib.load(path)
         except Exception as exc:
-            raise ValueError(f"Cannot read the model file {str(path)!r}: "
-                             f"{type(exc).__name__}: {exc}") from exc
+            raise ValueError(
+                f"Cannot read the model file {str(path)!r}: {type(exc).__name__}: {exc}"
+            ) from exc
     raise ValueError(
         f"Cannot read the model file {str(path)!r}: expected a .skops file (or, with "
-        f"--trust-pickle, {'/'.join(PICKLE_SUFFIXES)}).")
+        f"--trust-pickle, {'/'.join(PICKLE_SUFFIXES)})."
+    )
 
 
 def _data_type_names():
@@ -181,13 +187,15 @@ def _load_skops(path, trusted_types):
         import skops.io as sio
     except ImportError as exc:
         raise ValueError(
-            "Reading .skops model files needs skops: pip install 'tabinvert[skops]'.") from exc
+            "Reading .skops model files needs skops: pip install 'tabinvert[skops]'."
+        ) from exc
     try:
         untrusted = set(sio.get_untrusted_types(file=path))
         callables = _callables_in(path)
     except Exception as exc:
-        raise ValueError(f"Cannot read the model file {str(path)!r}: "
-                         f"{type(exc).__name__}: {exc}") from exc
+        raise ValueError(
+            f"Cannot read the model file {str(path)!r}: {type(exc).__name__}: {exc}"
+        ) from exc
     user_trusted = set(trusted_types)
     refused_types = untrusted - TRUSTED_TYPE_NAMES - callables - user_trusted
     refused_callables = callables - user_trusted
@@ -196,16 +204,19 @@ def _load_skops(path, trusted_types):
         if refused_callables:
             parts.append("callables " + ", ".join(sorted(refused_callables)))
         if refused_types:
-            parts.append("types outside the trusted model libraries "
-                         + ", ".join(sorted(refused_types)))
+            parts.append(
+                "types outside the trusted model libraries " + ", ".join(sorted(refused_types))
+            )
         raise ValueError(
             f"The model file {str(path)!r} holds {' and '.join(parts)}; it was not loaded. "
-            f"To load it anyway, {TRUST_TYPE_HINT}.")
+            f"To load it anyway, {TRUST_TYPE_HINT}."
+        )
     try:
         model = sio.load(path, trusted=sorted(untrusted))
     except Exception as exc:
-        raise ValueError(f"Cannot read the model file {str(path)!r}: "
-                         f"{type(exc).__name__}: {exc}") from exc
+        raise ValueError(
+            f"Cannot read the model file {str(path)!r}: {type(exc).__name__}: {exc}"
+        ) from exc
     _check_tree_indices(model, path)
     return model
 
@@ -246,7 +257,8 @@ def _check_tree_indices(model, path):
 def _bad_tree(path, what):
     return ValueError(
         f"The model file {str(path)!r} holds a tree whose {what}; it was not loaded (a "
-        "damaged or crafted file).")
+        "damaged or crafted file)."
+    )
 
 
 def _check_children(left, right, internal, n_nodes, path):
@@ -256,8 +268,11 @@ def _check_children(left, right, internal, n_nodes, path):
         bad = internal & ((children <= ids) | (children >= n_nodes))
         if bad.any():
             node = int(np.flatnonzero(bad)[0])
-            raise _bad_tree(path, f"node {node} has {side} child {int(children[node])} "
-                                  f"(of {n_nodes} nodes; a child must come after its parent)")
+            raise _bad_tree(
+                path,
+                f"node {node} has {side} child {int(children[node])} "
+                f"(of {n_nodes} nodes; a child must come after its parent)",
+            )
 
 
 def _check_sklearn_tree(tree, path):
@@ -271,8 +286,9 @@ def _check_sklearn_tree(tree, path):
     bad = internal & ((feature < 0) | (feature >= int(tree.n_features)))
     if bad.any():
         node = int(np.flatnonzero(bad)[0])
-        raise _bad_tree(path, f"node {node} splits on feature {int(feature[node])} of "
-                              f"{int(tree.n_features)}")
+        raise _bad_tree(
+            path, f"node {node} splits on feature {int(feature[node])} of {int(tree.n_features)}"
+        )
     if tree.value.shape[0] != n_nodes:
         raise _bad_tree(path, f"value array has {tree.value.shape[0]} rows for {n_nodes} nodes")
 
@@ -286,15 +302,17 @@ def _check_hist_predictor(predictor, n_features, path):
     bad = internal & ((feature < 0) | (feature >= n_features))
     if bad.any():
         node = int(np.flatnonzero(bad)[0])
-        raise _bad_tree(path, f"node {node} splits on feature {int(feature[node])} of "
-                              f"{n_features}")
+        raise _bad_tree(path, f"node {node} splits on feature {int(feature[node])} of {n_features}")
     categorical = internal & (nodes["is_categorical"] != 0)
     n_bitsets = min(len(predictor.raw_left_cat_bitsets), len(predictor.binned_left_cat_bitsets))
     bad = categorical & (np.asarray(nodes["bitset_idx"], dtype=np.int64) >= n_bitsets)
     if bad.any():
         node = int(np.flatnonzero(bad)[0])
-        raise _bad_tree(path, f"node {node} points to category bitset "
-                              f"{int(nodes['bitset_idx'][node])} of {n_bitsets}")
+        raise _bad_tree(
+            path,
+            f"node {node} points to category bitset "
+            f"{int(nodes['bitset_idx'][node])} of {n_bitsets}",
+        )
 
 
 def _number(text, kind, spec):
@@ -333,8 +351,11 @@ def parse_defense(spec, random_state=None):
 
     name, _, argument = spec.partition(":")
     if name not in DEFENSE_SPECS:
-        raise ValueError(f"Unknown defense {spec!r}; use one of: "
-                         + "; ".join(text for _, text in DEFENSE_SPECS.values()) + ".")
+        raise ValueError(
+            f"Unknown defense {spec!r}; use one of: "
+            + "; ".join(text for _, text in DEFENSE_SPECS.values())
+            + "."
+        )
     cls = getattr(defenses, DEFENSE_SPECS[name][0])
     if name == "label-only":
         return cls()

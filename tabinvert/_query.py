@@ -172,13 +172,15 @@ def answer_spec(model, response_method):
     (3, True)
     """
     classes = getattr(model, "classes_", None)
-    single_output = classes is not None and not isinstance(classes, list) and (
-        np.ndim(classes) == 1)
+    single_output = (
+        classes is not None and not isinstance(classes, list) and (np.ndim(classes) == 1)
+    )
     if response_method == "predict_proba":
         # A declared defense that does not promise row sums may return any non-negative row.
         keeps_sums = all(getattr(d, "keeps_row_sums", False) for d in declared_defenses(model))
-        return AnswerSpec(response_method, len(classes) if single_output else None,
-                          rows_sum_to_one=keeps_sums)
+        return AnswerSpec(
+            response_method, len(classes) if single_output else None, rows_sum_to_one=keeps_sums
+        )
     return AnswerSpec(response_method, classes=np.asarray(classes) if single_output else None)
 
 
@@ -210,7 +212,7 @@ def check_answer(answer, spec, completed):
     >>> check_answer(np.array([[0.2, 0.9]]), AnswerSpec("predict_proba", 2), np.zeros((1, 1)))
     Traceback (most recent call last):
     ...
-    tabinvert.exceptions.ModelQueryError: The target model's predict_proba() returned rows that do not sum to 1...
+    tabinvert.exceptions.ModelQueryError: The target model's predict_proba() returned rows ...
     """
     n_rows = len(completed)
     method = spec.method
@@ -219,25 +221,35 @@ def check_answer(answer, spec, completed):
     except Exception as exc:
         raise ModelQueryError(
             f"The target model's {method}() returned {type(answer).__name__}, which is not an "
-            f"array ({exc}).") from exc
+            f"array ({exc})."
+        ) from exc
 
     def fail(problem, row=None):
-        where = "" if row is None else (
-            f" First offending row {row}, the completed record {_describe_row(completed, row)}.")
+        where = (
+            ""
+            if row is None
+            else (
+                f" First offending row {row}, the completed record {_describe_row(completed, row)}."
+            )
+        )
         raise ModelQueryError(f"The target model's {method}() {problem}.{where}")
 
     if answer.ndim == 0 or len(answer) != n_rows:
-        fail(f"returned shape {answer.shape} for {n_rows} records: expected one row per "
-             "record")
+        fail(f"returned shape {answer.shape} for {n_rows} records: expected one row per record")
     if method == "predict_proba":
         if answer.ndim != 2:
-            fail(f"returned a {answer.ndim}-D array of shape {answer.shape}: expected "
-                 f"(n_records, n_classes) = ({n_rows}, {spec.n_columns or 'n_classes'})")
+            fail(
+                f"returned a {answer.ndim}-D array of shape {answer.shape}: expected "
+                f"(n_records, n_classes) = ({n_rows}, {spec.n_columns or 'n_classes'})"
+            )
         if spec.n_columns is not None and answer.shape[1] != spec.n_columns:
-            fail(f"returned {answer.shape[1]} columns but the model has {spec.n_columns} "
-                 "classes (classes_): expected one probability per class")
-        if not np.issubdtype(answer.dtype, np.number) or np.issubdtype(answer.dtype,
-                                                                         np.complexfloating):
+            fail(
+                f"returned {answer.shape[1]} columns but the model has {spec.n_columns} "
+                "classes (classes_): expected one probability per class"
+            )
+        if not np.issubdtype(answer.dtype, np.number) or np.issubdtype(
+            answer.dtype, np.complexfloating
+        ):
             fail(f"returned values of dtype {answer.dtype}: expected probabilities")
         answer = answer.astype(float, copy=False)
         bad = ~np.isfinite(answer).all(axis=1)
@@ -253,9 +265,12 @@ def check_answer(answer, spec, completed):
             bad = np.abs(sums - 1) > ROW_SUM_TOLERANCE
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
-                fail(f"returned rows that do not sum to 1 ({bad.sum():,} of {n_rows:,}; "
-                     f"e.g. {answer[row].tolist()} sums to {sums[row]:.6g}); wrap an output "
-                     "defense in DefendedClassifier so the model declares it", row)
+                fail(
+                    f"returned rows that do not sum to 1 ({bad.sum():,} of {n_rows:,}; "
+                    f"e.g. {answer[row].tolist()} sums to {sums[row]:.6g}); wrap an output "
+                    "defense in DefendedClassifier so the model declares it",
+                    row,
+                )
         return answer
     # predict
     if spec.classes is not None:
@@ -268,21 +283,24 @@ def check_answer(answer, spec, completed):
             unknown = np.ones(n_rows, dtype=bool)
         if unknown.any():
             row = int(np.flatnonzero(unknown)[0])
-            fail(f"returned the label {labels[row]!r}, which is not in its classes_ "
-                 f"{spec.classes.tolist()[:10]}", row)
+            fail(
+                f"returned the label {labels[row]!r}, which is not in its classes_ "
+                f"{spec.classes.tolist()[:10]}",
+                row,
+            )
         return _as_outputs(answer, n_rows)
     if answer.ndim > 2:
         fail(f"returned shape {answer.shape}: expected (n_records,) or (n_records, n_outputs)")
     if not np.issubdtype(answer.dtype, np.number) and not np.issubdtype(answer.dtype, np.bool_):
         # A model without classes_ returning text: nothing to check against, pass it on.
         return _as_outputs(answer, n_rows)
-    if np.issubdtype(answer.dtype, np.floating) or np.issubdtype(answer.dtype,
-                                                                  np.complexfloating):
+    if np.issubdtype(answer.dtype, np.floating) or np.issubdtype(answer.dtype, np.complexfloating):
         bad = ~np.isfinite(answer.reshape(n_rows, -1)).all(axis=1)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            fail(f"returned a non-finite prediction {answer.reshape(n_rows, -1)[row].tolist()}",
-                 row)
+            fail(
+                f"returned a non-finite prediction {answer.reshape(n_rows, -1)[row].tolist()}", row
+            )
     return _as_outputs(answer, n_rows)
 
 
@@ -321,8 +339,9 @@ def _query_blocks(model, response_method, layout, blocks, candidate_values, spec
     """
     with parallel_config(backend="threading"):
         return [
-            _query_block(model, response_method, layout, block, candidate_values, block_size,
-                         spec, progress)
+            _query_block(
+                model, response_method, layout, block, candidate_values, block_size, spec, progress
+            )
             for block, block_size in blocks
         ]
 
@@ -330,12 +349,12 @@ def _query_blocks(model, response_method, layout, blocks, candidate_values, spec
 def _values_text(values, limit=10):
     """A short list of values for a message (plain Python scalars, at most ``limit``)."""
     shown = [v.item() if isinstance(v, np.generic) else v for v in list(values)[:limit]]
-    return repr(shown)[:300] + (f" and {len(values) - limit:,} more" if len(values) > limit
-                                else "")
+    return repr(shown)[:300] + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
 
 
-def _query_block(model, response_method, layout, block, candidate_values, block_size, spec,
-                 progress):
+def _query_block(
+    model, response_method, layout, block, candidate_values, block_size, spec, progress
+):
     completed = _complete(layout, block, candidate_values, block_size)
     try:
         answer = getattr(model, response_method)(completed)
@@ -431,25 +450,37 @@ def query_candidates(
     cache = active_cache()
     # A model that must see every query itself (a budget's counters) is always asked.
     if cache is None or requires_shared_memory(model):
-        outputs, sent = _send_candidates(model, layout, known, candidate_values,
-                                         response_method, max_rows_per_call, n_jobs)
+        outputs, sent = _send_candidates(
+            model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
+        )
         if cache is not None:
-            cache.rows_sent, cache.calls_sent = (cache.rows_sent + sent.rows,
-                                                 cache.calls_sent + sent.calls)
+            cache.rows_sent, cache.calls_sent = (
+                cache.rows_sent + sent.rows,
+                cache.calls_sent + sent.calls,
+            )
         return outputs, cost
-    key = (id(_answering_model(model)), response_method, layout.columns, layout.sensitive,
-           content_key(known, pd.Series(candidate_values)))
+    key = (
+        id(_answering_model(model)),
+        response_method,
+        layout.columns,
+        layout.sensitive,
+        content_key(known, pd.Series(candidate_values)),
+    )
     remembered = cache.answers(key)
     if remembered is not None:
         cache.rows_served += n * k
         return remembered[1], cost
-    outputs = _defended_from_raw(model, layout, known, candidate_values, response_method,
-                                 max_rows_per_call, n_jobs)
+    outputs = _defended_from_raw(
+        model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
+    )
     if outputs is None:
-        outputs, sent = _send_candidates(model, layout, known, candidate_values,
-                                         response_method, max_rows_per_call, n_jobs)
-        cache.rows_sent, cache.calls_sent = (cache.rows_sent + sent.rows,
-                                             cache.calls_sent + sent.calls)
+        outputs, sent = _send_candidates(
+            model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
+        )
+        cache.rows_sent, cache.calls_sent = (
+            cache.rows_sent + sent.rows,
+            cache.calls_sent + sent.calls,
+        )
     # (Defended answers: the inner model's query was counted, as sent or as served.)
     cache.remember_answers(key, _answering_model(model), outputs)
     return outputs, cost
@@ -471,8 +502,9 @@ def _answering_model(model):
     return model
 
 
-def _defended_from_raw(model, layout, known, candidate_values, response_method,
-                       max_rows_per_call, n_jobs):
+def _defended_from_raw(
+    model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
+):
     """A defended model's answers, computed from its inner model's raw answers on the same grid
     (remembered, or asked once): an output defense is a function of the raw answers, so the
     model is not asked again for every defense. None when ``model`` declares no such defense
@@ -481,19 +513,27 @@ def _defended_from_raw(model, layout, known, candidate_values, response_method,
     inner = getattr(model, "_inner_model", None)
     if defend is None or inner is None:
         return None
-    raw, _ = query_candidates(inner, layout, known, candidate_values,
-                              response_method=model._tabinvert_raw_method,
-                              max_rows_per_call=max_rows_per_call, n_jobs=n_jobs)
+    raw, _ = query_candidates(
+        inner,
+        layout,
+        known,
+        candidate_values,
+        response_method=model._tabinvert_raw_method,
+        max_rows_per_call=max_rows_per_call,
+        n_jobs=n_jobs,
+    )
     n, k = raw.shape[:2]
     flat = np.asarray(raw).reshape(n * k, -1)
-    answer = check_answer(defend(flat, response_method), answer_spec(model, response_method),
-                          np.empty((n * k, 0)))
+    answer = check_answer(
+        defend(flat, response_method), answer_spec(model, response_method), np.empty((n * k, 0))
+    )
     # The engine's storage layout: (n_outputs, k, n), seen as (n, k, n_outputs).
     return np.ascontiguousarray(answer.reshape(n, k, -1).transpose(2, 1, 0)).transpose(2, 1, 0)
 
 
-def _send_candidates(model, layout, known, candidate_values, response_method, max_rows_per_call,
-                     n_jobs):
+def _send_candidates(
+    model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
+):
     """Ask ``model`` about every completion, in chunks, in parallel: the outputs and the cost."""
     n = n_records(known)
     k = len(candidate_values)
@@ -510,8 +550,9 @@ def _send_candidates(model, layout, known, candidate_values, response_method, ma
     ]
     if len(tasks) == 1:  # nothing to parallelise: no worker pool, no copy of the model
         answers = (
-            _query_block(model, response_method, layout, block, candidate_values, block_size,
-                         spec, progress)
+            _query_block(
+                model, response_method, layout, block, candidate_values, block_size, spec, progress
+            )
             for block, block_size in blocks[0]
         )  # one chunk at a time: only one chunk's completions and answer are alive at once
     else:
@@ -521,8 +562,9 @@ def _send_candidates(model, layout, known, candidate_values, response_method, ma
         results = Parallel(
             n_jobs=n_jobs, require="sharedmem" if shared else None, return_as="generator"
         )(
-            delayed(_query_blocks)(model, response_method, layout, task_blocks, candidate_values,
-                                   spec, progress)
+            delayed(_query_blocks)(
+                model, response_method, layout, task_blocks, candidate_values, spec, progress
+            )
             for task_blocks in blocks
         )
         answers = (answer for result in results for answer in result)
@@ -535,7 +577,9 @@ def _send_candidates(model, layout, known, candidate_values, response_method, ma
         raise
 
 
-def query_records(model, X, *, response_method="predict", max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL):
+def query_records(
+    model, X, *, response_method="predict", max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL
+):
     """Query ``model`` on whole records ``X`` (already in model order), in chunks.
 
     Used when an attacker asks the model about its own auxiliary records, e.g. to estimate the
@@ -560,7 +604,11 @@ def query_records(model, X, *, response_method="predict", max_rows_per_call=DEFA
     spec = answer_spec(model, response_method)
     answers = []
     for start in range(0, n, max_rows_per_call):
-        chunk = X.iloc[start:start + max_rows_per_call] if hasattr(X, "iloc") else X[start:start + max_rows_per_call]
+        chunk = (
+            X.iloc[start : start + max_rows_per_call]
+            if hasattr(X, "iloc")
+            else X[start : start + max_rows_per_call]
+        )
         answers.append(check_answer(getattr(model, response_method)(chunk), spec, chunk))
     calls = len(answers)
     return np.concatenate(answers, axis=0), QueryCost(rows=n, calls=calls)

@@ -13,8 +13,13 @@ What is used, and why:
 * ``_num_samples``: the row count of any array-like, as scikit-learn counts it;
 * ``_check_feature_names_in``: ``get_feature_names_out`` of the defense transformers;
 * ``LinearModel``: recognising linear models whose gradient is known in closed form;
-* ``TreePredictor``: the trees of HistGradientBoosting models, read by the white-box attack.
+* ``TreePredictor``: the trees of HistGradientBoosting models, read by the white-box attack;
+* :func:`fitted_transformers`: a ColumnTransformer's fitted parts, read without scikit-learn
+  1.6's FutureWarning about the remainder's column format (they are names from 1.7 on).
 """
+
+import warnings
+
 
 from sklearn.base import _fit_context
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
@@ -30,7 +35,28 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_feature_names_in, _num_samples
 
+
+def fitted_transformers(column_transformer):
+    """``(name, transformer, columns)`` of a fitted ColumnTransformer (``transformers_``), the
+    columns as a plain list (or as given when not a sequence)."""
+    with warnings.catch_warnings():
+        # scikit-learn 1.6 warns on reading a remainder given as column indices.
+        warnings.filterwarnings(
+            "ignore", "\nThe format of the columns of the 'remainder'", FutureWarning
+        )
+        warnings.filterwarnings(
+            "ignore", "The format of the columns of the 'remainder'", FutureWarning
+        )
+        parts = []
+        for name, transformer, columns in getattr(column_transformer, "transformers_", []):
+            if not isinstance(columns, (str, slice)) and hasattr(columns, "__iter__"):
+                columns = list(columns)
+            parts.append((name, transformer, columns))
+        return parts
+
+
 __all__ = [
+    "fitted_transformers",
     "HasMethods",
     "Interval",
     "InvalidParameterError",

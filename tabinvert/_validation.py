@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._sklearn_compat import fitted_transformers
 from ._query import RecordLayout
 
 #: Numeric sensitive columns with at most this many distinct values are treated as categorical.
@@ -157,9 +158,7 @@ def make_layout(model, X_aux, sensitive, *, name="X_aux", what="sensitive"):
         )
     n_features = getattr(model, "n_features_in_", array.shape[1])
     if array.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {array.shape[1]} columns but the model expects {n_features}."
-        )
+        raise ValueError(f"{name} has {array.shape[1]} columns but the model expects {n_features}.")
     position = _sensitive_position(sensitive, list(range(n_features)))
     layout = RecordLayout(
         columns=tuple(range(n_features)),
@@ -190,7 +189,7 @@ _NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boole
 
 
 def value_kind(values):
-    """"text", "number" or "other" (categories, dates, mixed, all missing) for a column.
+    """ "text", "number" or "other" (categories, dates, mixed, all missing) for a column.
 
     Read from the dtype when it says (numeric, pandas ``str``), else from the values (a numpy
     or pandas ``object`` column of text is text, whichever pandas version stored it).
@@ -249,8 +248,10 @@ def record_value_kinds(layout, kinds):
 
 def _model_knows_text(model, column):
     """Whether a fitted encoder inside ``model`` reads ``column`` with text categories."""
-    return any(value_kind(encoder.categories_[position]) == "text"
-               for encoder, position in _encoders_for(model, column))
+    return any(
+        value_kind(encoder.categories_[position]) == "text"
+        for encoder, position in _encoders_for(model, column)
+    )
 
 
 def _kind_mismatch(column, kind, values, where, aux_kind, aux_dtype, fix):
@@ -278,7 +279,12 @@ def check_same_kinds(layout, columns, *, name="X"):
         if kind in ("text", "number") and kind != aux_kind:
             aux_dtype = (layout.dtypes or {}).get(column, layout.array_dtype)
             raise _kind_mismatch(
-                column, kind, values, name, aux_kind, aux_dtype,
+                column,
+                kind,
+                values,
+                name,
+                aux_kind,
+                aux_dtype,
                 "The model would read the targets differently from the auxiliary records: "
                 "convert the column with pd.to_numeric (or .astype(str)) so both hold the "
                 "same type.",
@@ -290,8 +296,9 @@ def _column_mismatch_message(name, missing, extra, expected):
     if missing:
         parts.append(f"{name} is missing the column(s) {_describe(missing)}")
     if extra:
-        parts.append(f"{name} has column(s) the model was not trained on: {_describe(extra)} "
-                     "(drop them)")
+        parts.append(
+            f"{name} has column(s) the model was not trained on: {_describe(extra)} (drop them)"
+        )
     return "; ".join(parts) + f". The model's columns are: {_describe(expected, limit=20)}."
 
 
@@ -396,8 +403,11 @@ def true_sensitive(layout, X, *, name="X"):
                 f"{name} must hold all {len(layout.columns)} model columns, the true sensitive "
                 "one included, to score an attack."
             )
-        column = (X.iloc[:, layout.sensitive_position] if isinstance(X, pd.DataFrame)
-                  else array[:, layout.sensitive_position])
+        column = (
+            X.iloc[:, layout.sensitive_position]
+            if isinstance(X, pd.DataFrame)
+            else array[:, layout.sensitive_position]
+        )
         values = array[:, layout.sensitive_position]
     if pd.isna(values).any():
         raise ValueError(
@@ -409,7 +419,12 @@ def true_sensitive(layout, X, *, name="X"):
     if {kind, aux_kind} == {"text", "number"}:
         aux_dtype = (layout.dtypes or {}).get(layout.sensitive, layout.array_dtype)
         raise _kind_mismatch(
-            layout.sensitive, kind, column, name, aux_kind, aux_dtype,
+            layout.sensitive,
+            kind,
+            column,
+            name,
+            aux_kind,
+            aux_dtype,
             "The attack's guesses are auxiliary values, so none could equal the truth and the "
             "score would be 0. Convert one of them (pd.to_numeric, or .astype(str)) so both "
             "hold the same type, and fit again.",
@@ -452,13 +467,11 @@ def check_observed(observed, n, *, name="observed"):
 
 
 def sensitive_kind(values, sensitive_type):
-    """"categorical" or "numeric" for a sensitive column's auxiliary values."""
+    """ "categorical" or "numeric" for a sensitive column's auxiliary values."""
     if sensitive_type != "auto":
         return sensitive_type
     series = pd.Series(values)
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-        series.dtype
-    ):
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         if series.nunique(dropna=True) > MAX_NUMERIC_CATEGORIES:
             return "numeric"
     return "categorical"
@@ -564,7 +577,7 @@ def _encoders_for(model, column):
     if inner is not None and inner is not model and not isinstance(model, Pipeline):
         return _encoders_for(inner, column)
     for _, step in steps:
-        for _, transformer, columns in getattr(step, "transformers_", []):
+        for _, transformer, columns in fitted_transformers(step):
             if isinstance(columns, str):
                 columns = [columns]
             try:

@@ -33,12 +33,14 @@ LISTED_COLUMNS = 20
 EXIT_CODES_HELP = (
     "Exit codes: 0 done; 1 only when leakage is above --fail-above; 2 bad input (the inputs "
     "were refused: one 'tabinvert: error:' line on stderr); 3 internal failure (one line "
-    "naming the exception; --debug prints the traceback); 130 interrupted.")
+    "naming the exception; --debug prints the traceback); 130 interrupted."
+)
 
 PICKLE_HELP = (
     "allow loading a pickle/joblib model file. Unpickling runs whatever code the file's author "
     "put in it, so only use this for files you made or fully trust; prefer skops files "
-    "(skops.io.dump), which are checked type by type")
+    "(skops.io.dump), which are checked type by type"
+)
 
 LOADING_HELP = (
     "Model files: a model file is read as data and may come from anyone. A .skops file loads "
@@ -47,7 +49,8 @@ LOADING_HELP = (
     "object, or a FunctionTransformer's func), since a callable in a model runs when the model "
     "predicts; --trust-type NAME admits one such type or callable by its exact name. The node "
     "indices of tree models are checked before use. A pickle/joblib file can run any code when "
-    "loaded: it needs --trust-pickle.")
+    "loaded: it needs --trust-pickle."
+)
 
 DEBUG_HELP = "on an error, also print the traceback (the exit code stays the same)"
 
@@ -142,11 +145,14 @@ def _check_outputs(outputs, inputs):
             if _same_file(path, other_path):
                 raise ValueError(
                     f"{option} {_shown(path)} is the {other} file: writing there would "
-                    "overwrite your input. Choose another output path.")
+                    "overwrite your input. Choose another output path."
+                )
         for other, other_path in checked.items():
             if _same_file(path, other_path):
-                raise ValueError(f"{option} {_shown(path)} is also the {other} file: one "
-                                 "output would overwrite the other. Give two different paths.")
+                raise ValueError(
+                    f"{option} {_shown(path)} is also the {other} file: one "
+                    "output would overwrite the other. Give two different paths."
+                )
         try:
             check_writable(path)
         except OSError as exc:
@@ -186,17 +192,21 @@ def _read_csv(path, what):
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"The {what} file {shown} is not UTF-8 text (byte {exc.object[exc.start]:#04x} "
-            f"cannot be decoded): save it as UTF-8 CSV.") from None
+            f"cannot be decoded): save it as UTF-8 CSV."
+        ) from None
     except pd.errors.EmptyDataError:
         raise ValueError(f"The {what} file {shown} is empty: it has no header line.") from None
     except Exception as exc:
-        raise ValueError(f"Cannot read the {what} file {shown} as CSV: "
-                         f"{type(exc).__name__}: {exc}") from exc
+        raise ValueError(
+            f"Cannot read the {what} file {shown} as CSV: {type(exc).__name__}: {exc}"
+        ) from exc
     # Unnamed columns (a saved index, say) may repeat: pandas numbers them and nobody names them.
     repeated = _first_repeated(name for name in header.iloc[0] if name)
     if repeated is not None:
-        raise ValueError(f"The {what} file {shown} has the column {_shown(repeated)} more than "
-                         "once: give every column its own name.")
+        raise ValueError(
+            f"The {what} file {shown} has the column {_shown(repeated)} more than "
+            "once: give every column its own name."
+        )
     if frame.empty:
         raise ValueError(f"The {what} file {shown} has no records: only a header line.")
     return frame
@@ -207,7 +217,8 @@ def _split_target(frame, target, what, path):
         raise ValueError(
             f"The target column {_shown(target)} is not in the {what} file {_shown(path)} "
             f"(columns: {_column_list(frame.columns)}). Pass --target with the label's "
-            "column name.")
+            "column name."
+        )
     return frame.drop(columns=[target]), frame[target].to_numpy()
 
 
@@ -219,15 +230,33 @@ def _model_columns(model, frame, what):
     names = [str(n) for n in names]
     missing = [c for c in names if c not in frame.columns]
     if missing:
-        raise ValueError(f"The {what} data lacks column(s) the model needs: "
-                         f"{_column_list(missing)}.")
+        raise ValueError(
+            f"The {what} data lacks column(s) the model needs: {_column_list(missing)}."
+        )
     return frame[names]
 
 
-def run_assessment(model, X_train, y_train, *, sensitive, X_holdout=None, y_holdout=None,
-                   X_aux=None, y_aux=None, defenses=(), group_by=None, attacks="auto",
-                   out=None, json_out=None, fail_above=None, random_state=0, n_jobs=None,
-                   n_resamples=1000, stream=None):
+def run_assessment(
+    model,
+    X_train,
+    y_train,
+    *,
+    sensitive,
+    X_holdout=None,
+    y_holdout=None,
+    X_aux=None,
+    y_aux=None,
+    defenses=(),
+    group_by=None,
+    attacks="auto",
+    out=None,
+    json_out=None,
+    fail_above=None,
+    random_state=0,
+    n_jobs=None,
+    n_resamples=1000,
+    stream=None,
+):
     """Assess, print the summary, write the outputs; the shared path of ``assess`` and ``demo``.
 
     ``out`` is written as JSON (``.json``), CSV (``.csv``: the results table, its text cells
@@ -246,11 +275,23 @@ def run_assessment(model, X_train, y_train, *, sensitive, X_holdout=None, y_hold
         if column not in X_train.columns:
             raise ValueError(
                 f"The column {_shown(column)} is not in the training data (columns: "
-                f"{_column_list(X_train.columns)}).")
+                f"{_column_list(X_train.columns)})."
+            )
     result = assess(
-        model, X_train, y_train, X_holdout=X_holdout, y_holdout=y_holdout, sensitive=sensitive,
-        X_aux=X_aux, y_aux=y_aux, attacks=attacks, defenses=list(defenses) or None,
-        group_by=group_by, n_jobs=n_jobs, n_resamples=n_resamples, random_state=random_state,
+        model,
+        X_train,
+        y_train,
+        X_holdout=X_holdout,
+        y_holdout=y_holdout,
+        sensitive=sensitive,
+        X_aux=X_aux,
+        y_aux=y_aux,
+        attacks=attacks,
+        defenses=list(defenses) or None,
+        group_by=group_by,
+        n_jobs=n_jobs,
+        n_resamples=n_resamples,
+        random_state=random_state,
         progress=_progress,
     )
     for row in result.summary.itertuples():
@@ -277,8 +318,10 @@ def run_assessment(model, X_train, y_train, *, sensitive, X_holdout=None, y_hold
     if fail_above is not None:
         worst = result.summary["advantage_ci_low"].astype(float).max()
         if not math.isnan(worst) and worst > fail_above:
-            _progress(f"leakage above --fail-above {fail_above}: the best attack's advantage "
-                      f"is at least {worst:.3f} (lower end of its interval)")
+            _progress(
+                f"leakage above --fail-above {fail_above}: the best attack's advantage "
+                f"is at least {worst:.3f} (lower end of its interval)"
+            )
             code = EXIT_LEAKS
     return result, code
 
@@ -292,12 +335,14 @@ def _check_columns_named(args):
             raise ValueError(
                 f"The sensitive column {_shown(column)} is the target (label) column given by "
                 "--target, not a feature: a sensitive attribute must be one of the model's "
-                "feature columns.")
+                "feature columns."
+            )
     for column in args.group_by or []:
         if column == args.target:
             raise ValueError(
                 f"The --group-by column {_shown(column)} is the target (label) column given by "
-                "--target: group by one of the model's feature columns.")
+                "--target: group by one of the model's feature columns."
+            )
 
 
 def _check_in_training_file(X_train, model_columns, args):
@@ -307,12 +352,14 @@ def _check_in_training_file(X_train, model_columns, args):
             if column not in X_train.columns:
                 raise ValueError(
                     f"The {option} column {_shown(column)} is not in the training file "
-                    f"{_shown(args.train)} (columns: {_column_list(X_train.columns)}).")
+                    f"{_shown(args.train)} (columns: {_column_list(X_train.columns)})."
+                )
             if column not in model_columns:
                 raise ValueError(
                     f"The {option} column {_shown(column)} is in the training file but is not "
                     f"one of the model's input features ({_column_list(model_columns)}): the "
-                    "attacks infer a value the model takes.")
+                    "attacks infer a value the model takes."
+                )
 
 
 def _assess(args):
@@ -320,44 +367,67 @@ def _assess(args):
 
     # Everything that can be refused without reading a file is refused first, before the
     # model is loaded or anything is computed.
-    inputs = {"--model": args.model, "--train": args.train, "--holdout": args.holdout,
-              "--aux": args.aux}
+    inputs = {
+        "--model": args.model,
+        "--train": args.train,
+        "--holdout": args.holdout,
+        "--aux": args.aux,
+    }
     _check_outputs({"--out": args.out, "--json": args.json}, inputs)
     if args.holdout is None and args.aux is None:
-        raise ValueError("Give the attacker auxiliary data: --holdout test.csv (a share of it "
-                         "becomes the attacker's) or --aux aux.csv.")
+        raise ValueError(
+            "Give the attacker auxiliary data: --holdout test.csv (a share of it "
+            "becomes the attacker's) or --aux aux.csv."
+        )
     if args.holdout is not None and _same_file(args.holdout, args.train):
-        raise ValueError(f"--holdout {_shown(args.holdout)} is the --train file: held-out "
-                         "records must be records the model was not trained on.")
+        raise ValueError(
+            f"--holdout {_shown(args.holdout)} is the --train file: held-out "
+            "records must be records the model was not trained on."
+        )
     _check_columns_named(args)
     defenses = [parse_defense(spec, random_state=args.random_state) for spec in args.defense]
     _progress(f"loading the model {args.model}")
-    model = load_model(args.model, trust_pickle=args.trust_pickle,
-                       trusted_types=args.trust_type)
+    model = load_model(args.model, trust_pickle=args.trust_pickle, trusted_types=args.trust_type)
     if not hasattr(model, "predict"):
-        raise ValueError(f"The object in {_shown(args.model)} ({type(model).__name__}) is not "
-                         "a model: it has no predict().")
-    X_train, y_train = _split_target(_read_csv(args.train, "training"), args.target,
-                                     "training", args.train)
+        raise ValueError(
+            f"The object in {_shown(args.model)} ({type(model).__name__}) is not "
+            "a model: it has no predict()."
+        )
+    X_train, y_train = _split_target(
+        _read_csv(args.train, "training"), args.target, "training", args.train
+    )
     model_X_train = _model_columns(model, X_train, "training")
     _check_in_training_file(X_train, model_X_train.columns, args)
     X_train = model_X_train
     X_holdout = y_holdout = X_aux = y_aux = None
     if args.holdout is not None:
-        X_holdout, y_holdout = _split_target(_read_csv(args.holdout, "holdout"), args.target,
-                                             "holdout", args.holdout)
+        X_holdout, y_holdout = _split_target(
+            _read_csv(args.holdout, "holdout"), args.target, "holdout", args.holdout
+        )
         X_holdout = _model_columns(model, X_holdout, "holdout")
     if args.aux is not None:
-        X_aux, y_aux = _split_target(_read_csv(args.aux, "auxiliary"), args.target,
-                                     "auxiliary", args.aux)
+        X_aux, y_aux = _split_target(
+            _read_csv(args.aux, "auxiliary"), args.target, "auxiliary", args.aux
+        )
         X_aux = _model_columns(model, X_aux, "auxiliary")
-    _progress(f"assessing {len(X_train):,} training records, sensitive "
-              f"{', '.join(args.sensitive)}")
+    _progress(f"assessing {len(X_train):,} training records, sensitive {', '.join(args.sensitive)}")
     _, code = run_assessment(
-        model, X_train, y_train, sensitive=args.sensitive, X_holdout=X_holdout,
-        y_holdout=y_holdout, X_aux=X_aux, y_aux=y_aux, defenses=defenses,
-        group_by=args.group_by, out=args.out, json_out=args.json, fail_above=args.fail_above,
-        random_state=args.random_state, n_jobs=args.n_jobs, n_resamples=args.n_resamples,
+        model,
+        X_train,
+        y_train,
+        sensitive=args.sensitive,
+        X_holdout=X_holdout,
+        y_holdout=y_holdout,
+        X_aux=X_aux,
+        y_aux=y_aux,
+        defenses=defenses,
+        group_by=args.group_by,
+        out=args.out,
+        json_out=args.json,
+        fail_above=args.fail_above,
+        random_state=args.random_state,
+        n_jobs=args.n_jobs,
+        n_resamples=args.n_resamples,
     )
     return code
 
@@ -366,19 +436,34 @@ def _demo(args):
     from ._demo import demo_assessment_inputs
 
     _check_outputs({"--out": args.out}, {})
-    inputs = demo_assessment_inputs(sensitive=args.sensitive, task=args.task, model=args.model,
-                                    random_state=args.random_state, n_jobs=args.n_jobs)
+    inputs = demo_assessment_inputs(
+        sensitive=args.sensitive,
+        task=args.task,
+        model=args.model,
+        random_state=args.random_state,
+        n_jobs=args.n_jobs,
+    )
     kind = "numeric" if inputs.pop("numeric") else "categorical"
-    print(f"tabinvert demo: diabetes patients (scikit-learn), {args.model} {args.task} model "
-          f"trained on half; sensitive attribute {args.sensitive!r} ({kind}).")
-    print("Members = training patients; non-members = held-out patients; the attacker's "
-          "auxiliary data is a separate held-out quarter.\n")
+    print(
+        f"tabinvert demo: diabetes patients (scikit-learn), {args.model} {args.task} model "
+        f"trained on half; sensitive attribute {args.sensitive!r} ({kind})."
+    )
+    print(
+        "Members = training patients; non-members = held-out patients; the attacker's "
+        "auxiliary data is a separate held-out quarter.\n"
+    )
     _, code = run_assessment(
-        **inputs, sensitive=[args.sensitive], out=args.out, random_state=args.random_state,
-        n_jobs=args.n_jobs)
-    print("\nadvantage = (attack − imputation) / (1 − imputation) for success rates, "
-          "1 − MAE_attack / MAE_imputation for MAE; an interval that includes 0 means no "
-          "measurable leakage beyond what imputation infers without the model.")
+        **inputs,
+        sensitive=[args.sensitive],
+        out=args.out,
+        random_state=args.random_state,
+        n_jobs=args.n_jobs,
+    )
+    print(
+        "\nadvantage = (attack − imputation) / (1 − imputation) for success rates, "
+        "1 − MAE_attack / MAE_imputation for MAE; an interval that includes 0 means no "
+        "measurable leakage beyond what imputation infers without the model."
+    )
     return code
 
 
@@ -399,14 +484,15 @@ def _at_least_one(text):
 def _n_jobs(text):
     value = _whole_number(text)
     if value == 0:
-        raise argparse.ArgumentTypeError("must not be 0: give 1 or more processes, or -1 for "
-                                         "all cores")
+        raise argparse.ArgumentTypeError(
+            "must not be 0: give 1 or more processes, or -1 for all cores"
+        )
     return value
 
 
 def _seed(text):
     value = _whole_number(text)
-    if not 0 <= value < 2 ** 32:
+    if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"must be from 0 to 2**32 - 1, got {value}")
     return value
 
@@ -435,64 +521,108 @@ def build_parser():
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     # Also accepted after the command; SUPPRESS keeps a --debug given before it.
     debug = _Parser(add_help=False)
-    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help=DEBUG_HELP)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     assess = commands.add_parser(
-        "assess", parents=[debug], help="assess a model file on CSV data and write a risk report",
+        "assess",
+        parents=[debug],
+        help="assess a model file on CSV data and write a risk report",
         description="Run the attribute-inference attacks that fit the model against its "
-                    "training records (and held-out ones), compare them with imputation, and "
-                    "write a self-contained HTML report. Output paths are checked before the "
-                    "assessment runs: an output that is an input file, or that cannot be "
-                    "written, is refused.",
-        epilog=LOADING_HELP + " " + EXIT_CODES_HELP)
-    assess.add_argument("--model", required=True,
-                        help="fitted model: a .skops file (types checked), or .pkl/.joblib "
-                             "with --trust-pickle")
+        "training records (and held-out ones), compare them with imputation, and "
+        "write a self-contained HTML report. Output paths are checked before the "
+        "assessment runs: an output that is an input file, or that cannot be "
+        "written, is refused.",
+        epilog=LOADING_HELP + " " + EXIT_CODES_HELP,
+    )
+    assess.add_argument(
+        "--model",
+        required=True,
+        help="fitted model: a .skops file (types checked), or .pkl/.joblib with --trust-pickle",
+    )
     assess.add_argument("--train", required=True, help="CSV of the model's training records")
     assess.add_argument("--target", required=True, help="the label's column in the CSV files")
-    assess.add_argument("--sensitive", required=True, nargs="+", metavar="COL",
-                        help="sensitive feature column(s) to attack")
-    assess.add_argument("--holdout", help="CSV of held-out records (non-members); a share "
-                                          "becomes the attacker's auxiliary data unless --aux")
+    assess.add_argument(
+        "--sensitive",
+        required=True,
+        nargs="+",
+        metavar="COL",
+        help="sensitive feature column(s) to attack",
+    )
+    assess.add_argument(
+        "--holdout",
+        help="CSV of held-out records (non-members); a share "
+        "becomes the attacker's auxiliary data unless --aux",
+    )
     assess.add_argument("--aux", help="CSV of the attacker's auxiliary records")
-    assess.add_argument("--defense", action="append", default=[], metavar="SPEC",
-                        help="output defense to sweep, repeatable: round:1, round-step:0.05, "
-                             "coarsen:10, top-k:1, label-only, threshold:0.7, noise:0.05, "
-                             "reverse-sigmoid:1,0.1, round-predictions:1, noise-predictions:1")
-    assess.add_argument("--group-by", action="append", default=None, metavar="COL",
-                        help="compare the exposure of this column's groups (repeatable)")
-    assess.add_argument("--out", required=True,
-                        help="report file: .html (default), or .json / .csv (in a CSV, text "
-                             "cells starting with = + - @ get a leading ' so that a "
-                             "spreadsheet shows them as text)")
+    assess.add_argument(
+        "--defense",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="output defense to sweep, repeatable: round:1, round-step:0.05, "
+        "coarsen:10, top-k:1, label-only, threshold:0.7, noise:0.05, "
+        "reverse-sigmoid:1,0.1, round-predictions:1, noise-predictions:1",
+    )
+    assess.add_argument(
+        "--group-by",
+        action="append",
+        default=None,
+        metavar="COL",
+        help="compare the exposure of this column's groups (repeatable)",
+    )
+    assess.add_argument(
+        "--out",
+        required=True,
+        help="report file: .html (default), or .json / .csv (in a CSV, text "
+        "cells starting with = + - @ get a leading ' so that a "
+        "spreadsheet shows them as text)",
+    )
     assess.add_argument("--json", help="also write the assessment as JSON")
     assess.add_argument("--trust-pickle", action="store_true", help=PICKLE_HELP)
-    assess.add_argument("--trust-type", action="append", default=[], metavar="NAME",
-                        help="trust this type or callable in a .skops file, by its exact name "
-                             "as the refusal prints it (repeatable); only for files you made "
-                             "or whose author you fully trust")
-    assess.add_argument("--fail-above", type=_finite_number, default=None, metavar="ADVANTAGE",
-                        help="exit with 1 when an attack's advantage over imputation on the "
-                             "training records is above this, with its whole 95%% interval "
-                             "(to gate a CI pipeline)")
+    assess.add_argument(
+        "--trust-type",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="trust this type or callable in a .skops file, by its exact name "
+        "as the refusal prints it (repeatable); only for files you made "
+        "or whose author you fully trust",
+    )
+    assess.add_argument(
+        "--fail-above",
+        type=_finite_number,
+        default=None,
+        metavar="ADVANTAGE",
+        help="exit with 1 when an attack's advantage over imputation on the "
+        "training records is above this, with its whole 95%% interval "
+        "(to gate a CI pipeline)",
+    )
     assess.add_argument("--random-state", type=_seed, default=0)
     assess.add_argument("--n-jobs", type=_n_jobs, default=None)
-    assess.add_argument("--n-resamples", type=_at_least_one, default=1000,
-                        help="bootstrap resamples of every interval")
+    assess.add_argument(
+        "--n-resamples",
+        type=_at_least_one,
+        default=1000,
+        help="bootstrap resamples of every interval",
+    )
     assess.set_defaults(handler=_assess)
 
     demo = commands.add_parser(
-        "demo", parents=[debug],
+        "demo",
+        parents=[debug],
         help="assess a model trained on scikit-learn's bundled diabetes data (offline)",
-        epilog=EXIT_CODES_HELP)
-    demo.add_argument("--sensitive", default="sex",
-                      help="sensitive column: 'sex' (categorical) or e.g. 'age' (numeric)")
-    demo.add_argument("--task", choices=["classification", "regression"],
-                      default="classification")
-    demo.add_argument("--model", choices=["random_forest", "linear", "mlp"],
-                      default="random_forest")
+        epilog=EXIT_CODES_HELP,
+    )
+    demo.add_argument(
+        "--sensitive",
+        default="sex",
+        help="sensitive column: 'sex' (categorical) or e.g. 'age' (numeric)",
+    )
+    demo.add_argument("--task", choices=["classification", "regression"], default="classification")
+    demo.add_argument(
+        "--model", choices=["random_forest", "linear", "mlp"], default="random_forest"
+    )
     demo.add_argument("--random-state", type=_seed, default=0)
     demo.add_argument("--n-jobs", type=_n_jobs, default=None)
     demo.add_argument("--out", help="also write the report (.html), or the table (.csv, .json)")
@@ -519,8 +649,7 @@ def _exit_code(exc, args):
         return EXIT_BAD_INPUT
     if isinstance(exc, OSError):
         named = [name for name in (exc.filename, exc.filename2) if name is not None]
-        if any(_same_file(os.fsdecode(name), path)
-               for name in named for path in _user_paths(args)):
+        if any(_same_file(os.fsdecode(name), path) for name in named for path in _user_paths(args)):
             return EXIT_BAD_INPUT
     return EXIT_INTERNAL
 
@@ -552,8 +681,9 @@ def main(argv=None):
             print(f"tabinvert: error: {message}", file=sys.stderr)
         else:
             hint = "" if args.debug else "; run again with --debug for the traceback"
-            print(f"tabinvert: internal error: {type(exc).__name__}: {message}{hint}",
-                  file=sys.stderr)
+            print(
+                f"tabinvert: internal error: {type(exc).__name__}: {message}{hint}", file=sys.stderr
+            )
         return code
 
 

@@ -51,9 +51,25 @@ from .metrics._risk import LOSS_METRICS, SUCCESS_METRICS
 #: (answers already on hand within one run are not asked again); ``seconds`` the attack's time
 #: on this population, its fit counted once (on its first population), so the column sums.
 RESULT_COLUMNS = [
-    "attack", "access", "population", "sensitive", "metric", "score", "score_ci_low",
-    "score_ci_high", "baseline_score", "advantage", "advantage_ci_low", "advantage_ci_high",
-    "verdict", "n_records", "query_rows", "query_calls", "query_rows_sent", "seconds", "notes",
+    "attack",
+    "access",
+    "population",
+    "sensitive",
+    "metric",
+    "score",
+    "score_ci_low",
+    "score_ci_high",
+    "baseline_score",
+    "advantage",
+    "advantage_ci_low",
+    "advantage_ci_high",
+    "verdict",
+    "n_records",
+    "query_rows",
+    "query_calls",
+    "query_rows_sent",
+    "seconds",
+    "notes",
 ]
 
 
@@ -177,9 +193,11 @@ def _validate_estimator(estimator, role):
             validate()
         except InvalidParameterError as exc:
             cls = type(step).__name__
-            raise InvalidParameterError(str(exc).replace(
-                f"parameter of {cls} must be", f"parameter of {cls} ({role}) must be", 1
-            )) from exc
+            raise InvalidParameterError(
+                str(exc).replace(
+                    f"parameter of {cls} must be", f"parameter of {cls} ({role}) must be", 1
+                )
+            ) from exc
 
 
 def _check_attacks(attacks):
@@ -277,15 +295,27 @@ def evaluate_attacks(
     2  imputation non-members   0.52            0.52
     3         MAP non-members   1.00            0.52
     """
-    _check_shared("evaluate_attacks", metric=metric, n_resamples=n_resamples,
-                  confidence=confidence, random_state=random_state)
+    _check_shared(
+        "evaluate_attacks",
+        metric=metric,
+        n_resamples=n_resamples,
+        confidence=confidence,
+        random_state=random_state,
+    )
     _check_targets(targets)
     items = _check_attacks(attacks)
     if not isinstance(attacks, Mapping):
         attacks = named_attacks([attack for _, attack in items])
-    return _evaluate_attacks(attacks, X_aux, y_aux, targets=targets, metric=metric,
-                             n_resamples=n_resamples, confidence=confidence,
-                             random_state=random_state)
+    return _evaluate_attacks(
+        attacks,
+        X_aux,
+        y_aux,
+        targets=targets,
+        metric=metric,
+        n_resamples=n_resamples,
+        confidence=confidence,
+        random_state=random_state,
+    )
 
 
 @dataclass
@@ -319,8 +349,18 @@ def _baseline_key(attack, uses_label):
     return attack.layout_.sensitive, attack.sensitive_kind_, uses_label
 
 
-def run_attacks(attacks, X_aux, y_aux, *, targets, metric=None, n_resamples=1000,
-                confidence=0.95, random_state=None, baselines=None):
+def run_attacks(
+    attacks,
+    X_aux,
+    y_aux,
+    *,
+    targets,
+    metric=None,
+    n_resamples=1000,
+    confidence=0.95,
+    random_state=None,
+    baselines=None,
+):
     """The one place attacks are fitted and run against the imputation baseline.
 
     :func:`evaluate_attacks`, :func:`evaluate_defenses` and :func:`~tabinvert.assess` all run
@@ -373,9 +413,24 @@ def run_attacks(attacks, X_aux, y_aux, *, targets, metric=None, n_resamples=1000
                 if (key, population) not in reported:
                     reported.add((key, population))
                     guesses, seconds = baseline_guesses[population]
-                    rows.append(_row("imputation", "none", population, attack.layout_.sensitive,
-                                     chosen, kind, truth, guesses, None, seconds, (0, 0, 0),
-                                     confidence, n_resamples, seeds[1]))
+                    rows.append(
+                        _row(
+                            "imputation",
+                            "none",
+                            population,
+                            attack.layout_.sensitive,
+                            chosen,
+                            kind,
+                            truth,
+                            guesses,
+                            None,
+                            seconds,
+                            (0, 0, 0),
+                            confidence,
+                            n_resamples,
+                            seeds[1],
+                        )
+                    )
                 sent_before = cache.rows_sent
                 start = time.perf_counter()
                 with warnings.catch_warnings(record=True) as caught:
@@ -385,25 +440,63 @@ def run_attacks(attacks, X_aux, y_aux, *, targets, metric=None, n_resamples=1000
                 sent = fit_sent + cache.rows_sent - sent_before
                 fit_seconds = fit_sent = 0  # counted once, on the first population
                 cost = attack.fit_query_cost_ + attack.last_query_cost_
-                rows.append(_row(name, access, population, attack.layout_.sensitive, chosen,
-                                 kind, truth, guesses, baseline_guesses[population][0],
-                                 seconds, (cost.rows, cost.calls, sent), confidence,
-                                 n_resamples, seeds[1]))
+                rows.append(
+                    _row(
+                        name,
+                        access,
+                        population,
+                        attack.layout_.sensitive,
+                        chosen,
+                        kind,
+                        truth,
+                        guesses,
+                        baseline_guesses[population][0],
+                        seconds,
+                        (cost.rows, cost.calls, sent),
+                        confidence,
+                        n_resamples,
+                        seeds[1],
+                    )
+                )
                 rows[-1][-1] = " ".join(dict.fromkeys(str(w.message) for w in caught))
-    return AttackRun(pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted, baselines,
-                     uses_label=y_aux is not None)
+    return AttackRun(
+        pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted, baselines, uses_label=y_aux is not None
+    )
 
 
-def _evaluate_attacks(attacks, X_aux, y_aux, *, targets, metric, n_resamples, confidence,
-                      random_state, baselines=None):
+def _evaluate_attacks(
+    attacks, X_aux, y_aux, *, targets, metric, n_resamples, confidence, random_state, baselines=None
+):
     """:func:`run_attacks`' table (kept for the callers that want only the table)."""
-    return run_attacks(attacks, X_aux, y_aux, targets=targets, metric=metric,
-                       n_resamples=n_resamples, confidence=confidence,
-                       random_state=random_state, baselines=baselines).table
+    return run_attacks(
+        attacks,
+        X_aux,
+        y_aux,
+        targets=targets,
+        metric=metric,
+        n_resamples=n_resamples,
+        confidence=confidence,
+        random_state=random_state,
+        baselines=baselines,
+    ).table
 
 
-def _row(name, access, population, sensitive, metric, kind, truth, guesses, baseline_guesses,
-         seconds, cost, confidence, n_resamples, seed):
+def _row(
+    name,
+    access,
+    population,
+    sensitive,
+    metric,
+    kind,
+    truth,
+    guesses,
+    baseline_guesses,
+    seconds,
+    cost,
+    confidence,
+    n_resamples,
+    seed,
+):
     scores = inference_scores(truth, guesses, kind=kind)
     score = scores.get(metric, np.nan)
     low = high = np.nan
@@ -415,19 +508,47 @@ def _row(name, access, population, sensitive, metric, kind, truth, guesses, base
     baseline_score = score
     if baseline_guesses is not None:
         result = advantage_over_baseline(
-            truth, guesses, baseline_guesses, metric=metric, n_resamples=n_resamples,
-            confidence=confidence, random_state=int(seed),
+            truth,
+            guesses,
+            baseline_guesses,
+            metric=metric,
+            n_resamples=n_resamples,
+            confidence=confidence,
+            random_state=int(seed),
         )
         advantage, adv_low, adv_high = result.advantage, result.ci_low, result.ci_high
         baseline_score = result.baseline_score
         verdict = advantage_verdict(result)
-    return [name, access, population, sensitive, metric, score, low, high, baseline_score,
-            advantage, adv_low, adv_high, verdict, len(truth), cost[0], cost[1], cost[2],
-            seconds, ""]
+    return [
+        name,
+        access,
+        population,
+        sensitive,
+        metric,
+        score,
+        low,
+        high,
+        baseline_score,
+        advantage,
+        adv_low,
+        adv_high,
+        verdict,
+        len(truth),
+        cost[0],
+        cost[1],
+        cost[2],
+        seconds,
+        "",
+    ]
 
 
 DEFENSE_COLUMNS = [
-    "defense", "keeps_argmax", "keeps_row_sums", "utility_metric", "utility", "utility_change",
+    "defense",
+    "keeps_argmax",
+    "keeps_row_sums",
+    "utility_metric",
+    "utility",
+    "utility_change",
     "log_loss",
 ]
 
@@ -437,8 +558,11 @@ def _defense_name(defense):
         return "none"
     if isinstance(defense, Pipeline):
         return " → ".join(_defense_name(step) for _, step in defense.steps)
-    changed = {k: v for k, v in defense.get_params(deep=False).items()
-               if not callable(v) and v != _default_param(type(defense), k)}
+    changed = {
+        k: v
+        for k, v in defense.get_params(deep=False).items()
+        if not callable(v) and v != _default_param(type(defense), k)
+    }
     args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
     return f"{type(defense).__name__}({args})"
 
@@ -470,10 +594,14 @@ def defense_guarantees(defense):
         return {"keeps_argmax": True, "keeps_row_sums": True}
     if isinstance(defense, Pipeline):
         steps = [defense_guarantees(step) for _, step in defense.steps]
-        return {"keeps_argmax": all(s["keeps_argmax"] for s in steps),
-                "keeps_row_sums": steps[-1]["keeps_row_sums"]}
-    return {"keeps_argmax": bool(getattr(defense, "keeps_argmax", False)),
-            "keeps_row_sums": bool(getattr(defense, "keeps_row_sums", False))}
+        return {
+            "keeps_argmax": all(s["keeps_argmax"] for s in steps),
+            "keeps_row_sums": steps[-1]["keeps_row_sums"],
+        }
+    return {
+        "keeps_argmax": bool(getattr(defense, "keeps_argmax", False)),
+        "keeps_row_sums": bool(getattr(defense, "keeps_row_sums", False)),
+    }
 
 
 def _utility(model, X_test, y_test, utility):
@@ -497,8 +625,10 @@ def _utility(model, X_test, y_test, utility):
             "balanced_accuracy": lambda: balanced_accuracy_score(y_test, predicted),
         }.get(name)
         if value is None:
-            raise ValueError(f"utility={name!r} is not known for a classifier; use 'accuracy', "
-                             "'balanced_accuracy' or a callable (model, X, y) -> float.")
+            raise ValueError(
+                f"utility={name!r} is not known for a classifier; use 'accuracy', "
+                "'balanced_accuracy' or a callable (model, X, y) -> float."
+            )
         proba = np.asarray(model.predict_proba(X_test), dtype=float)
         # Defended rows need not sum to 1: score the renormalised probabilities, with rows the
         # defense zeroed out counted as uniform and probabilities floored at 1e-15.
@@ -511,8 +641,10 @@ def _utility(model, X_test, y_test, utility):
     predicted = model.predict(X_test)
     scorers = {"r2": r2_score, "mae": mean_absolute_error}
     if name not in scorers:
-        raise ValueError(f"utility={name!r} is not known for a regressor; use 'r2', 'mae' or a "
-                         "callable (model, X, y) -> float.")
+        raise ValueError(
+            f"utility={name!r} is not known for a regressor; use 'r2', 'mae' or a "
+            "callable (model, X, y) -> float."
+        )
     return name, float(scorers[name](y_test, predicted)), np.nan
 
 
@@ -644,8 +776,13 @@ def evaluate_defenses(
     10    label only                   LOMIA      1.0    1.0
     11    label only  MAP (imputation prior)      1.0    1.0
     """
-    _check_shared("evaluate_defenses", metric=metric, n_resamples=n_resamples,
-                  confidence=confidence, random_state=random_state)
+    _check_shared(
+        "evaluate_defenses",
+        metric=metric,
+        n_resamples=n_resamples,
+        confidence=confidence,
+        random_state=random_state,
+    )
     _check_targets(targets)
     if attacks is not None:
         _check_attacks(attacks)
@@ -669,18 +806,50 @@ def evaluate_defenses(
         raise ValueError(
             f"{', '.join(white_box)} read(s) the model's internals, which an output defense in "
             "front of the model does not change: sweep output defenses with black-box attacks "
-            "only (compare training-time defenses, i.e. other models, with models={...}).")
+            "only (compare training-time defenses, i.e. other models, with models={...})."
+        )
 
     X_fit = X_test.iloc[:2] if hasattr(X_test, "iloc") else np.asarray(X_test)[:2]
     y_fit = np.asarray(y_test)[:2]
     with run_cache():  # each grid asked once; a defense is applied to the remembered answers
-        return _sweep(model, candidates, attacks, X_aux, y_aux, targets, X_test, y_test,
-                      X_fit, y_fit, utility, metric, n_resamples, confidence, seed,
-                      _undefended_rows or {})
+        return _sweep(
+            model,
+            candidates,
+            attacks,
+            X_aux,
+            y_aux,
+            targets,
+            X_test,
+            y_test,
+            X_fit,
+            y_fit,
+            utility,
+            metric,
+            n_resamples,
+            confidence,
+            seed,
+            _undefended_rows or {},
+        )
 
 
-def _sweep(model, candidates, attacks, X_aux, y_aux, targets, X_test, y_test, X_fit, y_fit,
-           utility, metric, n_resamples, confidence, seed, undefended_rows):
+def _sweep(
+    model,
+    candidates,
+    attacks,
+    X_aux,
+    y_aux,
+    targets,
+    X_test,
+    y_test,
+    X_fit,
+    y_fit,
+    utility,
+    metric,
+    n_resamples,
+    confidence,
+    seed,
+    undefended_rows,
+):
     """The body of :func:`evaluate_defenses`, inside its run cache."""
     tables = []
     reference_utility = None
@@ -697,20 +866,37 @@ def _sweep(model, candidates, attacks, X_aux, y_aux, targets, X_test, y_test, X_
         for attack_name, attack in attacks.items():
             if base_model is model and defense is None and attack_name in undefended_rows:
                 reused[attack_name] = undefended_rows[attack_name]  # the caller's own run
-            elif (base_model is model and promises["keeps_argmax"] and labels_follow_argmax
-                  and capabilities_of(attack).access == "labels" and attack_name in undefended):
+            elif (
+                base_model is model
+                and promises["keeps_argmax"]
+                and labels_follow_argmax
+                and capabilities_of(attack).access == "labels"
+                and attack_name in undefended
+            ):
                 # The served labels are the model's own (the defense keeps the arg-max, and
                 # the model predicts its arg-max), so a label-only attack reads exactly what
                 # it read undefended: its rows are those rows.
                 reused[attack_name] = undefended[attack_name].assign(
                     notes="the defense keeps the arg-max: the labels, and so these rows, are "
-                          "the undefended model's")
+                    "the undefended model's"
+                )
             else:
                 to_run[attack_name] = clone(attack).set_params(estimator=served)
-        table = run_attacks(
-            to_run, X_aux, y_aux, targets=targets, metric=metric, n_resamples=n_resamples,
-            confidence=confidence, random_state=seed, baselines=baselines,
-        ).table if to_run else pd.DataFrame(columns=RESULT_COLUMNS)
+        table = (
+            run_attacks(
+                to_run,
+                X_aux,
+                y_aux,
+                targets=targets,
+                metric=metric,
+                n_resamples=n_resamples,
+                confidence=confidence,
+                random_state=seed,
+                baselines=baselines,
+            ).table
+            if to_run
+            else pd.DataFrame(columns=RESULT_COLUMNS)
+        )
         table = table[table["attack"] != "imputation"]
         parts = [table] + [rows for rows in reused.values()]
         order = {attack_name: i for i, attack_name in enumerate(attacks)}
@@ -719,15 +905,18 @@ def _sweep(model, candidates, attacks, X_aux, y_aux, targets, X_test, y_test, X_
         table = table.reset_index(drop=True)
         if base_model is model and defense is None:
             undefended = {a: rows for a, rows in table.groupby("attack", sort=False)}
-        head = pd.DataFrame({
-            "defense": name,
-            "keeps_argmax": promises["keeps_argmax"],
-            "keeps_row_sums": promises["keeps_row_sums"],
-            "utility_metric": utility_name,
-            "utility": utility_value,
-            "utility_change": utility_value - reference_utility,
-            "log_loss": loss,
-        }, index=table.index)
+        head = pd.DataFrame(
+            {
+                "defense": name,
+                "keeps_argmax": promises["keeps_argmax"],
+                "keeps_row_sums": promises["keeps_row_sums"],
+                "utility_metric": utility_name,
+                "utility": utility_value,
+                "utility_change": utility_value - reference_utility,
+                "log_loss": loss,
+            },
+            index=table.index,
+        )
         tables.append(pd.concat([head, table], axis=1))
     return pd.concat(tables, ignore_index=True)
 
@@ -823,9 +1012,7 @@ def _sweep_candidates(model, defenses, models):
     candidates = {"none": (model, None)}
     candidates.update({name: (model, defense) for name, defense in named.items()})
     if models is not None and not isinstance(models, Mapping):
-        raise TypeError(
-            f"models must be a dict of name -> fitted model; got {_describe(models)}."
-        )
+        raise TypeError(f"models must be a dict of name -> fitted model; got {_describe(models)}.")
     for name, alternative in (models or {}).items():
         if name in candidates:
             what = "the undefended model" if name == "none" else "a defense"
@@ -835,8 +1022,7 @@ def _sweep_candidates(model, defenses, models):
             )
         if not callable(getattr(alternative, "predict", None)):
             raise TypeError(
-                f"models[{name!r}] is {_describe(alternative)}, not a fitted model with "
-                "predict."
+                f"models[{name!r}] is {_describe(alternative)}, not a fitted model with predict."
             )
         candidates[name] = (alternative, None)
     return candidates
@@ -878,8 +1064,10 @@ def default_attacks(model, sensitive, kind, *, random_state=None, n_jobs=None, w
     if not model_is_classifier(model):
         attacks = [ConfidenceInversion(model, sensitive, **common)]
     elif not hasattr(model, "predict_proba"):
-        attacks = [ConfidenceInversion(model, sensitive, likelihood="confusion", **common),
-                   LabelOnlyInversion(model, sensitive, **common)]
+        attacks = [
+            ConfidenceInversion(model, sensitive, likelihood="confusion", **common),
+            LabelOnlyInversion(model, sensitive, **common),
+        ]
     else:
         attacks = [
             ConfidenceInversion(model, sensitive, **common),
@@ -911,18 +1099,23 @@ def _sweep_attacks(model, attacks, sensitive, add_label_only, seed, X_aux=None):
     is_classifier = model_is_classifier(model)
     if attacks is None:
         if sensitive is None:
-            raise ValueError("Pass the attacks to run, or the sensitive column(s) to attack "
-                             "with the default attacks (sensitive=...).")
+            raise ValueError(
+                "Pass the attacks to run, or the sensitive column(s) to attack "
+                "with the default attacks (sensitive=...)."
+            )
         columns = [sensitive] if isinstance(sensitive, (str, int, np.integer)) else list(sensitive)
         if not columns:
             raise ValueError("sensitive is empty: name at least one sensitive column to attack.")
         attacks = []
         for column in columns:  # the assessment's black-box attacks
-            kind = ("categorical" if X_aux is None or not isinstance(X_aux, pd.DataFrame)
-                    or column not in X_aux.columns
-                    else sensitive_kind(X_aux[column].to_numpy(), "auto"))
-            attacks.extend(default_attacks(model, column, kind, random_state=seed,
-                                           white_box=False))
+            kind = (
+                "categorical"
+                if X_aux is None
+                or not isinstance(X_aux, pd.DataFrame)
+                or column not in X_aux.columns
+                else sensitive_kind(X_aux[column].to_numpy(), "auto")
+            )
+            attacks.extend(default_attacks(model, column, kind, random_state=seed, white_box=False))
     attacks = list(attacks.values()) if isinstance(attacks, dict) else list(attacks)
     if add_label_only and is_classifier:
         covered = {a.sensitive for a in attacks if isinstance(a, LabelOnlyInversion)}
@@ -1005,22 +1198,28 @@ def privacy_utility_frontier(table, *, population="members", risk="advantage"):
         )
     rows = table[table["population"] == population]
     if rows.empty:
-        raise ValueError(f"No rows for population {population!r}; the table has "
-                         f"{sorted(table['population'].unique())}.")
+        raise ValueError(
+            f"No rows for population {population!r}; the table has "
+            f"{sorted(table['population'].unique())}."
+        )
     # The worst case per defense; a defense whose risks are all undefined keeps one row, NaN.
     ordered = rows.assign(_risk=rows[risk].astype(float).fillna(-np.inf))
     worst = ordered.loc[ordered.groupby("defense", sort=False)["_risk"].idxmax()]
-    summary = pd.DataFrame({
-        "defense": worst["defense"].to_numpy(),
-        "utility": worst["utility"].to_numpy(dtype=float),
-        "risk": worst[risk].to_numpy(dtype=float),
-        "worst_attack": worst["attack"].to_numpy(),
-    })
+    summary = pd.DataFrame(
+        {
+            "defense": worst["defense"].to_numpy(),
+            "utility": worst["utility"].to_numpy(dtype=float),
+            "risk": worst[risk].to_numpy(dtype=float),
+            "worst_attack": worst["attack"].to_numpy(),
+        }
+    )
     utility, risk_values = summary["utility"].to_numpy(), summary["risk"].to_numpy()
     dominated = (
-        (utility[None, :] >= utility[:, None]) & (risk_values[None, :] <= risk_values[:, None])
+        (utility[None, :] >= utility[:, None])
+        & (risk_values[None, :] <= risk_values[:, None])
         & ((utility[None, :] > utility[:, None]) | (risk_values[None, :] < risk_values[:, None]))
     ).any(axis=1)
     summary["on_frontier"] = ~dominated
-    return summary.sort_values(["utility", "risk"], ascending=[False, True],
-                               kind="stable").reset_index(drop=True)
+    return summary.sort_values(
+        ["utility", "risk"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)

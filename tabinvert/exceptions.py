@@ -75,11 +75,19 @@ class QueryBudgetExceeded(QueryRefused):
         self.records_total = None
 
     def __reduce__(self):  # keep the counts when the error crosses a process boundary
-        state = dict(rows_used=self.rows_used, calls_used=self.calls_used,
-                     rows_requested=self.rows_requested, max_rows=self.max_rows,
-                     max_calls=self.max_calls)
-        return _rebuild_budget_error, (self.args[0], state, self.records_completed,
-                                       self.records_total)
+        state = dict(
+            rows_used=self.rows_used,
+            calls_used=self.calls_used,
+            rows_requested=self.rows_requested,
+            max_rows=self.max_rows,
+            max_calls=self.max_calls,
+        )
+        return _rebuild_budget_error, (
+            self.args[0],
+            state,
+            self.records_completed,
+            self.records_total,
+        )
 
 
 def _rebuild_budget_error(message, state, records_completed, records_total):

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+
 @pytest.fixture(params=["object", "str"])
 def text_dtype(request):
     """Text columns as pandas 2 stores them (object) and as pandas 3 does (str)."""

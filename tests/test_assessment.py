@@ -15,12 +15,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from tabinvert import Assessment, assess
-from tabinvert.assessment import (
-    WHITE_BOX_THREAT_MODEL,
-    _exposure_attack,
-    _summary,
-    scores_are_probabilities,
-)
+from tabinvert.assessment import WHITE_BOX_THREAT_MODEL, scores_are_probabilities
+from tabinvert.assessment._exposure import _exposure_attack
+from tabinvert.assessment._summary import _summary
 from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion
 from tabinvert.defenses import DefendedClassifier, LabelOnly, QueryBudget, RoundProbabilities
 from tabinvert.evaluation import RESULT_COLUMNS, attack_name, default_attacks
@@ -31,8 +28,9 @@ def _leaking_and_blind():
     confidence reveals their secret), a forest that never sees the secret cannot."""
     rng = np.random.default_rng(11)
     n = 1600
-    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
-                      "secret": rng.integers(0, 2, n)})
+    X = pd.DataFrame(
+        {"a": rng.normal(size=n), "b": rng.normal(size=n), "secret": rng.integers(0, 2, n)}
+    )
     y = rng.integers(0, 2, n)
     leaking = RandomForestClassifier(100, random_state=0).fit(X[:800], y[:800])
     blind = make_pipeline(
@@ -44,19 +42,40 @@ def _leaking_and_blind():
 
 def test_verdict_flips_between_a_leaking_and_a_blind_model():
     X, y, leaking, blind = _leaking_and_blind()
-    leaks = assess(leaking, X[:800], y[:800], X_holdout=X[800:], y_holdout=y[800:],
-                   sensitive="secret", attacks=[ConfidenceInversion(leaking, "secret")],
-                   n_resamples=200, random_state=0)
-    quiet = assess(blind, X[:800], y[:800], X_holdout=X[800:], y_holdout=y[800:],
-                   sensitive="secret", n_resamples=200, random_state=0)
+    leaks = assess(
+        leaking,
+        X[:800],
+        y[:800],
+        X_holdout=X[800:],
+        y_holdout=y[800:],
+        sensitive="secret",
+        attacks=[ConfidenceInversion(leaking, "secret")],
+        n_resamples=200,
+        random_state=0,
+    )
+    quiet = assess(
+        blind,
+        X[:800],
+        y[:800],
+        X_holdout=X[800:],
+        y_holdout=y[800:],
+        sensitive="secret",
+        n_resamples=200,
+        random_state=0,
+    )
     assert leaks.summary.loc[0, "risk_level"] == "high"
     assert "infers 'secret'" in leaks.summary.loc[0, "sentence"]
     assert quiet.summary.loc[0, "risk_level"] == "none"
     assert "No attack infers 'secret'" in quiet.summary.loc[0, "sentence"]
     attacks = quiet.results[quiet.results["attack"] != "imputation"]
     # The blind model is a Pipeline ending in a forest: "auto" also reads its trees.
-    assert set(attacks["attack"]) == {"MAP", "CSMIA", "LOMIA", "MAP (imputation prior)",
-                                      "white-box tree"}
+    assert set(attacks["attack"]) == {
+        "MAP",
+        "CSMIA",
+        "LOMIA",
+        "MAP (imputation prior)",
+        "white-box tree",
+    }
     assert (attacks["advantage_ci_low"] <= 0).all()
 
 
@@ -78,9 +97,18 @@ def planted():
     X_hold, y_hold = people(1000, 60, memorised=False)
     X_train.index = pd.RangeIndex(5000, 6000)  # index labels, not positions, are reported
     model = DecisionTreeClassifier(random_state=0).fit(X_train, y_train)
-    result = assess(model, X_train, y_train, X_holdout=X_hold, y_holdout=y_hold,
-                    sensitive="secret", group_by="town", top_records=30, n_resamples=200,
-                    random_state=0)
+    result = assess(
+        model,
+        X_train,
+        y_train,
+        X_holdout=X_hold,
+        y_holdout=y_hold,
+        sensitive="secret",
+        group_by="town",
+        top_records=30,
+        n_resamples=200,
+        random_state=0,
+    )
     return X_train, result
 
 
@@ -103,7 +131,10 @@ def test_subgroup_disparity_finds_the_rare_group(planted):
     assert by_town.loc["99", "baseline_success"] < 0.75
     # The rare town's records are also the "distinctive" ones, found without being told.
     distinct = result.by_group[result.by_group["group"] == "distinctive records"].set_index("value")
-    assert distinct.loc["distinctive", "mean_exposure"] > distinct.loc["typical", "mean_exposure"] + 0.1
+    assert (
+        distinct.loc["distinctive", "mean_exposure"]
+        > distinct.loc["typical", "mean_exposure"] + 0.1
+    )
 
 
 def test_members_leak_more_than_non_members(planted):
@@ -128,9 +159,18 @@ def test_json_round_trip(planted, tmp_path):
 
 def test_auxiliary_share_of_the_holdout_is_never_attacked():
     X, y, leaking, *_ = _leaking_and_blind()
-    result = assess(leaking, X[:800], y[:800], X_holdout=X[800:1200], y_holdout=y[800:1200],
-                    sensitive="secret", attacks=[ConfidenceInversion(leaking, "secret")],
-                    aux_fraction=0.25, n_resamples=100, random_state=0)
+    result = assess(
+        leaking,
+        X[:800],
+        y[:800],
+        X_holdout=X[800:1200],
+        y_holdout=y[800:1200],
+        sensitive="secret",
+        attacks=[ConfidenceInversion(leaking, "secret")],
+        aux_fraction=0.25,
+        n_resamples=100,
+        random_state=0,
+    )
     meta = result.metadata
     assert (meta["n_aux"], meta["n_non_members"]) == (100, 300)
     non_members = result.results[result.results["population"] == "non-members"]
@@ -142,10 +182,17 @@ def test_auxiliary_share_of_the_holdout_is_never_attacked():
 def swept():
     """The leaking forest, assessed with attacks="auto" and two output defenses."""
     X, y, leaking, *_ = _leaking_and_blind()
-    return assess(leaking, X[:800], y[:800], X_holdout=X[800:], y_holdout=y[800:],
-                  sensitive="secret", defenses={"round": RoundProbabilities(1),
-                                                "label only": LabelOnly()},
-                  n_resamples=100, random_state=0)
+    return assess(
+        leaking,
+        X[:800],
+        y[:800],
+        X_holdout=X[800:],
+        y_holdout=y[800:],
+        sensitive="secret",
+        defenses={"round": RoundProbabilities(1), "label only": LabelOnly()},
+        n_resamples=100,
+        random_state=0,
+    )
 
 
 def test_defenses_sweep_is_included(swept):
@@ -164,8 +211,15 @@ def test_undefended_sweep_rows_repeat_the_main_results(swept):
     assert len(none) == 2 * 4  # MAP, CSMIA, LOMIA, MAP (imputation prior) × 2 populations
     for row in none.itertuples():
         expected = main.loc[(row.sensitive, row.attack, row.population)]
-        for column in ("score", "score_ci_low", "score_ci_high", "baseline_score", "advantage",
-                       "advantage_ci_low", "advantage_ci_high"):
+        for column in (
+            "score",
+            "score_ci_low",
+            "score_ci_high",
+            "baseline_score",
+            "advantage",
+            "advantage_ci_low",
+            "advantage_ci_high",
+        ):
             assert getattr(row, column) == expected[column], (row.attack, row.population, column)
         assert row.verdict == expected["verdict"]
 
@@ -186,27 +240,56 @@ def _fitted(model):
     return model.fit(X, [0, 1, 1, 0])
 
 
-@pytest.mark.parametrize("make_model, kind, white_box", [
-    (lambda: _fitted(make_pipeline(StandardScaler(), RandomForestClassifier(5, random_state=0))),
-     "categorical", True),
-    (lambda: _fitted(DecisionTreeClassifier(random_state=0)), "categorical", True),
-    (lambda: FrozenEstimator(_fitted(RandomForestClassifier(5, random_state=0))),
-     "categorical", True),
-    (lambda: _fitted(RandomForestClassifier(5, random_state=0)), "numeric", False),
-    (lambda: _fitted(LogisticRegression()), "categorical", False),
-    (lambda: _fitted(make_pipeline(StandardScaler(), LogisticRegression())), "categorical",
-     False),
-    # Served through a defense or a query budget, the forest is a black box to the attacker.
-    (lambda: _fitted(DefendedClassifier(RandomForestClassifier(5, random_state=0),
-                                        RoundProbabilities(1))), "categorical", False),
-    (lambda: QueryBudget(_fitted(RandomForestClassifier(5, random_state=0)), max_rows=10),
-     "categorical", False),
-], ids=["forest pipeline", "tree", "frozen forest", "numeric attribute", "logistic",
-        "logistic pipeline", "defended forest", "budgeted forest"])
-def test_auto_adds_the_white_box_tree_attack_only_for_readable_trees(make_model, kind,
-                                                                    white_box):
-    names = [attack_name(a) for a in default_attacks(make_model(), "secret", kind,
-                                                     random_state=0)]
+@pytest.mark.parametrize(
+    "make_model, kind, white_box",
+    [
+        (
+            lambda: _fitted(
+                make_pipeline(StandardScaler(), RandomForestClassifier(5, random_state=0))
+            ),
+            "categorical",
+            True,
+        ),
+        (lambda: _fitted(DecisionTreeClassifier(random_state=0)), "categorical", True),
+        (
+            lambda: FrozenEstimator(_fitted(RandomForestClassifier(5, random_state=0))),
+            "categorical",
+            True,
+        ),
+        (lambda: _fitted(RandomForestClassifier(5, random_state=0)), "numeric", False),
+        (lambda: _fitted(LogisticRegression()), "categorical", False),
+        (
+            lambda: _fitted(make_pipeline(StandardScaler(), LogisticRegression())),
+            "categorical",
+            False,
+        ),
+        # Served through a defense or a query budget, the forest is a black box to the attacker.
+        (
+            lambda: _fitted(
+                DefendedClassifier(RandomForestClassifier(5, random_state=0), RoundProbabilities(1))
+            ),
+            "categorical",
+            False,
+        ),
+        (
+            lambda: QueryBudget(_fitted(RandomForestClassifier(5, random_state=0)), max_rows=10),
+            "categorical",
+            False,
+        ),
+    ],
+    ids=[
+        "forest pipeline",
+        "tree",
+        "frozen forest",
+        "numeric attribute",
+        "logistic",
+        "logistic pipeline",
+        "defended forest",
+        "budgeted forest",
+    ],
+)
+def test_auto_adds_the_white_box_tree_attack_only_for_readable_trees(make_model, kind, white_box):
+    names = [attack_name(a) for a in default_attacks(make_model(), "secret", kind, random_state=0)]
     assert ("white-box tree" in names) is white_box, names
     assert "LOMIA" in names  # label-only, always
     assert not any(name.startswith("learned") for name in names)  # not chosen by default
@@ -214,19 +297,38 @@ def test_auto_adds_the_white_box_tree_attack_only_for_readable_trees(make_model,
 
 def test_assess_auto_on_a_defended_forest_runs_black_box_attacks_only():
     X, y, leaking, *_ = _leaking_and_blind()
-    defended = DefendedClassifier(FrozenEstimator(leaking), RoundProbabilities(1)).fit(
-        X[:2], y[:2])
-    result = assess(defended, X[:800], y[:800], X_holdout=X[800:], y_holdout=y[800:],
-                    sensitive="secret", n_resamples=50, random_state=0)
+    defended = DefendedClassifier(FrozenEstimator(leaking), RoundProbabilities(1)).fit(X[:2], y[:2])
+    result = assess(
+        defended,
+        X[:800],
+        y[:800],
+        X_holdout=X[800:],
+        y_holdout=y[800:],
+        sensitive="secret",
+        n_resamples=50,
+        random_state=0,
+    )
     assert not result.results["attack"].str.contains("white-box").any()
     assert "white-box" not in result.threat_model
 
 
 def test_summary_names_the_white_box_attackers_access():
-    rows = pd.DataFrame([dict(attack="white-box tree", population="members", sensitive="s",
-                              metric="accuracy", score=0.9, baseline_score=0.5, advantage=0.8,
-                              advantage_ci_low=0.7, advantage_ci_high=0.9, verdict="")]
-                        ).reindex(columns=RESULT_COLUMNS)
+    rows = pd.DataFrame(
+        [
+            dict(
+                attack="white-box tree",
+                population="members",
+                sensitive="s",
+                metric="accuracy",
+                score=0.9,
+                baseline_score=0.5,
+                advantage=0.8,
+                advantage_ci_low=0.7,
+                advantage_ci_high=0.9,
+                verdict="",
+            )
+        ]
+    ).reindex(columns=RESULT_COLUMNS)
     gap = pd.DataFrame(columns=["sensitive", "attack", "gap_ci_low"])
     white = _summary(rows, gap, 0.95, {("s", "white-box tree")})
     black = _summary(rows, gap, 0.95)
@@ -236,18 +338,30 @@ def test_summary_names_the_white_box_attackers_access():
 
 # -- per-record exposure: probabilities, not CSMIA's rank scores --------------------------------
 
+
 def test_csmia_scores_are_not_probabilities():
     assert not scores_are_probabilities(ConfidenceInversion(None, "s", method="csmia"))
-    for attack in (ConfidenceInversion(None, "s"), LabelOnlyInversion(None, "s"),
-                   ConfidenceInversion(None, "s", prior="imputation")):
+    for attack in (
+        ConfidenceInversion(None, "s"),
+        LabelOnlyInversion(None, "s"),
+        ConfidenceInversion(None, "s", prior="imputation"),
+    ):
         assert scores_are_probabilities(attack)
 
 
 def test_exposure_attack_skips_csmia_even_when_it_decides():
-    members = pd.DataFrame(dict(attack=["CSMIA", "MAP", "LOMIA"], advantage=[0.5, 0.3, 0.2],
-                                advantage_ci_low=[0.4, 0.2, 0.25]))
-    attacks = {"CSMIA": ConfidenceInversion(None, "s", method="csmia"),
-               "MAP": ConfidenceInversion(None, "s"), "LOMIA": LabelOnlyInversion(None, "s")}
+    members = pd.DataFrame(
+        dict(
+            attack=["CSMIA", "MAP", "LOMIA"],
+            advantage=[0.5, 0.3, 0.2],
+            advantage_ci_low=[0.4, 0.2, 0.25],
+        )
+    )
+    attacks = {
+        "CSMIA": ConfidenceInversion(None, "s", method="csmia"),
+        "MAP": ConfidenceInversion(None, "s"),
+        "LOMIA": LabelOnlyInversion(None, "s"),
+    }
     # The deciding attack among those with probabilities: LOMIA's lower bound beats MAP's.
     assert _exposure_attack(members, attacks, "categorical") == "LOMIA"
     # With CSMIA alone there is nothing else; a numeric attribute uses errors, not scores.
@@ -259,30 +373,54 @@ def test_exposure_is_the_posterior_of_an_attack_with_probabilities():
     """CSMIA and MAP both run: the exposed records are scored with MAP's posterior of the true
     value, recomputed here from the attack itself."""
     X, y, leaking, *_ = _leaking_and_blind()
-    attacks = [ConfidenceInversion(leaking, "secret", method="csmia", random_state=0),
-               ConfidenceInversion(leaking, "secret", random_state=0)]
-    result = assess(leaking, X[:800], y[:800], X_holdout=X[1200:], y_holdout=y[1200:],
-                    X_aux=X[800:1200], y_aux=y[800:1200], sensitive="secret", attacks=attacks,
-                    n_resamples=50, random_state=0)
+    attacks = [
+        ConfidenceInversion(leaking, "secret", method="csmia", random_state=0),
+        ConfidenceInversion(leaking, "secret", random_state=0),
+    ]
+    result = assess(
+        leaking,
+        X[:800],
+        y[:800],
+        X_holdout=X[1200:],
+        y_holdout=y[1200:],
+        X_aux=X[800:1200],
+        y_aux=y[800:1200],
+        sensitive="secret",
+        attacks=attacks,
+        n_resamples=50,
+        random_state=0,
+    )
     assert result.summary.loc[0, "attack"] == "CSMIA"  # CSMIA decides the risk, but ...
     exposed = result.exposed_records
     assert len(exposed) and set(exposed["attack"]) == {"MAP"}  # ... MAP scores the records
-    posterior = ConfidenceInversion(leaking, "secret", random_state=0).fit(
-        X[800:1200], y[800:1200]).attack_proba(X[:800], y[:800]).to_numpy()
+    posterior = (
+        ConfidenceInversion(leaking, "secret", random_state=0)
+        .fit(X[800:1200], y[800:1200])
+        .attack_proba(X[:800], y[:800])
+        .to_numpy()
+    )
     truth = X["secret"].to_numpy()[exposed["position"]]
-    np.testing.assert_allclose(exposed["attack_confidence"],
-                               posterior[exposed["position"], truth])
-    np.testing.assert_allclose(exposed["exposure"],
-                               exposed["attack_confidence"] - exposed["baseline_confidence"])
+    np.testing.assert_allclose(exposed["attack_confidence"], posterior[exposed["position"], truth])
+    np.testing.assert_allclose(
+        exposed["exposure"], exposed["attack_confidence"] - exposed["baseline_confidence"]
+    )
     assert set(result.by_group["attack"]) == {"MAP"}
 
 
 def test_csmia_only_exposure_is_its_hit_against_imputations_probability():
     X, y, leaking, *_ = _leaking_and_blind()
-    result = assess(leaking, X[:800], y[:800], X_holdout=X[800:], y_holdout=y[800:],
-                    sensitive="secret", attacks=[ConfidenceInversion(
-                        leaking, "secret", method="csmia", random_state=0)],
-                    top_records=1000, n_resamples=50, random_state=0)
+    result = assess(
+        leaking,
+        X[:800],
+        y[:800],
+        X_holdout=X[800:],
+        y_holdout=y[800:],
+        sensitive="secret",
+        attacks=[ConfidenceInversion(leaking, "secret", method="csmia", random_state=0)],
+        top_records=1000,
+        n_resamples=50,
+        random_state=0,
+    )
     exposed = result.exposed_records
     assert len(exposed) > 50 and set(exposed["attack"]) == {"CSMIA"}
     # CSMIA's scores only rank the candidates: its confidence is its hit, 1 on these records.
@@ -298,12 +436,15 @@ def test_csmia_only_exposure_is_its_hit_against_imputations_probability():
     assert success == pytest.approx(score)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(sensitive="missing"), "Column 'missing' is not in X_train"),
-    (dict(sensitive="secret", X_holdout=None, y_holdout=None), "needs auxiliary data"),
-    (dict(sensitive="secret", X_aux="use-holdout", y_aux=None), "without y_aux"),
-    (dict(sensitive="secret", group_by="nope"), "Column 'nope' is not in X_train"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(sensitive="missing"), "Column 'missing' is not in X_train"),
+        (dict(sensitive="secret", X_holdout=None, y_holdout=None), "needs auxiliary data"),
+        (dict(sensitive="secret", X_aux="use-holdout", y_aux=None), "without y_aux"),
+        (dict(sensitive="secret", group_by="nope"), "Column 'nope' is not in X_train"),
+    ],
+)
 def test_bad_input_is_refused_with_the_fix(kwargs, match):
     X, y, leaking, *_ = _leaking_and_blind()
     arguments = dict(X_holdout=X[800:], y_holdout=y[800:])
@@ -315,7 +456,7 @@ def test_bad_input_is_refused_with_the_fix(kwargs, match):
 
 
 def test_distinctive_records_with_numeric_features_only():
-    from tabinvert.assessment import _distinctive_groups, _typicality
+    from tabinvert.assessment._exposure import _distinctive_groups, _typicality
 
     rng = np.random.default_rng(13)
     X = pd.DataFrame({"a": rng.normal(size=500), "b": rng.normal(size=500)})
@@ -329,9 +470,15 @@ def test_distinctive_records_with_numeric_features_only():
 def test_frontier_keeps_a_defense_whose_risk_is_undefined():
     from tabinvert.evaluation import privacy_utility_frontier
 
-    table = pd.DataFrame({"defense": ["none", "blind"], "attack": ["MAP", "MAP"],
-                          "population": "members", "utility": [0.8, 0.7],
-                          "advantage": [0.1, np.nan]})
+    table = pd.DataFrame(
+        {
+            "defense": ["none", "blind"],
+            "attack": ["MAP", "MAP"],
+            "population": "members",
+            "utility": [0.8, 0.7],
+            "advantage": [0.1, np.nan],
+        }
+    )
     frontier = privacy_utility_frontier(table).set_index("defense")
     assert np.isnan(frontier.loc["blind", "risk"])
     assert frontier.loc["none", "on_frontier"]
@@ -342,7 +489,15 @@ def test_models_fitted_on_arrays_are_assessed_by_position():
     X = np.column_stack([rng.normal(size=600), rng.integers(0, 3, 600), rng.integers(0, 2, 600)])
     y = ((X[:, 1] == 1) ^ (X[:, 0] > 0)).astype(int)
     model = RandomForestClassifier(30, random_state=0).fit(X[:300], y[:300])
-    result = assess(model, X[:300], y[:300], X_holdout=X[300:], y_holdout=y[300:], sensitive=1,
-                    n_resamples=50, random_state=0)
+    result = assess(
+        model,
+        X[:300],
+        y[:300],
+        X_holdout=X[300:],
+        y_holdout=y[300:],
+        sensitive=1,
+        n_resamples=50,
+        random_state=0,
+    )
     assert set(result.summary["sensitive"]) == {1}
     assert {"MAP", "LOMIA", "imputation"} <= set(result.results["attack"])

@@ -62,16 +62,26 @@ def test_no_advantage_when_model_never_saw_the_secret():
     """The model's pipeline drops the secret column: its answers cannot depend on it."""
     rng = np.random.default_rng(2)
     n = 3000
-    X = pd.DataFrame({"known": rng.integers(0, 3, n), "noise": rng.normal(size=n),
-                      "secret": rng.integers(0, 2, n)})
+    X = pd.DataFrame(
+        {
+            "known": rng.integers(0, 3, n),
+            "noise": rng.normal(size=n),
+            "secret": rng.integers(0, 2, n),
+        }
+    )
     y = (X["known"] + (rng.random(n) < 0.2)) % 3
     blind = make_pipeline(
         make_column_transformer(("passthrough", ["known", "noise"])),  # "secret" is dropped
         RandomForestClassifier(50, random_state=0),
     ).fit(X[:2000], y[:2000])
     attacks = {name: make(blind, "secret", random_state=0) for name, make in ATTACKS.items()}
-    table = evaluate_attacks(attacks, X[2000:2500], y[2000:2500],
-                             targets={"members": (X[:2000], y[:2000])}, random_state=0)
+    table = evaluate_attacks(
+        attacks,
+        X[2000:2500],
+        y[2000:2500],
+        targets={"members": (X[:2000], y[:2000])},
+        random_state=0,
+    )
     # LOMIA finds no target with a unique label-reproducing value, and says so in the table.
     assert "only 0 target" in table.set_index("attack").loc["lomia", "notes"]
     for _, row in table[table["attack"] != "imputation"].iterrows():
@@ -83,8 +93,9 @@ def test_memorised_secret_leaks_for_members_only():
     """Secret and label are pure noise; a fully grown forest memorises the training records."""
     rng = np.random.default_rng(3)
     n = 1200
-    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
-                      "secret": rng.integers(0, 2, n)})
+    X = pd.DataFrame(
+        {"a": rng.normal(size=n), "b": rng.normal(size=n), "secret": rng.integers(0, 2, n)}
+    )
     y = rng.integers(0, 2, n)
     model = RandomForestClassifier(200, random_state=0).fit(X[:600], y[:600])
     attack = ConfidenceInversion(model, "secret").fit(X[600:900], y[600:900])
@@ -141,8 +152,9 @@ def test_no_peeking_at_the_true_sensitive_column(leaking, name):
 
 def test_pipeline_on_raw_frames_with_text_columns(text_dtype):
     X, y = xor_population(2400, seed=6, n_values=3, text_dtype=text_dtype)
-    X["city"] = pd.Series(np.random.default_rng(0).choice(["a", "b", "c"], len(X)),
-                          dtype=text_dtype)
+    X["city"] = pd.Series(
+        np.random.default_rng(0).choice(["a", "b", "c"], len(X)), dtype=text_dtype
+    )
     model = make_pipeline(
         make_column_transformer((OneHotEncoder(), ["secret", "city"]), remainder="passthrough"),
         HistGradientBoostingClassifier(random_state=0),
@@ -177,7 +189,8 @@ def test_xgboost_classifier_multiclass_and_many_values():
     xgboost = pytest.importorskip("xgboost")  # in the test extra; absent only for plain installs
     X, y = xor_population(4000, seed=8, n_values=5)
     model = xgboost.XGBClassifier(n_estimators=60, max_depth=4, random_state=0).fit(
-        X[:3000], y[:3000])
+        X[:3000], y[:3000]
+    )
     for name, make in ATTACKS.items():
         attack = make(model, "secret", random_state=0).fit(X[3000:3500], y[3000:3500])
         assert len(attack.candidates_) == 5
@@ -201,7 +214,8 @@ def test_same_output_for_any_n_jobs(leaking, name):
     # Small calls force many chunks, so the parallel path really splits the work.
     outputs = [
         ATTACKS[name](model, "secret", random_state=3, n_jobs=n_jobs, max_rows_per_call=256)
-        .fit(X[2000:], y[2000:]).attack_proba(X[:1500], y[:1500])
+        .fit(X[2000:], y[2000:])
+        .attack_proba(X[:1500], y[:1500])
         for n_jobs in (1, 2)
     ]
     pd.testing.assert_frame_equal(*outputs)
@@ -209,13 +223,19 @@ def test_same_output_for_any_n_jobs(leaking, name):
 
 def test_csmia_breaks_ties_at_random_but_reproducibly():
     X, y = xor_population(600, seed=10)
-    constant = DecisionTreeClassifier(max_depth=1).fit(X[["noise"]].assign(
-        known=0, secret=0)[["known", "noise", "secret"]], np.zeros(600, int))
+    constant = DecisionTreeClassifier(max_depth=1).fit(
+        X[["noise"]].assign(known=0, secret=0)[["known", "noise", "secret"]], np.zeros(600, int)
+    )
     y_const = np.zeros(300, int)  # every candidate reproduces the label with equal confidence
 
     def run(seed):
-        return ConfidenceInversion(constant, "secret", method="csmia", random_state=seed,
-                                   candidates=[0, 1]).fit(X[300:]).attack(X[:300], y_const)
+        return (
+            ConfidenceInversion(
+                constant, "secret", method="csmia", random_state=seed, candidates=[0, 1]
+            )
+            .fit(X[300:])
+            .attack(X[:300], y_const)
+        )
 
     first, again, other = run(0), run(0), run(1)
     pd.testing.assert_series_equal(first, again)
@@ -247,12 +267,14 @@ def test_query_cost_is_reported(leaking):
 
 # -- bad input: a clear error naming the problem -------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def text_model():
     X, y = xor_population(800, seed=11, n_values=3, text_dtype="object")
     model = make_pipeline(
-        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["secret"]),
-                                remainder="passthrough"),
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["secret"]), remainder="passthrough"
+        ),
         LogisticRegression(max_iter=500),
     ).fit(X[:600], y[:600])
     return model, X, y
@@ -340,13 +362,16 @@ def test_regressor_rejects_label_only_and_csmia():
         ConfidenceInversion(model, "secret", method="csmia").fit(X)
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"method": "magic"}, "'method' parameter"),
-    ({"prior": "flat"}, "'prior' parameter"),
-    ({"n_grid": 1}, "'n_grid' parameter"),
-    ({"max_rows_per_call": 0}, "'max_rows_per_call' parameter"),
-    ({"noise_scale": -1.0}, "'noise_scale' parameter"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"method": "magic"}, "'method' parameter"),
+        ({"prior": "flat"}, "'prior' parameter"),
+        ({"n_grid": 1}, "'n_grid' parameter"),
+        ({"max_rows_per_call": 0}, "'max_rows_per_call' parameter"),
+        ({"noise_scale": -1.0}, "'noise_scale' parameter"),
+    ],
+)
 def test_bad_parameters_are_refused_at_fit(leaking, params, match):
     model, X, y = leaking
     with pytest.raises(ValueError, match=match):

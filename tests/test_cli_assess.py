@@ -22,10 +22,17 @@ def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("assess")
     rng = np.random.default_rng(21)
     n = 1200
-    data = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
-                         "secret": rng.integers(0, 2, n), "label": rng.integers(0, 2, n)})
-    model = RandomForestClassifier(100, random_state=0).fit(data[["a", "b", "secret"]][:600],
-                                                            data["label"][:600])
+    data = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.normal(size=n),
+            "secret": rng.integers(0, 2, n),
+            "label": rng.integers(0, 2, n),
+        }
+    )
+    model = RandomForestClassifier(100, random_state=0).fit(
+        data[["a", "b", "secret"]][:600], data["label"][:600]
+    )
     data[:600].to_csv(folder / "train.csv", index=False)
     data[600:].to_csv(folder / "holdout.csv", index=False)
     sio.dump(model, folder / "model.skops")
@@ -34,9 +41,22 @@ def files(tmp_path_factory):
 
 
 def _run(files, *extra, model="model.skops"):
-    return main(["assess", "--model", str(files / model), "--train", str(files / "train.csv"),
-                 "--target", "label", "--holdout", str(files / "holdout.csv"),
-                 "--n-resamples", "100", *extra])
+    return main(
+        [
+            "assess",
+            "--model",
+            str(files / model),
+            "--train",
+            str(files / "train.csv"),
+            "--target",
+            "label",
+            "--holdout",
+            str(files / "holdout.csv"),
+            "--n-resamples",
+            "100",
+            *extra,
+        ]
+    )
 
 
 def test_assess_writes_json_and_reports_progress(files, tmp_path, capsys):
@@ -65,8 +85,18 @@ def test_pickle_needs_trust(files, tmp_path, capsys):
     assert err.count("tabinvert: error:") == 1
     assert err.strip().splitlines()[-1].startswith("tabinvert: error:")  # one line, the last
     assert not out.exists()
-    assert _run(files, "--sensitive", "secret", "--out", str(out), "--trust-pickle",
-                model="model.joblib") == 0
+    assert (
+        _run(
+            files,
+            "--sensitive",
+            "secret",
+            "--out",
+            str(out),
+            "--trust-pickle",
+            model="model.joblib",
+        )
+        == 0
+    )
 
 
 class NotFromALibrary(ClassifierMixin, BaseEstimator):
@@ -81,31 +111,59 @@ class NotFromALibrary(ClassifierMixin, BaseEstimator):
 def test_skops_file_with_an_untrusted_type_is_refused(files, tmp_path, capsys):
     path = tmp_path / "odd.skops"
     sio.dump(NotFromALibrary().fit([[0], [1]], [0, 1]), path)
-    code = main(["assess", "--model", str(path), "--train", str(files / "train.csv"),
-                 "--target", "label", "--holdout", str(files / "holdout.csv"),
-                 "--sensitive", "secret", "--out", str(tmp_path / "r.json")])
+    code = main(
+        [
+            "assess",
+            "--model",
+            str(path),
+            "--train",
+            str(files / "train.csv"),
+            "--target",
+            "label",
+            "--holdout",
+            str(files / "holdout.csv"),
+            "--sensitive",
+            "secret",
+            "--out",
+            str(tmp_path / "r.json"),
+        ]
+    )
     assert code == 2
     assert "NotFromALibrary" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(target="nope"), "target column 'nope' is not in the training file"),
-    (dict(sensitive="zip"), "sensitive column 'zip' is not in the training file"),
-    (dict(model="garbage.skops"), "Cannot read the model file"),
-    (dict(model="missing.skops"), "does not exist"),
-    (dict(model="notes.txt"), "expected a .skops file"),
-    (dict(train="short.csv"), "lacks column(s) the model needs: 'b'"),
-    (dict(defense="round:x"), "'x' is not a valid int"),
-    (dict(defense="blur:1"), "Unknown defense 'blur:1'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(target="nope"), "target column 'nope' is not in the training file"),
+        (dict(sensitive="zip"), "sensitive column 'zip' is not in the training file"),
+        (dict(model="garbage.skops"), "Cannot read the model file"),
+        (dict(model="missing.skops"), "does not exist"),
+        (dict(model="notes.txt"), "expected a .skops file"),
+        (dict(train="short.csv"), "lacks column(s) the model needs: 'b'"),
+        (dict(defense="round:x"), "'x' is not a valid int"),
+        (dict(defense="blur:1"), "Unknown defense 'blur:1'"),
+    ],
+)
 def test_bad_input_exits_2_with_one_clear_line(files, tmp_path, capsys, change, message):
     (files / "garbage.skops").write_bytes(b"not a zip file")
     (files / "notes.txt").write_text("hello")
     pd.read_csv(files / "train.csv").drop(columns=["b"]).to_csv(files / "short.csv", index=False)
-    argv = ["assess", "--model", str(files / change.get("model", "model.skops")),
-            "--train", str(files / change.get("train", "train.csv")),
-            "--target", change.get("target", "label"), "--holdout", str(files / "holdout.csv"),
-            "--sensitive", change.get("sensitive", "secret"), "--out", str(tmp_path / "r.html")]
+    argv = [
+        "assess",
+        "--model",
+        str(files / change.get("model", "model.skops")),
+        "--train",
+        str(files / change.get("train", "train.csv")),
+        "--target",
+        change.get("target", "label"),
+        "--holdout",
+        str(files / "holdout.csv"),
+        "--sensitive",
+        change.get("sensitive", "secret"),
+        "--out",
+        str(tmp_path / "r.html"),
+    ]
     if "defense" in change:
         argv += ["--defense", change["defense"]]
     assert main(argv) == 2

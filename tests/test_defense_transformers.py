@@ -107,8 +107,15 @@ def test_clone_get_params_set_params_round_trip(cls):
     assert copy is not defense and copy.get_params() == params
     if params:
         name = sorted(params)[0]
-        new_value = {"decimals": 3, "n_bins": 4, "k": 3, "cutoff": 0.5, "scale": 0.25,
-                     "beta": 0.5, "step": 0.5}.get(name, params[name])
+        new_value = {
+            "decimals": 3,
+            "n_bins": 4,
+            "k": 3,
+            "cutoff": 0.5,
+            "scale": 0.25,
+            "beta": 0.5,
+            "step": 0.5,
+        }.get(name, params[name])
         assert defense.set_params(**{name: new_value}) is defense
         assert defense.get_params()[name] == new_value
         assert clone(defense).get_params()[name] == new_value
@@ -469,11 +476,15 @@ def _reverse_sigmoid_map(p, beta, gamma):
 
 
 # Around the whole range: the clipped ends, a fine grid in logit space, and scores above 1.
-_P_GRID = np.unique(np.concatenate([
-    np.linspace(0, 2e-9, 41),
-    expit(np.linspace(-21, 21, 200_001)),
-    np.linspace(1 - 2e-9, 1.5, 41),
-]))
+_P_GRID = np.unique(
+    np.concatenate(
+        [
+            np.linspace(0, 2e-9, 41),
+            expit(np.linspace(-21, 21, 200_001)),
+            np.linspace(1 - 2e-9, 1.5, 41),
+        ]
+    )
+)
 
 
 @pytest.mark.parametrize(
@@ -633,7 +644,8 @@ def test_per_record_noise_ignores_last_bit_differences_between_batches():
     np.testing.assert_allclose(
         noisy.transform(predictions) - predictions,
         noisy.transform(np.nextafter(predictions, np.inf)) - predictions,
-        rtol=0, atol=1e-9,
+        rtol=0,
+        atol=1e-9,
     )
     # ... while values 1e-6 apart are different records.
     moved = proba + np.array([1e-6, -1e-6, 0.0, 0.0])

@@ -40,18 +40,24 @@ from tabinvert.evaluation import evaluate_attacks, evaluate_defenses, privacy_ut
 
 def _expected_failed_checks(estimator):
     if isinstance(estimator.defense, RoundProbabilities):
-        return {"check_classifiers_train": "rounded probabilities need not sum to one: that is "
-                "what RoundProbabilities(renormalize=False) returns, by design."}
+        return {
+            "check_classifiers_train": "rounded probabilities need not sum to one: that is "
+            "what RoundProbabilities(renormalize=False) returns, by design."
+        }
     return {}
 
 
-@parametrize_with_checks([
-    DefendedClassifier(LogisticRegression(), RoundProbabilities(decimals=3)),
-    DefendedClassifier(LogisticRegression(), LabelOnly()),
-    DefendedClassifier(LogisticRegression(), make_pipeline(TopK(k=2), GaussianNoise(
-        0.01, random_state=0))),
-    DefendedRegressor(Ridge(), RoundPredictions(step=1e-3)),
-], expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(
+    [
+        DefendedClassifier(LogisticRegression(), RoundProbabilities(decimals=3)),
+        DefendedClassifier(LogisticRegression(), LabelOnly()),
+        DefendedClassifier(
+            LogisticRegression(), make_pipeline(TopK(k=2), GaussianNoise(0.01, random_state=0))
+        ),
+        DefendedRegressor(Ridge(), RoundPredictions(step=1e-3)),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -110,8 +116,9 @@ def _contains_raw(value, raw, allowed=()):
     return False
 
 
-@pytest.mark.parametrize("defense", [RoundProbabilities(1), LabelOnly(), TopK(1),
-                                     GaussianNoise(0.05, random_state=0)])
+@pytest.mark.parametrize(
+    "defense", [RoundProbabilities(1), LabelOnly(), TopK(1), GaussianNoise(0.05, random_state=0)]
+)
 def test_no_path_returns_an_undefended_score(defense):
     X, y = _spy_data()
     defended = DefendedClassifier(SpyClassifier(), defense).fit(X, y)
@@ -130,8 +137,15 @@ def test_no_path_returns_an_undefended_score(defense):
             except AttributeError:
                 continue
             if callable(attribute):
-                if name in {"fit", "set_params", "get_params", "set_output",
-                            "set_score_request", "get_metadata_routing", "set_fit_request"}:
+                if name in {
+                    "fit",
+                    "set_params",
+                    "get_params",
+                    "set_output",
+                    "set_score_request",
+                    "get_metadata_routing",
+                    "set_fit_request",
+                }:
                     continue
                 try:
                     output = attribute(X, y) if name == "score" else attribute(X)
@@ -152,14 +166,17 @@ def test_pickle_round_trip_keeps_the_defense():
     defended = DefendedClassifier(SpyClassifier(), RoundProbabilities(1)).fit(X, y)
     restored = pickle.loads(pickle.dumps(defended))
     np.testing.assert_array_equal(restored.predict_proba(X), defended.predict_proba(X))
-    assert set(np.round(restored.predict_proba(X).ravel(), 6)) <= {round(v / 10, 6) for v in range(11)}
+    assert set(np.round(restored.predict_proba(X).ravel(), 6)) <= {
+        round(v / 10, 6) for v in range(11)
+    }
 
 
 def test_predict_agrees_with_defended_probabilities_and_keeps_the_models_label():
     X, y = xor_population(600, seed=5)
     model = LogisticRegression().fit(X[["known", "noise"]], y)
     defended = DefendedClassifier(FrozenEstimator(model), RoundProbabilities(0)).fit(
-        X[["known", "noise"]], y)
+        X[["known", "noise"]], y
+    )
     proba = defended.predict_proba(X[["known", "noise"]])
     labels = defended.predict(X[["known", "noise"]])
     positions = np.searchsorted(defended.classes_, labels)
@@ -167,7 +184,8 @@ def test_predict_agrees_with_defended_probabilities_and_keeps_the_models_label()
     # Rounding keeps the arg-max (weakly): the served label is the model's own.
     np.testing.assert_array_equal(labels, model.predict(X[["known", "noise"]]))
     assert defended.score(X[["known", "noise"]], y) == pytest.approx(
-        model.score(X[["known", "noise"]], y))
+        model.score(X[["known", "noise"]], y)
+    )
 
 
 def test_fit_clones_an_unfitted_model_and_keeps_a_frozen_one():
@@ -223,6 +241,7 @@ def test_defense_that_changes_the_shape_is_refused():
 
 
 # -- query budgets -----------------------------------------------------------------------------
+
 
 def test_budget_refuses_before_the_model_is_called():
     X, y = _spy_data()
@@ -281,14 +300,18 @@ def test_attack_reports_how_far_it_got_when_the_budget_runs_out(n_jobs):
     # With room for it, the same attack through the budget gives the undefended answer, and
     # every row is charged (parallel queries run on threads, against this one budget).
     roomy = QueryBudget(model, max_rows=10_000)
-    through = ConfidenceInversion(roomy, "secret", max_rows_per_call=100, n_jobs=n_jobs,
-                                  random_state=0).fit(X[600:800], y[600:800])
+    through = ConfidenceInversion(
+        roomy, "secret", max_rows_per_call=100, n_jobs=n_jobs, random_state=0
+    ).fit(X[600:800], y[600:800])
     direct = ConfidenceInversion(model, "secret", random_state=0).fit(X[600:800], y[600:800])
-    pd.testing.assert_series_equal(through.attack(X[:600], y[:600]), direct.attack(X[:600], y[:600]))
+    pd.testing.assert_series_equal(
+        through.attack(X[:600], y[:600]), direct.attack(X[:600], y[:600])
+    )
     assert roomy.rows_used_ == through.last_query_cost_.rows == 1200
 
 
 # -- attacks through defenses ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def memorising():
@@ -296,15 +319,18 @@ def memorising():
     its confidence (not the population) reveals the members' secrets."""
     rng = np.random.default_rng(3)
     n = 1600
-    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
-                      "secret": rng.integers(0, 2, n)})
+    X = pd.DataFrame(
+        {"a": rng.normal(size=n), "b": rng.normal(size=n), "secret": rng.integers(0, 2, n)}
+    )
     y = rng.integers(0, 2, n)
     model = RandomForestClassifier(200, random_state=0).fit(X[:600], y[:600])
     return model, X, y
 
 
 def _member_accuracy(attack, X, y):
-    return float((attack.attack(X[:600], y[:600]).to_numpy() == X["secret"][:600].to_numpy()).mean())
+    return float(
+        (attack.attack(X[:600], y[:600]).to_numpy() == X["secret"][:600].to_numpy()).mean()
+    )
 
 
 def test_label_only_defense_stops_the_confidence_attack_but_not_lomia(memorising):
@@ -318,51 +344,76 @@ def test_label_only_defense_stops_the_confidence_attack_but_not_lomia(memorising
     # LOMIA only reads labels, which an arg-max-preserving defense leaves exactly as they were.
     plain_lomia = LabelOnlyInversion(model, "secret", random_state=0).fit(*aux)
     defended_lomia = LabelOnlyInversion(defended, "secret", random_state=0).fit(*aux)
-    pd.testing.assert_series_equal(plain_lomia.attack(X[:600], y[:600]),
-                                   defended_lomia.attack(X[:600], y[:600]))
+    pd.testing.assert_series_equal(
+        plain_lomia.attack(X[:600], y[:600]), defended_lomia.attack(X[:600], y[:600])
+    )
 
 
 def test_evaluate_defenses_sweep(memorising):
     model, X, y = memorising
     table = evaluate_defenses(
         model,
-        {"round 0.1": RoundProbabilities(1), "label only": LabelOnly(),
-         "heavy noise": GaussianNoise(2.0, random_state=0)},
-        X[600:900], y[600:900],
+        {
+            "round 0.1": RoundProbabilities(1),
+            "label only": LabelOnly(),
+            "heavy noise": GaussianNoise(2.0, random_state=0),
+        },
+        X[600:900],
+        y[600:900],
         targets={"members": (X[:600], y[:600]), "non-members": (X[900:1200], y[900:1200])},
-        X_test=X[1200:], y_test=y[1200:],
+        X_test=X[1200:],
+        y_test=y[1200:],
         attacks=[ConfidenceInversion(model, "secret")],  # no label-only attack given ...
-        models={"shallow forest": RandomForestClassifier(50, max_depth=2, random_state=0).fit(
-            X[:600], y[:600])},
-        n_resamples=200, random_state=0,
+        models={
+            "shallow forest": RandomForestClassifier(50, max_depth=2, random_state=0).fit(
+                X[:600], y[:600]
+            )
+        },
+        n_resamples=200,
+        random_state=0,
     )
     # ... so one is added: 5 candidates × 2 attacks × 2 populations.
     assert sorted(table["attack"].unique()) == ["LOMIA", "MAP"]
     assert len(table) == 5 * 2 * 2
     assert table["defense"].unique().tolist() == [
-        "none", "round 0.1", "label only", "heavy noise", "shallow forest"]
+        "none",
+        "round 0.1",
+        "label only",
+        "heavy noise",
+        "shallow forest",
+    ]
     by = table.set_index(["defense", "attack", "population"])
     assert by.loc[("none", "MAP", "members"), "utility_change"] == 0
     # Arg-max-preserving defenses cost no accuracy; heavy noise does.
     for name in ("round 0.1", "label only"):
-        assert by.loc[(name, "MAP", "members"), "utility"] == by.loc[("none", "MAP", "members"), "utility"]
+        assert (
+            by.loc[(name, "MAP", "members"), "utility"]
+            == by.loc[("none", "MAP", "members"), "utility"]
+        )
         assert by.loc[(name, "MAP", "members"), "keeps_argmax"]
     assert not by.loc[("heavy noise", "MAP", "members"), "keeps_argmax"]
     # The memorised members leak through the confidences; label-only output removes that.
     assert by.loc[("none", "MAP", "members"), "advantage_ci_low"] > 0
-    assert by.loc[("label only", "MAP", "members"), "advantage"] < by.loc[
-        ("none", "MAP", "members"), "advantage"] - 0.1
-    assert by.loc[("label only", "LOMIA", "members"), "score"] == by.loc[
-        ("none", "LOMIA", "members"), "score"]
-    assert by.loc[("shallow forest", "MAP", "members"), "advantage"] < by.loc[
-        ("none", "MAP", "members"), "advantage"] - 0.1
+    assert (
+        by.loc[("label only", "MAP", "members"), "advantage"]
+        < by.loc[("none", "MAP", "members"), "advantage"] - 0.1
+    )
+    assert (
+        by.loc[("label only", "LOMIA", "members"), "score"]
+        == by.loc[("none", "LOMIA", "members"), "score"]
+    )
+    assert (
+        by.loc[("shallow forest", "MAP", "members"), "advantage"]
+        < by.loc[("none", "MAP", "members"), "advantage"] - 0.1
+    )
     frontier = privacy_utility_frontier(table)
     assert set(frontier["defense"]) == set(table["defense"])
     assert not frontier.set_index("defense").loc["none", "on_frontier"]  # label only beats it
 
 
-def test_sweep_fits_the_imputation_baseline_once_and_repeats_evaluate_attacks(memorising,
-                                                                              monkeypatch):
+def test_sweep_fits_the_imputation_baseline_once_and_repeats_evaluate_attacks(
+    memorising, monkeypatch
+):
     """The baseline never queries the model: one fit for the whole sweep, the same baseline
     score under every defense; and with an int seed the undefended rows are evaluate_attacks'
     rows with that seed."""
@@ -375,15 +426,29 @@ def test_sweep_fits_the_imputation_baseline_once_and_repeats_evaluate_attacks(me
         return original_fit(self, *args, **kwargs)
 
     monkeypatch.setattr(ImputationBaseline, "fit", counting_fit)
-    aux, targets = (X[600:900], y[600:900]), {"members": (X[:600], y[:600]),
-                                              "non-members": (X[900:1200], y[900:1200])}
-    attacks = [ConfidenceInversion(model, "secret", random_state=0),
-               LabelOnlyInversion(model, "secret", random_state=0)]
+    aux, targets = (
+        (X[600:900], y[600:900]),
+        {"members": (X[:600], y[:600]), "non-members": (X[900:1200], y[900:1200])},
+    )
+    attacks = [
+        ConfidenceInversion(model, "secret", random_state=0),
+        LabelOnlyInversion(model, "secret", random_state=0),
+    ]
     table = evaluate_defenses(
-        model, {"round 0.1": RoundProbabilities(1), "label only": LabelOnly(),
-                "noise": GaussianNoise(0.3, random_state=0)},
-        *aux, targets=targets, X_test=X[1200:], y_test=y[1200:], attacks=attacks,
-        n_resamples=50, random_state=0)
+        model,
+        {
+            "round 0.1": RoundProbabilities(1),
+            "label only": LabelOnly(),
+            "noise": GaussianNoise(0.3, random_state=0),
+        },
+        *aux,
+        targets=targets,
+        X_test=X[1200:],
+        y_test=y[1200:],
+        attacks=attacks,
+        n_resamples=50,
+        random_state=0,
+    )
     assert fits == ["secret"]
     assert table["defense"].nunique() == 4
     per_attack = table.groupby(["attack", "population"])["baseline_score"].nunique()
@@ -393,25 +458,46 @@ def test_sweep_fits_the_imputation_baseline_once_and_repeats_evaluate_attacks(me
     direct = evaluate_attacks(attacks, *aux, targets=targets, n_resamples=50, random_state=0)
     direct = direct[direct["attack"] != "imputation"].reset_index(drop=True)
     none = table[table["defense"] == "none"].reset_index(drop=True)
-    columns = ["attack", "population", "score", "baseline_score", "advantage",
-               "advantage_ci_low", "advantage_ci_high", "verdict"]
+    columns = [
+        "attack",
+        "population",
+        "score",
+        "baseline_score",
+        "advantage",
+        "advantage_ci_low",
+        "advantage_ci_high",
+        "verdict",
+    ]
     pd.testing.assert_frame_equal(none[columns], direct[columns])
 
 
 def test_white_box_attacks_are_refused_in_an_output_defense_sweep(memorising):
     model, X, y = memorising
     with pytest.raises(ValueError, match="internals, which an output defense"):
-        evaluate_defenses(model, [LabelOnly()], X[600:900], y[600:900],
-                          targets={"members": (X[:600], y[:600])}, X_test=X[1200:],
-                          y_test=y[1200:], attacks=[WhiteBoxTreeInversion(model, "secret")])
+        evaluate_defenses(
+            model,
+            [LabelOnly()],
+            X[600:900],
+            y[600:900],
+            targets={"members": (X[:600], y[:600])},
+            X_test=X[1200:],
+            y_test=y[1200:],
+            attacks=[WhiteBoxTreeInversion(model, "secret")],
+        )
 
 
 def test_evaluate_defenses_needs_attacks_or_a_sensitive_column(memorising):
     model, X, y = memorising
     with pytest.raises(ValueError, match="sensitive="):
-        evaluate_defenses(model, [LabelOnly()], X[600:900], y[600:900],
-                          targets={"members": (X[:600], y[:600])}, X_test=X[1200:],
-                          y_test=y[1200:])
+        evaluate_defenses(
+            model,
+            [LabelOnly()],
+            X[600:900],
+            y[600:900],
+            targets={"members": (X[:600], y[:600])},
+            X_test=X[1200:],
+            y_test=y[1200:],
+        )
 
 
 def test_clone_of_a_defended_model_is_unfitted_and_equal_in_params():
@@ -426,8 +512,9 @@ def test_attacks_see_through_a_defended_pipeline(text_dtype):
     seen ones work and the defended model still leaks what its labels reveal."""
     X, y = xor_population(1200, seed=9, text_dtype=text_dtype)
     pipeline = make_pipeline(
-        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["secret"]),
-                                remainder="passthrough"),
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["secret"]), remainder="passthrough"
+        ),
         RandomForestClassifier(50, random_state=0),
     )
     defended = DefendedClassifier(pipeline, RoundProbabilities(1)).fit(X[:800], y[:800])

@@ -78,10 +78,13 @@ def setting():
 DECLARED = [
     (ConfidenceInversion(None, "s"), "MAP", "outputs", True),
     (ConfidenceInversion(None, "s", method="csmia"), "CSMIA", "outputs", False),
-    (ConfidenceInversion(None, "s", prior="imputation"), "MAP (imputation prior)", "outputs",
-     True),
-    (ConfidenceInversion(None, "s", likelihood="confusion"), "MAP-confusion (FJRMIA)",
-     "outputs", True),
+    (ConfidenceInversion(None, "s", prior="imputation"), "MAP (imputation prior)", "outputs", True),
+    (
+        ConfidenceInversion(None, "s", likelihood="confusion"),
+        "MAP-confusion (FJRMIA)",
+        "outputs",
+        True,
+    ),
     (LabelOnlyInversion(None, "s"), "LOMIA", "labels", True),
     (LearnedInversion(None, "s"), "learned", "outputs", True),
     (ImputationBaseline("s"), "imputation", "none", True),
@@ -90,8 +93,9 @@ DECLARED = [
 ]
 
 
-@pytest.mark.parametrize("attack, name, access, calibrated", DECLARED,
-                         ids=[row[1] for row in DECLARED])
+@pytest.mark.parametrize(
+    "attack, name, access, calibrated", DECLARED, ids=[row[1] for row in DECLARED]
+)
 def test_every_attack_declares_its_capabilities(attack, name, access, calibrated):
     info = attack.capabilities()
     assert isinstance(info, AttackCapabilities)
@@ -129,9 +133,14 @@ def test_an_unknown_access_level_is_refused():
 
 def test_results_say_what_access_each_attack_needs(setting):
     model, _, X_aux, y_aux, targets = setting
-    table = evaluate_attacks([ConfidenceInversion(model, "secret"),
-                              LabelOnlyInversion(model, "secret", random_state=0)],
-                             X_aux, y_aux, targets=targets, n_resamples=20, random_state=0)
+    table = evaluate_attacks(
+        [ConfidenceInversion(model, "secret"), LabelOnlyInversion(model, "secret", random_state=0)],
+        X_aux,
+        y_aux,
+        targets=targets,
+        n_resamples=20,
+        random_state=0,
+    )
     assert list(table.columns) == RESULT_COLUMNS
     access = dict(zip(table["attack"], table["access"]))
     assert access == {"imputation": "none", "MAP": "outputs", "LOMIA": "labels"}
@@ -139,15 +148,18 @@ def test_results_say_what_access_each_attack_needs(setting):
 
 # -- §2: one path, each grid asked once -----------------------------------------------------
 def _three_attacks(model):
-    return [ConfidenceInversion(model, "secret", random_state=0),
-            ConfidenceInversion(model, "secret", method="csmia", random_state=0),
-            ConfidenceInversion(model, "secret", prior="imputation", random_state=0)]
+    return [
+        ConfidenceInversion(model, "secret", random_state=0),
+        ConfidenceInversion(model, "secret", method="csmia", random_state=0),
+        ConfidenceInversion(model, "secret", prior="imputation", random_state=0),
+    ]
 
 
 def test_attacks_that_read_the_same_grid_share_one_query(setting):
     model, forest, X_aux, y_aux, targets = setting
-    run = run_attacks(_three_attacks(model), X_aux, y_aux, targets=targets, n_resamples=20,
-                      random_state=0)
+    run = run_attacks(
+        _three_attacks(model), X_aux, y_aux, targets=targets, n_resamples=20, random_state=0
+    )
     grid = sum(len(X) for X, _ in targets.values()) * 3  # 3 candidate values
     assert model.rows_["predict_proba"] == grid  # once, for three attacks
     rows = run.table[run.table["attack"] != "imputation"]
@@ -160,23 +172,36 @@ def test_attacks_that_read_the_same_grid_share_one_query(setting):
 
 def test_sharing_changes_no_result(setting):
     model, forest, X_aux, y_aux, targets = setting
-    together = evaluate_attacks(_three_attacks(model), X_aux, y_aux, targets=targets,
-                                n_resamples=50, random_state=0)
-    alone = pd.concat([
-        evaluate_attacks([attack], X_aux, y_aux, targets=targets, n_resamples=50,
-                         random_state=0)
-        for attack in _three_attacks(forest)], ignore_index=True)
+    together = evaluate_attacks(
+        _three_attacks(model), X_aux, y_aux, targets=targets, n_resamples=50, random_state=0
+    )
+    alone = pd.concat(
+        [
+            evaluate_attacks(
+                [attack], X_aux, y_aux, targets=targets, n_resamples=50, random_state=0
+            )
+            for attack in _three_attacks(forest)
+        ],
+        ignore_index=True,
+    )
     alone = alone.drop_duplicates(["attack", "population"]).set_index(["attack", "population"])
     together = together.set_index(["attack", "population"])
-    columns = ["score", "baseline_score", "advantage", "advantage_ci_low", "advantage_ci_high",
-               "query_rows"]
+    columns = [
+        "score",
+        "baseline_score",
+        "advantage",
+        "advantage_ci_low",
+        "advantage_ci_high",
+        "query_rows",
+    ]
     pd.testing.assert_frame_equal(together.loc[alone.index, columns], alone[columns])
 
 
 def test_run_keeps_the_fitted_attacks_and_baselines(setting):
     model, _, X_aux, y_aux, targets = setting
-    run = run_attacks(_three_attacks(model), X_aux, y_aux, targets=targets, n_resamples=20,
-                      random_state=0)
+    run = run_attacks(
+        _three_attacks(model), X_aux, y_aux, targets=targets, n_resamples=20, random_state=0
+    )
     assert set(run.attacks) == {"MAP", "CSMIA", "MAP (imputation prior)"}
     for attack in run.attacks.values():
         assert hasattr(attack, "candidates_")  # fitted
@@ -190,12 +215,19 @@ def test_seconds_count_a_fit_once_so_the_column_sums(setting, monkeypatch):
 
     def fit(self, *args, **kwargs):
         import time
+
         time.sleep(0.3)
         return slow_fit(self, *args, **kwargs)
 
     monkeypatch.setattr(ConfidenceInversion, "fit", fit)
-    table = evaluate_attacks([ConfidenceInversion(model, "secret")], X_aux, y_aux,
-                             targets=targets, n_resamples=20, random_state=0)
+    table = evaluate_attacks(
+        [ConfidenceInversion(model, "secret")],
+        X_aux,
+        y_aux,
+        targets=targets,
+        n_resamples=20,
+        random_state=0,
+    )
     seconds = table.set_index(["attack", "population"])["seconds"]
     assert seconds[("MAP", "members")] >= 0.3 > seconds[("MAP", "non-members")]
 
@@ -223,14 +255,21 @@ def test_an_imputation_learner_is_fitted_once_per_run(setting, monkeypatch):
     assert outside.learner_ is not first.learner_
 
 
-DEFENSES = [RoundProbabilities(1), TopK(1), LabelOnly(), CoarsenProbabilities(4),
-            GaussianNoise(0.1, random_state=0), ReverseSigmoid(1.0, 0.1)]
+DEFENSES = [
+    RoundProbabilities(1),
+    TopK(1),
+    LabelOnly(),
+    CoarsenProbabilities(4),
+    GaussianNoise(0.1, random_state=0),
+    ReverseSigmoid(1.0, 0.1),
+]
 
 
 @pytest.mark.parametrize("defense", DEFENSES, ids=lambda d: type(d).__name__)
 @pytest.mark.parametrize("method", ["predict_proba", "predict"])
-def test_defended_answers_from_remembered_raw_answers_equal_the_defended_model(setting,
-                                                                               defense, method):
+def test_defended_answers_from_remembered_raw_answers_equal_the_defended_model(
+    setting, defense, method
+):
     """Within a run the defended model is not asked: its defense is applied to the raw answers
     already on hand — and gives exactly what the defended model serves."""
     from tabinvert._cache import run_cache
@@ -247,8 +286,9 @@ def test_defended_answers_from_remembered_raw_answers_equal_the_defended_model(s
     with run_cache() as cache:
         query_candidates(model, layout, known, candidates, response_method="predict_proba")
         asked = dict(model.rows_)
-        derived, cost = query_candidates(defended, layout, known, candidates,
-                                         response_method=method)
+        derived, cost = query_candidates(
+            defended, layout, known, candidates, response_method=method
+        )
     assert model.rows_ == asked  # the defended model's answers came from the raw ones
     assert cache.rows_served == cost.rows == len(X) * 3
     np.testing.assert_array_equal(derived, direct)
@@ -280,9 +320,17 @@ def test_assess_asks_each_grid_once_and_fits_each_attack_once(setting, monkeypat
         monkeypatch.setattr(cls, "fit", counting)
     X_holdout = pd.concat([X_aux, X_out])
     y_holdout = np.concatenate([y_aux, y_out])
-    result = assess(model, X_train, y_train, X_holdout=X_holdout, y_holdout=y_holdout,
-                    sensitive="secret", defenses=[RoundProbabilities(1), LabelOnly()],
-                    n_resamples=50, random_state=0)
+    result = assess(
+        model,
+        X_train,
+        y_train,
+        X_holdout=X_holdout,
+        y_holdout=y_holdout,
+        sensitive="secret",
+        defenses=[RoundProbabilities(1), LabelOnly()],
+        n_resamples=50,
+        random_state=0,
+    )
     n_targets = len(X_train) + result.metadata["n_non_members"]
     n_test = result.metadata["n_non_members"]  # the held-out records the utility is read on
     # One predict_proba grid for MAP, CSMIA and MAP (imputation prior), the main run, the
@@ -293,21 +341,29 @@ def test_assess_asks_each_grid_once_and_fits_each_attack_once(setting, monkeypat
     assert model.rows_["predict_proba"] == n_targets * 3 + utility_proba
     # predict: LOMIA's one grid, its queries of the auxiliary records and the utility's labels
     # (a second grid would add 2,700 rows).
-    assert n_targets * 3 <= model.rows_["predict"] <= (
-        n_targets * 3 + result.metadata["n_aux"] + 2 * n_test)
+    assert (
+        n_targets * 3
+        <= model.rows_["predict"]
+        <= (n_targets * 3 + result.metadata["n_aux"] + 2 * n_test)
+    )
     # Each attack of the main run is fitted once (the exposure reuses them); under the two
     # defenses the black-box attacks are fitted again, except LOMIA, whose labels every
     # arg-max-keeping defense leaves as they were.
-    assert sorted(fits) == sorted(["MAP", "CSMIA", "LOMIA", "MAP (imputation prior)"]
-                                  + ["MAP", "CSMIA", "MAP (imputation prior)"] * 2)
+    assert sorted(fits) == sorted(
+        ["MAP", "CSMIA", "LOMIA", "MAP (imputation prior)"]
+        + ["MAP", "CSMIA", "MAP (imputation prior)"] * 2
+    )
     sweep = result.defenses.set_index(["defense", "attack", "population"])
     main = result.results.set_index(["attack", "population"])
     for attack in ("MAP", "CSMIA", "LOMIA"):
-        np.testing.assert_equal(sweep.loc[("none", attack, "members"), "advantage"],
-                                main.loc[(attack, "members"), "advantage"])
+        np.testing.assert_equal(
+            sweep.loc[("none", attack, "members"), "advantage"],
+            main.loc[(attack, "members"), "advantage"],
+        )
         for defense in ("RoundProbabilities()", "LabelOnly()"):
             if attack == "LOMIA":
                 row = sweep.loc[(defense, attack, "members")]
-                np.testing.assert_equal(row["advantage"],
-                                        main.loc[(attack, "members"), "advantage"])
+                np.testing.assert_equal(
+                    row["advantage"], main.loc[(attack, "members"), "advantage"]
+                )
                 assert "keeps the arg-max" in row["notes"]

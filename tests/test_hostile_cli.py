@@ -42,9 +42,14 @@ def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     rng = np.random.default_rng(0)
     n = 400
-    data = pd.DataFrame({"a": rng.normal(size=n), "color": rng.choice(["red", "blue"], n),
-                         "secret": rng.integers(0, 2, n)})
-    data["label"] = ((data["a"] > 0) ^ (data["secret"] == 1) ^ (rng.random(n) < 0.3))
+    data = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "color": rng.choice(["red", "blue"], n),
+            "secret": rng.integers(0, 2, n),
+        }
+    )
+    data["label"] = (data["a"] > 0) ^ (data["secret"] == 1) ^ (rng.random(n) < 0.3)
     data["label"] = data["label"].astype(int)
     model = make_pipeline(
         make_column_transformer((OneHotEncoder(), ["color"]), remainder="passthrough"),
@@ -57,8 +62,11 @@ def files(tmp_path_factory):
 
 
 def _digests(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -71,9 +79,15 @@ def inputs_unchanged(files):
 
 def _argv(files, tmp_path, command="assess", **options):
     """`tabinvert assess` on the fixture, with options replaced (None drops one)."""
-    defaults = {"--model": files / "model.skops", "--train": files / "train.csv",
-                "--holdout": files / "holdout.csv", "--target": "label",
-                "--sensitive": "secret", "--out": tmp_path / "r.csv", "--n-resamples": "50"}
+    defaults = {
+        "--model": files / "model.skops",
+        "--train": files / "train.csv",
+        "--holdout": files / "holdout.csv",
+        "--target": "label",
+        "--sensitive": "secret",
+        "--out": tmp_path / "r.csv",
+        "--n-resamples": "50",
+    }
     argv = [command]
     for option, value in {**defaults, **options}.items():
         if value is not None:
@@ -100,24 +114,28 @@ def _nothing_written(tmp_path, *keep):
 
 # -- exit codes ---------------------------------------------------------------------------------
 
+
 def test_unseen_category_is_bad_input_not_a_traceback(files, tmp_path, capsys):
     # Before: ModelQueryError escaped main(): a traceback and exit 1, the --fail-above code.
     train = pd.read_csv(files / "train.csv")
     train.loc[:4, "color"] = "purple"
     train.to_csv(tmp_path / "train.csv", index=False)
     out = tmp_path / "out" / "r.csv"
-    assert main(_argv(files, tmp_path, **{"--train": tmp_path / "train.csv",
-                                          "--out": out})) == 2
+    assert main(_argv(files, tmp_path, **{"--train": tmp_path / "train.csv", "--out": out})) == 2
     line = _the_error(capsys)
     assert "unknown categories ['purple']" in line and "Traceback" not in line
     assert not out.exists()
 
 
-@pytest.mark.parametrize("error", [ZeroDivisionError("division by zero"),
-                                   AttributeError("'NoneType' object has no attribute 'x'"),
-                                   KeyError("non-members")])
-def test_a_bug_exits_3_with_one_line_and_a_debug_hint(files, tmp_path, capsys, monkeypatch,
-                                                      error):
+@pytest.mark.parametrize(
+    "error",
+    [
+        ZeroDivisionError("division by zero"),
+        AttributeError("'NoneType' object has no attribute 'x'"),
+        KeyError("non-members"),
+    ],
+)
+def test_a_bug_exits_3_with_one_line_and_a_debug_hint(files, tmp_path, capsys, monkeypatch, error):
     def broken_assess(*args, **kwargs):
         raise error
 
@@ -130,8 +148,7 @@ def test_a_bug_exits_3_with_one_line_and_a_debug_hint(files, tmp_path, capsys, m
 
 
 @pytest.mark.parametrize("where", ["before the command", "after the command"])
-def test_debug_prints_the_traceback_and_keeps_the_code(files, tmp_path, capsys, monkeypatch,
-                                                       where):
+def test_debug_prints_the_traceback_and_keeps_the_code(files, tmp_path, capsys, monkeypatch, where):
     def broken_assess(*args, **kwargs):
         return 1 / 0
 
@@ -142,7 +159,8 @@ def test_debug_prints_the_traceback_and_keeps_the_code(files, tmp_path, capsys, 
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "in broken_assess" in err
     assert err.strip().splitlines()[-1] == (
-        "tabinvert: internal error: ZeroDivisionError: division by zero")
+        "tabinvert: internal error: ZeroDivisionError: division by zero"
+    )
 
 
 def test_debug_on_bad_input_keeps_exit_2(files, tmp_path, capsys):
@@ -162,8 +180,9 @@ def test_interrupt_exits_130(files, tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("filename, code", [("OUT", 2), ("/var/cache/elsewhere", 3)])
-def test_an_os_error_is_bad_input_only_about_the_users_paths(files, tmp_path, capsys,
-                                                             monkeypatch, filename, code):
+def test_an_os_error_is_bad_input_only_about_the_users_paths(
+    files, tmp_path, capsys, monkeypatch, filename, code
+):
     out = tmp_path / "r.csv"
     filename = str(out) if filename == "OUT" else filename
 
@@ -176,30 +195,35 @@ def test_an_os_error_is_bad_input_only_about_the_users_paths(files, tmp_path, ca
     assert "No space left on device" in line and filename in line
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["demo", "--bogus"], "unrecognized arguments: --bogus"),
-    (["assess", "--model", "m.skops"], "the following arguments are required: --train"),
-    ([], "the following arguments are required: command"),
-    (["demo", "--task", "clustering"], "argument --task: invalid choice: 'clustering'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["demo", "--bogus"], "unrecognized arguments: --bogus"),
+        (["assess", "--model", "m.skops"], "the following arguments are required: --train"),
+        ([], "the following arguments are required: command"),
+        (["demo", "--task", "clustering"], "argument --task: invalid choice: 'clustering'"),
+    ],
+)
 def test_usage_errors_are_one_line_exit_2(capsys, argv, message):
     assert main(argv) == 2
     line = _the_error(capsys)
     assert message in line and "--help" in line
 
 
-@pytest.mark.parametrize("option, value, message", [
-    ("--n-resamples", "0", "argument --n-resamples: must be at least 1, got 0"),
-    ("--n-resamples", "-5", "argument --n-resamples: must be at least 1, got -5"),
-    ("--n-resamples", "ten", "argument --n-resamples: expected a whole number, got 'ten'"),
-    ("--fail-above", "nan", "argument --fail-above: must be a finite number, got 'nan'"),
-    ("--fail-above", "inf", "argument --fail-above: must be a finite number, got 'inf'"),
-    ("--fail-above", "high", "argument --fail-above: expected a number, got 'high'"),
-    ("--n-jobs", "0", "argument --n-jobs: must not be 0"),
-    ("--random-state", "-1", "argument --random-state: must be from 0 to 2**32 - 1, got -1"),
-])
-def test_bad_numbers_are_refused_before_any_work(files, tmp_path, capsys, option, value,
-                                                 message):
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--n-resamples", "0", "argument --n-resamples: must be at least 1, got 0"),
+        ("--n-resamples", "-5", "argument --n-resamples: must be at least 1, got -5"),
+        ("--n-resamples", "ten", "argument --n-resamples: expected a whole number, got 'ten'"),
+        ("--fail-above", "nan", "argument --fail-above: must be a finite number, got 'nan'"),
+        ("--fail-above", "inf", "argument --fail-above: must be a finite number, got 'inf'"),
+        ("--fail-above", "high", "argument --fail-above: expected a number, got 'high'"),
+        ("--n-jobs", "0", "argument --n-jobs: must not be 0"),
+        ("--random-state", "-1", "argument --random-state: must be from 0 to 2**32 - 1, got -1"),
+    ],
+)
+def test_bad_numbers_are_refused_before_any_work(files, tmp_path, capsys, option, value, message):
     # Before: --fail-above nan was accepted and the gate could never close (exit 0), and the
     # others were refused only after the model and data were loaded.
     assert main(_argv(files, tmp_path, **{option: value})) == 2
@@ -218,14 +242,17 @@ def test_bad_defense_spec_exits_2(files, tmp_path, capsys, spec):
 
 # -- output paths -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("option, input_option, name", [
-    ("--out", "--train", "train.csv"),
-    ("--out", "--model", "model.skops"),
-    ("--out", "--holdout", "holdout.csv"),
-    ("--json", "--train", "train.csv"),
-])
-def test_an_output_that_is_an_input_is_refused(files, tmp_path, capsys, option, input_option,
-                                               name):
+
+@pytest.mark.parametrize(
+    "option, input_option, name",
+    [
+        ("--out", "--train", "train.csv"),
+        ("--out", "--model", "model.skops"),
+        ("--out", "--holdout", "holdout.csv"),
+        ("--json", "--train", "train.csv"),
+    ],
+)
+def test_an_output_that_is_an_input_is_refused(files, tmp_path, capsys, option, input_option, name):
     # Before: --train t.csv --out t.csv overwrote the training data with the report.
     before = (files / name).read_bytes()
     assert main(_argv(files, tmp_path, **{option: files / name})) == 2
@@ -270,21 +297,25 @@ def test_holdout_that_is_the_training_file_is_refused(files, tmp_path, capsys):
     assert "--holdout" in line and "is the --train file" in line
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("folder", "it is a folder, not a file"),
-    ("trailing separator", "it is a folder, not a file"),
-    ("below a file", "is a file, so it cannot hold folders"),
-    ("empty", "--out is empty"),
-])
-def test_unwritable_out_is_refused_before_the_assessment(files, tmp_path, capsys, kind,
-                                                         message):
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("folder", "it is a folder, not a file"),
+        ("trailing separator", "it is a folder, not a file"),
+        ("below a file", "is a file, so it cannot hold folders"),
+        ("empty", "--out is empty"),
+    ],
+)
+def test_unwritable_out_is_refused_before_the_assessment(files, tmp_path, capsys, kind, message):
     # Before: the assessment ran first, then the write failed naming the temporary .part file.
     (tmp_path / "reports").mkdir()
     (tmp_path / "notes.txt").write_text("keep me")
-    out = {"folder": str(tmp_path / "reports"),
-           "trailing separator": str(tmp_path / "new") + os.sep,
-           "below a file": str(tmp_path / "notes.txt" / "r.csv"),
-           "empty": ""}[kind]
+    out = {
+        "folder": str(tmp_path / "reports"),
+        "trailing separator": str(tmp_path / "new") + os.sep,
+        "below a file": str(tmp_path / "notes.txt" / "r.csv"),
+        "empty": "",
+    }[kind]
     assert main(_argv(files, tmp_path, **{"--out": out})) == 2
     seen = {}
     line = _the_error(capsys, keep=seen)
@@ -302,8 +333,11 @@ def test_out_in_a_folder_without_write_access_is_refused(files, tmp_path, capsys
     locked = tmp_path / "locked"
     locked.mkdir()
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode, **kw: (
-        Path(path) != locked and real_access(path, mode, **kw)))
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode, **kw: Path(path) != locked and real_access(path, mode, **kw),
+    )
     out = locked / "deeper" / "r.csv"
     assert main(_argv(files, tmp_path, **{"--out": out})) == 2
     line = _the_error(capsys)
@@ -327,7 +361,8 @@ def test_write_atomic_names_the_users_path_not_the_temporary_file(tmp_path, kind
         write_atomic(target, "a,b\n")
     assert caught.value.filename == str(target) and ".part" not in str(caught.value)
     assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(
-        ["notes.txt", "reports"] if kind == "folder" else ["notes.txt"])
+        ["notes.txt", "reports"] if kind == "folder" else ["notes.txt"]
+    )
     with pytest.raises(OSError) as checked:
         check_writable(target)
     assert checked.value.filename == str(target)
@@ -335,15 +370,18 @@ def test_write_atomic_names_the_users_path_not_the_temporary_file(tmp_path, kind
 
 # -- CSV formula injection ----------------------------------------------------------------------
 
+
 def test_neutralise_formulas_prefixes_text_only(text_dtype):
     payloads = [f"{trigger}1+1" for trigger in FORMULA_TRIGGERS]
-    frame = pd.DataFrame({
-        "text": pd.Series([*payloads, "plain", None], dtype=text_dtype),
-        "advantage": [-0.5, -1.0, 0.25, 1e-3, -7.0, 2.0, 0.0, np.nan],
-        "count": np.arange(-4, 4),
-        "flag": [True, False] * 4,
-        "mixed": pd.Series([-3, "-3", "@x", 1.5, None, "ok", "=A1", "+"], dtype=object),
-    })
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series([*payloads, "plain", None], dtype=text_dtype),
+            "advantage": [-0.5, -1.0, 0.25, 1e-3, -7.0, 2.0, 0.0, np.nan],
+            "count": np.arange(-4, 4),
+            "flag": [True, False] * 4,
+            "mixed": pd.Series([-3, "-3", "@x", 1.5, None, "ok", "=A1", "+"], dtype=object),
+        }
+    )
     frame.columns = ["=text", "advantage", "-count", "@flag", "mixed"]
     safe = neutralise_formulas(frame)
     assert list(safe.columns) == ["'=text", "advantage", "'-count", "'@flag", "mixed"]
@@ -389,6 +427,7 @@ def test_csv_report_cells_cannot_run_as_formulas(injected_files, tmp_path, capsy
 
 # -- messages: bounded, one line, naming the problem -------------------------------------------
 
+
 def test_a_5mb_cell_is_cut_in_the_message(files, tmp_path, capsys):
     # Before: the model's "unknown categories" error echoed the whole cell on one line.
     train = pd.read_csv(files / "train.csv")
@@ -404,8 +443,10 @@ def test_a_5mb_column_name_is_cut_in_the_message(files, tmp_path, capsys):
     train = pd.read_csv(files / "train.csv")
     train["c" * FIVE_MB] = 1
     train.to_csv(tmp_path / "train.csv", index=False)
-    assert main(_argv(files, tmp_path, **{"--train": tmp_path / "train.csv",
-                                          "--sensitive": "zip"})) == 2
+    assert (
+        main(_argv(files, tmp_path, **{"--train": tmp_path / "train.csv", "--sensitive": "zip"}))
+        == 2
+    )
     line = _the_error(capsys)
     assert "The sensitive column 'zip' is not in the training file" in line
     assert f"… ({FIVE_MB:,} characters)" in line and len(line) < 2_000
@@ -427,6 +468,7 @@ def test_control_characters_in_a_name_stay_on_one_line(files, tmp_path, capsys):
 
 # -- column names -------------------------------------------------------------------------------
 
+
 def test_sensitive_equal_to_target_says_it_is_the_target(files, tmp_path, capsys):
     # Before: "The sensitive column 'label' is not in the training file".
     assert main(_argv(files, tmp_path, **{"--sensitive": "label"})) == 2
@@ -441,10 +483,13 @@ def test_group_by_the_target_is_refused(files, tmp_path, capsys):
     assert "--group-by column 'label' is the target (label) column" in _the_error(capsys)
 
 
-@pytest.mark.parametrize("option, extra", [
-    ("--sensitive", ["--sensitive", "secret", "secret"]),
-    ("--group-by", ["--group-by", "color", "--group-by", "color"]),
-])
+@pytest.mark.parametrize(
+    "option, extra",
+    [
+        ("--sensitive", ["--sensitive", "secret", "secret"]),
+        ("--group-by", ["--group-by", "color", "--group-by", "color"]),
+    ],
+)
 def test_a_column_named_twice_is_refused(files, tmp_path, capsys, option, extra):
     # Before: --sensitive secret secret crashed in the report with a TypeError (exit 1).
     argv = _argv(files, tmp_path, **{"--sensitive": None if option == "--sensitive" else "a"})
@@ -455,25 +500,32 @@ def test_a_column_named_twice_is_refused(files, tmp_path, capsys, option, extra)
 def test_sensitive_column_the_model_does_not_take(files, tmp_path, capsys):
     train = pd.read_csv(files / "train.csv").assign(zip_code=1)
     train.to_csv(tmp_path / "train.csv", index=False)
-    assert main(_argv(files, tmp_path, **{"--train": tmp_path / "train.csv",
-                                          "--sensitive": "zip_code"})) == 2
+    assert (
+        main(
+            _argv(files, tmp_path, **{"--train": tmp_path / "train.csv", "--sensitive": "zip_code"})
+        )
+        == 2
+    )
     line = _the_error(capsys)
-    assert "'zip_code' is in the training file but is not one of the model's input features" \
-        in line
+    assert "'zip_code' is in the training file but is not one of the model's input features" in line
 
 
 # -- input files --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, message", [
-    (None, "does not exist"),
-    (b"", "is empty: it has no header line"),
-    (b"a,color,secret,label\n", "has no records: only a header line"),
-    (b"a,color,secret,secret,label\n0.1,red,1,0,1\n", "has the column 'secret' more than once"),
-    (b"a,color,secret,label\n0.1,r\xe9d,1,0\n", "is not UTF-8 text (byte 0xe9"),
-    ("folder", "is a folder, not a CSV file"),
-    (b"PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe\x00binary", "training file"),
-    (b'a,color,secret,label\n0.1,"red,1,0\n', "Cannot read the training file"),
-])
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "does not exist"),
+        (b"", "is empty: it has no header line"),
+        (b"a,color,secret,label\n", "has no records: only a header line"),
+        (b"a,color,secret,secret,label\n0.1,red,1,0,1\n", "has the column 'secret' more than once"),
+        (b"a,color,secret,label\n0.1,r\xe9d,1,0\n", "is not UTF-8 text (byte 0xe9"),
+        ("folder", "is a folder, not a CSV file"),
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe\x00binary", "training file"),
+        (b'a,color,secret,label\n0.1,"red,1,0\n', "Cannot read the training file"),
+    ],
+)
 def test_a_bad_training_file_exits_2_naming_it(files, tmp_path, capsys, content, message):
     train = tmp_path / "train.csv"
     if content == "folder":
@@ -506,20 +558,24 @@ def test_aux_without_holdout_runs(files, tmp_path, capsys):
     # Before: the summary table looked up the missing non-members: KeyError, exit 2 with the
     # message "'non-members'".
     out = tmp_path / "r.csv"
-    assert main(_argv(files, tmp_path, **{"--holdout": None,
-                                          "--aux": files / "holdout.csv"})) == 0
+    assert main(_argv(files, tmp_path, **{"--holdout": None, "--aux": files / "holdout.csv"})) == 0
     assert set(pd.read_csv(out)["population"]) == {"members"}
     assert "sensitive attribute 'secret'" in capsys.readouterr().out
 
 
 # -- the demo -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("out, message", [
-    (".", "it is a folder, not a file"),
-    ("", "--out is empty"),
-])
-def test_demo_refuses_an_unwritable_out_before_training(tmp_path, capsys, monkeypatch, out,
-                                                        message):
+
+@pytest.mark.parametrize(
+    "out, message",
+    [
+        (".", "it is a folder, not a file"),
+        ("", "--out is empty"),
+    ],
+)
+def test_demo_refuses_an_unwritable_out_before_training(
+    tmp_path, capsys, monkeypatch, out, message
+):
     monkeypatch.chdir(tmp_path)
     assert main(["demo", "--out", out]) == 2
     seen = {}
@@ -535,21 +591,27 @@ def test_demo_bug_exits_3(capsys, monkeypatch):
     monkeypatch.setattr("tabinvert._demo.demo_assessment_inputs", broken)
     assert main(["demo"]) == 3
     assert "AttributeError: no attribute 'fit'; run again with --debug" in _the_error(
-        capsys, "tabinvert: internal error:")
+        capsys, "tabinvert: internal error:"
+    )
 
 
 # -- the documentation --------------------------------------------------------------------------
+
 
 def test_exit_codes_and_csv_neutralisation_are_documented(capsys):
     from tabinvert import cli
 
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     documented = {int(code) for code in re.findall(r"^\| (\d+) \| ", readme, re.MULTILINE)}
-    assert documented == {cli.EXIT_OK, cli.EXIT_LEAKS, cli.EXIT_BAD_INPUT, cli.EXIT_INTERNAL,
-                          cli.EXIT_INTERRUPTED}
+    assert documented == {
+        cli.EXIT_OK,
+        cli.EXIT_LEAKS,
+        cli.EXIT_BAD_INPUT,
+        cli.EXIT_INTERNAL,
+        cli.EXIT_INTERRUPTED,
+    }
     assert "`=`, `+`, `-`, `@`, a tab or a carriage return" in readme
-    assert f"cut\nto {cli.SHOWN_CHARS} characters, and a message to {cli.MESSAGE_CHARS:,}" \
-        in readme
+    assert f"cut\nto {cli.SHOWN_CHARS} characters, and a message to {cli.MESSAGE_CHARS:,}" in readme
     for command in ("assess", "demo"):
         with pytest.raises(SystemExit) as stopped:
             main([command, "--help"])

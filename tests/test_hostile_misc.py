@@ -303,8 +303,7 @@ def test_defended_classifier_refuses_a_defense_that_returns_nan():
 
 def test_defended_classifier_refuses_a_prediction_defense():
     with refused(ValueError, "NoisePredictions"):
-        DefendedClassifier(LogisticRegression(), NoisePredictions(scale=1.0)).fit(
-            X_SMALL, Y_SMALL)
+        DefendedClassifier(LogisticRegression(), NoisePredictions(scale=1.0)).fit(X_SMALL, Y_SMALL)
 
 
 def test_defended_regressor_refuses_a_probability_defense():
@@ -320,8 +319,12 @@ def test_defended_regressor_refuses_a_probability_defense():
 
 @pytest.mark.parametrize(
     "params, parameter",
-    [({"max_rows": -1}, "'max_rows'"), ({"max_rows": 1.5}, "'max_rows'"),
-     ({"max_rows": "10"}, "'max_rows'"), ({"max_calls": -1}, "'max_calls'")],
+    [
+        ({"max_rows": -1}, "'max_rows'"),
+        ({"max_rows": 1.5}, "'max_rows'"),
+        ({"max_rows": "10"}, "'max_rows'"),
+        ({"max_calls": -1}, "'max_calls'"),
+    ],
     ids=["rows-negative", "rows-float", "rows-string", "calls-negative"],
 )
 def test_budget_bad_quota(params, parameter):
@@ -413,21 +416,33 @@ def offline(monkeypatch):
 
 
 def test_data_home_empty_folder(tmp_path, offline):
-    with refused(DatasetNotFoundError, str(tmp_path / HEART_CLEAN), "download_if_missing=True",
-                 "TABINVERT_DATA"):
+    with refused(
+        DatasetNotFoundError,
+        str(tmp_path / HEART_CLEAN),
+        "download_if_missing=True",
+        "TABINVERT_DATA",
+    ):
         load_heart(data_home=tmp_path, download_if_missing=False)
     assert offline == []
 
 
 def test_data_home_empty_folder_unlicensed_dataset(tmp_path, offline):
-    with refused(DatasetNotFoundError, str(tmp_path / "gss_mehnaz2022/GSS_15235.csv"),
-                 "not downloaded automatically", "GSS"):
+    with refused(
+        DatasetNotFoundError,
+        str(tmp_path / "gss_mehnaz2022/GSS_15235.csv"),
+        "not downloaded automatically",
+        "GSS",
+    ):
         load_gss(data_home=tmp_path)
 
 
 def test_data_home_empty_folder_offline_download(tmp_path, offline):
-    with refused(DatasetDownloadError, "network is unreachable", "archive.ics.uci.edu",
-                 str(tmp_path / "heart_cleveland/processed.cleveland.data")):
+    with refused(
+        DatasetDownloadError,
+        "network is unreachable",
+        "archive.ics.uci.edu",
+        str(tmp_path / "heart_cleveland/processed.cleveland.data"),
+    ):
         load_heart(data_home=tmp_path)
     assert list(tmp_path.iterdir()) == []  # no partial file left behind
 
@@ -473,8 +488,11 @@ def test_dataset_file_is_a_folder(tmp_path, offline):
 @pytest.mark.parametrize("cut", ["truncated", "empty", "garbage"])
 def test_dataset_file_corrupt(tmp_path, offline, cut):
     original = (get_data_home() / HEART_CLEAN).read_bytes()  # the shared copy, only read
-    corrupt = {"truncated": original[: len(original) // 2], "empty": b"",
-               "garbage": b"age,sex\n\x00\xff,<script>\n"}[cut]
+    corrupt = {
+        "truncated": original[: len(original) // 2],
+        "empty": b"",
+        "garbage": b"age,sex\n\x00\xff,<script>\n",
+    }[cut]
     path = tmp_path / HEART_CLEAN
     path.parent.mkdir()
     path.write_bytes(corrupt)
@@ -585,8 +603,11 @@ def test_advantage_bad_n_resamples(n_resamples):
 
 @pytest.mark.parametrize(
     "n_success, n_total, fragment",
-    [(11, 10, "between 0 and n_total"), (0, 0, "n_total must be positive"),
-     ([1, 2, 3], [10, 10], "do not broadcast")],
+    [
+        (11, 10, "between 0 and n_total"),
+        (0, 0, "n_total must be positive"),
+        ([1, 2, 3], [10, 10], "do not broadcast"),
+    ],
     ids=["more-than-trials", "no-trials", "shapes"],
 )
 def test_wilson_bad_counts(n_success, n_total, fragment):
@@ -597,14 +618,14 @@ def test_wilson_bad_counts(n_success, n_total, fragment):
 @pytest.mark.parametrize("returned", [np.array([1.0, 0.0]), "good"], ids=["array", "text"])
 def test_advantage_callable_metric_of_the_wrong_type(returned):
     with refused(TypeError, "metric=", "must return one number"):
-        advantage_over_baseline([0, 1], [0, 1], [1, 1], metric=lambda t, p: returned,
-                                n_resamples=3)
+        advantage_over_baseline([0, 1], [0, 1], [1, 1], metric=lambda t, p: returned, n_resamples=3)
 
 
 def test_verdict_for_a_metric_that_returns_nan():
     # It used to say "the baseline's <lambda> is already at its maximum (nan)".
-    adv = advantage_over_baseline([0, 1, 1], [0, 1, 1], [1, 1, 1],
-                                  metric=lambda t, p: float("nan"), n_resamples=3)
+    adv = advantage_over_baseline(
+        [0, 1, 1], [0, 1, 1], [1, 1, 1], metric=lambda t, p: float("nan"), n_resamples=3
+    )
     verdict = advantage_verdict(adv)
     assert "must both be finite" in verdict and "maximum" not in verdict
 
@@ -622,9 +643,14 @@ def test_default_tolerance_does_not_overflow():
 
 def _evaluate(population, **changes):
     X, y, model = population
-    kwargs = dict(attacks=[ConfidenceInversion(model, "secret")], X_aux=X[40:60],
-                  y_aux=y[40:60], targets={"members": (X[:40], y[:40])}, n_resamples=5,
-                  random_state=0)
+    kwargs = dict(
+        attacks=[ConfidenceInversion(model, "secret")],
+        X_aux=X[40:60],
+        y_aux=y[40:60],
+        targets={"members": (X[:40], y[:40])},
+        n_resamples=5,
+        random_state=0,
+    )
     kwargs.update(changes)
     with frames_kept(X):
         return evaluate_attacks(**kwargs)
@@ -669,8 +695,12 @@ def test_evaluate_empty_population(population):
 
 @pytest.mark.parametrize(
     "changes, parameter",
-    [({"n_resamples": -5}, "'n_resamples'"), ({"random_state": "x"}, "'random_state'"),
-     ({"confidence": 1.0}, "'confidence'"), ({"metric": "auc"}, "'metric'")],
+    [
+        ({"n_resamples": -5}, "'n_resamples'"),
+        ({"random_state": "x"}, "'random_state'"),
+        ({"confidence": 1.0}, "'confidence'"),
+        ({"metric": "auc"}, "'metric'"),
+    ],
     ids=["n_resamples", "random_state", "confidence", "metric"],
 )
 def test_evaluate_bad_parameters_refused_before_any_query(population, changes, parameter):
@@ -684,9 +714,11 @@ def test_evaluate_bad_parameters_refused_before_any_query(population, changes, p
 
 @pytest.mark.parametrize(
     "attacks, cls, fragments",
-    [([], ValueError, ("attacks is empty",)),
-     (["MAP"], TypeError, ("attacks[0] is 'MAP'", "not an attack")),
-     (None, TypeError, ("attacks must be a list or dict",))],
+    [
+        ([], ValueError, ("attacks is empty",)),
+        (["MAP"], TypeError, ("attacks[0] is 'MAP'", "not an attack")),
+        (None, TypeError, ("attacks must be a list or dict",)),
+    ],
     ids=["empty", "string", "none"],
 )
 def test_evaluate_bad_attacks(population, attacks, cls, fragments):
@@ -702,9 +734,18 @@ def test_evaluate_invalid_attack_parameter_names_the_attack(population):
 
 def _sweep(population, **changes):
     X, y, model = population
-    kwargs = dict(model=model, defenses=[RoundProbabilities()], X_aux=X[40:60], y_aux=y[40:60],
-                  targets={"members": (X[:40], y[:40])}, X_test=X[60:], y_test=y[60:],
-                  sensitive="secret", n_resamples=5, random_state=0)
+    kwargs = dict(
+        model=model,
+        defenses=[RoundProbabilities()],
+        X_aux=X[40:60],
+        y_aux=y[40:60],
+        targets={"members": (X[:40], y[:40])},
+        X_test=X[60:],
+        y_test=y[60:],
+        sensitive="secret",
+        n_resamples=5,
+        random_state=0,
+    )
     kwargs.update(changes)
     with frames_kept(X):
         return evaluate_defenses(**kwargs)
@@ -715,16 +756,28 @@ def _sweep(population, **changes):
     [
         ({"defenses": None}, TypeError, ("defenses must be a list or dict",)),
         ({"defenses": ["round"]}, TypeError, ("defenses[0] is 'round'", "not an output defense")),
-        ({"defenses": {"none": RoundProbabilities()}}, ValueError,
-         ("defenses['none']", "undefended model")),
-        ({"defenses": [NoisePredictions()]}, ValueError,
-         ("NoisePredictions", "classifier", "[0, 1]")),
+        (
+            {"defenses": {"none": RoundProbabilities()}},
+            ValueError,
+            ("defenses['none']", "undefended model"),
+        ),
+        (
+            {"defenses": [NoisePredictions()]},
+            ValueError,
+            ("NoisePredictions", "classifier", "[0, 1]"),
+        ),
         ({"defenses": [TopK(k=0)]}, InvalidParameterError, ("'k'", "TopK (defense 'TopK(k=0)')")),
         ({"y_test": np.zeros(3)}, ValueError, ("y_test has 3 labels but X_test has 20",)),
-        ({"X_test": pd.DataFrame({"known": [], "secret": []}), "y_test": []}, ValueError,
-         ("X_test is empty",)),
-        ({"models": {"RoundProbabilities()": LogisticRegression()}}, ValueError,
-         ("models['RoundProbabilities()']", "already used by a defense")),
+        (
+            {"X_test": pd.DataFrame({"known": [], "secret": []}), "y_test": []},
+            ValueError,
+            ("X_test is empty",),
+        ),
+        (
+            {"models": {"RoundProbabilities()": LogisticRegression()}},
+            ValueError,
+            ("models['RoundProbabilities()']", "already used by a defense"),
+        ),
         ({"models": {"other": "a model"}}, TypeError, ("models['other']", "predict")),
         ({"n_resamples": -5}, InvalidParameterError, ("'n_resamples'", "evaluate_defenses")),
         ({"model": None}, TypeError, ("model must be a fitted classifier or regressor",)),
@@ -732,9 +785,22 @@ def _sweep(population, **changes):
         ({"sensitive": []}, ValueError, ("sensitive is empty",)),
         ({"utility": lambda model, X, y: "good"}, TypeError, ("utility=<lambda>", "'good'")),
     ],
-    ids=["defenses-none", "defense-string", "named-none", "prediction-defense",
-         "invalid-defense", "y_test-length", "X_test-empty", "model-name-clash", "model-string",
-         "n_resamples", "model-none", "model-unfitted", "sensitive-empty", "utility-text"],
+    ids=[
+        "defenses-none",
+        "defense-string",
+        "named-none",
+        "prediction-defense",
+        "invalid-defense",
+        "y_test-length",
+        "X_test-empty",
+        "model-name-clash",
+        "model-string",
+        "n_resamples",
+        "model-none",
+        "model-unfitted",
+        "sensitive-empty",
+        "utility-text",
+    ],
 )
 def test_sweep_bad_arguments(population, changes, cls, fragments):
     with refused(cls, *fragments):
@@ -746,14 +812,22 @@ def test_sweep_probability_defense_on_a_regressor(population):
     y = X["known"] * 2.0 + X["secret"]
     regressor = LinearRegression().fit(X[:40], y[:40])
     with refused(ValueError, "RoundProbabilities", "regressor", "RoundPredictions"):
-        _sweep(population, model=regressor, y_aux=y[40:60], y_test=y[60:],
-               targets={"members": (X[:40], y[:40])})
+        _sweep(
+            population,
+            model=regressor,
+            y_aux=y[40:60],
+            y_test=y[60:],
+            targets={"members": (X[:40], y[:40])},
+        )
 
 
 def test_sweep_repeated_defenses_keep_their_rows(population):
     table = _sweep(population, defenses=[RoundProbabilities(), RoundProbabilities()])
-    assert list(table["defense"].unique()) == ["none", "RoundProbabilities()",
-                                               "RoundProbabilities()′"]
+    assert list(table["defense"].unique()) == [
+        "none",
+        "RoundProbabilities()",
+        "RoundProbabilities()′",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -767,8 +841,15 @@ def test_sweep_repeated_defenses_keep_their_rows(population):
 )
 def test_frontier_bad_table(table, risk, cls, fragments):
     if table is None:
-        table = pd.DataFrame({"defense": ["none"], "attack": ["MAP"], "population": ["other"],
-                              "utility": [0.9], "advantage": [0.1]})
+        table = pd.DataFrame(
+            {
+                "defense": ["none"],
+                "attack": ["MAP"],
+                "population": ["other"],
+                "utility": [0.9],
+                "advantage": [0.1],
+            }
+        )
     with refused(cls, *fragments):
         privacy_utility_frontier(table, risk=risk)
 
@@ -780,8 +861,16 @@ def test_frontier_bad_table(table, risk, cls, fragments):
 
 def _assess(population, **changes):
     X, y, model = population
-    kwargs = dict(model=model, X_train=X[:40], y_train=y[:40], X_holdout=X[40:],
-                  y_holdout=y[40:], sensitive="secret", n_resamples=5, random_state=0)
+    kwargs = dict(
+        model=model,
+        X_train=X[:40],
+        y_train=y[:40],
+        X_holdout=X[40:],
+        y_holdout=y[40:],
+        sensitive="secret",
+        n_resamples=5,
+        random_state=0,
+    )
     kwargs.update(changes)
     with frames_kept(X):
         return assess(**kwargs)
@@ -797,11 +886,22 @@ def _assess(population, **changes):
         ({"random_state": "x"}, InvalidParameterError, ("'random_state'", "assess")),
         ({"y_holdout": None}, ValueError, ("X_holdout was given without y_holdout",)),
         ({"sensitive": ["secret", "secret"]}, ValueError, ("'secret'", "more than once")),
-        ({"attacks": [ConfidenceInversion(LogisticRegression(), "secret", method="bogus")]},
-         InvalidParameterError, ("'method'", "ConfidenceInversion")),
+        (
+            {"attacks": [ConfidenceInversion(LogisticRegression(), "secret", method="bogus")]},
+            InvalidParameterError,
+            ("'method'", "ConfidenceInversion"),
+        ),
     ],
-    ids=["sensitive", "group_by", "y_train-length", "n_resamples", "random_state",
-         "holdout-without-labels", "sensitive-twice", "invalid-attack"],
+    ids=[
+        "sensitive",
+        "group_by",
+        "y_train-length",
+        "n_resamples",
+        "random_state",
+        "holdout-without-labels",
+        "sensitive-twice",
+        "invalid-attack",
+    ],
 )
 def test_assess_bad_arguments(population, changes, cls, fragments):
     with refused(cls, *fragments):
@@ -842,19 +942,31 @@ def hostile():
     """An assessment whose column names and values are HTML/JS and spreadsheet payloads."""
     rng = np.random.default_rng(1)
     n = 160
-    X = pd.DataFrame({
-        "known": rng.integers(0, 3, n),
-        PAYLOAD: rng.choice([FORMULA, IMG], n),
-        "group": rng.choice([CELL, "=1+1"], n),
-    })
+    X = pd.DataFrame(
+        {
+            "known": rng.integers(0, 3, n),
+            PAYLOAD: rng.choice([FORMULA, IMG], n),
+            "group": rng.choice([CELL, "=1+1"], n),
+        }
+    )
     y = ((X["known"] + (X[PAYLOAD] == FORMULA)) % 2).to_numpy()
     encode = make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore"), [PAYLOAD, "group"]), remainder="passthrough")
+        (OneHotEncoder(handle_unknown="ignore"), [PAYLOAD, "group"]), remainder="passthrough"
+    )
     model = make_pipeline(encode, LogisticRegression()).fit(X[:80], y[:80])
     with frames_kept(X):
-        result = assess(model, X[:80], y[:80], X_holdout=X[80:], y_holdout=y[80:],
-                        sensitive=PAYLOAD, group_by="group", min_group_size=5, n_resamples=5,
-                        random_state=0)
+        result = assess(
+            model,
+            X[:80],
+            y[:80],
+            X_holdout=X[80:],
+            y_holdout=y[80:],
+            sensitive=PAYLOAD,
+            group_by="group",
+            min_group_size=5,
+            n_resamples=5,
+            random_state=0,
+        )
     return result
 
 
@@ -899,8 +1011,9 @@ def test_from_json_of_a_list(tmp_path):
 
 def test_readme_says_what_protects_a_served_model():
     """The README's defenses section states the budget's limits and the server-side control."""
-    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text(
-        encoding="utf-8").split())
+    readme = " ".join(
+        (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split()
+    )
     assert "they are not a sandbox" in readme
     assert "`clone`, pickling and `set_params` give a fresh or changed quota" in readme
     assert "a quota enforced by the serving process itself, keyed by client" in readme

@@ -139,8 +139,9 @@ def test_malformed_probabilities_name_a_completed_record(mode):
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_every_chunk_and_worker_is_checked(n_jobs):
     X, y = _population(400)
-    attack = ConfidenceInversion(BrokenModel("ok").fit(X, y), "secret", max_rows_per_call=30,
-                                 n_jobs=n_jobs).fit(X[:100], y[:100])
+    attack = ConfidenceInversion(
+        BrokenModel("ok").fit(X, y), "secret", max_rows_per_call=30, n_jobs=n_jobs
+    ).fit(X[:100], y[:100])
     attack.estimator.set_params(mode="nan")  # spoils the middle row of every chunk
     with pytest.raises(ModelQueryError, match="non-finite"):
         attack.attack(X[100:], y[100:])
@@ -196,12 +197,15 @@ class BrokenRegressor(RegressorMixin, BaseEstimator):
         return out
 
 
-@pytest.mark.parametrize("mode, message", [
-    ("nan", "non-finite prediction"),
-    ("inf", "non-finite prediction"),
-    ("short", r"returned shape \(\d+,\) for \d+ records"),
-    ("three_d", r"expected \(n_records,\) or \(n_records, n_outputs\)"),
-])
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("nan", "non-finite prediction"),
+        ("inf", "non-finite prediction"),
+        ("short", r"returned shape \(\d+,\) for \d+ records"),
+        ("three_d", r"expected \(n_records,\) or \(n_records, n_outputs\)"),
+    ],
+)
 def test_malformed_regressor_outputs_are_refused(mode, message):
     X, _ = _population()
     dose = 2 * X["known"].to_numpy() + X["secret"].to_numpy()
@@ -212,8 +216,11 @@ def test_malformed_regressor_outputs_are_refused(mode, message):
         attack.attack(X[100:], dose[100:])
 
 
-@pytest.mark.parametrize("defense", [RoundProbabilities(1), TopK(1), CoarsenProbabilities(4)],
-                         ids=["round", "top-k", "coarsen"])
+@pytest.mark.parametrize(
+    "defense",
+    [RoundProbabilities(1), TopK(1), CoarsenProbabilities(4)],
+    ids=["round", "top-k", "coarsen"],
+)
 def test_a_declared_defense_may_return_rows_that_do_not_sum_to_one(defense):
     """Unnormalised rows are refused from a bare model but accepted from a declared defense,
     also behind a query budget."""
@@ -222,8 +229,9 @@ def test_a_declared_defense_may_return_rows_that_do_not_sum_to_one(defense):
     defended = DefendedClassifier(FrozenEstimator(inner), defense).fit(X, y)
     assert not defense.keeps_row_sums
     for model in (defended, QueryBudget(defended)):
-        guesses = ConfidenceInversion(model, "secret").fit(X[:100], y[:100]).attack(X[100:],
-                                                                                    y[100:])
+        guesses = (
+            ConfidenceInversion(model, "secret").fit(X[:100], y[:100]).attack(X[100:], y[100:])
+        )
         assert len(guesses) == 200
 
 

@@ -26,11 +26,13 @@ A_EFFECT = {"p": -2.5, "q": 0.0, "r": 2.5}
 def two_secrets(n, seed, text_dtype="object"):
     """Two hidden attributes that shift a logistic model's score by different amounts."""
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({
-        "x": rng.normal(size=n),
-        "a": pd.Series(rng.choice(["p", "q", "r"], n), dtype=text_dtype),
-        "b": pd.Series(rng.choice(["u", "v"], n), dtype=text_dtype),
-    })
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "a": pd.Series(rng.choice(["p", "q", "r"], n), dtype=text_dtype),
+            "b": pd.Series(rng.choice(["u", "v"], n), dtype=text_dtype),
+        }
+    )
     logit = X["x"] + X["a"].map(A_EFFECT).astype(float) + 1.2 * (X["b"] == "v")
     y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
     return X, y
@@ -92,8 +94,9 @@ def test_coordinate_ascent_agrees_with_the_product_grid(population):
     aux, targets = X[:800], X[800:]
     observed = model.predict_proba(targets)
     product = JointInversion(ConfidenceInversion(model, None), ["a", "b"]).fit(aux)
-    coordinate = JointInversion(ConfidenceInversion(model, None), ["a", "b"],
-                                max_joint_candidates=5).fit(aux)
+    coordinate = JointInversion(
+        ConfidenceInversion(model, None), ["a", "b"], max_joint_candidates=5
+    ).fit(aux)
     assert coordinate.mode_ == "coordinate"
     guesses = coordinate.attack(targets, observed=observed)
     assert joint_accuracy(guesses, targets) >= 0.9
@@ -109,8 +112,13 @@ def test_coordinate_ascent_agrees_with_the_product_grid(population):
 def test_label_only_joint_inference_needs_a_model_that_reproduces_the_label():
     rng = np.random.default_rng(3)
     n = 1200
-    X = pd.DataFrame({"x": rng.integers(0, 4, n), "a": rng.choice(["p", "q", "r"], n),
-                      "b": rng.choice(["u", "v"], n)})
+    X = pd.DataFrame(
+        {
+            "x": rng.integers(0, 4, n),
+            "a": rng.choice(["p", "q", "r"], n),
+            "b": rng.choice(["u", "v"], n),
+        }
+    )
     # Six classes: the label names the (a, b) pair, shifted by x; a tree learns it exactly.
     pair = X["a"].map({"p": 0, "q": 1, "r": 2}) * 2 + (X["b"] == "v")
     y = (pair + X["x"]) % 6
@@ -131,42 +139,64 @@ def test_label_only_joint_inference_needs_a_model_that_reproduces_the_label():
 def unknown_feature_population(n, seed):
     """y = s XOR u XOR [x > 0]: a model that learned it reveals s only with u known."""
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"x": rng.normal(size=n), "u": rng.integers(0, 2, n),
-                      "s": rng.choice(["no", "yes"], n), "w": rng.normal(size=n)})
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "u": rng.integers(0, 2, n),
+            "s": rng.choice(["no", "yes"], n),
+            "w": rng.normal(size=n),
+        }
+    )
     y = (X["s"] == "yes").astype(int) ^ X["u"] ^ (X["x"] > 0).astype(int)
     return X, y.to_numpy()
 
 
 def test_unknown_features_are_averaged_over_auxiliary_draws():
     X, y = unknown_feature_population(1000, seed=4)
-    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
-                          RandomForestClassifier(n_estimators=30, random_state=0)).fit(X, y)
-    attack = JointInversion(ConfidenceInversion(model, None), "s", unknown=["w"],
-                            n_samples=5, random_state=0).fit(X[:500], y[:500])
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
+        RandomForestClassifier(n_estimators=30, random_state=0),
+    ).fit(X, y)
+    attack = JointInversion(
+        ConfidenceInversion(model, None), "s", unknown=["w"], n_samples=5, random_state=0
+    ).fit(X[:500], y[:500])
     assert attack.mode_ == "single" and len(attack.unknown_samples_) == 5
     # What the wrapped attack sees is the mean of the model's answers over the five draws.
     adapter = attack.attacks_[0].estimator
     virtual = X[600:603].drop(columns="w")
-    expected = np.mean([model.predict_proba(virtual.assign(w=w)[list(X.columns)])
-                        for w in attack.unknown_samples_["w"]], axis=0)
+    expected = np.mean(
+        [
+            model.predict_proba(virtual.assign(w=w)[list(X.columns)])
+            for w in attack.unknown_samples_["w"]
+        ],
+        axis=0,
+    )
     np.testing.assert_allclose(adapter.predict_proba(virtual), expected)
     # w barely matters to the model, so s is still recovered from x, u and the label...
     guesses = attack.attack(X[500:], y[500:])
     assert (guesses["s"] == X["s"][500:]).mean() >= 0.9
     assert attack.last_query_cost_.rows == 500 * 2 * 5
     # ...and with u unknown too, the label says nothing about s any more: chance.
-    blind = JointInversion(ConfidenceInversion(model, None), "s", unknown=["w", "u"],
-                           n_samples=16, random_state=0).fit(X[:500], y[:500])
+    blind = JointInversion(
+        ConfidenceInversion(model, None), "s", unknown=["w", "u"], n_samples=16, random_state=0
+    ).fit(X[:500], y[:500])
     assert 0.35 <= (blind.attack(X[500:], y[500:])["s"] == X["s"][500:]).mean() <= 0.65
 
 
 def test_budget_counts_every_draw_sent_to_the_real_model():
     X, y = unknown_feature_population(400, seed=5)
-    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
-                          RandomForestClassifier(n_estimators=20, random_state=0)).fit(X, y)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
+        RandomForestClassifier(n_estimators=20, random_state=0),
+    ).fit(X, y)
     budget = QueryBudget(model, max_rows=10**6)
-    attack = JointInversion(LabelOnlyInversion(budget, None, random_state=0), "s",
-                            unknown=["w"], n_samples=3, random_state=0).fit(X[:200], y[:200])
+    attack = JointInversion(
+        LabelOnlyInversion(budget, None, random_state=0),
+        "s",
+        unknown=["w"],
+        n_samples=3,
+        random_state=0,
+    ).fit(X[:200], y[:200])
     before = budget.rows_used_
     guesses = attack.attack(X[200:], y[200:])
     assert (guesses["s"] == X["s"][200:]).mean() >= 0.8  # the forest learnt the XOR
@@ -178,21 +208,29 @@ def test_never_peeks_at_hidden_or_unknown_columns(population):
     X = X.assign(w=np.random.default_rng(0).normal(size=len(X)))
     model = make_pipeline(
         make_column_transformer((OneHotEncoder(), ["a", "b"]), remainder="passthrough"),
-        LogisticRegression()).fit(X, y)
-    attack = JointInversion(ConfidenceInversion(model, None), ["a", "b"], unknown=["w"],
-                            n_samples=4, random_state=0).fit(X[:800], y[:800])
+        LogisticRegression(),
+    ).fit(X, y)
+    attack = JointInversion(
+        ConfidenceInversion(model, None), ["a", "b"], unknown=["w"], n_samples=4, random_state=0
+    ).fit(X[:800], y[:800])
     targets = X[800:1000]
-    shuffled = targets.assign(**{c: targets[c].sample(frac=1, random_state=1).to_numpy()
-                                 for c in ["a", "b", "w"]})
-    pd.testing.assert_frame_equal(attack.attack(targets, y[800:1000]),
-                                  attack.attack(shuffled, y[800:1000]))
-    pd.testing.assert_frame_equal(attack.attack(targets, y[800:1000]),
-                                  attack.attack(targets.drop(columns=["a", "b", "w"]), y[800:1000]))
+    shuffled = targets.assign(
+        **{c: targets[c].sample(frac=1, random_state=1).to_numpy() for c in ["a", "b", "w"]}
+    )
+    pd.testing.assert_frame_equal(
+        attack.attack(targets, y[800:1000]), attack.attack(shuffled, y[800:1000])
+    )
+    pd.testing.assert_frame_equal(
+        attack.attack(targets, y[800:1000]),
+        attack.attack(targets.drop(columns=["a", "b", "w"]), y[800:1000]),
+    )
 
 
 def test_array_models_take_positions():
     X, y = two_secrets(1200, seed=2)
-    codes = np.column_stack([X["x"], X["a"].map({"p": 0, "q": 1, "r": 2}), X["b"] == "v"]).astype(float)
+    codes = np.column_stack([X["x"], X["a"].map({"p": 0, "q": 1, "r": 2}), X["b"] == "v"]).astype(
+        float
+    )
     model = LogisticRegression().fit(codes, y)  # fitted on an array: columns are positions
     attack = JointInversion(ConfidenceInversion(model, None), [1, 2]).fit(codes[:600])
     guesses = attack.attack(codes[600:], observed=model.predict_proba(codes[600:]))
@@ -237,35 +275,47 @@ def test_bad_input_is_refused_with_the_reason(population, kwargs, message):
 
 def test_white_box_attacks_are_refused(population):
     X, y = population
-    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["a", "b"]),
-                                                  remainder="passthrough"),
-                          DecisionTreeClassifier(max_depth=3)).fit(X, y)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["a", "b"]), remainder="passthrough"),
+        DecisionTreeClassifier(max_depth=3),
+    ).fit(X, y)
     with pytest.raises(TypeError, match="black-box attack"):
         JointInversion(WhiteBoxTreeInversion(model, None), ["a", "b"]).fit(X[:200])
 
 
 def test_unknown_features_are_drawn_from_records_that_hold_them():
     X, y = unknown_feature_population(600, seed=8)
-    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
-                          RandomForestClassifier(n_estimators=20, random_state=0)).fit(X, y)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
+        RandomForestClassifier(n_estimators=20, random_state=0),
+    ).fit(X, y)
     aux = X[:300].copy()
     aux.loc[aux.index[:150], "w"] = np.nan  # half the auxiliary records lack w
-    attack = JointInversion(ConfidenceInversion(model, None), "s", unknown=["w"],
-                            n_samples=40, random_state=0).fit(aux, y[:300])
+    attack = JointInversion(
+        ConfidenceInversion(model, None), "s", unknown=["w"], n_samples=40, random_state=0
+    ).fit(aux, y[:300])
     assert attack.unknown_samples_["w"].notna().all()
     assert (attack.attack(X[300:], y[300:])["s"] == X["s"][300:]).mean() >= 0.9
     with pytest.raises(ValueError, match="No auxiliary record holds every unknown"):
         JointInversion(ConfidenceInversion(model, None), "s", unknown=["w"]).fit(
-            aux.assign(w=np.nan), y[:300])
+            aux.assign(w=np.nan), y[:300]
+        )
 
 
 def test_a_spent_budget_reports_records_counting_every_draw():
     X, y = unknown_feature_population(600, seed=9)
-    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
-                          LogisticRegression()).fit(X, y)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["s"]), remainder="passthrough"),
+        LogisticRegression(),
+    ).fit(X, y)
     budget = QueryBudget(model, max_rows=2 * 8 * 250)  # 250 targets: 2 candidates × 8 draws
-    attack = JointInversion(ConfidenceInversion(budget, None, max_rows_per_call=2 * 8 * 50), "s",
-                            unknown=["w"], n_samples=8, random_state=0).fit(X[:300], y[:300])
+    attack = JointInversion(
+        ConfidenceInversion(budget, None, max_rows_per_call=2 * 8 * 50),
+        "s",
+        unknown=["w"],
+        n_samples=8,
+        random_state=0,
+    ).fit(X[:300], y[:300])
     with pytest.raises(QueryBudgetExceeded) as caught:
         attack.attack(X[300:], y[300:])
     assert (caught.value.records_completed, caught.value.records_total) == (250, 300)
@@ -274,8 +324,13 @@ def test_a_spent_budget_reports_records_counting_every_draw():
 def test_coordinate_ascent_attack_queries_no_discarded_pass(population):
     X, y = population
     model = logistic(["a", "b"]).fit(X, y)
-    attack = JointInversion(ConfidenceInversion(model, None), ["a", "b"],
-                            max_joint_candidates=5, n_samples=4, random_state=0).fit(X[:800])
+    attack = JointInversion(
+        ConfidenceInversion(model, None),
+        ["a", "b"],
+        max_joint_candidates=5,
+        n_samples=4,
+        random_state=0,
+    ).fit(X[:800])
     observed = model.predict_proba(X[800:])
     attack.attack(X[800:], observed=observed)
     rounds, n = attack.n_iter_, 800

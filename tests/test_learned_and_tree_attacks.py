@@ -48,6 +48,7 @@ def one_openmp_thread():
     with threadpool_limits(limits=1, user_api="openmp"):
         yield
 
+
 ATTACKS = {
     "learned": lambda m, s, **kw: LearnedInversion(m, s, random_state=0, **kw),
     "whitebox": lambda m, s, **kw: WhiteBoxTreeInversion(m, s, random_state=0, **kw),
@@ -85,6 +86,7 @@ def dependent():
 
 
 # -- known answers --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_attack_recovers_secret_where_model_leaks(leaking, name):
@@ -182,12 +184,18 @@ def test_numeric_sensitive_attribute():
 
 # -- nothing to find ------------------------------------------------------------------------------
 
+
 def test_no_advantage_when_model_never_saw_the_secret():
     """The pipeline drops the secret: neither attack may beat imputation with the same data."""
     rng = np.random.default_rng(2)
     n = 3000
-    X = pd.DataFrame({"known": rng.integers(0, 3, n), "noise": rng.normal(size=n),
-                      "secret": np.where(rng.random(n) < 0.7, "a", "b")})
+    X = pd.DataFrame(
+        {
+            "known": rng.integers(0, 3, n),
+            "noise": rng.normal(size=n),
+            "secret": np.where(rng.random(n) < 0.7, "a", "b"),
+        }
+    )
     y = (X["known"] + (rng.random(n) < 0.2)) % 3
     blind = make_pipeline(
         make_column_transformer(("passthrough", ["known", "noise"])),  # "secret" is dropped
@@ -209,11 +217,15 @@ def test_no_advantage_when_model_never_saw_the_secret():
     assert _accuracy(overfit.attack(X[targets], y[targets]), X["secret"][targets]) < imputed - 0.03
     # Every tree ignores the secret: the white-box posterior is exactly the prior.
     whitebox = WhiteBoxTreeInversion(blind, "secret").fit(X[aux], y[aux])
-    np.testing.assert_allclose(whitebox.attack_proba(X[:50], y[:50]).to_numpy(),
-                               np.tile(whitebox.prior_, (50, 1)), atol=1e-9)
+    np.testing.assert_allclose(
+        whitebox.attack_proba(X[:50], y[:50]).to_numpy(),
+        np.tile(whitebox.prior_, (50, 1)),
+        atol=1e-9,
+    )
 
 
 # -- what each attack adds ------------------------------------------------------------------------
+
 
 def _argmax_only_learned_attack(model, attack, X_aux, y_aux, X, y):
     """IBM ART's black-box attack, given every candidate: the same learner, fed only the label
@@ -221,8 +233,9 @@ def _argmax_only_learned_attack(model, attack, X_aux, y_aux, X, y):
     frames = []
     for records, labels in ((X_aux, y_aux), (X, y)):
         known, _ = split_known(attack.layout_, records)
-        outputs, _ = query_candidates(model, attack.layout_, known, attack.candidate_values_,
-                                      response_method="predict")
+        outputs, _ = query_candidates(
+            model, attack.layout_, known, attack.candidate_values_, response_method="predict"
+        )
         frame = attacker_features(known, attack.layout_.known_columns, np.asarray(labels))
         for j in range(outputs.shape[1]):
             frame[f"predicted_{j}"] = outputs[:, j, 0]
@@ -246,8 +259,10 @@ def test_learned_beats_argmax_only_attack_on_memorised_noise():
     labels = model.predict(pd.concat([X[targets].assign(secret=v) for v in (0, 1)]))
     assert np.mean(labels[:400] != labels[400:]) < 0.02  # the premise: labels never tell
     learned = _accuracy(attack.attack(X[targets], y[targets]), X["secret"][targets])
-    argmax = _accuracy(_argmax_only_learned_attack(model, attack, X[aux], y[aux], X[targets],
-                                                   y[targets]), X["secret"][targets])
+    argmax = _accuracy(
+        _argmax_only_learned_attack(model, attack, X[aux], y[aux], X[targets], y[targets]),
+        X["secret"][targets],
+    )
     baseline = ImputationBaseline("secret", random_state=0).fit(X[aux], y[aux])
     imputed = _accuracy(baseline.attack(X[targets], y[targets]), X["secret"][targets])
     assert learned >= 0.85  # measured 0.93
@@ -281,10 +296,13 @@ def test_learned_reads_the_observed_answer_of_the_real_record(leaking):
     truth = X["secret"][:1000]
     blind = LearnedInversion(model, "secret", use_label=False, random_state=0).fit(aux)
     assert _accuracy(blind.attack(targets), truth) < 0.6
-    for form, observed in [("proba", model.predict_proba(targets)),
-                           ("labels", model.predict(targets))]:
-        seeing = LearnedInversion(model, "secret", use_label=False, use_observed=form,
-                                  random_state=0).fit(aux)
+    for form, observed in [
+        ("proba", model.predict_proba(targets)),
+        ("labels", model.predict(targets)),
+    ]:
+        seeing = LearnedInversion(
+            model, "secret", use_label=False, use_observed=form, random_state=0
+        ).fit(aux)
         assert seeing.fit_query_cost_.rows == 500 * 2 + 500  # candidates, then real records
         assert len(seeing.feature_columns_) == len(blind.feature_columns_) + 2
         assert _accuracy(seeing.attack(targets, observed=observed), truth) > 0.95
@@ -299,7 +317,8 @@ def test_learned_falls_back_to_imputation_features_when_outputs_are_noise(depend
     the attack from reading it, so the attack is as good as imputation."""
     X, y = dependent
     noise_model = RandomForestClassifier(30, random_state=0).fit(
-        X[:3000], np.random.default_rng(0).permutation(y[:3000]))
+        X[:3000], np.random.default_rng(0).permutation(y[:3000])
+    )
     attack = LearnedInversion(noise_model, "secret", random_state=0).fit(X[3000:4000], y[3000:4000])
     assert set(attack.selection_) >= {"learner", "imputation", "marginal"}
     assert attack.selection_["chosen"] in ("imputation", "learner")
@@ -346,8 +365,12 @@ def test_whitebox_beats_blackbox_where_leaf_counts_say_more():
     truth = X["secret"][targets]
     wb = _accuracy(whitebox.attack(X[targets], y[targets]), truth)
     bb = _accuracy(blackbox.attack(X[targets], y[targets]), truth)
-    raw = _accuracy(WhiteBoxTreeInversion(model, "secret", leaf_mass="raw").fit(X[aux], y[aux])
-                    .attack(X[targets], y[targets]), truth)
+    raw = _accuracy(
+        WhiteBoxTreeInversion(model, "secret", leaf_mass="raw")
+        .fit(X[aux], y[aux])
+        .attack(X[targets], y[targets]),
+        truth,
+    )
     # Measured: white-box 0.82 (both leaf_mass rules), MAP 0.58, imputation with the label
     # 0.93 (the tree's leaf for secret 1 spans both values of a, so it cannot tell that
     # P(secret = 1 | a = 1) is only 0.05; imputation learns it from the auxiliary records).
@@ -356,24 +379,31 @@ def test_whitebox_beats_blackbox_where_leaf_counts_say_more():
     assert wb - bb >= 0.15
 
 
-@pytest.mark.parametrize("model_name", ["forest", "tree", "gradient-boosting",
-                                        "hist-gradient-boosting", "xgboost"])
+@pytest.mark.parametrize(
+    "model_name", ["forest", "tree", "gradient-boosting", "hist-gradient-boosting", "xgboost"]
+)
 def test_whitebox_at_least_blackbox_on_the_same_model(dependent, model_name):
     """Members of the training set. Measured white-box / MAP (imputation with the label: 0.705):
     forest .870/.835, tree .838/.692, gradient boosting .695/.607, hist .752/.615,
     xgboost .733/.610."""
     X, y = dependent
-    model = {**MODELS, "forest": lambda: RandomForestClassifier(50, random_state=0),
-             "gradient-boosting": lambda: GradientBoostingClassifier(random_state=0),
-             "xgboost": lambda: xgboost.XGBClassifier(n_estimators=100, max_depth=4)}[
-        model_name]()
+    model = {
+        **MODELS,
+        "forest": lambda: RandomForestClassifier(50, random_state=0),
+        "gradient-boosting": lambda: GradientBoostingClassifier(random_state=0),
+        "xgboost": lambda: xgboost.XGBClassifier(n_estimators=100, max_depth=4),
+    }[model_name]()
     model.fit(X[:3000], y[:3000])
     aux, targets = slice(3000, 4000), slice(0, 3000)
     truth = X["secret"][targets]
-    wb = _accuracy(WhiteBoxTreeInversion(model, "secret").fit(X[aux], y[aux])
-                   .attack(X[targets], y[targets]), truth)
-    bb = _accuracy(ConfidenceInversion(model, "secret").fit(X[aux], y[aux])
-                   .attack(X[targets], y[targets]), truth)
+    wb = _accuracy(
+        WhiteBoxTreeInversion(model, "secret").fit(X[aux], y[aux]).attack(X[targets], y[targets]),
+        truth,
+    )
+    bb = _accuracy(
+        ConfidenceInversion(model, "secret").fit(X[aux], y[aux]).attack(X[targets], y[targets]),
+        truth,
+    )
     assert wb >= bb + 0.02, (wb, bb)  # strictly better: the leaves hold P(secret | region)
 
 
@@ -391,20 +421,24 @@ def test_trees_that_ignore_the_secret_do_not_dilute_the_leaf_evidence(dependent)
     padded = WhiteBoxTreeInversion(both, "secret").fit(X[3000:4000])
     assert padded.n_trees_ == 40
     # Without labels: prior × leaf evidence only (Fredrikson's "lifestyle" estimator).
-    pd.testing.assert_frame_equal(padded.attack_proba(X[:1000]), attack.attack_proba(X[:1000]),
-                                  atol=1e-9)
+    pd.testing.assert_frame_equal(
+        padded.attack_proba(X[:1000]), attack.attack_proba(X[:1000]), atol=1e-9
+    )
     # The leaves alone beat imputation without labels (measured 0.76 against 0.69).
     baseline = ImputationBaseline("secret", random_state=0).fit(X[3000:4000])
-    assert (_accuracy(attack.attack(X[:3000]), X["secret"][:3000])
-            >= _accuracy(baseline.attack(X[:3000]), X["secret"][:3000]) + 0.04)
+    assert (
+        _accuracy(attack.attack(X[:3000]), X["secret"][:3000])
+        >= _accuracy(baseline.attack(X[:3000]), X["secret"][:3000]) + 0.04
+    )
 
 
 def test_whitebox_memorised_noise_members_only():
     """Noise labels and secret: what a forest leaks is its memory of its members."""
     rng = np.random.default_rng(3)
     n = 1200
-    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
-                      "secret": rng.integers(0, 2, n)})
+    X = pd.DataFrame(
+        {"a": rng.normal(size=n), "b": rng.normal(size=n), "secret": rng.integers(0, 2, n)}
+    )
     y = pd.Series(rng.integers(0, 2, n))
     model = RandomForestClassifier(100, random_state=0).fit(X[:600], y[:600])
     attack = WhiteBoxTreeInversion(model, "secret").fit(X[600:900], y[600:900])
@@ -418,11 +452,13 @@ def test_whitebox_memorised_noise_members_only():
 
 # -- inputs ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("final", ["forest", "hist-gradient-boosting", "xgboost"])
 def test_pipeline_on_raw_frames_with_text_columns(text_dtype, final):
     X, y = xor_population(2000, seed=6, n_values=3, text_dtype=text_dtype)
-    X["city"] = pd.Series(np.random.default_rng(0).choice(["a", "b", "c"], len(X)),
-                          dtype=text_dtype)
+    X["city"] = pd.Series(
+        np.random.default_rng(0).choice(["a", "b", "c"], len(X)), dtype=text_dtype
+    )
     model = make_pipeline(
         make_column_transformer((OneHotEncoder(), ["secret", "city"]), remainder="passthrough"),
         StandardScaler(),
@@ -446,8 +482,11 @@ def test_native_categorical_sensitive_column(text_dtype, final):
     """HistGradientBoosting and XGBoost split on pandas categories themselves."""
     X, y = xor_population(2000, seed=3, n_values=3, text_dtype=text_dtype)
     X["secret"] = X["secret"].astype("category")
-    model = (HistGradientBoostingClassifier(max_iter=30, random_state=0) if final != "xgboost"
-             else xgboost.XGBClassifier(n_estimators=30, enable_categorical=True))
+    model = (
+        HistGradientBoostingClassifier(max_iter=30, random_state=0)
+        if final != "xgboost"
+        else xgboost.XGBClassifier(n_estimators=30, enable_categorical=True)
+    )
     model.fit(X[:1500], y[:1500])
     attack = WhiteBoxTreeInversion(model, "secret").fit(X[1500:], y[1500:])
     assert list(attack.candidates_) == ["v0", "v1", "v2"]
@@ -471,8 +510,9 @@ def test_ndarray_input_and_column_positions():
     for name, make in ATTACKS.items():
         attack = make(model, 1).fit(A[1500:], y[1500:])
         full = attack.attack(A[:1500], y[:1500])
-        pd.testing.assert_series_equal(full, attack.attack(np.delete(A[:1500], 1, axis=1),
-                                                           y[:1500]))
+        pd.testing.assert_series_equal(
+            full, attack.attack(np.delete(A[:1500], 1, axis=1), y[:1500])
+        )
         assert _accuracy(full, A[:1500, 1]) >= 0.95, name
     np.testing.assert_array_equal(A, before)
 
@@ -495,7 +535,8 @@ def test_whitebox_same_output_for_any_n_jobs_and_chunking(leaking):
     model, X, y = leaking
     outputs = [
         WhiteBoxTreeInversion(model, "secret", n_jobs=n_jobs, max_rows_per_call=rows)
-        .fit(X[2000:], y[2000:]).attack_proba(X[:1000], y[:1000])
+        .fit(X[2000:], y[2000:])
+        .attack_proba(X[:1000], y[:1000])
         for n_jobs, rows in ((1, 1 << 17), (1, 100), (2, 256))
     ]
     pd.testing.assert_frame_equal(outputs[0], outputs[1])
@@ -515,16 +556,23 @@ def test_clone_keeps_the_fitted_target_model(leaking, name):
 
 # -- bad input ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("model", [
-    LogisticRegression(),
-    SVC(),
-    make_pipeline(StandardScaler(), LogisticRegression()),
-])
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        LogisticRegression(),
+        SVC(),
+        make_pipeline(StandardScaler(), LogisticRegression()),
+    ],
+)
 def test_whitebox_refuses_models_without_trees(model):
     X, y = xor_population(300, seed=12)
     model.fit(X, y)
-    with pytest.raises(TypeError, match=r"reads the trees of DecisionTreeClassifier.*XGB.*got "
-                                        rf"{type(model).__name__}|got LogisticRegression \(inside"):
+    with pytest.raises(
+        TypeError,
+        match=r"reads the trees of DecisionTreeClassifier.*XGB.*got "
+        rf"{type(model).__name__}|got LogisticRegression \(inside",
+    ):
         WhiteBoxTreeInversion(model, "secret").fit(X, y)
 
 
@@ -546,15 +594,18 @@ def test_whitebox_regressor_needs_sigma_for_labels():
         attack.attack(X[:10], observed=np.zeros(10))
 
 
-@pytest.mark.parametrize("make, params, match", [
-    (WhiteBoxTreeInversion, {"leaf_mass": "counts"}, "'leaf_mass' parameter"),
-    (WhiteBoxTreeInversion, {"prior": "imputation"}, "'prior' parameter"),
-    (WhiteBoxTreeInversion, {"noise_scale": -1.0}, "'noise_scale' parameter"),
-    (LearnedInversion, {"use_label": "yes"}, "'use_label' parameter"),
-    (LearnedInversion, {"attack_model": "hgb"}, "'attack_model' parameter"),
-    (LearnedInversion, {"n_grid": 1}, "'n_grid' parameter"),
-    (LearnedInversion, {"fallback": "always"}, "'fallback' parameter"),
-])
+@pytest.mark.parametrize(
+    "make, params, match",
+    [
+        (WhiteBoxTreeInversion, {"leaf_mass": "counts"}, "'leaf_mass' parameter"),
+        (WhiteBoxTreeInversion, {"prior": "imputation"}, "'prior' parameter"),
+        (WhiteBoxTreeInversion, {"noise_scale": -1.0}, "'noise_scale' parameter"),
+        (LearnedInversion, {"use_label": "yes"}, "'use_label' parameter"),
+        (LearnedInversion, {"attack_model": "hgb"}, "'attack_model' parameter"),
+        (LearnedInversion, {"n_grid": 1}, "'n_grid' parameter"),
+        (LearnedInversion, {"fallback": "always"}, "'fallback' parameter"),
+    ],
+)
 def test_bad_parameters_are_refused_at_fit(leaking, make, params, match):
     model, X, y = leaking
     with pytest.raises(InvalidParameterError, match=match):
@@ -574,8 +625,9 @@ def test_a_custom_attack_model_reads_text_labels_as_class_positions():
     X, y = xor_population(1200, seed=13)
     labels = np.where(y == 1, "yes", "no")
     model = RandomForestClassifier(30, random_state=0).fit(X[:800], labels[:800])
-    attack = LearnedInversion(model, "secret", attack_model=RandomForestClassifier(50, random_state=0),
-                              random_state=0).fit(X[800:], labels[800:])
+    attack = LearnedInversion(
+        model, "secret", attack_model=RandomForestClassifier(50, random_state=0), random_state=0
+    ).fit(X[800:], labels[800:])
     assert _accuracy(attack.attack(X[:800], labels[:800]), X["secret"][:800]) > 0.95
 
 
@@ -585,7 +637,8 @@ def test_observed_outputs_of_a_regressor():
     y = X["known"] + 3 * X["secret"]
     model = DecisionTreeRegressor(random_state=0).fit(X[:1000], y[:1000])
     for form in ("proba", "labels"):  # for a regressor both mean its output
-        attack = LearnedInversion(model, "secret", use_observed=form, use_label=False,
-                                  random_state=0).fit(X[1000:])
+        attack = LearnedInversion(
+            model, "secret", use_observed=form, use_label=False, random_state=0
+        ).fit(X[1000:])
         guesses = attack.attack(X[:1000], observed=model.predict(X[:1000]))
         assert _accuracy(guesses, X["secret"][:1000]) > 0.95

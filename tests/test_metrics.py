@@ -244,9 +244,7 @@ def test_auto_kind(values, expected):
 def test_roc_auc_binary_from_frame():
     y_true = pd.Series(["no", "yes", "yes", "no", "yes"], dtype="str")
     # Scores need not be complementary: each value's AUC comes from its own column.
-    y_score = pd.DataFrame(
-        {"no": [0.9, 0.1, 0.5, 0.3, 0.35], "yes": [0.1, 0.8, 0.3, 0.35, 0.9]}
-    )
+    y_score = pd.DataFrame({"no": [0.9, 0.1, 0.5, 0.3, 0.35], "yes": [0.1, 0.8, 0.3, 0.35, 0.9]})
     scores = inference_scores(y_true, ["no", "yes", "no", "no", "yes"], y_score=y_score)
     assert scores["roc_auc"] == pytest.approx(5 / 6)  # positive = "yes", second sorted value
     # Column order does not matter, labels do.
@@ -312,12 +310,19 @@ def test_roc_auc_rejects_bad_scores(y_score, match):
 @pytest.mark.parametrize("container", [list, np.array, pd.Series])
 def test_numeric_scores_by_hand(container):
     scores = inference_scores(
-        container([1.0, 2.0, 3.0, 4.0]), container([1.0, 2.5, 3.0, 3.0]), kind="numeric",
+        container([1.0, 2.0, 3.0, 4.0]),
+        container([1.0, 2.5, 3.0, 3.0]),
+        kind="numeric",
         tolerance=0.5,
     )
     assert scores == pytest.approx(
-        {"mae": 0.375, "rmse": math.sqrt(1.25 / 4), "within_tolerance": 0.75, "tolerance": 0.5,
-         "n": 4}
+        {
+            "mae": 0.375,
+            "rmse": math.sqrt(1.25 / 4),
+            "within_tolerance": 0.75,
+            "tolerance": 0.5,
+            "n": 4,
+        }
     )
 
 
@@ -424,8 +429,13 @@ def test_advantage_point_uses_the_inference_score(metric):
 def test_f1_advantage_for_a_positive_value():
     y_true = ["x", "x", "y", "y"]
     adv = advantage_over_baseline(
-        y_true, ["x", "x", "y", "y"], ["x", "y", "x", "y"], metric="f1", positive_value="y",
-        n_resamples=20, random_state=0,
+        y_true,
+        ["x", "x", "y", "y"],
+        ["x", "y", "x", "y"],
+        metric="f1",
+        positive_value="y",
+        n_resamples=20,
+        random_state=0,
     )
     assert (adv.attack_score, adv.baseline_score, adv.advantage) == pytest.approx((1, 0.5, 1))
 
@@ -516,8 +526,16 @@ def test_advantage_to_dict():
 # advantage_over_baseline: the paired bootstrap
 # --------------------------------------------------------------------------------------------
 
-ALL_METRICS = ["accuracy", "balanced_accuracy", "mcc", "f1", "gmean", "mae", "rmse",
-               "within_tolerance"]
+ALL_METRICS = [
+    "accuracy",
+    "balanced_accuracy",
+    "mcc",
+    "f1",
+    "gmean",
+    "mae",
+    "rmse",
+    "within_tolerance",
+]
 
 
 @pytest.mark.parametrize("metric", ALL_METRICS)
@@ -619,7 +637,11 @@ def test_bootstrap_is_deterministic(metric):
 
     def run(random_state):
         return advantage_over_baseline(
-            y_true, y_attack, y_baseline, metric=metric, n_resamples=200,
+            y_true,
+            y_attack,
+            y_baseline,
+            metric=metric,
+            n_resamples=200,
             random_state=random_state,
         )
 

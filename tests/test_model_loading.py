@@ -35,8 +35,9 @@ sio = pytest.importorskip("skops.io")  # in the test extra, so CI always runs th
 @pytest.fixture
 def data():
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200),
-                          "c": rng.choice(["x", "y"], 200)})
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=200), "b": rng.normal(size=200), "c": rng.choice(["x", "y"], 200)}
+    )
     return frame, (frame["a"] > 0).astype(int).to_numpy()
 
 
@@ -54,27 +55,35 @@ def _fitted_on(step, frame):
 def _gadget_eval_chain(marker, frame):
     """The reported gadget: ``dict``, ``max`` and ``eval`` with the payload in ``kw_args``."""
     code = f"__import__('pathlib').Path({str(marker)!r}).touch()"
-    return Pipeline([
-        ("as_dict", _fitted_on(FunctionTransformer(dict, kw_args={code: 1}), frame)),
-        ("longest_key", FunctionTransformer(max, kw_args={"key": len})),
-        ("run", FunctionTransformer(eval)),
-        ("model", _classifier()),
-    ])
+    return Pipeline(
+        [
+            ("as_dict", _fitted_on(FunctionTransformer(dict, kw_args={code: 1}), frame)),
+            ("longest_key", FunctionTransformer(max, kw_args={"key": len})),
+            ("run", FunctionTransformer(eval)),
+            ("model", _classifier()),
+        ]
+    )
 
 
 def _gadget_partial(marker, frame):
     code = f"__import__('pathlib').Path({str(marker)!r}).touch()"
-    return Pipeline([("as_dict", _fitted_on(FunctionTransformer(dict), frame)),
-                     ("run", FunctionTransformer(functools.partial(eval, code))),
-                     ("model", _classifier())])
+    return Pipeline(
+        [
+            ("as_dict", _fitted_on(FunctionTransformer(dict), frame)),
+            ("run", FunctionTransformer(functools.partial(eval, code))),
+            ("model", _classifier()),
+        ]
+    )
 
 
 def _gadget_methodcaller(marker, frame):
-    return Pipeline([
-        ("os", _fitted_on(FunctionTransformer(functools.partial(__import__, "os")), frame)),
-        ("run", FunctionTransformer(operator.methodcaller("system", f"touch {marker}"))),
-        ("model", _classifier()),
-    ])
+    return Pipeline(
+        [
+            ("os", _fitted_on(FunctionTransformer(functools.partial(__import__, "os")), frame)),
+            ("run", FunctionTransformer(operator.methodcaller("system", f"touch {marker}"))),
+            ("model", _classifier()),
+        ]
+    )
 
 
 GADGETS = [_gadget_eval_chain, _gadget_partial, _gadget_methodcaller]
@@ -100,9 +109,23 @@ def test_assess_refuses_a_model_file_that_holds_callables(make_gadget, data, tmp
     sio.dump(make_gadget(marker, data[0]), path)
     frame.assign(label=y)[:100].to_csv(tmp_path / "train.csv", index=False)
     frame.assign(label=y)[100:].to_csv(tmp_path / "holdout.csv", index=False)
-    code = main(["assess", "--model", str(path), "--train", str(tmp_path / "train.csv"),
-                 "--target", "label", "--sensitive", "c", "--holdout",
-                 str(tmp_path / "holdout.csv"), "--out", str(tmp_path / "r.json")])
+    code = main(
+        [
+            "assess",
+            "--model",
+            str(path),
+            "--train",
+            str(tmp_path / "train.csv"),
+            "--target",
+            "label",
+            "--sensitive",
+            "c",
+            "--holdout",
+            str(tmp_path / "holdout.csv"),
+            "--out",
+            str(tmp_path / "r.json"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "callables" in err and "--trust-type" in err and "it was not loaded" in err
@@ -135,8 +158,9 @@ def test_function_transformer_with_a_function_needs_naming(data, tmp_path):
     with pytest.raises(ValueError, match=r"callables numpy\.log1p.*--trust-type"):
         load_model(path)
     loaded = load_model(path, trusted_types=["numpy.log1p"])
-    np.testing.assert_array_equal(loaded.predict(frame[["a", "b"]].abs()),
-                                  model.predict(frame[["a", "b"]].abs()))
+    np.testing.assert_array_equal(
+        loaded.predict(frame[["a", "b"]].abs()), model.predict(frame[["a", "b"]].abs())
+    )
 
 
 def test_a_type_from_outside_the_model_libraries_is_refused(tmp_path):
@@ -153,8 +177,9 @@ def test_a_type_from_outside_the_model_libraries_is_refused(tmp_path):
 
 def _every_model_kind(frame, y):
     numeric = frame[["a", "b"]].to_numpy()
-    preprocess = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["c"]),
-                                         (StandardScaler(), ["a", "b"]))
+    preprocess = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["c"]), (StandardScaler(), ["a", "b"])
+    )
     models = {
         "pipeline": make_pipeline(preprocess, LogisticRegression()).fit(frame, y),
         "forest": RandomForestClassifier(5, random_state=0).fit(numeric, y),
@@ -162,10 +187,12 @@ def _every_model_kind(frame, y):
         "gradient_boosting": GradientBoostingClassifier(n_estimators=5).fit(numeric, y),
         "hist_gradient_boosting": HistGradientBoostingClassifier(max_iter=5).fit(numeric, y),
         "mlp": MLPClassifier((4,), max_iter=20, random_state=0).fit(numeric, y),
-        "function_transformer_none": make_pipeline(FunctionTransformer(),
-                                                   LogisticRegression()).fit(numeric, y),
-        "defended": DefendedClassifier(FrozenEstimator(LogisticRegression().fit(numeric, y)),
-                                       RoundProbabilities(2)).fit(numeric, y),
+        "function_transformer_none": make_pipeline(FunctionTransformer(), LogisticRegression()).fit(
+            numeric, y
+        ),
+        "defended": DefendedClassifier(
+            FrozenEstimator(LogisticRegression().fit(numeric, y)), RoundProbabilities(2)
+        ).fit(numeric, y),
         "budget": QueryBudget(LogisticRegression().fit(numeric, y), max_rows=1000),
     }
     xgboost = pytest.importorskip("xgboost")
@@ -199,11 +226,14 @@ def _tree_with(model, field, node, value):
     return model
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("left_child", 10**6, "left child 1000000"),
-    ("right_child", 0, "right child 0"),  # a loop back to the root
-    ("feature", 99, "splits on feature 99 of 2"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("left_child", 10**6, "left child 1000000"),
+        ("right_child", 0, "right child 0"),  # a loop back to the root
+        ("feature", 99, "splits on feature 99 of 2"),
+    ],
+)
 def test_a_crafted_tree_is_refused_before_it_can_predict(data, tmp_path, field, value, message):
     frame, y = data
     model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(frame[["a", "b"]], y)
@@ -223,9 +253,12 @@ def test_a_crafted_hist_gradient_boosting_tree_is_refused(data, tmp_path):
     sio.dump(model, path)
     with pytest.raises(ValueError, match="splits on feature 7 of 2"):
         load_model(path)
+
+
 def test_the_help_text_states_the_loading_threat_model():
-    help_text = " ".join(build_parser()._subparsers._group_actions[0]
-                         .choices["assess"].format_help().split())
+    help_text = " ".join(
+        build_parser()._subparsers._group_actions[0].choices["assess"].format_help().split()
+    )
     assert "--trust-type" in help_text and "holds no callable" in help_text
     assert "needs --trust-pickle" in help_text and "node indices" in help_text
 

@@ -73,8 +73,9 @@ _builder = []
 def _build_module():
     """``notebooks/_build.py``, imported once (it is not a package, so by its path)."""
     if not _builder:
-        spec = importlib.util.spec_from_file_location("_tabinvert_notebooks_build",
-                                                      NOTEBOOKS / "_build.py")
+        spec = importlib.util.spec_from_file_location(
+            "_tabinvert_notebooks_build", NOTEBOOKS / "_build.py"
+        )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _builder.append(module)
@@ -86,8 +87,11 @@ def _read(name):
 
 
 def _stdout(cell):
-    return "".join(o.get("text", "") for o in cell.get("outputs", [])
-                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    return "".join(
+        o.get("text", "")
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stdout"
+    )
 
 
 def _facts(nb):
@@ -96,7 +100,7 @@ def _facts(nb):
             continue
         for line in _stdout(cell).splitlines():
             if line.startswith(FACTS_MARKER + " "):
-                return json.loads(line[len(FACTS_MARKER) + 1:])
+                return json.loads(line[len(FACTS_MARKER) + 1 :])
     raise AssertionError(f"no {FACTS_MARKER} line in the notebook's outputs")
 
 
@@ -111,8 +115,13 @@ def _execute(name):
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         client = nbclient.NotebookClient(
-            nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=False,
-            resources={"metadata": {"path": str(NOTEBOOKS)}}, record_timing=False)
+            nb,
+            timeout=CELL_TIMEOUT,
+            kernel_name="python3",
+            allow_errors=False,
+            resources={"metadata": {"path": str(NOTEBOOKS)}},
+            record_timing=False,
+        )
         try:
             client.execute()
         except nbclient.exceptions.CellExecutionError as error:
@@ -143,7 +152,8 @@ def _no_errors(nb):
     for k, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             assert output.get("output_type") != "error", (
-                f"cell {k} raised {output.get('ename')}: {output.get('evalue')}")
+                f"cell {k} raised {output.get('ename')}: {output.get('evalue')}"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,8 +176,10 @@ def test_cells_match_source(name):
     source = NOTEBOOKS / name.replace(".ipynb", ".py")
     expected = build.build(source)
     stored = _read(name)
-    hint = (f"{name} is out of date with {source.name}: rebuild it "
-            "(python notebooks/_build.py --execute)")
+    hint = (
+        f"{name} is out of date with {source.name}: rebuild it "
+        "(python notebooks/_build.py --execute)"
+    )
     code = [s for kind, s in build.cells(expected) if kind == "code"]
     assert [s for kind, s in build.cells(stored) if kind == "code"] == code, hint
     assert build.cells(stored) == build.cells(expected), hint + " (a text cell differs)"
@@ -197,27 +209,32 @@ def test_stored_outputs(name):
     assert all(isinstance(c, int) for c in counts), (
         f"unexecuted code cells (execution_count None) at positions "
         f"{[k for k, c in enumerate(counts) if not isinstance(c, int)]}: execute the notebook "
-        "(python notebooks/_build.py --execute) before committing")
+        "(python notebooks/_build.py --execute) before committing"
+    )
     assert counts == list(range(1, len(code) + 1)), (
-        f"cells were not executed top to bottom in one run: {counts}")
+        f"cells were not executed top to bottom in one run: {counts}"
+    )
     _no_errors(nb)
     for cell in code:
         if _should_show_something(cell.source):
             assert cell.outputs, (
                 f"code cell {cell.execution_count} prints or shows a value but has no stored "
-                f"output:\n{cell.source[:200]}")
+                f"output:\n{cell.source[:200]}"
+            )
     # No warnings were left in the stored outputs for a reader to puzzle over.
     for cell in code:
         for output in cell.outputs:
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 assert "Warning" not in output.get("text", ""), (
-                    f"code cell {cell.execution_count} printed a warning:\n{output['text'][:500]}")
+                    f"code cell {cell.execution_count} printed a warning:\n{output['text'][:500]}"
+                )
     # The key facts are stored too, so a reader sees what the tests check.
     _facts(nb)
     # Plots are stored as images where the notebook draws them.
     if any("plt.show()" in cell.source for cell in code):
-        assert any("image/png" in output.get("data", {})
-                   for cell in code for output in cell.outputs), "a plot without a stored image"
+        assert any(
+            "image/png" in output.get("data", {}) for cell in code for output in cell.outputs
+        ), "a plot without a stored image"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,13 +270,20 @@ def test_warfarin_runs():
     # Fredrikson et al.'s ordering: most common genotype < MAP inversion < ideal classifier.
     assert members["most common genotype"] < members["MAP inversion (attack)"], members
     assert members["MAP inversion (attack)"] < members["ideal classifier"], members
-    assert facts["vkorc1_non_members"]["MAP inversion (attack)"] > (
-        facts["vkorc1_non_members"]["most common genotype"])
+    assert (
+        facts["vkorc1_non_members"]["MAP inversion (attack)"]
+        > (facts["vkorc1_non_members"]["most common genotype"])
+    )
     # The text: measured against imputation, the attack shows no leakage from the model.
     assert facts["advantage_members_ci"][0] <= 0, facts
     # ... and it works about as well on patients the model never saw (no memorisation).
-    assert abs(facts["vkorc1_non_members"]["MAP inversion (attack)"]
-               - members["MAP inversion (attack)"]) < 0.06
+    assert (
+        abs(
+            facts["vkorc1_non_members"]["MAP inversion (attack)"]
+            - members["MAP inversion (attack)"]
+        )
+        < 0.06
+    )
     # CYP2C9: the attack is no better than the most common genotype.
     assert abs(facts["cyp2c9_attack"] - facts["cyp2c9_most_common"]) < 0.02
     # Rounding: fine steps change nothing, the coarsest costs both the attack and the model.
@@ -278,8 +302,15 @@ def test_defenses_runs():
     facts = _facts(nb)
     # Every probability defense of tabinvert.defenses is in the sweep.
     kinds = " ".join(facts["defenses"]).lower()
-    for word in ("round", "coarsen", "top-1", "label only", "threshold", "gaussian",
-                 "reverse sigmoid"):
+    for word in (
+        "round",
+        "coarsen",
+        "top-1",
+        "label only",
+        "threshold",
+        "gaussian",
+        "reverse sigmoid",
+    ):
         assert word in kinds, word
     # LOMIA reads labels only: exactly the same score under LabelOnly() as undefended, and
     # under every defense that keeps the arg-max.
@@ -315,7 +346,6 @@ def test_dpia_runs():
         if report.parent.name.startswith("tabinvert-dpia-"):
             shutil.rmtree(report.parent, ignore_errors=True)
     assert set(facts["risk_levels"]) == {"sex", "age"}
-    assert set(facts["risk_levels"].values()) <= {"none", "low", "medium", "high",
-                                                  "undetermined"}
+    assert set(facts["risk_levels"].values()) <= {"none", "low", "medium", "high", "undetermined"}
     assert facts["paragraph_chars"] > 300
     assert "LOMIA" in facts["attacks"] and "imputation" in facts["attacks"]

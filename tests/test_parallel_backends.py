@@ -37,7 +37,10 @@ def dask_client():
     # Worker processes (the model and the records are pickled, as on a real cluster); the
     # scheduler's HTTP server on a free port (":0"): its default, 8787, warns when taken.
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
     )
     client = distributed.Client(cluster)
     try:
@@ -85,4 +88,3 @@ def test_dask_loky_and_one_process_give_identical_output(target, dask_client, me
     pd.testing.assert_series_equal(loky_guesses, one_guesses)
     pd.testing.assert_series_equal(dask_guesses, one_guesses)
     assert np.mean(one_guesses == X_t["secret"]) > 0.9  # and the attack works
-

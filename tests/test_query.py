@@ -28,11 +28,13 @@ class RecordingModel(RegressorMixin, BaseEstimator):
 
 @pytest.fixture
 def frame():
-    return pd.DataFrame({
-        "age": np.arange(7, dtype=float),
-        "group": pd.Categorical(list("abcabca"), categories=["a", "b", "c"]),
-        "city": pd.Series(list("xyzxyzx"), dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "age": np.arange(7, dtype=float),
+            "group": pd.Categorical(list("abcabca"), categories=["a", "b", "c"]),
+            "city": pd.Series(list("xyzxyzx"), dtype="str"),
+        }
+    )
 
 
 def test_completed_records_have_model_order_dtypes_and_layout(frame):
@@ -63,8 +65,14 @@ def test_chunking_and_parallelism_do_not_change_the_answer(frame, max_rows, n_jo
     candidates = candidate_array(layout, ["a", "b", "c"])
     reference, _ = query_candidates(model, layout, known, candidates, response_method="predict")
     outputs, cost = query_candidates(
-        model, layout, known, candidates, max_rows_per_call=max_rows, n_jobs=n_jobs,
-        response_method="predict")
+        model,
+        layout,
+        known,
+        candidates,
+        max_rows_per_call=max_rows,
+        n_jobs=n_jobs,
+        response_method="predict",
+    )
     np.testing.assert_array_equal(outputs, reference)
     per_call = max(1, max_rows // 3)  # whole records only: k = 3 rows each
     assert cost.calls == -(-7 // per_call)
@@ -78,8 +86,9 @@ def test_array_layout_inserts_the_candidate_at_its_position():
 
     layout = RecordLayout(columns=(0, 1, 2), sensitive=1, is_frame=False, array_dtype=float)
     known = np.array([[1.0, 2.0], [3.0, 4.0]])
-    outputs, _ = query_candidates(Echo(), layout, known, np.array([5.0, 6.0]),
-                                  response_method="predict")
+    outputs, _ = query_candidates(
+        Echo(), layout, known, np.array([5.0, 6.0]), response_method="predict"
+    )
     np.testing.assert_array_equal(outputs[:, :, 0], [[251, 261], [453, 463]])
 
 

@@ -41,7 +41,7 @@ from tabinvert.cli import build_parser, main
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 HANDLED_LANGUAGES = {"python", "bash"}
-OPENING_COMMANDS = ['pip install . && tabinvert demo', 'pip install ".[test]" && pytest']
+OPENING_COMMANDS = ["pip install . && tabinvert demo", 'pip install ".[test]" && pytest']
 
 # dask's scheduler warns when its dashboard's default port is taken by another program on the
 # machine (only with bokeh installed); not something the README's example can fix.
@@ -49,6 +49,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Port \\d+ is already in use:User
 
 
 # -- reading the README ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Block:
@@ -59,8 +60,7 @@ class Block:
 
 def readme_blocks(text=None):
     """Every fenced code block of the README (``` or ~~~ fences, indented or not)."""
-    lines = (README.read_text(encoding="utf-8") if text is None else text).splitlines(
-        keepends=True)
+    lines = (README.read_text(encoding="utf-8") if text is None else text).splitlines(keepends=True)
     opening = re.compile(r"^\s*(`{3,}|~{3,})\s*([^\s`~]*)")
     blocks, i = [], 0
     while i < len(lines):
@@ -74,7 +74,7 @@ def readme_blocks(text=None):
         while end < len(lines) and not closing.match(lines[end]):
             end += 1
         assert end < len(lines), f"README.md:{i + 1}: a code fence that is never closed"
-        blocks.append(Block(language, "".join(lines[i + 1:end]), i + 1))
+        blocks.append(Block(language, "".join(lines[i + 1 : end]), i + 1))
         i = end + 1
     return blocks
 
@@ -108,27 +108,33 @@ def command_rule(tokens):
 
 
 BLOCKS = readme_blocks()
-BASH = [(index, block, tokens) for index, block in enumerate(BLOCKS)
-        if block.language == "bash" for tokens in bash_commands(block.code)]
-TABINVERT_COMMANDS = [(block, tokens) for _, block, tokens in BASH
-                      if command_rule(tokens) == "tabinvert"]
+BASH = [
+    (index, block, tokens)
+    for index, block in enumerate(BLOCKS)
+    if block.language == "bash"
+    for tokens in bash_commands(block.code)
+]
+TABINVERT_COMMANDS = [
+    (block, tokens) for _, block, tokens in BASH if command_rule(tokens) == "tabinvert"
+]
 
 
 def markdown_table(heading, first_header):
     """The rows (lists of cell texts) of the table whose first header cell is ``first_header``,
     in the README section that starts with ``heading``."""
     text = README.read_text(encoding="utf-8")
-    section = text[text.index(heading):]
+    section = text[text.index(heading) :]
     end = section.find("\n## ", 1)
     lines = (section if end < 0 else section[:end]).splitlines()
 
     def cells(line):
         return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
-    start = next(i for i, line in enumerate(lines)
-                 if line.startswith("|") and cells(line)[0] == first_header)
+    start = next(
+        i for i, line in enumerate(lines) if line.startswith("|") and cells(line)[0] == first_header
+    )
     rows = []
-    for line in lines[start + 2:]:  # after the header and its |---| line
+    for line in lines[start + 2 :]:  # after the header and its |---| line
         if not line.startswith("|"):
             break
         rows.append(cells(line))
@@ -142,21 +148,31 @@ def readme_text():
 
 # -- every block is of a language handled here, and every command has a rule --------------------
 
+
 def test_every_readme_code_block_is_of_a_handled_language():
     assert BLOCKS, "no code block found in README.md"
-    unhandled = [f"README.md:{b.line}: {b.language or '(no language)'}" for b in BLOCKS
-                 if b.language not in HANDLED_LANGUAGES]
+    unhandled = [
+        f"README.md:{b.line}: {b.language or '(no language)'}"
+        for b in BLOCKS
+        if b.language not in HANDLED_LANGUAGES
+    ]
     assert not unhandled, (
         f"code blocks of a language tests/test_readme_and_cli.py does not run: {unhandled}; "
-        f"handled: {sorted(HANDLED_LANGUAGES)}")
+        f"handled: {sorted(HANDLED_LANGUAGES)}"
+    )
 
 
 def test_block_reader_finds_every_fence():
-    text = ("# t\n\n```bash\nls\n```\n\n~~~python\nx = 1\n~~~\n\n```\nplain\n```\n"
-            "\n* item\n\n  ```Console\n  $ ls\n  ```\n")
+    text = (
+        "# t\n\n```bash\nls\n```\n\n~~~python\nx = 1\n~~~\n\n```\nplain\n```\n"
+        "\n* item\n\n  ```Console\n  $ ls\n  ```\n"
+    )
     assert [(b.language, b.code, b.line) for b in readme_blocks(text)] == [
-        ("bash", "ls\n", 3), ("python", "x = 1\n", 7), ("", "plain\n", 11),
-        ("console", "  $ ls\n", 17)]
+        ("bash", "ls\n", 3),
+        ("python", "x = 1\n", 7),
+        ("", "plain\n", 11),
+        ("console", "  $ ls\n", 17),
+    ]
     assert bash_commands("a b \\\n  c && d  # note\ne\n") == [["a", "b", "c"], ["d"], ["e"]]
 
 
@@ -173,13 +189,14 @@ def test_every_readme_shell_command_has_a_rule():
 def test_readme_opens_with_the_two_commands():
     lines = README.read_text(encoding="utf-8").splitlines()
     first = BLOCKS[0]
-    assert [line for line in lines[:first.line - 1] if line.strip()] == ["# tabinvert"]
+    assert [line for line in lines[: first.line - 1] if line.strip()] == ["# tabinvert"]
     assert first.language == "bash"
     commands = [line.split("#")[0].strip() for line in first.code.strip().splitlines()]
     assert commands == OPENING_COMMANDS
 
 
 # -- pip install: this project with its own extras, and what CI installs --------------------------
+
 
 def pyproject_extras():
     toml = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
@@ -219,10 +236,13 @@ def test_readme_pip_installs_name_this_project_and_its_extras():
         assert specs, shlex.join(tokens)
         for name, wanted in specs:
             if name in (".", "tabinvert"):
-                assert wanted <= set(extras), f"{shlex.join(tokens)}: no extra {wanted - set(extras)}"
+                assert wanted <= set(extras), (
+                    f"{shlex.join(tokens)}: no extra {wanted - set(extras)}"
+                )
             else:  # another package: only as the project itself declares it
                 assert (name, wanted) in declared, (
-                    f"{shlex.join(tokens)}: {name}{sorted(wanted)} is not in pyproject.toml")
+                    f"{shlex.join(tokens)}: {name}{sorted(wanted)} is not in pyproject.toml"
+                )
 
 
 def ci_commands():
@@ -230,7 +250,9 @@ def ci_commands():
     dropped from executables, ``python -m pip`` as ``pip``, pip's options and redirections
     dropped."""
     commands = []
-    for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").replace("\\\n", " ").splitlines():
+    for line in (
+        (ROOT / ".ci" / "run").read_text(encoding="utf-8").replace("\\\n", " ").splitlines()
+    ):
         if line.lstrip().startswith("#"):
             continue
         for piece in re.split(r"&&|\|\||;|\(|\)", line):
@@ -255,21 +277,27 @@ def test_readme_opening_commands_are_what_ci_runs():
     ci = ci_commands()
     ci_installs = [set(pip_specs(c)) for c in ci if c[:2] == ["pip", "install"]]
     opening = [tokens for index, _, tokens in BASH if index == 0]
-    assert opening == [["pip", "install", "."], ["tabinvert", "demo"],
-                       ["pip", "install", ".[test]"], ["pytest"]]
+    assert opening == [
+        ["pip", "install", "."],
+        ["tabinvert", "demo"],
+        ["pip", "install", ".[test]"],
+        ["pytest"],
+    ]
     for tokens in opening:
         if command_rule(tokens) == "pip":
             # CI installs the project with the test extra: `pip install .` is that, less the
             # extra; `pip install ".[test]"` is exactly it.
             for name, extras in pip_specs(tokens):
-                assert any(any(n == name and extras <= e for n, e in install)
-                           for install in ci_installs), (shlex.join(tokens), ci_installs)
+                assert any(
+                    any(n == name and extras <= e for n, e in install) for install in ci_installs
+                ), (shlex.join(tokens), ci_installs)
             assert any(install == {(".", frozenset({"test"}))} for install in ci_installs)
         else:  # `tabinvert demo` and the bare `pytest`: the very same command
             assert tokens in ci, (tokens, ci)
 
 
 # -- tabinvert commands: run for real -------------------------------------------------------------
+
 
 def tabinvert_executable():
     """The console script that installing the project puts beside the running interpreter
@@ -281,8 +309,13 @@ def tabinvert_executable():
 
 
 def run_tabinvert(tokens, folder):
-    result = subprocess.run([*tabinvert_executable(), *tokens[1:]], cwd=folder,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [*tabinvert_executable(), *tokens[1:]],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return result
 
 
@@ -308,8 +341,9 @@ def make_assess_files(args, folder):
     frame[args.target] = np.where(secret ^ (frame["age"] > 45) ^ flip, "yes", "no")
     X, y = frame.drop(columns=[args.target]), frame[args.target]
     model = make_pipeline(
-        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), text_columns),
-                                remainder="passthrough"),
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), text_columns), remainder="passthrough"
+        ),
         RandomForestClassifier(50, random_state=0),
     ).fit(X[:300], y[:300])
     assert args.model.endswith(".skops"), "the README's model file is a skops file"
@@ -355,8 +389,9 @@ def check_demo(tokens, folder):
         assert list(folder.iterdir()) == []  # nothing is written without --out
 
 
-@pytest.mark.parametrize("block, tokens", TABINVERT_COMMANDS,
-                         ids=[f"line{b.line}-{t[1]}" for b, t in TABINVERT_COMMANDS])
+@pytest.mark.parametrize(
+    "block, tokens", TABINVERT_COMMANDS, ids=[f"line{b.line}-{t[1]}" for b, t in TABINVERT_COMMANDS]
+)
 def test_readme_tabinvert_command_runs(block, tokens, tmp_path):
     checks = {"demo": check_demo, "assess": check_assess}
     assert tokens[1] in checks, f"README.md:{block.line}: no check for `tabinvert {tokens[1]}`"
@@ -432,9 +467,11 @@ def test_readme_risk_sentence_is_what_assess_writes_for_the_example(readme_run):
     assert summary["risk_level"] == level
     number = r"[+-]?\d+\.\d+"
     assert re.sub(number, "#", quoted) == re.sub(number, "#", summary["sentence"])
-    np.testing.assert_allclose([float(x) for x in re.findall(number, quoted)],
-                               [float(x) for x in re.findall(number, summary["sentence"])],
-                               atol=0.021)
+    np.testing.assert_allclose(
+        [float(x) for x in re.findall(number, quoted)],
+        [float(x) for x in re.findall(number, summary["sentence"])],
+        atol=0.021,
+    )
 
 
 def test_readme_defense_example_meters_and_rounds(readme_run):
@@ -465,11 +502,13 @@ def test_readme_scaling_examples_give_the_guesses_of_one_process(readme_run):
 
 # -- the tables say what the code says ------------------------------------------------------------
 
+
 def check_promise(cls, shown, cell, name):
     """A `keeps_row_sums` / `keeps_argmax` cell: "yes", "no" or "n/a (`False`)" for the
     parameters shown, then optional "; yes|no with `param=value, ...`" for other parameters."""
-    match = re.fullmatch(r"(yes|no|n/a \(`False`\))((?:; (?:yes|no) with `[^`]*`)?)(?: \(.*\))?",
-                         cell)
+    match = re.fullmatch(
+        r"(yes|no|n/a \(`False`\))((?:; (?:yes|no) with `[^`]*`)?)(?: \(.*\))?", cell
+    )
     assert match, f"{cls.__name__}.{name}: cannot read {cell!r}"
     head = match.group(1)
     value = getattr(shown, name)
@@ -501,8 +540,9 @@ def test_readme_defense_table_states_what_the_code_says():
             author, year = re.match(r"(\w+).*?(\d{4})", paper).groups()
             assert author in cls.__doc__ and year in cls.__doc__, (cls.__name__, paper)
         listed.add(cls.__name__)
-    transformers = {name for name in defenses.__all__
-                    if hasattr(getattr(defenses, name), "keeps_argmax")}
+    transformers = {
+        name for name in defenses.__all__ if hasattr(getattr(defenses, name), "keeps_argmax")
+    }
     assert listed == transformers
     text = readme_text()
     for name in ("DefendedClassifier", "DefendedRegressor", "QueryBudget"):
@@ -540,14 +580,19 @@ def test_readme_attack_table_lists_every_attack_with_its_threat_model():
             assert re.search(r"white[- ]box", cls.__doc__, re.I), cls.__name__
         assert needs and paper
         listed.add(cls.__name__)
-    exported = {name for name in attacks.__all__
-                if inspect.isclass(getattr(attacks, name)) and name != "BaseAttack"
-                and any(hasattr(getattr(attacks, name), m) for m in ("attack", "reconstruct"))}
+    exported = {
+        name
+        for name in attacks.__all__
+        if inspect.isclass(getattr(attacks, name))
+        and name != "BaseAttack"
+        and any(hasattr(getattr(attacks, name), m) for m in ("attack", "reconstruct"))
+    }
     assert exported <= listed, f"attacks missing from the README's table: {exported - listed}"
 
 
 def test_readme_risk_levels_are_the_codes():
-    from tabinvert.assessment import RISK_LEVELS, _risk_level
+    from tabinvert.assessment import RISK_LEVELS
+    from tabinvert.assessment._summary import _risk_level
 
     rows = dict(markdown_table("## How to read a risk figure", "risk level"))
     assert list(rows) == ["none", "low", "medium", "high", "undetermined"]
@@ -565,17 +610,22 @@ def test_readme_risk_levels_are_the_codes():
 
 # -- figures quoted from the committed benchmark results, and links -------------------------------
 
+
 def test_readme_defense_figures_are_the_committed_results():
     path = "benchmarks/results/bench_defenses_2026-11-22.txt"
     text = readme_text()
     assert f"]({path})" in text
     results = (ROOT / path).read_text(encoding="utf-8")
-    mlp = results[results.index("## target: mlp"):]
-    members = mlp[mlp.index("### members"):mlp.index("### non-members")]
+    mlp = results[results.index("## target: mlp") :]
+    members = mlp[mlp.index("### members") : mlp.index("### non-members")]
 
     def row(defense, attack):  # accuracy, attack MCC, imputation MCC
-        match = re.search(rf"^\s*{re.escape(defense)}\s+kept\s+([\d.]+)\s+[\d.]+\s+"
-                          rf"{re.escape(attack)}\s+([-\d.]+)\s+([-\d.]+)", members, re.M)
+        match = re.search(
+            rf"^\s*{re.escape(defense)}\s+kept\s+([\d.]+)\s+[\d.]+\s+"
+            rf"{re.escape(attack)}\s+([-\d.]+)\s+([-\d.]+)",
+            members,
+            re.M,
+        )
         return match.groups()
 
     accuracy, csmia, imputation = row("none", "CSMIA")
@@ -584,9 +634,11 @@ def test_readme_defense_figures_are_the_committed_results():
     assert len(lomia) == 1
     accuracies = {row(d, "CSMIA")[0] for d in ("none", "round step 0.1", "label only")}
     assert accuracies == {accuracy}
-    assert (f"rounding the probabilities to steps of 0.1 moves CSMIA's MCC on the training "
-            f"records from {csmia} to {rounded}, and label-only output to {labels}, at the same "
-            f"accuracy ({accuracy}), while LOMIA stays at {lomia.pop()} under both") in text
+    assert (
+        f"rounding the probabilities to steps of 0.1 moves CSMIA's MCC on the training "
+        f"records from {csmia} to {rounded}, and label-only output to {labels}, at the same "
+        f"accuracy ({accuracy}), while LOMIA stays at {lomia.pop()} under both"
+    ) in text
     assert f"imputation baseline there (MCC {imputation}," in text
     assert max(float(csmia), float(rounded), float(labels)) < float(imputation)
 
@@ -598,8 +650,12 @@ def test_readme_scale_figures_are_the_committed_results():
     results = (ROOT / path).read_text(encoding="utf-8")
 
     def row(config):  # seconds, µs per record, ratio to the model's own call
-        match = re.search(rf"^\s*1,000,000\s+{config}\s+\d+\s+\d+\s+([\d.]+)\s+([\d.]+)\s+"
-                          r"([\d.]+)", results, re.M)
+        match = re.search(
+            rf"^\s*1,000,000\s+{config}\s+\d+\s+\d+\s+([\d.]+)\s+([\d.]+)\s+"
+            r"([\d.]+)",
+            results,
+            re.M,
+        )
         return [float(x) for x in match.groups()]
 
     seconds, _, vs_model = row("1")
@@ -625,6 +681,7 @@ def test_readme_links_point_at_files_of_the_repository():
 # -- the command line ---------------------------------------------------------------------------
 
 # `tabinvert demo` itself, through the console script: test_readme_tabinvert_command_runs.
+
 
 def test_demo_numeric_sensitive_and_out_file(tmp_path, capsys):
     out_file = tmp_path / "table.csv"

@@ -21,10 +21,20 @@ from tabinvert.evaluation import DEFENSE_COLUMNS, RESULT_COLUMNS
 from tabinvert.report import render_html
 from tabinvert.report._recommend import recommendations
 
-MATPLOTLIB_MODULES = ("matplotlib", "matplotlib.figure", "matplotlib.backends",
-                      "matplotlib.backends.backend_agg")
-SECTION_IDS = ("summary", "threat-model", "results", "figures", "recommendations",
-               "reproducibility")
+MATPLOTLIB_MODULES = (
+    "matplotlib",
+    "matplotlib.figure",
+    "matplotlib.backends",
+    "matplotlib.backends.backend_agg",
+)
+SECTION_IDS = (
+    "summary",
+    "threat-model",
+    "results",
+    "figures",
+    "recommendations",
+    "reproducibility",
+)
 
 
 def _has_matplotlib():
@@ -39,21 +49,35 @@ def real():
 
     rng = np.random.default_rng(0)
     n = 1200
-    X = pd.DataFrame({"age": rng.integers(20, 70, n), "town": rng.integers(0, 8, n),
-                      "secret": rng.integers(0, 2, n)})
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(20, 70, n),
+            "town": rng.integers(0, 8, n),
+            "secret": rng.integers(0, 2, n),
+        }
+    )
     y = (X["age"] > 45) ^ (X["secret"] == 1)
     model = RandomForestClassifier(30, random_state=0).fit(X[:600], y[:600])
-    result = assess(model, X[:600], y[:600], X_holdout=X[600:], y_holdout=y[600:],
-                    sensitive="secret", group_by="town",
-                    defenses=[RoundProbabilities(1), LabelOnly()], n_resamples=100,
-                    random_state=0)
+    result = assess(
+        model,
+        X[:600],
+        y[:600],
+        X_holdout=X[600:],
+        y_holdout=y[600:],
+        sensitive="secret",
+        group_by="town",
+        defenses=[RoundProbabilities(1), LabelOnly()],
+        n_resamples=100,
+        random_state=0,
+    )
     return result, render_html(result)
 
 
 def _results_rows(rows):
     """A results table from partial rows (the other columns NaN / empty)."""
     return pd.DataFrame([{"notes": "", "verdict": "", **row} for row in rows]).reindex(
-        columns=RESULT_COLUMNS)
+        columns=RESULT_COLUMNS
+    )
 
 
 def hand_assessment(*, sensitive="secret", lomia=True, gap_low=-0.05, frontier=True):
@@ -62,74 +86,182 @@ def hand_assessment(*, sensitive="secret", lomia=True, gap_low=-0.05, frontier=T
     access = {"MAP": "outputs", "LOMIA": "labels"}  # what each attack declares
     rows = []
     for population, score in (("members", 0.81), ("non-members", 0.74)):
-        rows.append(dict(attack="imputation", access="none", population=population,
-                         sensitive=sensitive,
-                         metric="accuracy", score=0.70, score_ci_low=0.66, score_ci_high=0.74,
-                         baseline_score=0.70, query_rows=0, seconds=0.01))
+        rows.append(
+            dict(
+                attack="imputation",
+                access="none",
+                population=population,
+                sensitive=sensitive,
+                metric="accuracy",
+                score=0.70,
+                score_ci_low=0.66,
+                score_ci_high=0.74,
+                baseline_score=0.70,
+                query_rows=0,
+                seconds=0.01,
+            )
+        )
         for attack in attacks:
-            rows.append(dict(attack=attack, access=access[attack], population=population,
-                             sensitive=sensitive,
-                             metric="accuracy", score=score, score_ci_low=score - 0.04,
-                             score_ci_high=score + 0.04, baseline_score=0.70,
-                             advantage=0.1234 if population == "members" else 0.05,
-                             advantage_ci_low=0.0567 if population == "members" else -0.02,
-                             advantage_ci_high=0.1891 if population == "members" else 0.12,
-                             query_rows=400, seconds=0.2))
-    summary = pd.DataFrame([dict(
-        sensitive=sensitive, risk_level="medium", attack="MAP", metric="accuracy", score=0.81,
-        baseline_score=0.70, advantage=0.1234, advantage_ci_low=0.0567,
-        advantage_ci_high=0.1891, sentence=f"An attacker infers {sensitive!r} & more.")])
-    gap = pd.DataFrame([dict(sensitive=sensitive, attack=a, advantage_members=0.1234,
-                             advantage_non_members=0.05, gap=0.0734, gap_ci_low=gap_low,
-                             gap_ci_high=0.2) for a in attacks])
-    exposed = pd.DataFrame(dict(record=["<i>r1</i>", "r2"], position=[3, 7],
-                                sensitive=sensitive, attack="MAP",
-                                attack_confidence=[0.9, 0.8], baseline_confidence=[0.2, 0.3],
-                                exposure=[0.7, 0.5], attack_correct=True,
-                                baseline_correct=False))
-    by_group = pd.DataFrame(dict(sensitive=sensitive, attack="MAP", group="town",
-                                 value=["<u>a</u>", "b", "c"], n_records=[40, 60, 5],
-                                 attack_success=[0.9, 0.8, 1.0],
-                                 baseline_success=[0.7, 0.7, 0.6],
-                                 advantage=[0.33, 0.33, 1.0], mean_exposure=[0.2, 0.05, 0.4],
-                                 reliable=[True, True, False]))
-    disparity = pd.DataFrame([dict(sensitive=sensitive, attack="MAP", group="town",
-                                   most_exposed="<u>a</u>", least_exposed="b",
-                                   advantage_gap=0.0, exposure_gap=0.15)])
+            rows.append(
+                dict(
+                    attack=attack,
+                    access=access[attack],
+                    population=population,
+                    sensitive=sensitive,
+                    metric="accuracy",
+                    score=score,
+                    score_ci_low=score - 0.04,
+                    score_ci_high=score + 0.04,
+                    baseline_score=0.70,
+                    advantage=0.1234 if population == "members" else 0.05,
+                    advantage_ci_low=0.0567 if population == "members" else -0.02,
+                    advantage_ci_high=0.1891 if population == "members" else 0.12,
+                    query_rows=400,
+                    seconds=0.2,
+                )
+            )
+    summary = pd.DataFrame(
+        [
+            dict(
+                sensitive=sensitive,
+                risk_level="medium",
+                attack="MAP",
+                metric="accuracy",
+                score=0.81,
+                baseline_score=0.70,
+                advantage=0.1234,
+                advantage_ci_low=0.0567,
+                advantage_ci_high=0.1891,
+                sentence=f"An attacker infers {sensitive!r} & more.",
+            )
+        ]
+    )
+    gap = pd.DataFrame(
+        [
+            dict(
+                sensitive=sensitive,
+                attack=a,
+                advantage_members=0.1234,
+                advantage_non_members=0.05,
+                gap=0.0734,
+                gap_ci_low=gap_low,
+                gap_ci_high=0.2,
+            )
+            for a in attacks
+        ]
+    )
+    exposed = pd.DataFrame(
+        dict(
+            record=["<i>r1</i>", "r2"],
+            position=[3, 7],
+            sensitive=sensitive,
+            attack="MAP",
+            attack_confidence=[0.9, 0.8],
+            baseline_confidence=[0.2, 0.3],
+            exposure=[0.7, 0.5],
+            attack_correct=True,
+            baseline_correct=False,
+        )
+    )
+    by_group = pd.DataFrame(
+        dict(
+            sensitive=sensitive,
+            attack="MAP",
+            group="town",
+            value=["<u>a</u>", "b", "c"],
+            n_records=[40, 60, 5],
+            attack_success=[0.9, 0.8, 1.0],
+            baseline_success=[0.7, 0.7, 0.6],
+            advantage=[0.33, 0.33, 1.0],
+            mean_exposure=[0.2, 0.05, 0.4],
+            reliable=[True, True, False],
+        )
+    )
+    disparity = pd.DataFrame(
+        [
+            dict(
+                sensitive=sensitive,
+                attack="MAP",
+                group="town",
+                most_exposed="<u>a</u>",
+                least_exposed="b",
+                advantage_gap=0.0,
+                exposure_gap=0.15,
+            )
+        ]
+    )
     defenses = front = None
     if frontier:
-        sweep = [("none", True, 0.900, 0.30), ("round", True, 0.900, 0.25),
-                 ("noise small", False, 0.895, 0.10), ("noise big", False, 0.800, 0.02),
-                 ("coarse", True, 0.850, 0.28)]
+        sweep = [
+            ("none", True, 0.900, 0.30),
+            ("round", True, 0.900, 0.25),
+            ("noise small", False, 0.895, 0.10),
+            ("noise big", False, 0.800, 0.02),
+            ("coarse", True, 0.850, 0.28),
+        ]
         defense_rows = []
         for name, argmax, utility, risk in sweep:
             for attack in attacks:
                 for population in ("members", "non-members"):
-                    defense_rows.append(dict(
-                        defense=name, keeps_argmax=argmax, keeps_row_sums=True,
-                        utility_metric="accuracy", utility=utility,
-                        utility_change=utility - 0.9, log_loss=0.4, attack=attack,
-                        access=access[attack],
-                        population=population, sensitive=sensitive, metric="accuracy",
-                        score=0.8, advantage=risk, advantage_ci_low=risk - 0.05,
-                        advantage_ci_high=risk + 0.05))
-        defenses = pd.DataFrame(defense_rows).reindex(
-            columns=DEFENSE_COLUMNS + RESULT_COLUMNS)
-        front = pd.DataFrame(dict(defense=[s[0] for s in sweep],
-                                  utility=[s[2] for s in sweep], risk=[s[3] for s in sweep],
-                                  worst_attack="MAP",
-                                  on_frontier=[False, True, True, True, False]))
-    metadata = dict(created="2025-01-02T03:04:05+00:00", model="sklearn.svm.SVC",
-                    model_summary="SVC(C=<1>)", sensitive=[sensitive], n_train=400,
-                    n_non_members=200, n_aux=200, aux_source="the 200 records passed as X_aux",
-                    data_sha256=dict(train="a" * 64, non_members="b" * 64, aux="c" * 64),
-                    versions={"tabinvert": "0.0", "scikit-learn": "9.9.9"}, random_state=0,
-                    seed=123, n_resamples=100, confidence=0.95,
-                    risk_levels={"high": 0.2, "medium": 0.05, "low": 0.0})
-    return Assessment(summary=summary, results=_results_rows(rows), membership_gap=gap,
-                      exposed_records=exposed, by_group=by_group, disparity=disparity,
-                      defenses=defenses, frontier=front, threat_model="Attacker <knows> X.",
-                      metadata=metadata)
+                    defense_rows.append(
+                        dict(
+                            defense=name,
+                            keeps_argmax=argmax,
+                            keeps_row_sums=True,
+                            utility_metric="accuracy",
+                            utility=utility,
+                            utility_change=utility - 0.9,
+                            log_loss=0.4,
+                            attack=attack,
+                            access=access[attack],
+                            population=population,
+                            sensitive=sensitive,
+                            metric="accuracy",
+                            score=0.8,
+                            advantage=risk,
+                            advantage_ci_low=risk - 0.05,
+                            advantage_ci_high=risk + 0.05,
+                        )
+                    )
+        defenses = pd.DataFrame(defense_rows).reindex(columns=DEFENSE_COLUMNS + RESULT_COLUMNS)
+        front = pd.DataFrame(
+            dict(
+                defense=[s[0] for s in sweep],
+                utility=[s[2] for s in sweep],
+                risk=[s[3] for s in sweep],
+                worst_attack="MAP",
+                on_frontier=[False, True, True, True, False],
+            )
+        )
+    metadata = dict(
+        created="2025-01-02T03:04:05+00:00",
+        model="sklearn.svm.SVC",
+        model_summary="SVC(C=<1>)",
+        sensitive=[sensitive],
+        n_train=400,
+        n_non_members=200,
+        n_aux=200,
+        aux_source="the 200 records passed as X_aux",
+        data_sha256=dict(train="a" * 64, non_members="b" * 64, aux="c" * 64),
+        versions={"tabinvert": "0.0", "scikit-learn": "9.9.9"},
+        random_state=0,
+        seed=123,
+        n_resamples=100,
+        confidence=0.95,
+        risk_levels={"high": 0.2, "medium": 0.05, "low": 0.0},
+    )
+    return Assessment(
+        summary=summary,
+        results=_results_rows(rows),
+        membership_gap=gap,
+        exposed_records=exposed,
+        by_group=by_group,
+        disparity=disparity,
+        defenses=defenses,
+        frontier=front,
+        threat_model="Attacker <knows> X.",
+        metadata=metadata,
+    )
 
 
 def _rename(value, old, new):
@@ -154,12 +286,12 @@ def test_sections_in_order_with_title_model_date_and_scope(real):
 
 def test_summary_risk_levels_sentences_and_threat_model(real):
     result, page = real
-    summary = page[page.index('<section id="summary">'):page.index('<section id="threat')]
+    summary = page[page.index('<section id="summary">') : page.index('<section id="threat')]
     for row in result.summary.itertuples():
         assert f'<span class="badge risk-{row.risk_level}">{row.risk_level} risk</span>' in summary
         assert html.escape(row.sentence) in summary
     assert "Advantage over imputation" in summary and "includes 0" in summary
-    threat = page[page.index('<section id="threat'):page.index('<section id="results">')]
+    threat = page[page.index('<section id="threat') : page.index('<section id="results">')]
     paragraphs = result.threat_model.split("\n\n")
     assert len(paragraphs) == 2  # the forest's trees were read: the white-box paragraph too
     for text in paragraphs:
@@ -185,8 +317,9 @@ def test_white_box_results_get_their_threat_model_even_from_a_bare_one():
 def test_numbers_match_the_assessment(real):
     result, page = real
     for row in result.summary.itertuples():
-        expected = (f"{row.advantage:+.3f} [{row.advantage_ci_low:+.3f}, "
-                    f"{row.advantage_ci_high:+.3f}]")
+        expected = (
+            f"{row.advantage:+.3f} [{row.advantage_ci_low:+.3f}, {row.advantage_ci_high:+.3f}]"
+        )
         assert expected in page
     for row in result.results.itertuples():
         score = f"{row.score:.3f} [{row.score_ci_low:.3f},&nbsp;{row.score_ci_high:.3f}]"
@@ -200,9 +333,15 @@ def test_numbers_match_the_assessment(real):
 
 def test_tables_present(real):
     result, page = real
-    for heading in ("Attack results", "Members vs non-members", "Most exposed training records",
-                    "Subgroup exposure", "Disparity between subgroups", "Defenses: utility",
-                    "Privacy–utility frontier"):
+    for heading in (
+        "Attack results",
+        "Members vs non-members",
+        "Most exposed training records",
+        "Subgroup exposure",
+        "Disparity between subgroups",
+        "Defenses: utility",
+        "Privacy–utility frontier",
+    ):
         assert f"<h3>{heading}</h3>" in page
     for record in result.exposed_records["record"]:
         assert f"<td>{html.escape(str(record))}</td>" in page
@@ -215,7 +354,7 @@ def test_tables_present(real):
 
 def test_reproducibility_block(real):
     result, page = real
-    block = page[page.index('<section id="reproducibility">'):]
+    block = page[page.index('<section id="reproducibility">') :]
     for digest in result.metadata["data_sha256"].values():
         assert digest in block
     for name, version in result.metadata["versions"].items():
@@ -240,7 +379,7 @@ def test_self_contained_no_script_no_remote_resources(real):
 @pytest.mark.skipif(not _has_matplotlib(), reason="plots need matplotlib")
 def test_plots_are_inline_pngs(real):
     _, page = real
-    figures = page[page.index('<section id="figures">'):page.index('<section id="recomm')]
+    figures = page[page.index('<section id="figures">') : page.index('<section id="recomm')]
     images = re.findall(r"<img [^>]*>", figures)
     assert len(images) == 4  # advantage, membership gap, subgroups, frontier
     for tag in images:
@@ -286,8 +425,9 @@ def _recommendations(assessment):
 def test_recommends_cheapest_frontier_defense_and_states_cost_of_strongest():
     advice = _recommendations(hand_assessment())
     # "noise small": on the frontier, loses 0.005 <= 0.01, risk 0.10 (lowest such).
-    assert ("lowers it most while losing at most 0.01 accuracy is "
-            "<strong>noise small</strong>") in advice
+    assert (
+        "lowers it most while losing at most 0.01 accuracy is <strong>noise small</strong>"
+    ) in advice
     assert "worst-case advantage +0.100 [+0.050, +0.150]" in advice
     assert "<strong>noise big</strong>" in advice and "costs 0.100 accuracy" in advice
     assert "is +0.300" in advice  # the undefended risk
@@ -370,14 +510,27 @@ def test_renders_in_headless_chromium(real, tmp_path):
     report.write_text(page, encoding="utf-8")
     screenshot = tmp_path / "report.png"
     command = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2000",
-        f"--screenshot={screenshot}", "--enable-logging=stderr", "--v=0", report.as_uri(),
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,2000",
+        f"--screenshot={screenshot}",
+        "--enable-logging=stderr",
+        "--v=0",
+        report.as_uri(),
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                         stdin=subprocess.DEVNULL)
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-3000:]
     assert screenshot.exists(), log[-3000:]

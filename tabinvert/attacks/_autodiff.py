@@ -140,8 +140,9 @@ class DifferentiableModel:
         if p:
             rows = take_rows(X_template, np.zeros(p, dtype=np.intp))
             values = self._reference_values(p)
-            values.update({c: (np.arange(p) == j).astype(float)
-                           for j, c in enumerate(self.numeric)})
+            values.update(
+                {c: (np.arange(p) == j).astype(float) for j, c in enumerate(self.numeric)}
+            )
             self.A = self._transform(with_columns(rows, values)) - base
         else:
             self.A = np.zeros((0, base.shape[0]))
@@ -243,8 +244,18 @@ class DifferentiableModel:
         return [grad_Z @ D.T for D in self.D]
 
 
-def model_gradient(model, X, wrt_columns, y=None, *, observed=None, noise_scale=1.0,
-                   observed_width=None, observed_kernel="proba", log_prior=None):
+def model_gradient(
+    model,
+    X,
+    wrt_columns,
+    y=None,
+    *,
+    observed=None,
+    noise_scale=1.0,
+    observed_width=None,
+    observed_kernel="proba",
+    log_prior=None,
+):
     """The attacker's objective and its gradient w.r.t. numeric input columns, for a batch.
 
     Parameters
@@ -298,7 +309,11 @@ def model_gradient(model, X, wrt_columns, y=None, *, observed=None, noise_scale=
     values = np.column_stack([column_values(X, c).astype(float) for c in wrt])
     Z = dm.features(dm.encode(X), values)
     evidence = make_evidence(
-        dm.is_classifier, getattr(dm, "classes_", None), y, observed, sigma=noise_scale,
+        dm.is_classifier,
+        getattr(dm, "classes_", None),
+        y,
+        observed,
+        sigma=noise_scale,
         width=observed_width or (0.01 if dm.is_classifier else noise_scale),
         observed_kernel=observed_kernel,
     )

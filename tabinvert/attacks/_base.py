@@ -121,22 +121,22 @@ def clone_keeping_model(attack):
     Cloning an attack must never re-train, or need the training data of, the victim model.
     """
     params = attack.get_params(deep=False)
-    return type(attack)(**{
-        name: value if name == "estimator" else clone(value, safe=False)
-        for name, value in params.items()
-    })
+    return type(attack)(
+        **{
+            name: value if name == "estimator" else clone(value, safe=False)
+            for name, value in params.items()
+        }
+    )
 
 
 #: What an attacker must be able to reach, by :attr:`AttackCapabilities.access`.
 ACCESS_LEVELS = {
     "none": "no access to the model (the imputation baseline)",
-    "outputs": "the model's outputs through its API (probabilities, or a regressor's "
-               "predictions)",
+    "outputs": "the model's outputs through its API (probabilities, or a regressor's predictions)",
     "labels": "the model's predicted labels only",
     "model": "the fitted model itself (its file): trees and the training mass in their leaves",
     "gradients": "the fitted model's parameters, to compute gradients",
 }
-
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         return AttackCapabilities(name=type(self).__name__, access="outputs")
 
     def _access_of_response(self):
-        """"outputs" or "labels": what the attack's model method reveals (before ``fit``, what
+        """ "outputs" or "labels": what the attack's model method reveals (before ``fit``, what
         it would call on the model it holds)."""
         method = getattr(self, "response_method_", None)
         if method is None:
@@ -317,7 +317,9 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         else:
             X = np.asarray(X_aux)
         outputs, cost = query_records(
-            self.estimator, X, response_method=response_method,
+            self.estimator,
+            X,
+            response_method=response_method,
             max_rows_per_call=self.max_rows_per_call,
         )
         self.fit_query_cost_ = self.fit_query_cost_ + cost
@@ -459,7 +461,8 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         y, observed : see :meth:`attack`.
         scoring : str, default=None
             A key of :func:`tabinvert.metrics.inference_scores` (e.g. ``"accuracy"``, ``"mcc"``,
-            ``"roc_auc"`` from :meth:`attack_proba`, ``"mae"``), or ``"neg_mae"``/``"neg_rmse"``. Default: ``"accuracy"`` for categorical
+            ``"roc_auc"`` from :meth:`attack_proba`, ``"mae"``), or ``"neg_mae"``/``"neg_rmse"``.
+            Default: ``"accuracy"`` for categorical
             sensitive attributes, ``"neg_mae"`` for numeric ones (higher is better).
 
         Returns
@@ -470,11 +473,16 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         truth = true_sensitive(self.layout_, X)
         if scoring == "roc_auc":
             proba = self.attack_proba(X, y, observed=observed)
-            scores = inference_scores(np.asarray(truth), proba.idxmax(axis=1).to_numpy(),
-                                      y_score=proba, kind=self.sensitive_kind_)
+            scores = inference_scores(
+                np.asarray(truth),
+                proba.idxmax(axis=1).to_numpy(),
+                y_score=proba,
+                kind=self.sensitive_kind_,
+            )
             return float(scores["roc_auc"])
-        return score_guesses(truth, self.attack(X, y, observed=observed), self.sensitive_kind_,
-                             scoring)
+        return score_guesses(
+            truth, self.attack(X, y, observed=observed), self.sensitive_kind_, scoring
+        )
 
 
 def score_guesses(truth, guesses, kind, scoring=None):

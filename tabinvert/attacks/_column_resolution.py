@@ -18,8 +18,7 @@ from .._validation import model_feature_names
 def model_columns(model, X_aux):
     """The model's columns (names, or positions for array models) and whether they are names."""
     if np.ndim(X_aux) != 2:
-        raise ValueError(
-            f"X_aux must be 2-D (records × columns); got shape {np.shape(X_aux)}.")
+        raise ValueError(f"X_aux must be 2-D (records × columns); got shape {np.shape(X_aux)}.")
     names = model_feature_names(model)
     if names is not None:
         return names, True
@@ -61,8 +60,11 @@ def _resolve_one(column, columns, is_frame, aux_names):
     model fitted on an array, and only when no label of the frame is an integer that it
     could be confused with (columns ``[1, 0, 2]``): ambiguity is an error, never a guess.
     """
-    position = (isinstance(column, (int, np.integer)) and not isinstance(column, bool)
-                and 0 <= column < len(columns))
+    position = (
+        isinstance(column, (int, np.integer))
+        and not isinstance(column, bool)
+        and 0 <= column < len(columns)
+    )
     if is_frame:  # the model's columns are names
         if column in columns:
             return column

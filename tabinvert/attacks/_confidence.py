@@ -116,7 +116,8 @@ class ConfidenceInversion(BaseAttack):
     ----------
     estimator : object
         The target model (fitted): a classifier with ``predict_proba`` or a regressor with
-        ``predict``; a bare estimator, a Pipeline, an XGBoost model. Held frozen, never refitted.
+        ``predict``; a bare estimator, a Pipeline, an XGBoost model. Held frozen, never
+        refitted.
     sensitive : str or int
         The sensitive column: its label when ``X_aux`` is a DataFrame (an integer that is no
         label is refused, never read as a position), its position for an array.
@@ -136,7 +137,8 @@ class ConfidenceInversion(BaseAttack):
         MAP with a regressor: the σ of the Gaussian error model (default: the model's RMSE on
         ``y_aux``). With ``observed`` outputs: the kernel width (default 0.01 for probabilities,
         1% of the spread of the model's outputs on the auxiliary data for regressors).
-{common}    Attributes
+    {common}
+    Attributes
     ----------
     candidates_ : ndarray
         Candidate values of the sensitive attribute.
@@ -155,7 +157,9 @@ class ConfidenceInversion(BaseAttack):
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> from tabinvert.attacks import ConfidenceInversion
     >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame({{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}})
+    >>> X = pd.DataFrame(
+    ...     {{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}}
+    ... )
     >>> y = X["known"] ^ X["secret"]
     >>> model = DecisionTreeClassifier(random_state=0).fit(X, y)
     >>> attack = ConfidenceInversion(model, "secret").fit(X[:200], y[:200])
@@ -208,14 +212,21 @@ class ConfidenceInversion(BaseAttack):
         :class:`~tabinvert.attacks.AttackCapabilities`)."""
         if self.method == "csmia":
             # Its scores rank the candidates (2 + confidence for a label match), not odds.
-            return AttackCapabilities("CSMIA", "outputs", calibrated=False,
-                                      reference="Mehnaz et al., USENIX Security 2022")
+            return AttackCapabilities(
+                "CSMIA",
+                "outputs",
+                calibrated=False,
+                reference="Mehnaz et al., USENIX Security 2022",
+            )
         if self.likelihood == "confusion":
             name = "MAP-confusion (FJRMIA)"
         else:
             name = "MAP" if self.prior == "marginal" else f"MAP ({self.prior} prior)"
-        return AttackCapabilities(name, self._access_of_response(),
-                                  reference="Fredrikson et al., USENIX Security 2014; CCS 2015")
+        return AttackCapabilities(
+            name,
+            self._access_of_response(),
+            reference="Fredrikson et al., USENIX Security 2014; CCS 2015",
+        )
 
     def _resolved_likelihood(self, model):
         if self.likelihood != "auto":
@@ -254,15 +265,18 @@ class ConfidenceInversion(BaseAttack):
             counts = np.ones((n_classes, n_classes))  # add-one: no impossible confusion
             np.add.at(
                 counts,
-                (class_positions(self.classes_model_, y_aux, name="y_aux"),
-                 class_positions(self.classes_model_, predicted, name="model output")),
+                (
+                    class_positions(self.classes_model_, y_aux, name="y_aux"),
+                    class_positions(self.classes_model_, predicted, name="model output"),
+                ),
                 1,
             )
             self.confusion_ = counts / counts.sum(axis=1, keepdims=True)  # Pr[ŷ | y]
         if self.method == "map" and likelihood == "gaussian":
             predicted = self._query_aux(X_aux, "predict")[:, 0]
-            self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux,
-                                                                    self.noise_scale)
+            self.sigma_, self.output_spread_ = gaussian_error_scale(
+                predicted, y_aux, self.noise_scale
+            )
         if self.method == "map" and self.prior == "imputation":
             if self.sensitive_kind_ == "numeric":
                 raise ValueError(
@@ -273,10 +287,11 @@ class ConfidenceInversion(BaseAttack):
             # In the attack's own form (an array for array models), so both read the same
             # known features at attack time.
             self.imputation_ = ImputationBaseline(
-                self.layout_.sensitive, candidates=self.candidates_,
-                sensitive_type="categorical", random_state=self.random_state,
-            ).fit(X_aux[list(self.layout_.columns)] if self.layout_.is_frame
-                  else np.asarray(X_aux))
+                self.layout_.sensitive,
+                candidates=self.candidates_,
+                sensitive_type="categorical",
+                random_state=self.random_state,
+            ).fit(X_aux[list(self.layout_.columns)] if self.layout_.is_frame else np.asarray(X_aux))
 
     # -- scoring ------------------------------------------------------------------------------
     def _candidate_scores(self, known, y, observed):
@@ -333,8 +348,9 @@ class ConfidenceInversion(BaseAttack):
             labels = storage[0]
             if y is not None:
                 true_pos = class_positions(self.classes_model_, y)
-                pred_pos = class_positions(self.classes_model_, labels.ravel(),
-                                           name="model output").reshape(k, n)
+                pred_pos = class_positions(
+                    self.classes_model_, labels.ravel(), name="model output"
+                ).reshape(k, n)
                 log_post += np.log(self.confusion_)[true_pos[None, :], pred_pos]
         if observed is not None:
             log_post += self._observed_log_likelihood(storage, labels, observed)
@@ -389,5 +405,5 @@ class ConfidenceInversion(BaseAttack):
 
 
 ConfidenceInversion.__doc__ = ConfidenceInversion.__doc__.format(
-    threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC
+    threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC.lstrip()
 )

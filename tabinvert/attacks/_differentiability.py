@@ -175,8 +175,10 @@ def _mlp_layers(estimator):
         raise NotDifferentiableError(f"A multilabel {name} is not supported.")
     if isinstance(estimator, MLPRegressor) and estimator.n_outputs_ != 1:
         raise NotDifferentiableError(f"A multi-output {name} is not supported.")
-    layers = [(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
-              for W, b in zip(estimator.coefs_, estimator.intercepts_)]
+    layers = [
+        (np.asarray(W, dtype=float), np.asarray(b, dtype=float))
+        for W, b in zip(estimator.coefs_, estimator.intercepts_)
+    ]
     return layers, estimator.activation, head
 
 

@@ -59,14 +59,30 @@ class Evidence:
 
     def take(self, index):
         """The evidence of records ``index`` (e.g. one row per optimisation chain)."""
-        fields = ("labels", "observed_labels", "observed_proba", "observed_logits", "target",
-                  "observed_output")
-        return replace(self, **{f: None if getattr(self, f) is None else getattr(self, f)[index]
-                                for f in fields})
+        fields = (
+            "labels",
+            "observed_labels",
+            "observed_proba",
+            "observed_logits",
+            "target",
+            "observed_output",
+        )
+        return replace(
+            self,
+            **{f: None if getattr(self, f) is None else getattr(self, f)[index] for f in fields},
+        )
 
 
-def make_evidence(is_classifier_, classes, y=None, observed=None, *, sigma=None, width=None,
-                  observed_kernel="proba"):
+def make_evidence(
+    is_classifier_,
+    classes,
+    y=None,
+    observed=None,
+    *,
+    sigma=None,
+    width=None,
+    observed_kernel="proba",
+):
     """Build :class:`Evidence` from labels/outputs as the attacker holds them.
 
     Classifiers: ``y`` holds labels; ``observed`` is either probabilities (n, n_classes),
@@ -95,8 +111,9 @@ def make_evidence(is_classifier_, classes, y=None, observed=None, *, sigma=None,
         evidence.target = np.asarray(y, dtype=float).reshape(-1)
         evidence.sigma = float(sigma)
     if observed is not None:
-        evidence.observed_output = (
-            np.asarray(observed, dtype=float).reshape(len(observed), -1)[:, 0])
+        evidence.observed_output = np.asarray(observed, dtype=float).reshape(len(observed), -1)[
+            :, 0
+        ]
         evidence.width = float(width)
     return evidence
 
@@ -122,8 +139,7 @@ def _classifier_evidence(classes, y, observed, width, observed_kernel):
             evidence.observed_proba = observed.astype(float)
         evidence.width = float(width or 0.01)
     else:
-        evidence.observed_labels = class_positions(
-            classes, observed.reshape(-1), name="observed")
+        evidence.observed_labels = class_positions(classes, observed.reshape(-1), name="observed")
     return evidence
 
 

@@ -143,8 +143,9 @@ class GradientInversion(BaseAttack):
     def capabilities(self):
         """What this attack needs and how to read its scores (see
         :class:`~tabinvert.attacks.AttackCapabilities`)."""
-        return AttackCapabilities("gradient MAP (white-box)", "gradients",
-                                  reference="Fredrikson et al., CCS 2015")
+        return AttackCapabilities(
+            "gradient MAP (white-box)", "gradients", reference="Fredrikson et al., CCS 2015"
+        )
 
     def __init__(
         self,
@@ -212,7 +213,8 @@ class GradientInversion(BaseAttack):
             y_aux = None if y_aux is None else np.asarray(y_aux)[complete]
         try:
             self.differentiable_ = DifferentiableModel(
-                self.estimator, records, [self.layout_.sensitive])
+                self.estimator, records, [self.layout_.sensitive]
+            )
         except NotDifferentiableError as exc:
             raise NotDifferentiableError(
                 f"GradientInversion needs a differentiable target model: {exc}"
@@ -223,7 +225,9 @@ class GradientInversion(BaseAttack):
         self.bounds_ = (float(np.min(values)), float(np.max(values)))
         if self.prior == "imputation":
             self.imputation_ = ImputationBaseline(
-                self.layout_.sensitive, candidates=self.candidates_, sensitive_type="numeric",
+                self.layout_.sensitive,
+                candidates=self.candidates_,
+                sensitive_type="numeric",
                 random_state=self.random_state,
             ).fit(records)
             # The prior's spread: the learner's out-of-fold error on the auxiliary records.
@@ -240,8 +244,9 @@ class GradientInversion(BaseAttack):
         dm = self.differentiable_
         if not dm.is_classifier:
             predicted = dm.predict(self._inputs(dm.encode(records), values))
-            self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux,
-                                                                    self.noise_scale)
+            self.sigma_, self.output_spread_ = gaussian_error_scale(
+                predicted, y_aux, self.noise_scale
+            )
 
     def _model_records(self, X):
         if self.layout_.is_frame:
@@ -257,8 +262,14 @@ class GradientInversion(BaseAttack):
             width = self.noise_scale or 0.01
         else:
             width = self.noise_scale or 0.01 * self.output_spread_
-        return make_evidence(dm.is_classifier, getattr(dm, "classes_", None), y, observed,
-                             sigma=self.sigma_, width=width)
+        return make_evidence(
+            dm.is_classifier,
+            getattr(dm, "classes_", None),
+            y,
+            observed,
+            sigma=self.sigma_,
+            width=width,
+        )
 
     def _record_priors(self, known):
         """Each record's Gaussian prior (mean, std): arrays, or the auxiliary scalars."""
@@ -303,16 +314,19 @@ class GradientInversion(BaseAttack):
             rows = np.repeat(np.arange(start, stop), k)
             values = np.tile(grid, stop - start)
             mean, std = prior
-            rows_prior = (mean if np.ndim(mean) == 0 else mean[rows],
-                          std if np.ndim(std) == 0 else std[rows])
+            rows_prior = (
+                mean if np.ndim(mean) == 0 else mean[rows],
+                std if np.ndim(std) == 0 else std[rows],
+            )
             value, _ = self._log_posterior(Z_ref[rows], values, evidence.take(rows), rows_prior)
             out[start:stop] = value.reshape(stop - start, k)
         return out
 
     def _candidate_scores(self, known, y, observed):
         evidence = self._evidence(y, observed)
-        log_post = self._grid_log_posterior(self._reference_inputs(known), evidence,
-                                            self._record_priors(known))
+        log_post = self._grid_log_posterior(
+            self._reference_inputs(known), evidence, self._record_priors(known)
+        )
         self.last_query_cost_ = QueryCost()
         scores = np.exp(log_post - log_post.max(axis=1, keepdims=True))
         return scores
@@ -348,7 +362,10 @@ class GradientInversion(BaseAttack):
 
         low, high = ((b - mean) / std for b in self.bounds_)
         result = optimize.minimize(
-            objective, np.clip((start - mean) / std, low, high), jac=True, method="L-BFGS-B",
+            objective,
+            np.clip((start - mean) / std, low, high),
+            jac=True,
+            method="L-BFGS-B",
             bounds=[(low, high)] * len(start),
             options={"maxiter": self.max_iter, "ftol": 1e-13, "gtol": 1e-7},
         )

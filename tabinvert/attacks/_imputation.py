@@ -110,8 +110,7 @@ class ImputationBaseline(BaseAttack):
     def capabilities(self):
         """What this attack needs and how to read its scores (see
         :class:`~tabinvert.attacks.AttackCapabilities`)."""
-        return AttackCapabilities("imputation", "none",
-                                  reference="Jayaraman & Evans, CCS 2022")
+        return AttackCapabilities("imputation", "none", reference="Jayaraman & Evans, CCS 2022")
 
     def __init__(
         self,
@@ -155,7 +154,9 @@ class ImputationBaseline(BaseAttack):
             # A label, never a position: an integer that is not a label is refused.
             sensitive = columns[frame_column_position(self.sensitive, X_aux, name="X_aux")]
             layout = RecordLayout(
-                columns=tuple(columns), sensitive=sensitive, is_frame=True,
+                columns=tuple(columns),
+                sensitive=sensitive,
+                is_frame=True,
                 dtypes=dict(X_aux.dtypes),
             )
             record_value_kinds(layout, {c: value_kind(X_aux[c]) for c in columns})
@@ -169,7 +170,8 @@ class ImputationBaseline(BaseAttack):
             layout = RecordLayout(
                 columns=tuple(range(n_columns)),
                 sensitive=_sensitive_position(self.sensitive, list(range(n_columns))),
-                is_frame=False, array_dtype=array.dtype,
+                is_frame=False,
+                array_dtype=array.dtype,
             )
             record_value_kinds(layout, {j: value_kind(array[:, j]) for j in range(n_columns)})
             aux_sensitive = array[:, layout.sensitive_position]
@@ -204,14 +206,17 @@ class ImputationBaseline(BaseAttack):
 
         def fit():
             learner = make_learner(features, task, self.learner, self.random_state)
-            selection = {"chosen": "learner", "metric": None, "learner": None,
-                         "marginal": None}
+            selection = {"chosen": "learner", "metric": None, "learner": None, "marginal": None}
             if self.fallback == "cv" and 10 <= len(target) <= _MAX_CV_ROWS:
-                selection = _compare_with_marginal(learner, features, target, task,
-                                                   self.random_state)
+                selection = _compare_with_marginal(
+                    learner, features, target, task, self.random_state
+                )
                 if selection["chosen"] == "marginal":
-                    learner = (DummyClassifier(strategy="prior") if task == "classification"
-                               else DummyRegressor(strategy="median"))
+                    learner = (
+                        DummyClassifier(strategy="prior")
+                        if task == "classification"
+                        else DummyRegressor(strategy="median")
+                    )
             with learner_threads(len(features)):
                 learner.fit(features, target)
             return learner, selection
@@ -221,8 +226,15 @@ class ImputationBaseline(BaseAttack):
             return fit()  # a RandomState instance is consumed: nothing to share
         if self.random_state is None:
             return fit()  # unseeded fits differ from one another: nothing to share
-        key = content_key("imputation learner", task, features, target, self.fallback,
-                          repr(self.learner), int(self.random_state))
+        key = content_key(
+            "imputation learner",
+            task,
+            features,
+            target,
+            self.fallback,
+            repr(self.learner),
+            int(self.random_state),
+        )
         return cache.fitted(key, fit)
 
     def _features(self, known, y):
@@ -231,9 +243,7 @@ class ImputationBaseline(BaseAttack):
                 "This baseline was fitted with labels (y_aux), so the threat model gives the "
                 "attacker the targets' labels: pass y to attack()."
             )
-        return attacker_features(
-            known, self.layout_.known_columns, y if self.uses_label_ else None
-        )
+        return attacker_features(known, self.layout_.known_columns, y if self.uses_label_ else None)
 
     def _candidate_scores(self, known, y, observed):
         features = self._features(known, y)
@@ -274,8 +284,9 @@ _MAX_CV_ROWS = 50_000  # beyond this the learner is trusted (the comparison woul
 def _compare_with_marginal(learner, features, target, task, random_state):
     """5-fold comparison of the learner with the marginal on the auxiliary records (ties: the
     marginal)."""
-    return cross_validated_choice({"learner": learner}, features, target, task, random_state,
-                                  order=("marginal", "learner"))
+    return cross_validated_choice(
+        {"learner": learner}, features, target, task, random_state, order=("marginal", "learner")
+    )
 
 
 def cross_validated_choice(learners, features, target, task, random_state, order):
@@ -284,8 +295,11 @@ def cross_validated_choice(learners, features, target, task, random_state, order
     ``order`` lists the names (``"marginal"`` included) from most to least preferred on a tie.
     Returns ``{"chosen": name, "metric": "accuracy" | "mae", name: mean score, ...}``.
     """
-    folds = KFold(n_splits=5, shuffle=True, random_state=check_random_state(random_state)
-                  .randint(np.iinfo(np.int32).max))
+    folds = KFold(
+        n_splits=5,
+        shuffle=True,
+        random_state=check_random_state(random_state).randint(np.iinfo(np.int32).max),
+    )
     scores = {name: [] for name in (*learners, "marginal")}
     for train, test in folds.split(features):
         for name, learner in learners.items():
@@ -304,8 +318,11 @@ def cross_validated_choice(learners, features, target, task, random_state, order
             scores["marginal"].append(np.mean(np.abs(np.median(target[train]) - target[test])))
     means = {name: float(np.mean(values)) for name, values in scores.items()}
     best = max if task == "classification" else min  # the first of equals wins: ``order``
-    return {"chosen": best(order, key=means.get),
-            "metric": "accuracy" if task == "classification" else "mae", **means}
+    return {
+        "chosen": best(order, key=means.get),
+        "metric": "accuracy" if task == "classification" else "mae",
+        **means,
+    }
 
 
 def candidate_positions(values, target):

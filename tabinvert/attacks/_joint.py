@@ -63,8 +63,17 @@ class _CompletingModel:
     model, and averages the answers over the draws.
     """
 
-    def __init__(self, model, *, real_columns, virtual_columns, is_frame, array_dtype,
-                 joint_values=None, unknown_samples=None):
+    def __init__(
+        self,
+        model,
+        *,
+        real_columns,
+        virtual_columns,
+        is_frame,
+        array_dtype,
+        joint_values=None,
+        unknown_samples=None,
+    ):
         self._inner_model = model  # the wrapper protocol (tabinvert._wrappers)
         self.real_columns = tuple(real_columns)
         self.virtual_columns = tuple(virtual_columns)
@@ -238,11 +247,25 @@ class JointInversion(BaseEstimator):
         """What this attack needs: its base attack's access (see
         :class:`~tabinvert.attacks.AttackCapabilities`)."""
         base = self.base_attack.capabilities()
-        return AttackCapabilities(f"joint {base.name}", base.access, base.calibrated,
-                                  "Fredrikson et al., USENIX Security 2014 (marginalisation)")
+        return AttackCapabilities(
+            f"joint {base.name}",
+            base.access,
+            base.calibrated,
+            "Fredrikson et al., USENIX Security 2014 (marginalisation)",
+        )
 
-    def __init__(self, base_attack, sensitive, *, unknown=None, n_samples=16,
-                 max_joint_candidates=256, max_iter=10, n_grid=10, random_state=None):
+    def __init__(
+        self,
+        base_attack,
+        sensitive,
+        *,
+        unknown=None,
+        n_samples=16,
+        max_joint_candidates=256,
+        max_iter=10,
+        n_grid=10,
+        random_state=None,
+    ):
         self.base_attack = base_attack
         self.sensitive = sensitive
         self.unknown = unknown
@@ -289,20 +312,23 @@ class JointInversion(BaseEstimator):
         overlap = [c for c in unknown if c in sensitive]
         if overlap:
             raise ValueError(
-                f"Column(s) {overlap} are both sensitive and unknown; list each in one of them.")
+                f"Column(s) {overlap} are both sensitive and unknown; list each in one of them."
+            )
         # The real model's layout validates the auxiliary columns (missing/extra, shapes).
         real_layout = make_layout(model, X_aux, sensitive[0], name="X_aux")
         frame = self._to_frame(X_aux, real_layout, name="X_aux")
-        labels = ([self._label(c, real_layout, X_aux, "sensitive") for c in sensitive]
-                  + [self._label(c, real_layout, X_aux, "unknown") for c in unknown])
+        labels = [self._label(c, real_layout, X_aux, "sensitive") for c in sensitive] + [
+            self._label(c, real_layout, X_aux, "unknown") for c in unknown
+        ]
         not_model = [c for c in labels if c not in frame.columns]
         if not_model:
             raise ValueError(
                 f"Column(s) {not_model} are not model columns ({_describe(list(frame.columns))}); "
-                "sensitive and unknown must name columns the model uses.")
+                "sensitive and unknown must name columns the model uses."
+            )
         self.real_layout_ = real_layout
-        self.sensitive_labels_ = labels[:len(sensitive)]
-        self.unknown_labels_ = labels[len(sensitive):]
+        self.sensitive_labels_ = labels[: len(sensitive)]
+        self.unknown_labels_ = labels[len(sensitive) :]
         self.sensitive_names_ = sensitive
         y_aux = check_label(y_aux, len(frame), name="y_aux")
         # Records without a hidden value teach neither candidates nor priors.
@@ -315,11 +341,13 @@ class JointInversion(BaseEstimator):
         for name, label in zip(sensitive, self.sensitive_labels_):
             column = frame[label]
             kinds[name] = sensitive_kind(column.to_numpy(), self.base_attack.sensitive_type)
-            values[name], _ = make_candidates(column.to_numpy(), kinds[name], "auto",
-                                              self.n_grid, name)
+            values[name], _ = make_candidates(
+                column.to_numpy(), kinds[name], "auto", self.n_grid, name
+            )
             if real_layout.is_frame:
                 check_candidates_known_to_model(
-                    model, make_layout(model, X_aux, label, name="X_aux"), values[name])
+                    model, make_layout(model, X_aux, label, name="X_aux"), values[name]
+                )
             encoded[name] = self._codes(column, values[name], kinds[name])
         self.sensitive_kinds_, self.candidates_ = kinds, values
 
@@ -330,9 +358,9 @@ class JointInversion(BaseEstimator):
         if len(pool) == 0:
             raise ValueError(
                 f"No auxiliary record holds every unknown column {self.unknown_labels_}; the "
-                "attacker needs some to draw them from.")
-        draw = pool[rng.choice(len(pool), size=self.n_samples,
-                               replace=len(pool) < self.n_samples)]
+                "attacker needs some to draw them from."
+            )
+        draw = pool[rng.choice(len(pool), size=self.n_samples, replace=len(pool) < self.n_samples)]
         samples = None
         if self.unknown_labels_:
             samples = frame[self.unknown_labels_].iloc[draw].reset_index(drop=True)
@@ -358,8 +386,11 @@ class JointInversion(BaseEstimator):
             virtual = [c for c in known_labels if c not in self.sensitive_labels_]
             adapter = self._adapter(model, virtual + [JOINT_COLUMN], joint_values, samples)
             aux_virtual = frame[virtual].assign(**{JOINT_COLUMN: codes})
-            self.attacks_ = [self._fit_one(adapter, JOINT_COLUMN, np.arange(n_tuples),
-                                           "categorical", aux_virtual, y_aux)]
+            self.attacks_ = [
+                self._fit_one(
+                    adapter, JOINT_COLUMN, np.arange(n_tuples), "categorical", aux_virtual, y_aux
+                )
+            ]
         else:
             adapter = self._adapter(model, known_labels, None, samples)
             self.attacks_ = [
@@ -375,17 +406,20 @@ class JointInversion(BaseEstimator):
             for name, label in zip(sensitive, self.sensitive_labels_):
                 hidden = self.unknown_labels_ + [c for c in self.sensitive_labels_ if c != label]
                 virtual = [c for c in frame.columns if c not in hidden]
-                adapter = self._adapter(model, virtual, None,
-                                        frame[hidden].iloc[draw].reset_index(drop=True))
+                adapter = self._adapter(
+                    model, virtual, None, frame[hidden].iloc[draw].reset_index(drop=True)
+                )
                 self.init_attacks_.append(
-                    self._fit_one(adapter, label, values[name], kinds[name], frame[virtual], y_aux))
+                    self._fit_one(adapter, label, values[name], kinds[name], frame[virtual], y_aux)
+                )
         self.fit_query_cost_ = self._real_cost(self.attacks_ + self.init_attacks_, "fit")
         self.n_features_in_ = len(real_layout.columns)
         return self
 
     def _fit_one(self, adapter, label, candidates, kind, aux, y_aux):
         attack = clone(self.base_attack).set_params(
-            estimator=adapter, sensitive=label, candidates=list(candidates), sensitive_type=kind)
+            estimator=adapter, sensitive=label, candidates=list(candidates), sensitive_type=kind
+        )
         # The model sees n_samples rows per completed record: keep each call's size bounded.
         attack.set_params(max_rows_per_call=max(1, attack.max_rows_per_call // adapter.n_draws))
         return attack.fit(aux, y_aux)
@@ -393,9 +427,15 @@ class JointInversion(BaseEstimator):
     def _adapter(self, model, virtual, joint_values, samples):
         layout = self.real_layout_
         real = [str(c) for c in layout.columns] if not layout.is_frame else list(layout.columns)
-        return _CompletingModel(model, real_columns=real, virtual_columns=virtual,
-                                is_frame=layout.is_frame, array_dtype=layout.array_dtype,
-                                joint_values=joint_values, unknown_samples=samples)
+        return _CompletingModel(
+            model,
+            real_columns=real,
+            virtual_columns=virtual,
+            is_frame=layout.is_frame,
+            array_dtype=layout.array_dtype,
+            joint_values=joint_values,
+            unknown_samples=samples,
+        )
 
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod
@@ -420,7 +460,8 @@ class JointInversion(BaseEstimator):
         if not isinstance(column, (int, np.integer)) or not 0 <= column < len(layout.columns):
             raise ValueError(
                 f"The model was fitted on an array: name columns by position (0 to "
-                f"{len(layout.columns) - 1}); got {column!r}.")
+                f"{len(layout.columns) - 1}); got {column!r}."
+            )
         return str(int(column))
 
     @staticmethod
@@ -438,8 +479,9 @@ class JointInversion(BaseEstimator):
     @staticmethod
     def _codes(column, values, kind):
         if kind == "numeric":
-            return np.abs(column.to_numpy(dtype=float)[:, None]
-                          - values.astype(float)[None, :]).argmin(axis=1)
+            return np.abs(
+                column.to_numpy(dtype=float)[:, None] - values.astype(float)[None, :]
+            ).argmin(axis=1)
         codes = pd.Index(values).get_indexer(column.to_numpy())
         return np.where(codes < 0, 0, codes)  # unseen in candidates cannot happen: made from it
 
@@ -473,7 +515,8 @@ class JointInversion(BaseEstimator):
             if array.ndim != 2 or array.shape[1] != n_all:
                 raise ValueError(
                     f"X must have the model's {n_all} columns (hidden and unknown ones are "
-                    f"ignored); got shape {array.shape}.")
+                    f"ignored); got shape {array.shape}."
+                )
             frame = self._to_frame(X, layout, name="X")
         hidden = set(self.sensitive_labels_) | set(self.unknown_labels_)
         # Never peek: the hidden and unknown columns are dropped before anything else runs.
@@ -519,8 +562,9 @@ class JointInversion(BaseEstimator):
             cost = cost + self._real_cost([attack])
             return answer
 
-        current = {label: run(start, known).to_numpy()
-                   for label, start in zip(labels, self.init_attacks_)}
+        current = {
+            label: run(start, known).to_numpy() for label, start in zip(labels, self.init_attacks_)
+        }
         for round_ in range(1, self.max_iter + 1):
             changed = False
             for label, attack in zip(labels, self.attacks_):
@@ -536,8 +580,9 @@ class JointInversion(BaseEstimator):
             probas[name] = run(attack, known.assign(**others), "attack_proba")
         self.n_iter_ = round_
         self.last_query_cost_ = cost
-        guesses = pd.DataFrame({n: current[lab] for n, lab in zip(names, labels)},
-                               index=known.index)
+        guesses = pd.DataFrame(
+            {n: current[lab] for n, lab in zip(names, labels)}, index=known.index
+        )
         return guesses, probas
 
     def attack_proba(self, X, y=None, *, observed=None):
@@ -555,15 +600,17 @@ class JointInversion(BaseEstimator):
                 f"The product grid of {self.sensitive_names_} has more than "
                 f"max_joint_candidates={self.max_joint_candidates} tuples, so the attack ran "
                 "coordinate ascent and never scored every tuple. Use attack_marginals(), or "
-                "raise max_joint_candidates.")
+                "raise max_joint_candidates."
+            )
         known = self._targets(X)
         attack = self.attacks_[0]
         proba = attack.attack_proba(known, y, observed=observed)
         self.last_query_cost_ = self._real_cost([attack])
         if self.mode_ == "single":
             return proba
-        proba.columns = pd.MultiIndex.from_tuples(self.joint_candidates_,
-                                                  names=self.sensitive_names_)
+        proba.columns = pd.MultiIndex.from_tuples(
+            self.joint_candidates_, names=self.sensitive_names_
+        )
         return proba
 
     def attack_marginals(self, X, y=None, *, observed=None):
@@ -582,9 +629,12 @@ class JointInversion(BaseEstimator):
         proba = self.attack_proba(X, y, observed=observed)
         if self.mode_ == "single":
             return {self.sensitive_names_[0]: proba}
-        return {name: proba.T.groupby(level=name, sort=False).sum().T.reindex(
-                    columns=list(self.candidates_[name]))
-                for name in self.sensitive_names_}
+        return {
+            name: proba.T.groupby(level=name, sort=False)
+            .sum()
+            .T.reindex(columns=list(self.candidates_[name]))
+            for name in self.sensitive_names_
+        }
 
     def predict(self, X, y=None, *, observed=None):
         """Alias of :meth:`attack`."""
@@ -612,20 +662,25 @@ class JointInversion(BaseEstimator):
         if attribute is not None:
             if attribute not in self.sensitive_names_:
                 raise ValueError(f"attribute={attribute!r} is not one of {self.sensitive_names_}.")
-            return score_guesses(truth[attribute], guesses[attribute],
-                                 self.sensitive_kinds_[attribute], scoring)
+            return score_guesses(
+                truth[attribute], guesses[attribute], self.sensitive_kinds_[attribute], scoring
+            )
         numeric = [n for n, k in self.sensitive_kinds_.items() if k == "numeric"]
         if numeric:
             raise ValueError(
                 f"Joint accuracy needs categorical attributes; {numeric} are numeric. Pass "
-                "attribute=... to score one attribute.")
+                "attribute=... to score one attribute."
+            )
         return float((guesses.astype(object) == truth.astype(object)).all(axis=1).mean())
 
     def _truth(self, X):
         layout = self.real_layout_
         frame = X if layout.is_frame else self._to_frame(X, layout, name="X")
-        missing = [n for n, lab in zip(self.sensitive_names_, self.sensitive_labels_)
-                   if lab not in frame.columns]
+        missing = [
+            n
+            for n, lab in zip(self.sensitive_names_, self.sensitive_labels_)
+            if lab not in frame.columns
+        ]
         if missing:
             raise ValueError(f"X must hold the true values of {missing} to be scored.")
         truth = {}
@@ -634,16 +689,22 @@ class JointInversion(BaseEstimator):
             column = label if layout.is_frame else int(label)
             single = replace(layout, sensitive=column)
             record_value_kinds(single, getattr(layout, "_value_kinds", {}))
-            truth[name] = true_sensitive(single, X if layout.is_frame else frame.to_numpy(),
-                                         name="X")
+            truth[name] = true_sensitive(
+                single, X if layout.is_frame else frame.to_numpy(), name="X"
+            )
         return pd.DataFrame(truth, index=frame.index)
 
     def score_table(self, X, y=None, *, observed=None):
         """Per-attribute scores (:func:`tabinvert.metrics.inference_scores`), one row each."""
         truth = self._truth(X)
         guesses = self.attack(X, y, observed=observed)
-        return pd.DataFrame({
-            name: inference_scores(truth[name].to_numpy(), guesses[name].to_numpy(),
-                                   kind=self.sensitive_kinds_[name])
-            for name in self.sensitive_names_
-        }).T
+        return pd.DataFrame(
+            {
+                name: inference_scores(
+                    truth[name].to_numpy(),
+                    guesses[name].to_numpy(),
+                    kind=self.sensitive_kinds_[name],
+                )
+                for name in self.sensitive_names_
+            }
+        ).T

@@ -33,7 +33,8 @@ class LabelOnlyInversion(BaseAttack):
     attack_model : classifier, default=None
         Learns the sensitive value from known features and the label on the self-labelled
         targets. Default: histogram gradient boosting with native text-column handling.
-{common}    Attributes
+    {common}
+    Attributes
     ----------
     candidates_ : ndarray
         Candidate values of the sensitive attribute.
@@ -50,7 +51,9 @@ class LabelOnlyInversion(BaseAttack):
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> from tabinvert.attacks import LabelOnlyInversion
     >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame({{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}})
+    >>> X = pd.DataFrame(
+    ...     {{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}}
+    ... )
     >>> y = X["known"] ^ X["secret"]
     >>> model = DecisionTreeClassifier(random_state=0).fit(X, y)
     >>> attack = LabelOnlyInversion(model, "secret", random_state=0).fit(X[:200])
@@ -67,8 +70,9 @@ class LabelOnlyInversion(BaseAttack):
     def capabilities(self):
         """What this attack needs and how to read its scores (see
         :class:`~tabinvert.attacks.AttackCapabilities`)."""
-        return AttackCapabilities("LOMIA", "labels",
-                                  reference="Mehnaz et al., USENIX Security 2022")
+        return AttackCapabilities(
+            "LOMIA", "labels", reference="Mehnaz et al., USENIX Security 2022"
+        )
 
     def __init__(
         self,
@@ -151,5 +155,5 @@ class LabelOnlyInversion(BaseAttack):
 
 
 LabelOnlyInversion.__doc__ = LabelOnlyInversion.__doc__.format(
-    threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC
+    threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC.lstrip()
 )

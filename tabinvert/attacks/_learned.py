@@ -32,15 +32,15 @@ class _ImputationColumns(ClassifierMixin, BaseEstimator):
         self.n_columns = n_columns
 
     def fit(self, X, y):
-        self.learner_ = clone(self.learner).fit(X.iloc[:, :self.n_columns], y)
+        self.learner_ = clone(self.learner).fit(X.iloc[:, : self.n_columns], y)
         self.classes_ = self.learner_.classes_
         return self
 
     def predict_proba(self, X):
-        return self.learner_.predict_proba(X.iloc[:, :self.n_columns])
+        return self.learner_.predict_proba(X.iloc[:, : self.n_columns])
 
     def predict(self, X):
-        return self.learner_.predict(X.iloc[:, :self.n_columns])
+        return self.learner_.predict(X.iloc[:, : self.n_columns])
 
 
 class LearnedInversion(BaseAttack):
@@ -66,7 +66,8 @@ class LearnedInversion(BaseAttack):
     to predict the record's true sensitive value. ``attack`` builds the same features for the
     targets (one batched query) and the attack model's ``predict_proba`` scores the candidates.
 
-    ART's black-box attack keeps only the arg-max class of the model's answer for the real record;
+    ART's black-box attack keeps only the arg-max class of the model's answer for the real
+    record;
     this attack sees the model's confidence, and how it changes with each candidate value.
 
     A numeric sensitive attribute is learned as a classification over the candidate grid
@@ -115,7 +116,8 @@ class LearnedInversion(BaseAttack):
         leaks. Categorical attributes only: for a numeric one the attack model is always used
         (fifteen more fits of an ``n_grid``-class model would cost tens of seconds). "never":
         always use the attack model.
-{common}    Attributes
+    {common}
+    Attributes
     ----------
     attack_model_ : estimator
         The fitted attack model: ``attack_model``'s (or the default) on every feature, the
@@ -156,7 +158,9 @@ class LearnedInversion(BaseAttack):
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> from tabinvert.attacks._learned import LearnedInversion
     >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame({{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}})
+    >>> X = pd.DataFrame(
+    ...     {{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}}
+    ... )
     >>> y = X["known"] ^ X["secret"]
     >>> model = DecisionTreeClassifier(random_state=0).fit(X, y)
     >>> attack = LearnedInversion(model, "secret", random_state=0).fit(X[:200], y[:200])
@@ -178,8 +182,10 @@ class LearnedInversion(BaseAttack):
         """What this attack needs and how to read its scores (see
         :class:`~tabinvert.attacks.AttackCapabilities`)."""
         return AttackCapabilities(
-            "learned" if self.use_label else "learned (no label)", self._access_of_response(),
-            reference="Fredrikson et al., CCS 2015; IBM ART's AttributeInferenceBlackBox")
+            "learned" if self.use_label else "learned (no label)",
+            self._access_of_response(),
+            reference="Fredrikson et al., CCS 2015; IBM ART's AttributeInferenceBlackBox",
+        )
 
     def __init__(
         self,
@@ -257,12 +263,16 @@ class LearnedInversion(BaseAttack):
         del self.last_query_cost_  # that cost was the fit's, not an attack's
         observed = None
         if self.use_observed:  # what each auxiliary record's own answer was, in that form
-            method = ("predict_proba" if self.use_observed == "proba" and self.is_classifier_
-                      else "predict")
+            method = (
+                "predict_proba"
+                if self.use_observed == "proba" and self.is_classifier_
+                else "predict"
+            )
             if method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
                 raise ValueError(
                     "use_observed='proba' needs a classifier with predict_proba; this one "
-                    "returns labels only: use use_observed='labels'.")
+                    "returns labels only: use use_observed='labels'."
+                )
             observed = self._query_aux(X_used, method)
             if method == "predict" or not self.is_classifier_:
                 observed = observed[:, 0]
@@ -270,20 +280,33 @@ class LearnedInversion(BaseAttack):
         features = self._features(known, y_used, outputs, observed)
         self.feature_columns_ = [str(c) for c in features.columns]
         model = make_learner(features, "classification", self.attack_model, self.random_state)
-        self.selection_ = {"chosen": "learner", "metric": None, "learner": None,
-                           "imputation": None, "marginal": None}
-        if (self.fallback == "cv" and self.sensitive_kind_ == "categorical"
-                and 10 <= len(target) <= _MAX_CV_ROWS):
+        self.selection_ = {
+            "chosen": "learner",
+            "metric": None,
+            "learner": None,
+            "imputation": None,
+            "marginal": None,
+        }
+        if (
+            self.fallback == "cv"
+            and self.sensitive_kind_ == "categorical"
+            and 10 <= len(target) <= _MAX_CV_ROWS
+        ):
             # The imputation attacker's features: the first columns (known features, label).
-            base = features.iloc[:, :len(layout.known_columns) + int(self.uses_label_)]
+            base = features.iloc[:, : len(layout.known_columns) + int(self.uses_label_)]
             imputation = _ImputationColumns(
                 make_learner(base, "classification", self.attack_model, self.random_state),
-                base.shape[1])
+                base.shape[1],
+            )
             # Ties go to the attack model, then to the imputation features.
             self.selection_ = cross_validated_choice(
-                {"learner": model, "imputation": imputation}, features, target,
-                "classification", self.random_state,
-                order=("learner", "imputation", "marginal"))
+                {"learner": model, "imputation": imputation},
+                features,
+                target,
+                "classification",
+                self.random_state,
+                order=("learner", "imputation", "marginal"),
+            )
             if self.selection_["chosen"] == "marginal":
                 model = DummyClassifier(strategy="prior")
             elif self.selection_["chosen"] == "imputation":
@@ -304,8 +327,9 @@ class LearnedInversion(BaseAttack):
         storage = outputs.transpose(2, 1, 0)  # (n_outputs, k, n), the query engine's storage
         columns = {}
         if self.is_classifier_ and self.response_method_ == "predict":  # labels: one-hot
-            predicted = class_positions(self.classes_model_, storage[0].ravel(),
-                                        name="model output").reshape(k, n)
+            predicted = class_positions(
+                self.classes_model_, storage[0].ravel(), name="model output"
+            ).reshape(k, n)
             for j in range(k):
                 for c in range(len(self.classes_model_)):
                     columns[f"__out_{j}_{c}__"] = (predicted[j] == c).astype(float)
@@ -325,12 +349,14 @@ class LearnedInversion(BaseAttack):
         if self.is_classifier_:
             positions = class_positions(self.classes_model_, y)
             if self.response_method_ == "predict":
-                predicted = class_positions(self.classes_model_, storage[0].ravel(),
-                                            name="model output").reshape(k, -1)
+                predicted = class_positions(
+                    self.classes_model_, storage[0].ravel(), name="model output"
+                ).reshape(k, -1)
                 evidence = (predicted == positions[None, :]).astype(float)
             else:
-                picked = storage[positions[None, :], np.arange(k)[:, None],
-                                 np.arange(storage.shape[2])[None, :]]
+                picked = storage[
+                    positions[None, :], np.arange(k)[:, None], np.arange(storage.shape[2])[None, :]
+                ]
                 evidence = np.log(np.clip(picked.astype(float), _TINY, None))
         else:
             evidence = -np.abs(np.asarray(y, dtype=float)[None, :] - storage[0].astype(float))
@@ -345,21 +371,23 @@ class LearnedInversion(BaseAttack):
             if observed.size != n:
                 raise ValueError(
                     "The target model is a regressor: pass its output for each target's real "
-                    f"record, one value per record (shape ({n},)); got shape {observed.shape}.")
+                    f"record, one value per record (shape ({n},)); got shape {observed.shape}."
+                )
             return {"__observed__": observed.reshape(n).astype(float)}
         n_classes = len(self.classes_model_)
         if self.use_observed == "labels":
             if observed.ndim != 1:
                 raise ValueError(
                     f"This attack was fitted with use_observed='labels': pass the predicted "
-                    f"labels the targets saw (1-D); got shape {observed.shape}.")
+                    f"labels the targets saw (1-D); got shape {observed.shape}."
+                )
             positions = class_positions(self.classes_model_, observed, name="observed")
-            return {f"__observed_{c}__": (positions == c).astype(float)
-                    for c in range(n_classes)}
+            return {f"__observed_{c}__": (positions == c).astype(float) for c in range(n_classes)}
         if observed.ndim != 2 or observed.shape[1] != n_classes:
             raise ValueError(
                 f"This attack was fitted with use_observed='proba': pass the probabilities the "
-                f"targets saw, shape (n, {n_classes}); got shape {observed.shape}.")
+                f"targets saw, shape (n, {n_classes}); got shape {observed.shape}."
+            )
         return {f"__observed_{c}__": observed[:, c].astype(float) for c in range(n_classes)}
 
     # -- scoring ------------------------------------------------------------------------------
@@ -368,8 +396,8 @@ class LearnedInversion(BaseAttack):
             raise ValueError(
                 f"This attack was fitted with use_observed={self.use_observed!r}: pass the "
                 "model's output for each target's real record (observed=...)."
-                if self.use_observed else
-                "This attack was fitted with use_observed=False, so its attack model does not "
+                if self.use_observed
+                else "This attack was fitted with use_observed=False, so its attack model does not "
                 "read observed outputs: fit with use_observed='labels' or 'proba' to use them."
             )
         if self.uses_label_ and y is None:
@@ -389,5 +417,5 @@ class LearnedInversion(BaseAttack):
 
 
 LearnedInversion.__doc__ = LearnedInversion.__doc__.format(
-    threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC
+    threat_model=THREAT_MODEL_DOC, common=COMMON_PARAMS_DOC.lstrip()
 )

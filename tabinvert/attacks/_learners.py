@@ -57,7 +57,9 @@ def make_learner(frame, task, learner=None, random_state=None):
     native = [frame[c].nunique(dropna=True) <= _MAX_NATIVE_CATEGORIES for c in text]
     categorical = np.array(native + [False] * len(other), dtype=bool)
     model_class = (
-        HistGradientBoostingClassifier if task == "classification" else HistGradientBoostingRegressor
+        HistGradientBoostingClassifier
+        if task == "classification"
+        else HistGradientBoostingRegressor
     )
     model = model_class(
         categorical_features=categorical if categorical.any() else None,

@@ -60,8 +60,9 @@ def estimate_gradient(func, U, *, method="spsa", epsilon=1e-3, n_samples=8, rand
         raise ValueError(f"method must be 'finite_differences' or 'spsa'; got {method!r}.")
     rng = check_random_state(random_state)
     delta = rng.randint(0, 2, size=(N, n_samples, p)) * 2.0 - 1.0
-    points = np.concatenate([U[:, None, :] + epsilon * delta, U[:, None, :] - epsilon * delta],
-                            axis=1)
+    points = np.concatenate(
+        [U[:, None, :] + epsilon * delta, U[:, None, :] - epsilon * delta], axis=1
+    )
     values = np.asarray(func(points), dtype=float)
     slope = (values[:, :n_samples] - values[:, n_samples:]) / (2.0 * epsilon)
     return (slope[:, :, None] * delta).mean(axis=1), N * 2 * n_samples

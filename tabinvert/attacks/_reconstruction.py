@@ -83,8 +83,7 @@ def _adam_ascent(params, gradients, n_steps, step_size, project):
             m1 += (1 - beta1) * g
             m2 *= beta2
             m2 += (1 - beta2) * g * g
-            a += rate * (m1 / (1 - beta1 ** (t + 1))) / (
-                np.sqrt(m2 / (1 - beta2 ** (t + 1))) + eps)
+            a += rate * (m1 / (1 - beta1 ** (t + 1))) / (np.sqrt(m2 / (1 - beta2 ** (t + 1))) + eps)
         project()
 
 
@@ -283,8 +282,12 @@ class ReconstructionAttack(BaseEstimator):
             readable = hasattr(final, "coef_") or hasattr(final, "coefs_")
             method = "analytic" if readable and not is_wrapped(self.estimator) else "estimated"
         access = "gradients" if method == "analytic" else "outputs"
-        return AttackCapabilities("reconstruction", access, calibrated=False,
-                                  reference="Fredrikson et al., CCS 2015 (MI-Face)")
+        return AttackCapabilities(
+            "reconstruction",
+            access,
+            calibrated=False,
+            reference="Fredrikson et al., CCS 2015 (MI-Face)",
+        )
 
     def __init__(
         self,
@@ -377,8 +380,9 @@ class ReconstructionAttack(BaseEstimator):
         self.unknown_labels_ = list(self.unknown) if self.unknown is not None else list(unknown)
         if isinstance(self.unknown, (str, int, np.integer)):
             self.unknown_labels_ = [self.unknown]
-        layout = make_layout(model, X_aux, aux_label(X_aux, unknown[0], is_frame),
-                             name="X_aux", what="unknown")
+        layout = make_layout(
+            model, X_aux, aux_label(X_aux, unknown[0], is_frame), name="X_aux", what="unknown"
+        )
         self._layout = layout  # what each auxiliary column holds, to check targets against
         records = X_aux[list(layout.columns)] if layout.is_frame else np.asarray(X_aux)
         self.columns_ = list(layout.columns)
@@ -403,9 +407,10 @@ class ReconstructionAttack(BaseEstimator):
                     "there is nothing to reconstruct."
                 )
             check_candidates_known_to_model(
-                model, make_layout(model, X_aux, aux_label(X_aux, column, self.is_frame_),
-                                   what="unknown"),
-                cats)
+                model,
+                make_layout(model, X_aux, aux_label(X_aux, column, self.is_frame_), what="unknown"),
+                cats,
+            )
             counts = np.array([(values == c).sum() for c in cats], dtype=float)
             self.categories_[column] = cats
             self.category_log_prior_[column] = np.log((counts + 1) / (counts.sum() + len(cats)))
@@ -433,8 +438,7 @@ class ReconstructionAttack(BaseEstimator):
             predicted, cost = self._query_model(records)
             self.fit_query_cost_ = self.fit_query_cost_ + cost
         predicted = np.asarray(predicted, dtype=float).reshape(-1)
-        self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux,
-                                                                self.noise_scale)
+        self.sigma_, self.output_spread_ = gaussian_error_scale(predicted, y_aux, self.noise_scale)
 
     def _check_bounds_quantiles(self):
         try:
@@ -450,12 +454,18 @@ class ReconstructionAttack(BaseEstimator):
 
     def _categorical_unknowns(self, records):
         if isinstance(self.categorical_features, str):  # "auto"
-            return {c for c in self.unknown_
-                    if sensitive_kind(column_values(records, c), "auto") == "categorical"}
+            return {
+                c
+                for c in self.unknown_
+                if sensitive_kind(column_values(records, c), "auto") == "categorical"
+            }
         chosen = set()
         for column in self.categorical_features:
-            matches = [u for u, label in zip(self.unknown_, self.unknown_labels_)
-                       if column == u or column == label]
+            matches = [
+                u
+                for u, label in zip(self.unknown_, self.unknown_labels_)
+                if column == u or column == label
+            ]
             if not matches:
                 raise ValueError(
                     f"categorical_features names {column!r}, which is not an unknown column "
@@ -526,7 +536,8 @@ class ReconstructionAttack(BaseEstimator):
         if self.gradient in ("auto", "analytic"):
             try:
                 self.differentiable_ = DifferentiableModel(
-                    model, records, self.unknown_, categories=self.categories_)
+                    model, records, self.unknown_, categories=self.categories_
+                )
                 self.gradient_ = "analytic"
                 return
             except NotDifferentiableError as exc:
@@ -535,8 +546,7 @@ class ReconstructionAttack(BaseEstimator):
                         f"gradient='analytic' needs a differentiable target model: {exc}"
                     ) from exc
         if self.gradient == "auto":
-            self.gradient_ = ("finite_differences" if len(self.numeric_) <= self.n_spsa
-                              else "spsa")
+            self.gradient_ = "finite_differences" if len(self.numeric_) <= self.n_spsa else "spsa"
         else:
             self.gradient_ = self.gradient
 
@@ -558,15 +568,19 @@ class ReconstructionAttack(BaseEstimator):
             )
         self.categorical_search_ = search
         if search == "enumerate":
-            self._combos = np.array(list(itertools.product(*[range(m) for m in sizes])),
-                                    dtype=np.intp)
+            self._combos = np.array(
+                list(itertools.product(*[range(m) for m in sizes])), dtype=np.intp
+            )
         else:
             self._combos = np.zeros((1, 0), dtype=np.intp)
 
     def _aux_inputs(self, records):
         dm = self.differentiable_
-        x = np.column_stack([column_values(records, c).astype(float) for c in self.numeric_]) \
-            if self.numeric_ else None
+        x = (
+            np.column_stack([column_values(records, c).astype(float) for c in self.numeric_])
+            if self.numeric_
+            else None
+        )
         probs = []
         for column in self.categorical_:
             codes = pd.Index(self.categories_[column]).get_indexer(column_values(records, column))
@@ -595,10 +609,16 @@ class ReconstructionAttack(BaseEstimator):
                     problems.append(f"{name} has column(s) the model does not use: {extra}")
                 raise ValueError("; ".join(problems) + ".")
             n = len(X)
-            data = {c: (X[c] if c in self.known_
-                        else pd.Series(as_column(self._placeholder(c, n), self.dtypes_[c]),
-                                       index=X.index))
-                    for c in self.columns_}
+            data = {
+                c: (
+                    X[c]
+                    if c in self.known_
+                    else pd.Series(
+                        as_column(self._placeholder(c, n), self.dtypes_[c]), index=X.index
+                    )
+                )
+                for c in self.columns_
+            }
             records = pd.DataFrame(data, index=X.index)
             index = X.index
         else:
@@ -613,8 +633,10 @@ class ReconstructionAttack(BaseEstimator):
                 raise ValueError(f"{name} must be a non-empty 2-D array; got {array.shape}.")
             n_all, n_known = len(self.columns_), len(self.known_)
             if array.shape[1] == n_known and n_known != n_all:
-                full = np.empty((len(array), n_all), dtype=np.result_type(array.dtype, float)
-                                if array.dtype.kind != "O" else object)
+                full = np.empty(
+                    (len(array), n_all),
+                    dtype=np.result_type(array.dtype, float) if array.dtype.kind != "O" else object,
+                )
                 full[:, self.known_] = array
                 array = full
             elif array.shape[1] != n_all:
@@ -623,16 +645,20 @@ class ReconstructionAttack(BaseEstimator):
                     f"the unknown ones ignored) or {n_known} (the known columns, in model order)."
                 )
             else:
-                array = array.astype(np.result_type(array.dtype, float)
-                                     if array.dtype.kind != "O" else object)
+                array = array.astype(
+                    np.result_type(array.dtype, float) if array.dtype.kind != "O" else object
+                )
             for column in self.unknown_:
                 array[:, column] = self._placeholder(column, len(array))
             records = array
             index = pd.RangeIndex(len(array)) if index is None else index
         known = [c for c in self.known_]
         # The caller's own columns (their dtypes), read the way the model reads them.
-        check_same_kinds(self._layout, {c: X[c] if isinstance(records, pd.DataFrame)
-                                        else records[:, c] for c in known}, name=name)
+        check_same_kinds(
+            self._layout,
+            {c: X[c] if isinstance(records, pd.DataFrame) else records[:, c] for c in known},
+            name=name,
+        )
         if known:
             block = records[known] if isinstance(records, pd.DataFrame) else records[:, known]
             if pd.isna(pd.DataFrame(block)).to_numpy().any():
@@ -660,8 +686,12 @@ class ReconstructionAttack(BaseEstimator):
         :func:`~tabinvert._query.query_records` sends at most ``max_rows_per_call`` rows per
         call, checks every answer (shape, finite values, probabilities) and counts the cost.
         """
-        return query_records(self.estimator, records, response_method=self.response_method_,
-                             max_rows_per_call=self.max_rows_per_call)
+        return query_records(
+            self.estimator,
+            records,
+            response_method=self.response_method_,
+            max_rows_per_call=self.max_rows_per_call,
+        )
 
     # -- the optimiser --------------------------------------------------------------------------
     def _numeric_prior(self, U, mean):
@@ -678,25 +708,31 @@ class ReconstructionAttack(BaseEstimator):
         """
         rng = check_random_state(self.random_state)
         p = len(self.numeric_)
-        chains = (self.n_restarts if (p or self.categorical_search_ == "relax") else 1) \
-            * len(self._combos)
-        points = {"analytic": 1, "finite_differences": 2 * p}.get(self.gradient_,
-                                                                   2 * self.n_spsa)
+        chains = (self.n_restarts if (p or self.categorical_search_ == "relax") else 1) * len(
+            self._combos
+        )
+        points = {"analytic": 1, "finite_differences": 2 * p}.get(self.gradient_, 2 * self.n_spsa)
         per_block = max(1, self.max_rows_per_call // (chains * points))
         n = len(records)
         results, objectives, cost = [], [], QueryCost()
         for start in range(0, n, per_block):
             rows = np.arange(start, min(start + per_block, n))
-            block = (take_rows(records, slice(rows[0], rows[-1] + 1))
-                     if isinstance(records, pd.DataFrame) else records[rows])
-            results.append(self._solve(block, evidence.take(rows), prior_start=prior_start,
-                                       rng=rng))
+            block = (
+                take_rows(records, slice(rows[0], rows[-1] + 1))
+                if isinstance(records, pd.DataFrame)
+                else records[rows]
+            )
+            results.append(
+                self._solve(block, evidence.take(rows), prior_start=prior_start, rng=rng)
+            )
             objectives.append(self.last_objective_)
             cost = cost + self.last_query_cost_
         self.last_objective_ = np.concatenate(objectives)
         self.last_query_cost_ = cost
-        return (np.concatenate([x for x, _ in results]),
-                np.concatenate([codes for _, codes in results]))
+        return (
+            np.concatenate([x for x, _ in results]),
+            np.concatenate([codes for _, codes in results]),
+        )
 
     def _solve(self, records, evidence, *, prior_start, rng):
         """Run every chain; return the best numeric (raw) and categorical codes per record."""
@@ -713,8 +749,7 @@ class ReconstructionAttack(BaseEstimator):
             # Logits of ±1e6 make the softmax exactly one-hot.
             thetas = [np.eye(theta.shape[1])[c] * 1e6 for theta, c in zip(thetas, codes)]
             if p:
-                self._ascend(chains, U, thetas, max(n_iter // 2, 1), update_thetas=False,
-                             rng=rng)
+                self._ascend(chains, U, thetas, max(n_iter // 2, 1), update_thetas=False, rng=rng)
         # score every chain at its end point, keep the best
         value = self._chain_objective(chains, U, thetas)
         n = len(records)
@@ -803,9 +838,13 @@ class ReconstructionAttack(BaseEstimator):
             _, grad_U, grad_theta = self._analytic_objective(chains, U, thetas)
             return grad_U, grad_theta
         grad_U, _ = estimate_gradient(
-            lambda points: self._queried_log_likelihood(chains, points), U,
-            method=self.gradient_, epsilon=self.epsilon, n_samples=self.n_spsa,
-            random_state=rng)
+            lambda points: self._queried_log_likelihood(chains, points),
+            U,
+            method=self.gradient_,
+            epsilon=self.epsilon,
+            n_samples=self.n_spsa,
+            random_state=rng,
+        )
         return grad_U + self.prior_weight * self._numeric_prior(U, chains.prior_means)[1], []
 
     def _chain_objective(self, chains, U, thetas):
@@ -813,8 +852,10 @@ class ReconstructionAttack(BaseEstimator):
         if self.gradient_ == "analytic":
             return self._analytic_objective(chains, U, thetas)[0]
         w = self.prior_weight
-        value = (self._queried_log_likelihood(chains, U[:, None, :])[:, 0]
-                 + w * chains.combo_log_prior[chains.combo])
+        value = (
+            self._queried_log_likelihood(chains, U[:, None, :])[:, 0]
+            + w * chains.combo_log_prior[chains.combo]
+        )
         if len(self.numeric_):
             value = value + w * self._numeric_prior(U, chains.prior_means)[0]
         return value
@@ -824,8 +865,10 @@ class ReconstructionAttack(BaseEstimator):
         dm, w, p = self.differentiable_, self.prior_weight, len(self.numeric_)
         x = self.center_ + self.spread_ * U
         probs = [softmax(t) for t in thetas]
-        Z = (dm.features(chains.Z_ref[chains.rec], x if p else None, probs)
-             + chains.combo_inputs[chains.combo])
+        Z = (
+            dm.features(chains.Z_ref[chains.rec], x if p else None, probs)
+            + chains.combo_inputs[chains.combo]
+        )
         value, grad_Z = dm.value_and_grad(Z, chains.evidence)
         grad_U = dm.grad_numeric(grad_Z) * self.spread_ if p else np.zeros((len(U), 0))
         grad_theta = []
@@ -844,8 +887,10 @@ class ReconstructionAttack(BaseEstimator):
         """Log-likelihood (N, M) of chains' points (N, M, p), from one batch of queries."""
         N, M = points.shape[:2]
         rows = np.repeat(np.arange(N), M)
-        values = {c: self.center_[j] + self.spread_[j] * points[:, :, j].reshape(-1)
-                  for j, c in enumerate(self.numeric_)}
+        values = {
+            c: self.center_[j] + self.spread_[j] * points[:, :, j].reshape(-1)
+            for j, c in enumerate(self.numeric_)
+        }
         codes = self._combos[chains.combo[rows]]
         for j, column in enumerate(self.categorical_):
             values[column] = self.categories_[column][codes[:, j]]
@@ -853,7 +898,8 @@ class ReconstructionAttack(BaseEstimator):
         outputs, cost = self._query_model(batch)
         self._cost = self._cost + cost
         return evidence_log_likelihood(
-            outputs, chains.evidence.take(rows), self.is_classifier_).reshape(N, M)
+            outputs, chains.evidence.take(rows), self.is_classifier_
+        ).reshape(N, M)
 
     def _frame(self, x, cat_codes, index):
         data = {}
@@ -874,14 +920,21 @@ class ReconstructionAttack(BaseEstimator):
             observed = np.asarray(observed)
             if observed.shape[0] != n:
                 raise ValueError(
-                    f"observed has {observed.shape[0]} rows but there are {n} records.")
+                    f"observed has {observed.shape[0]} rows but there are {n} records."
+                )
         if self.is_classifier_:
             width = self.noise_scale or 0.01
         else:
             width = self.noise_scale or 0.01 * self.output_spread_
-        return make_evidence(self.is_classifier_, getattr(self, "classes_model_", None), y,
-                             observed, sigma=self.sigma_, width=width,
-                             observed_kernel=self.observed_kernel)
+        return make_evidence(
+            self.is_classifier_,
+            getattr(self, "classes_model_", None),
+            y,
+            observed,
+            sigma=self.sigma_,
+            width=width,
+            observed_kernel=self.observed_kernel,
+        )
 
     # -- the verbs ------------------------------------------------------------------------------
     def reconstruct(self, X_known, y=None, observed=None):
@@ -903,8 +956,9 @@ class ReconstructionAttack(BaseEstimator):
         """
         check_is_fitted(self, "unknown_")
         if self.mode != "record":
-            raise ValueError("mode='class_representative': call representative(), not "
-                             "reconstruct().")
+            raise ValueError(
+                "mode='class_representative': call representative(), not reconstruct()."
+            )
         records, index = self._base_records(X_known)
         evidence = self._evidence(y, observed, len(records))
         x, cat_codes = self._solve_in_blocks(records, evidence, prior_start=True)
@@ -920,8 +974,13 @@ class ReconstructionAttack(BaseEstimator):
         records, index = self._base_records(X_known)
         means = self._prior_means(records)
         x = np.clip(self.center_ + self.spread_ * means, self.bounds_[0], self.bounds_[1])
-        codes = np.array([[self.category_log_prior_[c].argmax() for c in self.categorical_]],
-                         dtype=np.intp).reshape(1, -1).repeat(len(records), axis=0)
+        codes = (
+            np.array(
+                [[self.category_log_prior_[c].argmax() for c in self.categorical_]], dtype=np.intp
+            )
+            .reshape(1, -1)
+            .repeat(len(records), axis=0)
+        )
         return self._frame(x, codes, index)
 
     def score(self, X_true, y=None, observed=None):
@@ -952,33 +1011,36 @@ class ReconstructionAttack(BaseEstimator):
                 if label not in X_true.columns:
                     raise ValueError(
                         f"X_true must hold the true values of the unknown column {label!r} to "
-                        "score the reconstruction.")
+                        "score the reconstruction."
+                    )
                 values = X_true[label]
             else:
                 array = np.asarray(X_true)
                 if array.ndim != 2 or array.shape[1] != len(self.columns_):
                     raise ValueError(
                         f"X_true must hold all {len(self.columns_)} model columns, the unknown "
-                        f"ones included, to score the reconstruction; got shape {array.shape}.")
+                        f"ones included, to score the reconstruction; got shape {array.shape}."
+                    )
                 values = array[:, column]
             if pd.isna(np.asarray(values, dtype=object)).any():
                 raise ValueError(
                     f"The true values of the unknown column {label!r} in X_true are missing "
-                    "for some records; drop those records before scoring.")
+                    "for some records; drop those records before scoring."
+                )
             check_same_kinds(self._layout, {column: values}, name="X_true")
 
     def _errors(self, guess, X_true):
         errors = {}
         for column, label in zip(self.unknown_, self._labels()):
             # Models fitted on arrays name columns by position, whatever X_true's labels are.
-            truth = (X_true[label].to_numpy() if self.is_frame_
-                     else np.asarray(X_true)[:, column])
+            truth = X_true[label].to_numpy() if self.is_frame_ else np.asarray(X_true)[:, column]
             if column in self.categories_:
                 errors[label] = float(np.mean(guess[label].to_numpy() != truth))
             else:
                 j = self.numeric_.index(column)
-                errors[label] = float(np.mean(np.abs(guess[label].to_numpy() - truth.astype(float)))
-                                      / self.spread_[j])
+                errors[label] = float(
+                    np.mean(np.abs(guess[label].to_numpy() - truth.astype(float))) / self.spread_[j]
+                )
         return pd.Series(errors, name="normalised_error")
 
     def representative(self, target_class, n=1, X_known=None):
@@ -1020,7 +1082,7 @@ class ReconstructionAttack(BaseEstimator):
             n = len(records)
         if self.is_classifier_:
             position = list(self.classes_model_).index(target_class)
-            labels = np.repeat(np.asarray(self.classes_model_)[position:position + 1], n)
+            labels = np.repeat(np.asarray(self.classes_model_)[position : position + 1], n)
         else:
             labels = np.full(n, float(target_class))
         evidence = self._evidence(labels, None, n)
@@ -1039,8 +1101,9 @@ class ReconstructionAttack(BaseEstimator):
         values = {c: self._placeholder(c, n) for c in self.columns_}
         if self.is_frame_:
             return pd.DataFrame({c: as_column(values[c], self.dtypes_[c]) for c in self.columns_})
-        textual = any(np.asarray(self.categories_[c]).dtype.kind in "OUS"
-                      for c in self.categorical_)
+        textual = any(
+            np.asarray(self.categories_[c]).dtype.kind in "OUS" for c in self.categorical_
+        )
         dtype = object if textual else float
         return np.column_stack([np.asarray(values[c], dtype=dtype) for c in self.columns_])
 
@@ -1069,10 +1132,13 @@ class ReconstructionAttack(BaseEstimator):
         check_is_fitted(self, "unknown_")
         d_member = self._nearest(representatives, members)
         d_nonmember = self._nearest(representatives, nonmembers)
-        nearer = np.where(d_member < d_nonmember, "member",
-                          np.where(d_member > d_nonmember, "non-member", "tie"))
-        table = pd.DataFrame({"nearest_member": d_member, "nearest_nonmember": d_nonmember,
-                              "nearer": nearer}, index=representatives.index)
+        nearer = np.where(
+            d_member < d_nonmember, "member", np.where(d_member > d_nonmember, "non-member", "tie")
+        )
+        table = pd.DataFrame(
+            {"nearest_member": d_member, "nearest_nonmember": d_nonmember, "nearer": nearer},
+            index=representatives.index,
+        )
         table.attrs["share_nearer_member"] = float(np.mean(nearer == "member"))
         return table
 
@@ -1091,7 +1157,7 @@ class ReconstructionAttack(BaseEstimator):
         total = np.zeros((len(a[0]), len(b[0])))
         for column, ca, cb in zip(self.unknown_, a, b):
             if column in self.categories_:
-                total += (ca[:, None] != cb[None, :])
+                total += ca[:, None] != cb[None, :]
             else:
                 j = self.numeric_.index(column)
                 diff = (ca.astype(float)[:, None] - cb.astype(float)[None, :]) / self.spread_[j]

@@ -135,9 +135,11 @@ class _Trees:
                 for predictor in predictors:
                     nodes = predictor.nodes.copy()
                     nodes["value"] = np.arange(len(nodes))  # "predicts" the index of its leaf
-                    self.node_predictors.append(TreePredictor(
-                        nodes, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets
-                    ))
+                    self.node_predictors.append(
+                        TreePredictor(
+                            nodes, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets
+                        )
+                    )
                     masses.append(nodes["count"].astype(float))
         else:
             self.kind = "xgboost"
@@ -164,8 +166,9 @@ class _Trees:
             return None
         config = json.loads(self.model.get_booster().save_config())["learner"]
         objective = config["objective"]["name"]
-        parallel = int(config["gradient_booster"].get("gbtree_model_param", {})
-                       .get("num_parallel_tree", 1))
+        parallel = int(
+            config["gradient_booster"].get("gbtree_model_param", {}).get("num_parallel_tree", 1)
+        )
         if objective.startswith(("binary:logistic", "binary:logitraw", "multi:soft")):
             return objective if parallel == 1 else None
         return None
@@ -185,8 +188,7 @@ class _Trees:
             return
         leaves = self.leaves(X)
         n, n_trees = leaves.shape
-        contributions = np.column_stack(
-            [self.leaf_values[t][leaves[:, t]] for t in range(n_trees)])
+        contributions = np.column_stack([self.leaf_values[t][leaves[:, t]] for t in range(n_trees)])
         margin = np.asarray(self.model.predict(X, output_margin=True), dtype=float).reshape(n, -1)
         n_groups = margin.shape[1]
         # Margin of every class before each boosting round: the final margin minus what the
@@ -194,7 +196,7 @@ class _Trees:
         later = np.zeros_like(margin)
         hessians = np.empty((n, n_trees))
         for round_start in range(n_trees - n_groups, -1, -n_groups):
-            block = contributions[:, round_start:round_start + n_groups]
+            block = contributions[:, round_start : round_start + n_groups]
             later += block
             before = margin - later
             if n_groups == 1:
@@ -203,14 +205,15 @@ class _Trees:
             else:
                 shifted = np.exp(before - before.max(axis=1, keepdims=True))
                 p = shifted / shifted.sum(axis=1, keepdims=True)
-                hessians[:, round_start:round_start + n_groups] = 2 * p * (1 - p)  # XGBoost's
+                hessians[:, round_start : round_start + n_groups] = 2 * p * (1 - p)  # XGBoost's
         np.clip(hessians, 1e-16, None, out=hessians)
         for t in range(n_trees):
             size = len(self.masses[t])
             reached = np.bincount(leaves[:, t], minlength=size)
             mean_hessian = np.bincount(leaves[:, t], weights=hessians[:, t], minlength=size)
-            mean_hessian = np.where(reached > 0, mean_hessian / np.maximum(reached, 1),
-                                    hessians[:, t].mean())
+            mean_hessian = np.where(
+                reached > 0, mean_hessian / np.maximum(reached, 1), hessians[:, t].mean()
+            )
             is_leaf = self.is_leaf[t]
             counts = np.where(is_leaf, self.masses[t] / mean_hessian, 0.0)
             if not is_leaf[0]:  # the root of a tree that splits: all its leaves' records
@@ -224,12 +227,21 @@ class _Trees:
         trees: the mean of the trees' leaf values, as scikit-learn computes it); None for the
         boosted models, whose outputs go through a link function and are asked of the model.
         Saves running every tree a second time on every completed record."""
-        averaging = (DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier,
-                     RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor)
+        averaging = (
+            DecisionTreeClassifier,
+            DecisionTreeRegressor,
+            RandomForestClassifier,
+            RandomForestRegressor,
+            ExtraTreesClassifier,
+            ExtraTreesRegressor,
+        )
         if self.kind != "sklearn" or not isinstance(self.model, averaging):
             return None
-        trees = ([self.model.tree_] if hasattr(self.model, "tree_")
-                 else [estimator.tree_ for estimator in self.model.estimators_])
+        trees = (
+            [self.model.tree_]
+            if hasattr(self.model, "tree_")
+            else [estimator.tree_ for estimator in self.model.estimators_]
+        )
         if trees[0].n_outputs != 1:
             return None
         total = None
@@ -247,14 +259,22 @@ class _Trees:
         if self.kind == "hist":
             X = model._preprocess_X(X, reset=False)
             known_cat_bitsets, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
-            return np.column_stack([
-                predictor.predict(X, known_cat_bitsets, f_idx_map, 1)
-                for predictor in self.node_predictors
-            ]).astype(np.intp)
+            return np.column_stack(
+                [
+                    predictor.predict(X, known_cat_bitsets, f_idx_map, 1)
+                    for predictor in self.node_predictors
+                ]
+            ).astype(np.intp)
         if isinstance(model, (GradientBoostingClassifier, GradientBoostingRegressor)):
             # Its apply() hands named columns to trees fitted without names; validate first.
-            X = validate_data(model, X, reset=False, dtype=np.float32, accept_sparse="csr",
-                              ensure_all_finite=False)
+            X = validate_data(
+                model,
+                X,
+                reset=False,
+                dtype=np.float32,
+                accept_sparse="csr",
+                ensure_all_finite=False,
+            )
         leaves = np.asarray(model.apply(X))
         return leaves.reshape(len(leaves), -1).astype(np.intp)
 
@@ -321,21 +341,22 @@ class _LeafEvidence:
             # Training share of the leaf per unit of prior of the values it admits: under "the
             # leaf says nothing about the secret" this is the population share of the leaf's
             # region of the known features.
-            expected = self.trees.masses[t][leaf] / (self.trees.totals[t]
-                                                     * shared_prior(leaf, self.prior))
+            expected = self.trees.masses[t][leaf] / (
+                self.trees.totals[t] * shared_prior(leaf, self.prior)
+            )
             if self.aux_counts is None:  # leaf_mass="raw": Fredrikson's training counts
                 ratio = expected
             else:  # "relative": against how many auxiliary records that region holds
                 ratio = (self.n_aux * expected + _PSEUDO_COUNT) / (
-                    self.aux_counts[t][leaf] + _PSEUDO_COUNT)
+                    self.aux_counts[t][leaf] + _PSEUDO_COUNT
+                )
             log_ratio += np.log(np.clip(ratio, _TINY, None))
         log_ratio /= np.maximum(n_informative, 1)
         columns = [log_ratio.reshape(n_rows, 1)]
         if self.output_method is not None:
             output = self.trees.output_from_leaves(leaves, self.output_method)
             if output is None:
-                output = np.asarray(getattr(self.trees.model, self.output_method)(X),
-                                    dtype=float)
+                output = np.asarray(getattr(self.trees.model, self.output_method)(X), dtype=float)
             columns.append(output.reshape(n_rows, -1))
         return np.hstack(columns)
 
@@ -346,7 +367,8 @@ class WhiteBoxTreeInversion(BaseAttack):
     Fredrikson, Jha & Ristenpart (CCS 2015) white-box estimator, generalised from one decision
     tree to tree ensembles. The attacker holds the fitted trees with the training mass of every
     node (scikit-learn's ``tree_.weighted_n_node_samples``, HistGradientBoosting's node
-    ``count``, XGBoost's ``cover``; BigML publishes the same counts with shared models). For each
+    ``count``, XGBoost's ``cover``; BigML publishes the same counts with shared models). For
+    each
     target, each candidate value ``v`` of the sensitive attribute is put into the record and the
     completed record is sent down every tree (leaf indices of all ``n × k`` completions at once,
     tree by tree; the model is never queried as a service). The posterior is
@@ -418,7 +440,8 @@ class WhiteBoxTreeInversion(BaseAttack):
         population share of its region, or as Fredrikson's raw count.
     noise_scale : float, default=None
         Regressors: the σ of the Gaussian error model (default: the model's RMSE on ``y_aux``).
-{common}    Attributes
+    {common}
+    Attributes
     ----------
     tree_model_ : estimator
         The fitted tree model that was read (the Pipeline's last step, for a Pipeline).
@@ -471,7 +494,9 @@ class WhiteBoxTreeInversion(BaseAttack):
     >>> from sklearn.ensemble import RandomForestClassifier
     >>> from tabinvert.attacks._whitebox_tree import WhiteBoxTreeInversion
     >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame({{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}})
+    >>> X = pd.DataFrame(
+    ...     {{"known": rng.integers(0, 2, 400), "secret": rng.integers(0, 2, 400)}}
+    ... )
     >>> y = X["known"] ^ X["secret"]
     >>> model = RandomForestClassifier(20, random_state=0).fit(X, y)
     >>> attack = WhiteBoxTreeInversion(model, "secret").fit(X[:200], y[:200])
@@ -600,12 +625,22 @@ class WhiteBoxTreeInversion(BaseAttack):
             )
         k = len(self.candidate_values_)
         evidence = _LeafEvidence(
-            self._preprocessing, self._trees, k, np.asarray(self.prior_, dtype=float),
-            self._aux_counts, self.n_aux_, self.response_method_ if y is not None else None,
+            self._preprocessing,
+            self._trees,
+            k,
+            np.asarray(self.prior_, dtype=float),
+            self._aux_counts,
+            self.n_aux_,
+            self.response_method_ if y is not None else None,
         )
         outputs, _ = query_candidates(
-            evidence, self.layout_, known, self.candidate_values_, response_method="predict",
-            max_rows_per_call=self._records_per_chunk() * k, n_jobs=self.n_jobs,
+            evidence,
+            self.layout_,
+            known,
+            self.candidate_values_,
+            response_method="predict",
+            max_rows_per_call=self._records_per_chunk() * k,
+            n_jobs=self.n_jobs,
         )
         self.last_query_cost_ = QueryCost()  # the trees were run locally: no queries
         storage = outputs.transpose(2, 1, 0)  # (1 + n_outputs, k, n)
@@ -623,6 +658,8 @@ class WhiteBoxTreeInversion(BaseAttack):
         return _softmax(log_post).T
 
 
-WhiteBoxTreeInversion.__doc__ = WhiteBoxTreeInversion.__doc__.format(common=COMMON_PARAMS_DOC)
+WhiteBoxTreeInversion.__doc__ = WhiteBoxTreeInversion.__doc__.format(
+    common=COMMON_PARAMS_DOC.lstrip()
+)
 
 __all__ = ["SUPPORTED_MODELS", "WhiteBoxTreeInversion", "shared_prior", "split_tree_model"]

@@ -182,13 +182,16 @@ class QueryBudget(MetaEstimatorMixin, BaseEstimator):
             over_rows = self.max_rows is not None and used_rows + rows > self.max_rows
             over_calls = self.max_calls is not None and used_calls + 1 > self.max_calls
             if over_rows or over_calls:
-                limit = (f"{self.max_rows:,} rows" if over_rows else f"{self.max_calls:,} calls")
+                limit = f"{self.max_rows:,} rows" if over_rows else f"{self.max_calls:,} calls"
                 raise QueryBudgetExceeded(
                     f"Query budget exhausted: a call of {rows:,} rows would exceed the limit of "
                     f"{limit} ({used_rows:,} rows in {used_calls:,} calls already served). "
                     "Raise max_rows/max_calls or reset() the budget.",
-                    rows_used=used_rows, calls_used=used_calls, rows_requested=rows,
-                    max_rows=self.max_rows, max_calls=self.max_calls,
+                    rows_used=used_rows,
+                    calls_used=used_calls,
+                    rows_requested=rows,
+                    max_rows=self.max_rows,
+                    max_calls=self.max_calls,
                 )
             self._rows_used = used_rows + rows
             self._calls_used = used_calls + 1

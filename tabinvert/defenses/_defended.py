@@ -96,7 +96,8 @@ class _DefendedModel(MetaEstimatorMixin, BaseEstimator):
                 raise ValueError(
                     f"{type(self).__name__} cannot use {type(step).__name__}: it transforms "
                     f"{what}. Use a defense made for this model's output (see "
-                    "tabinvert.defenses).")
+                    "tabinvert.defenses)."
+                )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

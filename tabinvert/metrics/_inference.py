@@ -246,8 +246,10 @@ def _numeric_losses(true, pred):
             return mae, rmse
         scale = max(float(np.max(np.abs(true))), float(np.max(np.abs(pred))))
         true, pred = true / scale, pred / scale
-        return (float(mean_absolute_error(true, pred)) * scale,
-                float(root_mean_squared_error(true, pred)) * scale)
+        return (
+            float(mean_absolute_error(true, pred)) * scale,
+            float(root_mean_squared_error(true, pred)) * scale,
+        )
 
 
 def _resolve_kind(kind, true):

@@ -652,8 +652,7 @@ def advantage_verdict(adv):
             why = f"the baseline's {adv.metric} is already 0"
         else:
             why = (
-                f"the baseline's {adv.metric} is already at its maximum "
-                f"({adv.baseline_score:.3g})"
+                f"the baseline's {adv.metric} is already at its maximum ({adv.baseline_score:.3g})"
             )
         return (
             f"advantage undefined: {why}, so there is nothing left for the attack to beat; "

@@ -37,8 +37,11 @@ def has(frame, *columns):
     Tables of a hand-built or partial assessment may be None, empty, or lack columns; the
     report then leaves their part out instead of failing.
     """
-    return (isinstance(frame, pd.DataFrame) and len(frame) > 0
-            and all(column in frame.columns for column in columns))
+    return (
+        isinstance(frame, pd.DataFrame)
+        and len(frame) > 0
+        and all(column in frame.columns for column in columns)
+    )
 
 
 def is_missing(value):
@@ -152,14 +155,20 @@ def table(frame, *, caption=None, numeric=(), header_rows=None, css_class=None):
     if caption:
         parts.append(f"<caption>{esc(caption)}</caption>")
     if header_rows is None:
-        cells = "".join(f"<th{_align(column, numeric)}>{esc(column)}</th>"
-                        for column in frame.columns)
+        cells = "".join(
+            f"<th{_align(column, numeric)}>{esc(column)}</th>" for column in frame.columns
+        )
         header_rows = f"<tr>{cells}</tr>"
     parts.append(f"<thead>{header_rows}</thead><tbody>\n")
     for row in frame.itertuples(index=False):
-        parts.append("<tr>" + "".join(
-            f"<td{_align(column, numeric)}>{_cell_text(value, column in numeric)}</td>"
-            for column, value in zip(frame.columns, row)) + "</tr>\n")
+        parts.append(
+            "<tr>"
+            + "".join(
+                f"<td{_align(column, numeric)}>{_cell_text(value, column in numeric)}</td>"
+                for column, value in zip(frame.columns, row)
+            )
+            + "</tr>\n"
+        )
     parts.append("</tbody></table>")
     return "".join(parts)
 

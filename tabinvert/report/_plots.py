@@ -70,7 +70,7 @@ def figure_png(plot, *args, dpi=150):
 def label(text, width=40):
     """User text safe for matplotlib (``$`` would start mathtext), shortened to ``width``."""
     text = str(text).replace("$", r"\$")
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _interval_errors(values, low, high):
@@ -89,9 +89,18 @@ def _forest(axes, positions, values, low, high, *, color, marker, filled, name):
     drawn = np.where(cut, FLOOR, values)
     errors = _interval_errors(drawn, low, high)
     ok = shown & ~cut
-    axes.errorbar(drawn[ok], positions[ok], xerr=errors[:, ok], fmt=marker, color=color,
-                  markerfacecolor=color if filled else "white", markersize=6, capsize=3,
-                  linewidth=1.2, label=name)
+    axes.errorbar(
+        drawn[ok],
+        positions[ok],
+        xerr=errors[:, ok],
+        fmt=marker,
+        color=color,
+        markerfacecolor=color if filled else "white",
+        markersize=6,
+        capsize=3,
+        linewidth=1.2,
+        label=name,
+    )
     if cut.any():
         axes.plot(drawn[cut], positions[cut], "<", color=color, markersize=7)
 
@@ -102,8 +111,9 @@ def _zero_line(axes, thresholds=None):
     thresholds = thresholds or {}
     name = "risk thresholds: " + ", ".join(thresholds.values())
     for i, value in enumerate(thresholds):
-        axes.axvline(value, color=NEUTRAL, linewidth=0.9, linestyle=":",
-                     label=name if i == 0 else None)
+        axes.axvline(
+            value, color=NEUTRAL, linewidth=0.9, linestyle=":", label=name if i == 0 else None
+        )
 
 
 def _advantage_limits(low, high):
@@ -119,32 +129,52 @@ def _advantage_limits(low, high):
 def plot_advantage(Figure, results, thresholds):
     """Advantage over imputation with its interval, per attack, one panel per attribute, members
     and non-members side by side, with the 0 line and the risk thresholds."""
-    if not has(results, "attack", "population", "sensitive", "advantage", "advantage_ci_low",
-               "advantage_ci_high"):
+    if not has(
+        results,
+        "attack",
+        "population",
+        "sensitive",
+        "advantage",
+        "advantage_ci_low",
+        "advantage_ci_high",
+    ):
         return None
     rows = results[results["attack"] != "imputation"]
     if rows.empty:
         return None
     attributes = list(dict.fromkeys(rows["sensitive"]))
-    attacks = {s: list(dict.fromkeys(rows.loc[rows["sensitive"] == s, "attack"]))
-               for s in attributes}
+    attacks = {
+        s: list(dict.fromkeys(rows.loc[rows["sensitive"] == s, "attack"])) for s in attributes
+    }
     heights = [max(len(a), 1) for a in attacks.values()]
-    figure = Figure(figsize=(7.2, 0.9 + 0.5 * sum(heights) + 0.45 * len(attributes)),
-                    layout="constrained")
-    grid = figure.subplots(len(attributes), 1, squeeze=False, sharex=True,
-                           gridspec_kw={"height_ratios": heights})[:, 0]
+    figure = Figure(
+        figsize=(7.2, 0.9 + 0.5 * sum(heights) + 0.45 * len(attributes)), layout="constrained"
+    )
+    grid = figure.subplots(
+        len(attributes), 1, squeeze=False, sharex=True, gridspec_kw={"height_ratios": heights}
+    )[:, 0]
     limits = _advantage_limits(rows["advantage_ci_low"], rows["advantage_ci_high"])
-    styles = {"members": (MEMBERS, "o", True, -0.17),
-              "non-members": (NON_MEMBERS, "s", False, 0.17)}
+    styles = {
+        "members": (MEMBERS, "o", True, -0.17),
+        "non-members": (NON_MEMBERS, "s", False, 0.17),
+    }
     for axes, attribute in zip(grid, attributes):
         names = attacks[attribute]
         part = rows[rows["sensitive"] == attribute]
         for population, (color, marker, filled, offset) in styles.items():
             sub = part[part["population"] == population].set_index("attack").reindex(names)
             if sub["advantage"].notna().any():
-                _forest(axes, np.arange(len(names)) + offset, sub["advantage"],
-                        sub["advantage_ci_low"], sub["advantage_ci_high"], color=color,
-                        marker=marker, filled=filled, name=population)
+                _forest(
+                    axes,
+                    np.arange(len(names)) + offset,
+                    sub["advantage"],
+                    sub["advantage_ci_low"],
+                    sub["advantage_ci_high"],
+                    color=color,
+                    marker=marker,
+                    filled=filled,
+                    name=population,
+                )
         _zero_line(axes, thresholds)
         axes.set_yticks(np.arange(len(names)), [label(n, 28) for n in names])
         axes.set_ylim(len(names) - 0.5, -0.5)
@@ -169,20 +199,31 @@ def plot_membership_gap(Figure, gap):
     if gap.empty:
         return None
     several = gap["sensitive"].nunique() > 1
-    names = [label(f"{a} · {s}" if several else a, 36)
-             for a, s in zip(gap["attack"], gap["sensitive"])]
+    names = [
+        label(f"{a} · {s}" if several else a, 36) for a, s in zip(gap["attack"], gap["sensitive"])
+    ]
     figure = Figure(figsize=(7.2, 1.2 + 0.38 * len(gap)), layout="constrained")
     axes = figure.subplots()
     positions = np.arange(len(gap), dtype=float)
-    _forest(axes, positions, gap["gap"], gap["gap_ci_low"], gap["gap_ci_high"], color=MEMBERS,
-            marker="D", filled=True, name="gap")
+    _forest(
+        axes,
+        positions,
+        gap["gap"],
+        gap["gap_ci_low"],
+        gap["gap_ci_high"],
+        color=MEMBERS,
+        marker="D",
+        filled=True,
+        name="gap",
+    )
     _zero_line(axes)
     axes.set_yticks(positions, names)
     axes.set_ylim(len(gap) - 0.5, -0.5)
     low, high = _advantage_limits(gap["gap_ci_low"], gap["gap_ci_high"])
     axes.set_xlim(min(low, -0.25), high)
-    axes.set_xlabel("members' advantage − non-members'\n"
-                    "(> 0: the model memorised its training records)")
+    axes.set_xlabel(
+        "members' advantage − non-members'\n(> 0: the model memorised its training records)"
+    )
     axes.grid(axis="x", color="#dddddd", linewidth=0.6)
     return figure
 
@@ -196,42 +237,63 @@ def _group_panels(by_group):
 def plot_groups(Figure, by_group):
     """Mean exposure per subgroup (bars; hatched = too small to compare), one panel per
     grouping, at most :data:`MAX_BARS` groups each (the most exposed)."""
-    if not has(by_group, "sensitive", "attack", "group", "value", "n_records",
-               "mean_exposure", "reliable"):
+    if not has(
+        by_group, "sensitive", "attack", "group", "value", "n_records", "mean_exposure", "reliable"
+    ):
         return None
     panels = _group_panels(by_group)
     sizes = []
     for sensitive, attack, group in panels:
-        part = by_group[(by_group["sensitive"] == sensitive) & (by_group["attack"] == attack)
-                        & (by_group["group"] == group)]
+        part = by_group[
+            (by_group["sensitive"] == sensitive)
+            & (by_group["attack"] == attack)
+            & (by_group["group"] == group)
+        ]
         sizes.append(min(len(part), MAX_BARS))
     figure = Figure(figsize=(7.2, 0.6 + sum(0.28 * n + 0.7 for n in sizes)), layout="constrained")
     grid = figure.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": sizes})
     for axes, (sensitive, attack, group) in zip(grid[:, 0], panels):
-        part = by_group[(by_group["sensitive"] == sensitive) & (by_group["attack"] == attack)
-                        & (by_group["group"] == group)]
+        part = by_group[
+            (by_group["sensitive"] == sensitive)
+            & (by_group["attack"] == attack)
+            & (by_group["group"] == group)
+        ]
         part = part.sort_values("mean_exposure", ascending=False, kind="stable").head(MAX_BARS)
         values = part["mean_exposure"].astype(float).fillna(0.0).to_numpy()
         reliable = part["reliable"].astype(bool).to_numpy()
         positions = np.arange(len(part))
-        bars = axes.barh(positions, values, color=np.where(reliable, MEMBERS, "#bbbbbb"),
-                         edgecolor="black", linewidth=0.6)
+        bars = axes.barh(
+            positions,
+            values,
+            color=np.where(reliable, MEMBERS, "#bbbbbb"),
+            edgecolor="black",
+            linewidth=0.6,
+        )
         for bar, ok in zip(bars, reliable):
             if not ok:
                 bar.set_hatch("///")
         for y, value, n in zip(positions, values, part["n_records"]):
-            axes.text(value, y, f" n={int(n)} ", va="center", fontsize=7,
-                      ha="left" if value >= 0 else "right")
+            axes.text(
+                value,
+                y,
+                f" n={int(n)} ",
+                va="center",
+                fontsize=7,
+                ha="left" if value >= 0 else "right",
+            )
         axes.axvline(0, color="black", linewidth=1)
         axes.set_yticks(positions, [label(v, 24) for v in part["value"]])
         axes.set_ylim(len(part) - 0.5, -0.5)
         span = max(np.abs(values).max(initial=0.0), 0.01)
-        axes.set_xlim(min(values.min(initial=0.0), 0) - 0.35 * span, values.max(initial=0) +
-                      0.35 * span)
+        axes.set_xlim(
+            min(values.min(initial=0.0), 0) - 0.35 * span, values.max(initial=0) + 0.35 * span
+        )
         axes.set_title(f"{label(sensitive)} by {label(group)} ({label(attack, 24)})", loc="left")
         axes.grid(axis="x", color="#dddddd", linewidth=0.6)
-    grid[-1, 0].set_xlabel("mean exposure: the attack's confidence in the true value minus\n"
-                           "imputation's (hatched grey: group too small to compare)")
+    grid[-1, 0].set_xlabel(
+        "mean exposure: the attack's confidence in the true value minus\n"
+        "imputation's (hatched grey: group too small to compare)"
+    )
     return figure
 
 
@@ -246,17 +308,34 @@ def plot_frontier(Figure, frontier, utility_label):
     figure = Figure(figsize=(7.2, 4.2), layout="constrained")
     axes = figure.subplots()
     on = data["on_frontier"].astype(bool).to_numpy()
-    axes.scatter(data["utility"][~on], data["risk"][~on], s=40, facecolors="white",
-                 edgecolors=NEUTRAL, marker="o", label="dominated", zorder=3)
+    axes.scatter(
+        data["utility"][~on],
+        data["risk"][~on],
+        s=40,
+        facecolors="white",
+        edgecolors=NEUTRAL,
+        marker="o",
+        label="dominated",
+        zorder=3,
+    )
     line = data[on].sort_values("utility")
     axes.plot(line["utility"], line["risk"], "-", color=HIGHLIGHT, linewidth=1.2, zorder=2)
-    axes.scatter(line["utility"], line["risk"], s=60, color=HIGHLIGHT, edgecolors="black",
-                 marker="D", label="on the frontier", zorder=4)
+    axes.scatter(
+        line["utility"],
+        line["risk"],
+        s=60,
+        color=HIGHLIGHT,
+        edgecolors="black",
+        marker="D",
+        label="on the frontier",
+        zorder=4,
+    )
     # One annotation per distinct point: defenses with equal utility and risk share it.
     for (utility, risk), part in data.groupby(["utility", "risk"], sort=False):
         names = ", ".join(label(d, 28) for d in part["defense"])
-        axes.annotate(label(names, 70), (utility, risk), xytext=(6, 5),
-                      textcoords="offset points", fontsize=7)
+        axes.annotate(
+            label(names, 70), (utility, risk), xytext=(6, 5), textcoords="offset points", fontsize=7
+        )
     axes.axhline(0, color="black", linewidth=1, linestyle="--")
     _pad_axis(axes.set_xlim, data["utility"])
     _pad_axis(axes.set_ylim, np.append(data["risk"].to_numpy(), 0.0))

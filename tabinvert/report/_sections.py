@@ -85,12 +85,18 @@ def header(assessment):
     names = _sensitive(assessment)
     attributes = ", ".join(f"“{esc(n)}”" for n in names) or "the sensitive attributes"
     people = f"the {num(meta['n_train'])} people" if "n_train" in meta else "the people"
-    held_out = (f", compared with {num(meta['n_non_members'])} held-out people of the same "
-                "population" if meta.get("n_non_members") else "")
+    held_out = (
+        f", compared with {num(meta['n_non_members'])} held-out people of the same population"
+        if meta.get("n_non_members")
+        else ""
+    )
     plural = "s" if len(names) != 1 else ""
     nav = " ".join(f'<a href="#{anchor}">{esc(title)}</a>' for anchor, title in SECTIONS)
-    attacker = ("who can query this model (or, for the white-box attacks, holds it)"
-                if _white_box_attacks(assessment) else "who can query this model")
+    attacker = (
+        "who can query this model (or, for the white-box attacks, holds it)"
+        if _white_box_attacks(assessment)
+        else "who can query this model"
+    )
     return (
         "<header>\n<h1>Attribute-inference risk report</h1>\n"
         f'<p class="meta">Model: <code>{esc(meta.get("model", "unknown model"))}</code></p>\n'
@@ -108,7 +114,8 @@ def badge(level):
     level = str(level)
     css = level if level in RISK_ORDER else "undetermined"
     words = {"none": "no measurable risk", "undetermined": "risk undetermined"}.get(
-        level, f"{level} risk")
+        level, f"{level} risk"
+    )
     return f'<span class="badge risk-{css}">{esc(words)}</span>'
 
 
@@ -119,10 +126,13 @@ def _summary_card(row, confidence):
             f'<p class="detail">Decided by {esc(row["attack"])}: {esc(row["metric"])} '
             f"{esc(num(row['score']))} against {esc(num(row['baseline_score']))} for imputation; "
             f"advantage over imputation {esc(_advantage(row))} "
-            f"({esc(num(confidence * 100, 0))}% CI).</p>")
-    return (f'<div class="card risk-{esc(row["risk_level"])}">\n'
-            f'<h3>{badge(row["risk_level"])} <span>{esc(row["sensitive"])}</span></h3>\n'
-            f'<p class="sentence">{esc(row["sentence"])}</p>\n{detail}</div>')
+            f"({esc(num(confidence * 100, 0))}% CI).</p>"
+        )
+    return (
+        f'<div class="card risk-{esc(row["risk_level"])}">\n'
+        f"<h3>{badge(row['risk_level'])} <span>{esc(row['sensitive'])}</span></h3>\n"
+        f'<p class="sentence">{esc(row["sentence"])}</p>\n{detail}</div>'
+    )
 
 
 def _advantage(row, prefix="advantage"):
@@ -132,10 +142,12 @@ def _advantage(row, prefix="advantage"):
 def _thresholds_text(metadata):
     levels = metadata.get("risk_levels") or {"high": 0.2, "medium": 0.05, "low": 0.0}
     high, medium = levels.get("high", 0.2), levels.get("medium", 0.05)
-    return (f"high when the best attack's advantage is at least {num(high, 2)}, medium at "
-            f"least {num(medium, 2)}, low below that — each only when the whole confidence "
-            "interval lies above 0; none when it includes 0; undetermined when imputation is "
-            "already perfect")
+    return (
+        f"high when the best attack's advantage is at least {num(high, 2)}, medium at "
+        f"least {num(medium, 2)}, low below that — each only when the whole confidence "
+        "interval lies above 0; none when it includes 0; undetermined when imputation is "
+        "already perfect"
+    )
 
 
 def summary_section(assessment):
@@ -153,7 +165,8 @@ def summary_section(assessment):
         "right by querying the model: 0 means the model reveals nothing beyond those "
         f"statistics, 1 means it closes the whole gap. The bracket is its {pct}% confidence "
         "interval; an interval that includes 0 means no measurable leakage. Risk levels: "
-        f"{esc(_thresholds_text(meta))}.</p>")
+        f"{esc(_thresholds_text(meta))}.</p>"
+    )
     return section("summary", "Summary", "\n".join(cards) + "\n" + explain)
 
 
@@ -177,8 +190,9 @@ def _population_order(results):
 
 
 def _population_title(population):
-    return {"members": "Members (training records)",
-            "non-members": "Non-members (held out)"}.get(population, str(population))
+    return {"members": "Members (training records)", "non-members": "Non-members (held out)"}.get(
+        population, str(population)
+    )
 
 
 def _results_table(part, populations):
@@ -191,15 +205,23 @@ def _results_table(part, populations):
         queries = seconds = 0.0
         for population in populations:
             if (attack, population) not in keyed.index:
-                row.update({f"{population} score": MISSING, f"{population} adv": MISSING,
-                            f"{population} reading": MISSING})
+                row.update(
+                    {
+                        f"{population} score": MISSING,
+                        f"{population} adv": MISSING,
+                        f"{population} reading": MISSING,
+                    }
+                )
                 continue
             r = keyed.loc[(attack, population)]
             row[f"{population} score"] = interval(r["score"], r["score_ci_low"], r["score_ci_high"])
             baseline = attack == "imputation"
             row[f"{population} adv"] = "(baseline)" if baseline else _advantage(r)
-            row[f"{population} reading"] = "—" if baseline else leakage_word(
-                r["advantage_ci_low"], r["advantage_ci_high"], r["advantage"])
+            row[f"{population} reading"] = (
+                "—"
+                if baseline
+                else leakage_word(r["advantage_ci_low"], r["advantage_ci_high"], r["advantage"])
+            )
             queries += 0 if is_missing(r.get("query_rows")) else float(r["query_rows"])
             seconds += 0 if is_missing(r.get("seconds")) else float(r["seconds"])
         row["Queries (rows)"] = num(int(queries))
@@ -207,13 +229,23 @@ def _results_table(part, populations):
         rows.append(row)
     frame = pd.DataFrame(rows)
     numeric = [c for c in frame.columns if c.endswith((" score", " adv"))] + [
-        "Queries (rows)", "Seconds"]
-    top = ('<tr><th rowspan="2">Attack</th>'
-           + "".join(f'<th colspan="3">{esc(_population_title(p))}</th>' for p in populations)
-           + '<th rowspan="2" class="num">Queries (rows)</th>'
-           '<th rowspan="2" class="num">Seconds</th></tr>')
-    sub = "<tr>" + "".join('<th class="num">score [CI]</th><th class="num">advantage [CI]</th>'
-                           "<th>reading</th>" for _ in populations) + "</tr>"
+        "Queries (rows)",
+        "Seconds",
+    ]
+    top = (
+        '<tr><th rowspan="2">Attack</th>'
+        + "".join(f'<th colspan="3">{esc(_population_title(p))}</th>' for p in populations)
+        + '<th rowspan="2" class="num">Queries (rows)</th>'
+        '<th rowspan="2" class="num">Seconds</th></tr>'
+    )
+    sub = (
+        "<tr>"
+        + "".join(
+            '<th class="num">score [CI]</th><th class="num">advantage [CI]</th><th>reading</th>'
+            for _ in populations
+        )
+        + "</tr>"
+    )
     return table(frame, numeric=numeric, header_rows=top + sub)
 
 
@@ -221,8 +253,10 @@ def _notes(part):
     notes = part[part["notes"].fillna("").astype(str).str.strip() != ""] if "notes" in part else []
     if len(notes) == 0:
         return ""
-    items = "".join(f"<li>{esc(r['attack'])}, {esc(r['population'])}: {esc(r['notes'])}</li>"
-                    for _, r in notes.iterrows())
+    items = "".join(
+        f"<li>{esc(r['attack'])}, {esc(r['population'])}: {esc(r['notes'])}</li>"
+        for _, r in notes.iterrows()
+    )
     return f'<p class="note">Notes from the attacks:</p><ul class="note">{items}</ul>'
 
 
@@ -232,15 +266,22 @@ def results_tables(assessment):
     if not has(results, "attack", "population", "sensitive", "metric", "score", "advantage"):
         return "<h3>Attack results</h3>" + paragraph("No attack results.")
     populations = _population_order(results)
-    parts = ["<h3>Attack results</h3>", paragraph(
-        "Score with its confidence interval (Wilson interval for accuracy), and the advantage "
-        "over imputation with its paired-bootstrap interval, for the training records (members) "
-        "and held-out people (non-members). The imputation rows are the baseline itself.")]
+    parts = [
+        "<h3>Attack results</h3>",
+        paragraph(
+            "Score with its confidence interval (Wilson interval for accuracy), and the advantage "
+            "over imputation with its paired-bootstrap interval, for the training records "
+            "(members) "
+            "and held-out people (non-members). The imputation rows are the baseline itself."
+        ),
+    ]
     for sensitive, part in results.groupby("sensitive", sort=False):
         metrics = ", ".join(esc(m) for m in dict.fromkeys(part["metric"].astype(str)))
-        parts.append(f'<div class="block"><p><strong>Sensitive attribute: {esc(sensitive)}'
-                     f"</strong> (metric: {metrics})</p>\n{_results_table(part, populations)}"
-                     f"\n{_notes(part)}</div>")
+        parts.append(
+            f'<div class="block"><p><strong>Sensitive attribute: {esc(sensitive)}'
+            f"</strong> (metric: {metrics})</p>\n{_results_table(part, populations)}"
+            f"\n{_notes(part)}</div>"
+        )
     return "\n".join(parts)
 
 
@@ -250,18 +291,24 @@ def gap_table(assessment):
     head = "<h3>Members vs non-members</h3>"
     if not has(gap, "sensitive", "attack", "advantage_members", "advantage_non_members", "gap"):
         return head + paragraph("Not measured: there were no non-members to compare with.")
-    frame = pd.DataFrame({
-        "Attribute": gap["sensitive"].astype(str),
-        "Attack": gap["attack"].astype(str),
-        "Members' advantage": [num(v, signed=True) for v in gap["advantage_members"]],
-        "Non-members' advantage": [num(v, signed=True) for v in gap["advantage_non_members"]],
-        "Gap [CI]": [_advantage(r, "gap") for _, r in gap.iterrows()],
-        "Reading": [_gap_reading(r) for _, r in gap.iterrows()],
-    })
-    return head + paragraph(
-        "A gap whose interval lies above 0 means the attack works better on the training "
-        "records than on people the model never saw: the model memorised them.") + table(
-        frame, numeric=["Members' advantage", "Non-members' advantage", "Gap [CI]"])
+    frame = pd.DataFrame(
+        {
+            "Attribute": gap["sensitive"].astype(str),
+            "Attack": gap["attack"].astype(str),
+            "Members' advantage": [num(v, signed=True) for v in gap["advantage_members"]],
+            "Non-members' advantage": [num(v, signed=True) for v in gap["advantage_non_members"]],
+            "Gap [CI]": [_advantage(r, "gap") for _, r in gap.iterrows()],
+            "Reading": [_gap_reading(r) for _, r in gap.iterrows()],
+        }
+    )
+    return (
+        head
+        + paragraph(
+            "A gap whose interval lies above 0 means the attack works better on the training "
+            "records than on people the model never saw: the model memorised them."
+        )
+        + table(frame, numeric=["Members' advantage", "Non-members' advantage", "Gap [CI]"])
+    )
 
 
 def _gap_reading(row):
@@ -288,17 +335,30 @@ def exposed_table(assessment):
         "categorical attribute the records are scored by the strongest attack whose scores "
         "are probabilities, which need not be the attack that decides the risk: CSMIA's scores "
         "only rank the candidate values, so it is used only when no other attack was run, and "
-        "its confidence is then 1 for a right guess and 0 for a wrong one.")
+        "its confidence is then 1 for a right guess and 0 for a wrong one."
+    )
     if not has(records, "record"):
-        return head + paragraph("No training record is inferred by the attack and missed by "
-                                "imputation.")
-    columns = {"record": "Record", "position": "Position", "sensitive": "Attribute",
-               "attack": "Attack", "attack_confidence": "Attack confidence",
-               "baseline_confidence": "Imputation confidence", "exposure": "Exposure"}
+        return head + paragraph(
+            "No training record is inferred by the attack and missed by imputation."
+        )
+    columns = {
+        "record": "Record",
+        "position": "Position",
+        "sensitive": "Attribute",
+        "attack": "Attack",
+        "attack_confidence": "Attack confidence",
+        "baseline_confidence": "Imputation confidence",
+        "exposure": "Exposure",
+    }
     present = [c for c in columns if c in records]
     frame = pd.DataFrame({columns[c]: [text(v) for v in records[c]] for c in present})
-    return head + note + table(frame, numeric=["Position", "Attack confidence",
-                                               "Imputation confidence", "Exposure"])
+    return (
+        head
+        + note
+        + table(
+            frame, numeric=["Position", "Attack confidence", "Imputation confidence", "Exposure"]
+        )
+    )
 
 
 def group_tables(assessment):
@@ -308,43 +368,69 @@ def group_tables(assessment):
     if not has(by_group, "sensitive", "attack", "group", "value", "n_records", "mean_exposure"):
         return head + paragraph("No subgroups were compared.")
     rule = assessment.metadata.get("distinctive_rule")
-    parts = [head, paragraph(
-        "Per subgroup: the attack's and imputation's success on its training records, the "
-        "advantage, and the mean exposure (the attack's confidence in the true value minus "
-        "imputation's), for the attack of the most exposed records above. Groups too small "
-        "to compare are marked." + (
-            f" Distinctive records: {rule}." if rule else ""))]
+    parts = [
+        head,
+        paragraph(
+            "Per subgroup: the attack's and imputation's success on its training records, the "
+            "advantage, and the mean exposure (the attack's confidence in the true value minus "
+            "imputation's), for the attack of the most exposed records above. Groups too small "
+            "to compare are marked." + (f" Distinctive records: {rule}." if rule else "")
+        ),
+    ]
     shown, hidden = _group_rows(by_group)
-    frame = pd.DataFrame({
-        "Attribute": shown["sensitive"].astype(str),
-        "Attack": shown["attack"].astype(str),
-        "Grouping": shown["group"].astype(str),
-        "Group": shown["value"].astype(str),
-        "Records": [num(v) for v in shown["n_records"]],
-        "Attack success": [num(v) for v in shown["attack_success"]],
-        "Imputation success": [num(v) for v in shown["baseline_success"]],
-        "Advantage": [num(v, signed=True) for v in shown["advantage"]],
-        "Mean exposure": [num(v, signed=True) for v in shown["mean_exposure"]],
-        "Comparable": ["yes" if r else "no (too small)" for r in shown["reliable"]],
-    })
-    parts.append(table(frame, numeric=["Records", "Attack success", "Imputation success",
-                                       "Advantage", "Mean exposure"]))
+    frame = pd.DataFrame(
+        {
+            "Attribute": shown["sensitive"].astype(str),
+            "Attack": shown["attack"].astype(str),
+            "Grouping": shown["group"].astype(str),
+            "Group": shown["value"].astype(str),
+            "Records": [num(v) for v in shown["n_records"]],
+            "Attack success": [num(v) for v in shown["attack_success"]],
+            "Imputation success": [num(v) for v in shown["baseline_success"]],
+            "Advantage": [num(v, signed=True) for v in shown["advantage"]],
+            "Mean exposure": [num(v, signed=True) for v in shown["mean_exposure"]],
+            "Comparable": ["yes" if r else "no (too small)" for r in shown["reliable"]],
+        }
+    )
+    parts.append(
+        table(
+            frame,
+            numeric=[
+                "Records",
+                "Attack success",
+                "Imputation success",
+                "Advantage",
+                "Mean exposure",
+            ],
+        )
+    )
     if hidden:
-        parts.append(paragraph(f"{hidden} less exposed groups are not listed "
-                               f"(at most {MAX_GROUP_ROWS} per grouping)."))
+        parts.append(
+            paragraph(
+                f"{hidden} less exposed groups are not listed "
+                f"(at most {MAX_GROUP_ROWS} per grouping)."
+            )
+        )
     parts.append("<h3>Disparity between subgroups</h3>")
     if not has(disparity, "sensitive", "attack", "group", "most_exposed", "least_exposed"):
         parts.append(paragraph("No grouping has two groups large enough to compare."))
     else:
-        parts.append(table(pd.DataFrame({
-            "Attribute": disparity["sensitive"].astype(str),
-            "Attack": disparity["attack"].astype(str),
-            "Grouping": disparity["group"].astype(str),
-            "Most exposed": disparity["most_exposed"].astype(str),
-            "Least exposed": disparity["least_exposed"].astype(str),
-            "Advantage gap": [num(v, signed=True) for v in disparity["advantage_gap"]],
-            "Exposure gap": [num(v, signed=True) for v in disparity["exposure_gap"]],
-        }), numeric=["Advantage gap", "Exposure gap"]))
+        parts.append(
+            table(
+                pd.DataFrame(
+                    {
+                        "Attribute": disparity["sensitive"].astype(str),
+                        "Attack": disparity["attack"].astype(str),
+                        "Grouping": disparity["group"].astype(str),
+                        "Most exposed": disparity["most_exposed"].astype(str),
+                        "Least exposed": disparity["least_exposed"].astype(str),
+                        "Advantage gap": [num(v, signed=True) for v in disparity["advantage_gap"]],
+                        "Exposure gap": [num(v, signed=True) for v in disparity["exposure_gap"]],
+                    }
+                ),
+                numeric=["Advantage gap", "Exposure gap"],
+            )
+        )
     return "\n".join(parts)
 
 
@@ -361,41 +447,67 @@ def _group_rows(by_group):
 def defense_tables(assessment):
     """The privacy–utility sweep: utility per defense, attacks under each, and the frontier."""
     defenses, frontier = assessment.defenses, assessment.frontier
-    if not has(defenses, "defense", "keeps_argmax", "keeps_row_sums", "utility", "attack",
-               "population", "sensitive", "advantage"):
-        return ("<h3>Defenses</h3>" + paragraph(
-            "No defenses were measured (pass defenses=[...] to assess)."))
+    if not has(
+        defenses,
+        "defense",
+        "keeps_argmax",
+        "keeps_row_sums",
+        "utility",
+        "attack",
+        "population",
+        "sensitive",
+        "advantage",
+    ):
+        return "<h3>Defenses</h3>" + paragraph(
+            "No defenses were measured (pass defenses=[...] to assess)."
+        )
     metric = utility_metric(defenses)
     per_defense = defenses.drop_duplicates("defense")
-    utility = pd.DataFrame({
-        "Defense": per_defense["defense"].astype(str),
-        "Keeps arg-max": [num(bool(v)) for v in per_defense["keeps_argmax"]],
-        "Keeps row sums": [num(bool(v)) for v in per_defense["keeps_row_sums"]],
-        f"Utility ({metric})": [num(v) for v in per_defense["utility"]],
-        "Change": [num(v, signed=True) for v in per_defense["utility_change"]],
-        "Log-loss": [num(v) for v in per_defense["log_loss"]],
-    })
-    parts = ["<h3>Defenses: utility</h3>", paragraph(
-        "Utility on held-out data of the model behind each output defense; the change is "
-        "relative to the undefended model (“none”). A defense that keeps the arg-max leaves "
-        "every predicted label unchanged."),
-        table(utility, numeric=[f"Utility ({metric})", "Change", "Log-loss"])]
+    utility = pd.DataFrame(
+        {
+            "Defense": per_defense["defense"].astype(str),
+            "Keeps arg-max": [num(bool(v)) for v in per_defense["keeps_argmax"]],
+            "Keeps row sums": [num(bool(v)) for v in per_defense["keeps_row_sums"]],
+            f"Utility ({metric})": [num(v) for v in per_defense["utility"]],
+            "Change": [num(v, signed=True) for v in per_defense["utility_change"]],
+            "Log-loss": [num(v) for v in per_defense["log_loss"]],
+        }
+    )
+    parts = [
+        "<h3>Defenses: utility</h3>",
+        paragraph(
+            "Utility on held-out data of the model behind each output defense; the change is "
+            "relative to the undefended model (“none”). A defense that keeps the arg-max leaves "
+            "every predicted label unchanged."
+        ),
+        table(utility, numeric=[f"Utility ({metric})", "Change", "Log-loss"]),
+    ]
     parts += ["<h3>Defenses: attacks under each defense</h3>", _defense_attack_table(defenses)]
     parts.append("<h3>Privacy–utility frontier</h3>")
     if not has(frontier, "defense", "utility", "risk", "worst_attack", "on_frontier"):
         parts.append(paragraph("Not computed."))
     else:
-        parts.append(paragraph(
-            "Risk is the worst attack's advantage on the training records under each defense; "
-            "a defense is on the frontier when no other has at least its utility and at most "
-            "its risk."))
-        parts.append(table(pd.DataFrame({
-            "Defense": frontier["defense"].astype(str),
-            f"Utility ({metric})": [num(v) for v in frontier["utility"]],
-            "Risk (worst advantage)": [num(v, signed=True) for v in frontier["risk"]],
-            "Worst attack": frontier["worst_attack"].astype(str),
-            "On the frontier": [num(bool(v)) for v in frontier["on_frontier"]],
-        }), numeric=[f"Utility ({metric})", "Risk (worst advantage)"]))
+        parts.append(
+            paragraph(
+                "Risk is the worst attack's advantage on the training records under each defense; "
+                "a defense is on the frontier when no other has at least its utility and at most "
+                "its risk."
+            )
+        )
+        parts.append(
+            table(
+                pd.DataFrame(
+                    {
+                        "Defense": frontier["defense"].astype(str),
+                        f"Utility ({metric})": [num(v) for v in frontier["utility"]],
+                        "Risk (worst advantage)": [num(v, signed=True) for v in frontier["risk"]],
+                        "Worst attack": frontier["worst_attack"].astype(str),
+                        "On the frontier": [num(bool(v)) for v in frontier["on_frontier"]],
+                    }
+                ),
+                numeric=[f"Utility ({metric})", "Risk (worst advantage)"],
+            )
+        )
     return "\n".join(parts)
 
 
@@ -403,13 +515,15 @@ def _defense_attack_table(defenses):
     populations = _population_order(defenses)
     rows = []
     for (defense, sensitive, attack), part in defenses.groupby(
-            ["defense", "sensitive", "attack"], sort=False):
+        ["defense", "sensitive", "attack"], sort=False
+    ):
         attack = str(attack).removesuffix(f" [{sensitive}]")  # the sweep's name suffix
         row = {"Defense": str(defense), "Attribute": str(sensitive), "Attack": attack}
         keyed = part.set_index("population")
         for population in populations:
             row[f"{_population_title(population)}: advantage [CI]"] = (
-                _advantage(keyed.loc[population]) if population in keyed.index else MISSING)
+                _advantage(keyed.loc[population]) if population in keyed.index else MISSING
+            )
         rows.append(row)
     frame = pd.DataFrame(rows)
     return table(frame, numeric=[c for c in frame.columns if c.endswith("[CI]")])
@@ -417,17 +531,25 @@ def _defense_attack_table(defenses):
 
 def tables_section(assessment):
     """Every table of the assessment."""
-    body = "\n".join([results_tables(assessment), gap_table(assessment),
-                      exposed_table(assessment), group_tables(assessment),
-                      defense_tables(assessment)])
+    body = "\n".join(
+        [
+            results_tables(assessment),
+            gap_table(assessment),
+            exposed_table(assessment),
+            group_tables(assessment),
+            defense_tables(assessment),
+        ]
+    )
     return section("results", "Results", body)
 
 
 # --------------------------------------------------------------------------- 5. figures
 def _image(png, alt, caption):
     data = base64.b64encode(png).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
 
 
 def _utility_label(defenses):
@@ -440,39 +562,58 @@ def figure_specs(assessment):
     """(plot function, its arguments, alt text, caption) of every figure, in order."""
     meta = assessment.metadata
     levels = meta.get("risk_levels") or {}
-    thresholds = {float(v): f"{k} {num(v, 2)}" for k, v in sorted(
-        levels.items(), key=lambda item: float(item[1])) if not is_missing(v) and float(v) > 0}
+    thresholds = {
+        float(v): f"{k} {num(v, 2)}"
+        for k, v in sorted(levels.items(), key=lambda item: float(item[1]))
+        if not is_missing(v) and float(v) > 0
+    }
     specs = [
-        (_plots.plot_advantage, (assessment.results, thresholds),
-         "Advantage over imputation per attack and attribute, members and non-members",
-         "Advantage over imputation with its confidence interval, per attack: filled circles "
-         "for the training records (members), open squares for held-out people (non-members). "
-         "Right of the dashed 0 line = the model leaks; dotted lines mark the risk thresholds."),
-        (_plots.plot_membership_gap, (assessment.membership_gap,),
-         "Members' advantage minus non-members' per attack",
-         "Members vs non-members: the gap between the advantage on the training records and "
-         "on held-out people, with its interval. Right of 0 = memorisation."),
-        (_plots.plot_groups, (assessment.by_group,),
-         "Mean exposure per subgroup",
-         "Subgroup exposure: mean exposure of each group's training records (the most exposed "
-         f"{_plots.MAX_BARS} groups per grouping, at most {_plots.MAX_PANELS} groupings); "
-         "hatched grey bars are groups too small to compare."),
+        (
+            _plots.plot_advantage,
+            (assessment.results, thresholds),
+            "Advantage over imputation per attack and attribute, members and non-members",
+            "Advantage over imputation with its confidence interval, per attack: filled circles "
+            "for the training records (members), open squares for held-out people (non-members). "
+            "Right of the dashed 0 line = the model leaks; dotted lines mark the risk thresholds.",
+        ),
+        (
+            _plots.plot_membership_gap,
+            (assessment.membership_gap,),
+            "Members' advantage minus non-members' per attack",
+            "Members vs non-members: the gap between the advantage on the training records and "
+            "on held-out people, with its interval. Right of 0 = memorisation.",
+        ),
+        (
+            _plots.plot_groups,
+            (assessment.by_group,),
+            "Mean exposure per subgroup",
+            "Subgroup exposure: mean exposure of each group's training records (the most exposed "
+            f"{_plots.MAX_BARS} groups per grouping, at most {_plots.MAX_PANELS} groupings); "
+            "hatched grey bars are groups too small to compare.",
+        ),
     ]
     if has(assessment.frontier, "defense"):
-        specs.append((
-            _plots.plot_frontier, (assessment.frontier, _utility_label(assessment.defenses)),
-            "Privacy–utility frontier of the defenses",
-            "Privacy–utility frontier: each defense's utility against its worst-case advantage "
-            "on the training records; green diamonds joined by a line are on the frontier, open "
-            "circles are beaten by another defense on both axes."))
+        specs.append(
+            (
+                _plots.plot_frontier,
+                (assessment.frontier, _utility_label(assessment.defenses)),
+                "Privacy–utility frontier of the defenses",
+                "Privacy–utility frontier: each defense's utility against its worst-case advantage "
+                "on the training records; green diamonds joined by a line are on the frontier, "
+                "open "
+                "circles are beaten by another defense on both axes.",
+            )
+        )
     return specs
 
 
 def figures_section(assessment):
     """The plots as inline PNGs, or how to get them when matplotlib is missing."""
     if _plots.load_matplotlib() is None:
-        body = (f'<p class="notice">The plots need matplotlib: <code>{esc(INSTALL_HINT)}</code>. '
-                "Every number they would show is in the tables above.</p>")
+        body = (
+            f'<p class="notice">The plots need matplotlib: <code>{esc(INSTALL_HINT)}</code>. '
+            "Every number they would show is in the tables above.</p>"
+        )
         return section("figures", "Figures", body)
     images = []
     for plot, args, alt, caption in figure_specs(assessment):
@@ -492,9 +633,22 @@ def recommendations_section(assessment):
 
 # --------------------------------------------------------------------------- 7. reproducibility
 _KNOWN_KEYS = {
-    "created", "versions", "random_state", "seed", "model", "model_summary", "sensitive",
-    "n_train", "n_non_members", "n_aux", "aux_source", "data_sha256", "n_resamples",
-    "confidence", "risk_levels", "distinctive_rule",
+    "created",
+    "versions",
+    "random_state",
+    "seed",
+    "model",
+    "model_summary",
+    "sensitive",
+    "n_train",
+    "n_non_members",
+    "n_aux",
+    "aux_source",
+    "data_sha256",
+    "n_resamples",
+    "confidence",
+    "risk_levels",
+    "distinctive_rule",
 }
 
 
@@ -521,33 +675,53 @@ def reproducibility_section(assessment):
     """Versions, seeds, data hashes, model, sizes, auxiliary data, thresholds."""
     meta = assessment.metadata
     hashes = meta.get("data_sha256") or {}
-    hash_rows = "<br>".join(f"{esc(name)}: {_code(value if value else 'none')}"
-                            for name, value in hashes.items()) or "not recorded"
+    hash_rows = (
+        "<br>".join(
+            f"{esc(name)}: {_code(value if value else 'none')}" for name, value in hashes.items()
+        )
+        or "not recorded"
+    )
     listed, renderer = _versions(meta)
-    sizes = (f"{num(meta.get('n_train'))} training records (members), "
-             f"{num(meta.get('n_non_members'))} non-members, "
-             f"{num(meta.get('n_aux'))} auxiliary records")
+    sizes = (
+        f"{num(meta.get('n_train'))} training records (members), "
+        f"{num(meta.get('n_non_members'))} non-members, "
+        f"{num(meta.get('n_aux'))} auxiliary records"
+    )
     items = [
         ("Assessed", esc(_created(meta))),
         ("Package versions", listed),
         ("Report rendered with", renderer),
-        ("random_state / seed", f"{_code(meta.get('random_state', MISSING))} / "
-                                f"{_code(meta.get('seed', MISSING))}"),
+        (
+            "random_state / seed",
+            f"{_code(meta.get('random_state', MISSING))} / {_code(meta.get('seed', MISSING))}",
+        ),
         ("Data sha256", hash_rows),
         ("Model type", _code(meta.get("model", MISSING))),
         ("Model", f"<pre>{esc(meta.get('model_summary', MISSING))}</pre>"),
         ("Sensitive attributes", esc(", ".join(_sensitive(assessment)) or MISSING)),
         ("Sizes", esc(sizes)),
         ("Auxiliary data", esc(meta.get("aux_source", "not recorded"))),
-        ("Intervals", esc(f"{num(float(meta.get('confidence', 0.95)) * 100, 0)}% level; "
-                          f"{num(meta.get('n_resamples'))} paired-bootstrap resamples")),
-        ("Risk levels", esc(_thresholds_text(meta)) + (
-            f" (thresholds: {_code(json.dumps(meta['risk_levels'], sort_keys=True))})"
-            if meta.get("risk_levels") else "")),
+        (
+            "Intervals",
+            esc(
+                f"{num(float(meta.get('confidence', 0.95)) * 100, 0)}% level; "
+                f"{num(meta.get('n_resamples'))} paired-bootstrap resamples"
+            ),
+        ),
+        (
+            "Risk levels",
+            esc(_thresholds_text(meta))
+            + (
+                f" (thresholds: {_code(json.dumps(meta['risk_levels'], sort_keys=True))})"
+                if meta.get("risk_levels")
+                else ""
+            ),
+        ),
         ("Distinctive records", esc(meta.get("distinctive_rule", "not recorded"))),
     ]
-    items += [(str(key), _code(_json(value))) for key, value in meta.items()
-              if key not in _KNOWN_KEYS]
+    items += [
+        (str(key), _code(_json(value))) for key, value in meta.items() if key not in _KNOWN_KEYS
+    ]
     return section("reproducibility", "Reproducibility", definition_list(items))
 
 
@@ -560,14 +734,14 @@ def _json(value):
 
 def body(assessment):
     """Every section, in reading order."""
-    return "\n".join([
-        header(assessment),
-        summary_section(assessment),
-        threat_model_section(assessment),
-        tables_section(assessment),
-        figures_section(assessment),
-        recommendations_section(assessment),
-        reproducibility_section(assessment),
-    ])
-
-
+    return "\n".join(
+        [
+            header(assessment),
+            summary_section(assessment),
+            threat_model_section(assessment),
+            tables_section(assessment),
+            figures_section(assessment),
+            recommendations_section(assessment),
+            reproducibility_section(assessment),
+        ]
+    )

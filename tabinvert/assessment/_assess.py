@@ -1,0 +1,366 @@
+"""The steps of :func:`assess`: check the inputs, split the holdout, run the attacks once,
+summarise, measure exposure and defenses, record how to reproduce it."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import platform
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from .._cache import run_cache
+from .._sklearn_compat import Interval, StrOptions, validate_params
+from .._threat_models import RISK_LEVELS, THREAT_MODEL, WHITE_BOX_THREAT_MODEL
+from .._validation import model_feature_names
+from .._version import __version__
+from ..attacks._base import model_is_classifier
+from ..evaluation import (
+    _sweep_candidates,
+    is_white_box,
+    privacy_utility_frontier,
+)
+from ._exposure import _disparity, _exposure, _group_table, _groups
+from ._result import Assessment
+from ._running import _defense_sweep, _run_attacks
+from ._summary import _membership_gap, _summary
+
+
+def _data_hash(X, y=None):
+    """sha256 of the records' contents (values and index), for the reproducibility block."""
+    if X is None:
+        return None
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    if y is not None:
+        digest.update(
+            pd.util.hash_pandas_object(pd.Series(np.asarray(y)), index=False).to_numpy().tobytes()
+        )
+    return digest.hexdigest()
+
+
+def _rows(X, positions):
+    return X.iloc[positions] if hasattr(X, "iloc") else np.asarray(X)[positions]
+
+
+@validate_params(
+    {
+        "model": "no_validation",
+        "X_train": ["array-like"],
+        "y_train": ["array-like"],
+        "X_holdout": ["array-like", None],
+        "y_holdout": ["array-like", None],
+        "sensitive": [str, Integral, list, tuple],
+        "X_aux": ["array-like", None],
+        "y_aux": ["array-like", None],
+        "attacks": [StrOptions({"auto"}), list, tuple],
+        "defenses": [dict, list, tuple, None],
+        "group_by": [str, list, tuple, None],
+        "aux_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "top_records": [Interval(Integral, 0, None, closed="left")],
+        "min_group_size": [Interval(Integral, 1, None, closed="left")],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "progress": [callable, None],
+    },
+    prefer_skip_nested_validation=False,
+)
+def assess(
+    model,
+    X_train,
+    y_train,
+    *,
+    X_holdout=None,
+    y_holdout=None,
+    sensitive,
+    X_aux=None,
+    y_aux=None,
+    attacks="auto",
+    defenses=None,
+    group_by=None,
+    aux_fraction=0.5,
+    top_records=20,
+    min_group_size=20,
+    n_resamples=1000,
+    confidence=0.95,
+    n_jobs=None,
+    random_state=None,
+    progress=None,
+):
+    """Assess what an attacker can infer about the sensitive attributes of a model's training
+    records, how sure that is, who is most exposed, and what defenses would change.
+
+    Parameters
+    ----------
+    model : fitted classifier or regressor
+        The model as deployed (any object with ``predict``, and ``predict_proba`` for the
+        confidence attacks); a :class:`~sklearn.pipeline.Pipeline` on raw DataFrames works.
+    X_train, y_train : DataFrame, array-like
+        The model's training records, with the sensitive columns, and their labels (the
+        members attacked).
+    X_holdout, y_holdout : DataFrame, array-like, default=None
+        Held-out records of the same population (non-members). Needed when ``X_aux`` is not
+        given, and for the utility of defenses.
+    sensitive : str or list of str
+        The sensitive column(s).
+    X_aux, y_aux : DataFrame, array-like, default=None
+        The attacker's auxiliary records and labels. If not given, a random ``aux_fraction``
+        share of the holdout is used (seeded by ``random_state``), and the rest of the holdout
+        are the non-members attacked: the auxiliary records are never attacked.
+    attacks : "auto" or list of attacks, default="auto"
+        "auto": for classifiers with ``predict_proba``, MAP inversion, CSMIA, LOMIA (label-only,
+        always) and MAP with an imputation prior (categorical attributes); for label-only
+        classifiers, FJRMIA and LOMIA; for regressors, MAP with a Gaussian error model. When
+        the model is a tree model the attacker can read (a scikit-learn decision tree, random
+        forest, extra trees, gradient or histogram gradient boosting, an XGBoost model, or a
+        Pipeline ending in one), also the white-box tree attack
+        (:class:`~tabinvert.attacks.WhiteBoxTreeInversion`) for categorical attributes: it
+        assumes the attacker holds the model itself, and the threat model says so. A model
+        served through a defense (:class:`~tabinvert.defenses.DefendedClassifier`,
+        :class:`~tabinvert.defenses.DefendedRegressor`) or a
+        :class:`~tabinvert.defenses.QueryBudget` is a black box to the attacker: no white-box
+        attack. :class:`~tabinvert.attacks.LearnedInversion` is not chosen (it trains a
+        gradient-boosting attack model, cross-validated against the marginal, per attribute,
+        which costs more than the other attacks together); pass it in a list to include it.
+        A list of attack instances is run as given (each on its own ``sensitive`` column).
+    defenses : list or dict of transformers, default=None
+        Output defenses to sweep (:func:`~tabinvert.evaluation.evaluate_defenses`), with the
+        same seed as the main results, so that the sweep's undefended (``"none"``) rows equal
+        the corresponding rows of ``results``. White-box attacks are left out of the sweep: an
+        output defense does not change what they read.
+    group_by : str or list of str, default=None
+        Columns of ``X_train`` whose groups' exposure is compared. "distinctive" records (the
+        10% whose known values are rarest) are always compared with the rest.
+    aux_fraction : float, default=0.5
+        Share of the holdout given to the attacker when ``X_aux`` is None.
+    top_records : int, default=20
+        How many most-exposed training records to list per attribute. A record's exposure is
+        the probability the attack gives its true value minus the probability imputation gives
+        it. For a categorical attribute the records are scored with the deciding attack among
+        those whose scores are probabilities
+        (:func:`scores_are_probabilities`: every attack but CSMIA, whose scores only rank the
+        candidates); when CSMIA is the only attack, its confidence is its hit (1 when its guess
+        is right, 0 when not). The subgroup tables use the same attack.
+    min_group_size : int, default=20
+        Groups smaller than this are reported but not used for the disparity.
+    n_resamples : int, default=1000
+        Paired-bootstrap resamples for every advantage interval.
+    confidence : float, default=0.95
+        Level of every interval.
+    n_jobs : int, default=None
+        Parallel model queries.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the auxiliary split, the attacks, the baseline and the bootstrap.
+    progress : callable, default=None
+        Called with a short message at each stage (the command line prints them to stderr).
+
+    Returns
+    -------
+    Assessment
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from tabinvert import assess
+
+    A forest memorises its training records, noisy labels included; their secret shows in
+    its confidence, while the population's statistics say nothing about it:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"age": rng.integers(20, 70, 1200), "secret": rng.integers(0, 2, 1200)})
+    >>> y = rng.integers(0, 2, 1200)
+    >>> model = RandomForestClassifier(100, random_state=0).fit(X[:600], y[:600])
+    >>> result = assess(model, X[:600], y[:600], X_holdout=X[600:], y_holdout=y[600:],
+    ...                 sensitive="secret", n_resamples=200, random_state=0)
+    >>> result.summary[["sensitive", "risk_level"]].to_dict("records")
+    [{'sensitive': 'secret', 'risk_level': 'high'}]
+    """
+    progress = progress or (lambda message: None)
+    sensitive = [sensitive] if isinstance(sensitive, (str, Integral)) else list(sensitive)
+    group_by = (
+        [] if group_by is None else [group_by] if isinstance(group_by, str) else list(group_by)
+    )
+    for option, names in (("sensitive", sensitive), ("group_by", group_by)):
+        repeated = sorted({repr(name) for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"{option} names the column(s) {', '.join(repeated)} more than "
+                "once; name each column once."
+            )
+    if not isinstance(X_train, pd.DataFrame):
+        X_train = pd.DataFrame(np.asarray(X_train))
+        X_holdout = None if X_holdout is None else pd.DataFrame(np.asarray(X_holdout))
+        X_aux = None if X_aux is None else pd.DataFrame(np.asarray(X_aux))
+    for column in sensitive + group_by:
+        if column not in X_train.columns:
+            raise ValueError(
+                f"Column {column!r} is not in X_train (columns: {list(X_train.columns)[:20]}). "
+                "Pass the name of a column of the training data."
+            )
+    if len(X_train) == 0:
+        raise ValueError("X_train is empty: there are no training records to assess.")
+    y_train = np.asarray(y_train)
+    if len(y_train) != len(X_train):
+        raise ValueError(f"y_train has {len(y_train)} labels for {len(X_train)} records.")
+    if not sensitive:
+        raise ValueError("sensitive is empty: name at least one sensitive column to attack.")
+    if X_holdout is not None and y_holdout is None:
+        raise ValueError("X_holdout was given without y_holdout; pass both.")
+    if X_holdout is not None and len(np.asarray(y_holdout)) != len(X_holdout):
+        raise ValueError(
+            f"y_holdout has {len(np.asarray(y_holdout))} labels for "
+            f"{len(X_holdout)} records in X_holdout."
+        )
+    if defenses:  # refused now, not after every attack has queried the model
+        _sweep_candidates(model, defenses, None)
+    rng = check_random_state(random_state)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+
+    if X_aux is None:
+        if X_holdout is None or len(X_holdout) < 4:
+            raise ValueError(
+                "The attacker needs auxiliary data: pass X_aux and y_aux, or a holdout "
+                "(X_holdout, y_holdout) of at least 4 records, a share of which is given to "
+                "the attacker."
+            )
+        order = rng.permutation(len(X_holdout))
+        n_aux = min(max(2, int(round(aux_fraction * len(X_holdout)))), len(X_holdout) - 2)
+        X_aux, y_aux = _rows(X_holdout, order[:n_aux]), np.asarray(y_holdout)[order[:n_aux]]
+        X_out, y_out = _rows(X_holdout, order[n_aux:]), np.asarray(y_holdout)[order[n_aux:]]
+        aux_source = (
+            f"{n_aux} of the {len(X_holdout)} holdout records (share {aux_fraction}, "
+            f"seeded); the other {len(X_holdout) - n_aux} are the non-members"
+        )
+    else:
+        if y_aux is None:
+            raise ValueError(
+                "X_aux was given without y_aux: the attacker's auxiliary records need their labels."
+            )
+        y_aux = np.asarray(y_aux)
+        X_out = X_holdout
+        y_out = None if y_holdout is None else np.asarray(y_holdout)
+        aux_source = f"the {len(X_aux)} records passed as X_aux"
+    targets = {"members": (X_train, y_train)}
+    if X_out is not None and len(X_out):
+        targets["non-members"] = (X_out, y_out)
+
+    with run_cache():  # each grid asked once, each imputation learner fitted once
+        attack_sets, runs = _run_attacks(
+            model,
+            attacks,
+            sensitive,
+            X_aux,
+            y_aux,
+            targets,
+            seed,
+            n_jobs,
+            n_resamples,
+            confidence,
+            progress,
+        )
+        results = pd.concat([run.table for run in runs.values()], ignore_index=True)
+        gap = _membership_gap(results)
+        white_box = {
+            (column, name)
+            for column, chosen in attack_sets.items()
+            for name, attack in chosen.items()
+            if is_white_box(attack)
+        }
+        summary = _summary(results, gap, confidence, white_box)
+        progress("per-record and subgroup exposure")
+        exposure, exposed_records = _exposure(results, summary, runs, X_train, y_train, top_records)
+        by_group = _group_table(exposure, _groups(X_train, sensitive, group_by), min_group_size)
+        disparity = _disparity(by_group)
+        defense_table = frontier = None
+        if defenses:
+            defense_table = _defense_sweep(
+                model,
+                defenses,
+                attack_sets,
+                runs,
+                X_aux,
+                y_aux,
+                targets,
+                X_out,
+                y_out,
+                sensitive,
+                seed,
+                n_resamples,
+                confidence,
+                progress,
+            )
+            frontier = privacy_utility_frontier(defense_table)
+
+    metadata = {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "random_state": random_state if isinstance(random_state, (int, type(None))) else "instance",
+        "seed": seed,
+        "model": f"{type(model).__module__}.{type(model).__qualname__}",
+        "model_summary": _model_summary(model),
+        "model_is_classifier": bool(model_is_classifier(model)),
+        "model_columns": model_feature_names(model),
+        "sensitive": sensitive,
+        "group_by": group_by,
+        "n_train": len(X_train),
+        "n_non_members": 0 if X_out is None else len(X_out),
+        "n_aux": len(X_aux),
+        "aux_source": aux_source,
+        "data_sha256": {
+            "train": _data_hash(X_train, y_train),
+            "non_members": _data_hash(X_out, y_out),
+            "aux": _data_hash(X_aux, y_aux),
+        },
+        "n_resamples": n_resamples,
+        "confidence": confidence,
+        "risk_levels": {level: threshold for threshold, level in RISK_LEVELS},
+        "distinctive_rule": "the 10% of training records whose non-sensitive values are the "
+        "least common (mean share of records with the same value; 10 "
+        "equal-width bins for numeric columns)",
+    }
+    threat_model = THREAT_MODEL + ("\n\n" + WHITE_BOX_THREAT_MODEL if white_box else "")
+    return Assessment(
+        summary=summary,
+        results=results,
+        membership_gap=gap,
+        exposed_records=exposed_records,
+        by_group=by_group,
+        disparity=disparity,
+        defenses=defense_table,
+        frontier=frontier,
+        threat_model=threat_model,
+        metadata=metadata,
+    )
+
+
+def _versions():
+    from importlib import metadata as importlib_metadata
+
+    versions = {"tabinvert": __version__, "python": platform.python_version()}
+    for name in (
+        "scikit-learn",
+        "numpy",
+        "pandas",
+        "scipy",
+        "joblib",
+        "xgboost",
+        "xgboost-cpu",
+        "matplotlib",
+        "skops",
+    ):
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _model_summary(model):
+    text = repr(model)
+    return text if len(text) <= 2000 else text[:2000] + " …"

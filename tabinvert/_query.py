@@ -224,83 +224,107 @@ def check_answer(answer, spec, completed):
             f"array ({exc})."
         ) from exc
 
-    def fail(problem, row=None):
-        where = (
-            ""
-            if row is None
-            else (
-                f" First offending row {row}, the completed record {_describe_row(completed, row)}."
-            )
-        )
-        raise ModelQueryError(f"The target model's {method}() {problem}.{where}")
-
+    fail = _Failure(method, completed)
     if answer.ndim == 0 or len(answer) != n_rows:
         fail(f"returned shape {answer.shape} for {n_rows} records: expected one row per record")
     if method == "predict_proba":
-        if answer.ndim != 2:
-            fail(
-                f"returned a {answer.ndim}-D array of shape {answer.shape}: expected "
-                f"(n_records, n_classes) = ({n_rows}, {spec.n_columns or 'n_classes'})"
-            )
-        if spec.n_columns is not None and answer.shape[1] != spec.n_columns:
-            fail(
-                f"returned {answer.shape[1]} columns but the model has {spec.n_columns} "
-                "classes (classes_): expected one probability per class"
-            )
-        if not np.issubdtype(answer.dtype, np.number) or np.issubdtype(
-            answer.dtype, np.complexfloating
-        ):
-            fail(f"returned values of dtype {answer.dtype}: expected probabilities")
-        answer = answer.astype(float, copy=False)
-        bad = ~np.isfinite(answer).all(axis=1)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            fail(f"returned non-finite probabilities {answer[row].tolist()}", row)
-        bad = ((answer < -1e-9) | (answer > 1 + 1e-9)).any(axis=1)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            fail(f"returned values outside [0, 1]: {answer[row].tolist()}", row)
-        if spec.rows_sum_to_one:
-            sums = answer.sum(axis=1)
-            bad = np.abs(sums - 1) > ROW_SUM_TOLERANCE
-            if bad.any():
-                row = int(np.flatnonzero(bad)[0])
-                fail(
-                    f"returned rows that do not sum to 1 ({bad.sum():,} of {n_rows:,}; "
-                    f"e.g. {answer[row].tolist()} sums to {sums[row]:.6g}); wrap an output "
-                    "defense in DefendedClassifier so the model declares it",
-                    row,
-                )
-        return answer
-    # predict
+        return _checked_probabilities(answer, spec, fail)
     if spec.classes is not None:
-        if answer.ndim != 1 and not (answer.ndim == 2 and answer.shape[1] == 1):
-            fail(f"returned shape {answer.shape}: expected one label per record")
-        labels = answer.reshape(n_rows)
-        try:
-            unknown = ~np.isin(labels, spec.classes)
-        except TypeError:  # labels that cannot be compared with the classes at all
-            unknown = np.ones(n_rows, dtype=bool)
-        if unknown.any():
-            row = int(np.flatnonzero(unknown)[0])
+        return _checked_labels(answer, spec, fail)
+    return _checked_outputs(answer, fail)
+
+
+class _Failure:
+    """Raises the ModelQueryError of one answer: the method, the problem and, for a row-level
+    problem, the completed record it was asked about."""
+
+    def __init__(self, method, completed):
+        self.method, self.completed = method, completed
+
+    def __call__(self, problem, row=None):
+        where = ""
+        if row is not None:
+            record = _describe_row(self.completed, row)
+            where = f" First offending row {row}, the completed record {record}."
+        raise ModelQueryError(f"The target model's {self.method}() {problem}.{where}")
+
+
+def _first(bad):
+    return int(np.flatnonzero(bad)[0])
+
+
+def _checked_probabilities(answer, spec, fail):
+    """A ``(n, n_classes)`` matrix of finite values in [0, 1] whose rows sum to 1 (unless a
+    declared defense allows otherwise)."""
+    n_rows = len(answer)
+    if answer.ndim != 2:
+        fail(
+            f"returned a {answer.ndim}-D array of shape {answer.shape}: expected "
+            f"(n_records, n_classes) = ({n_rows}, {spec.n_columns or 'n_classes'})"
+        )
+    if spec.n_columns is not None and answer.shape[1] != spec.n_columns:
+        fail(
+            f"returned {answer.shape[1]} columns but the model has {spec.n_columns} "
+            "classes (classes_): expected one probability per class"
+        )
+    if not np.issubdtype(answer.dtype, np.number) or np.issubdtype(
+        answer.dtype, np.complexfloating
+    ):
+        fail(f"returned values of dtype {answer.dtype}: expected probabilities")
+    answer = answer.astype(float, copy=False)
+    bad = ~np.isfinite(answer).all(axis=1)
+    if bad.any():
+        fail(f"returned non-finite probabilities {answer[_first(bad)].tolist()}", _first(bad))
+    bad = ((answer < -1e-9) | (answer > 1 + 1e-9)).any(axis=1)
+    if bad.any():
+        fail(f"returned values outside [0, 1]: {answer[_first(bad)].tolist()}", _first(bad))
+    if spec.rows_sum_to_one:
+        sums = answer.sum(axis=1)
+        bad = np.abs(sums - 1) > ROW_SUM_TOLERANCE
+        if bad.any():
+            row = _first(bad)
             fail(
-                f"returned the label {labels[row]!r}, which is not in its classes_ "
-                f"{spec.classes.tolist()[:10]}",
+                f"returned rows that do not sum to 1 ({bad.sum():,} of {n_rows:,}; "
+                f"e.g. {answer[row].tolist()} sums to {sums[row]:.6g}); wrap an output "
+                "defense in DefendedClassifier so the model declares it",
                 row,
             )
-        return _as_outputs(answer, n_rows)
+    return answer
+
+
+def _checked_labels(answer, spec, fail):
+    """One label per record, each among the model's ``classes_``."""
+    n_rows = len(answer)
+    if answer.ndim != 1 and not (answer.ndim == 2 and answer.shape[1] == 1):
+        fail(f"returned shape {answer.shape}: expected one label per record")
+    labels = answer.reshape(n_rows)
+    try:
+        unknown = ~np.isin(labels, spec.classes)
+    except TypeError:  # labels that cannot be compared with the classes at all
+        unknown = np.ones(n_rows, dtype=bool)
+    if unknown.any():
+        row = _first(unknown)
+        fail(
+            f"returned the label {labels[row]!r}, which is not in its classes_ "
+            f"{spec.classes.tolist()[:10]}",
+            row,
+        )
+    return _as_outputs(answer, n_rows)
+
+
+def _checked_outputs(answer, fail):
+    """A regressor's (or a class-less model's) outputs: one row per record, finite numbers."""
+    n_rows = len(answer)
     if answer.ndim > 2:
         fail(f"returned shape {answer.shape}: expected (n_records,) or (n_records, n_outputs)")
     if not np.issubdtype(answer.dtype, np.number) and not np.issubdtype(answer.dtype, np.bool_):
         # A model without classes_ returning text: nothing to check against, pass it on.
         return _as_outputs(answer, n_rows)
     if np.issubdtype(answer.dtype, np.floating) or np.issubdtype(answer.dtype, np.complexfloating):
-        bad = ~np.isfinite(answer.reshape(n_rows, -1)).all(axis=1)
+        rows = answer.reshape(n_rows, -1)
+        bad = ~np.isfinite(rows).all(axis=1)
         if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            fail(
-                f"returned a non-finite prediction {answer.reshape(n_rows, -1)[row].tolist()}", row
-            )
+            fail(f"returned a non-finite prediction {rows[_first(bad)].tolist()}", _first(bad))
     return _as_outputs(answer, n_rows)
 
 

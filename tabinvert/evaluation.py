@@ -381,87 +381,129 @@ def run_attacks(
         attacks = named_attacks(attacks)
     for name, attack in attacks.items():  # all of them before the first is fitted
         _validate_estimator(attack, f"attack {name!r}")
+    scoring = _Scoring(metric, confidence, n_resamples, int(seeds[1]))
     rows, reported, fitted = [], set(), {}
     baselines = {} if baselines is None else baselines
     with run_cache() as cache:
         for name, attack in attacks.items():
             fitted[name] = attack = clone(attack)
-            sent_before = cache.rows_sent
-            start = time.perf_counter()
-            attack.fit(X_aux, y_aux)
-            fit_seconds = time.perf_counter() - start
-            fit_sent = cache.rows_sent - sent_before
-            kind = attack.sensitive_kind_
-            chosen = metric or ("accuracy" if kind == "categorical" else "mae")
+            with _Meter(cache) as fit_cost:
+                attack.fit(X_aux, y_aux)
             key = _baseline_key(attack, y_aux is not None)
             if key not in baselines:
-                baseline = ImputationBaseline(
-                    attack.layout_.sensitive,
-                    candidates=attack.candidates_ if kind == "categorical" else "auto",
-                    sensitive_type=kind,
-                    random_state=int(seeds[0]),
-                ).fit(X_aux, y_aux)
-                baselines[key] = (baseline, {})
+                baselines[key] = (_fit_baseline(attack, X_aux, y_aux, int(seeds[0])), {})
             baseline, baseline_guesses = baselines[key]
-            access = capabilities_of(attack).access
             for population, (X, y) in targets.items():
                 truth = true_sensitive(attack.layout_, X, name=f"targets[{population!r}]")
                 if population not in baseline_guesses:
-                    start = time.perf_counter()
-                    guesses = baseline.attack(X, y if baseline.uses_label_ else None).to_numpy()
-                    baseline_guesses[population] = (guesses, time.perf_counter() - start)
-                if (key, population) not in reported:
+                    baseline_guesses[population] = _baseline_guesses(baseline, X, y)
+                if (key, population) not in reported:  # the baseline's own row, once
                     reported.add((key, population))
                     guesses, seconds = baseline_guesses[population]
                     rows.append(
-                        _row(
+                        scoring.row(
                             "imputation",
                             "none",
                             population,
-                            attack.layout_.sensitive,
-                            chosen,
-                            kind,
+                            attack,
                             truth,
                             guesses,
                             None,
                             seconds,
                             (0, 0, 0),
-                            confidence,
-                            n_resamples,
-                            seeds[1],
                         )
                     )
-                sent_before = cache.rows_sent
-                start = time.perf_counter()
-                with warnings.catch_warnings(record=True) as caught:
+                with _Meter(cache) as attack_cost, warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     guesses = attack.attack(X, y).to_numpy()
-                seconds = fit_seconds + time.perf_counter() - start
-                sent = fit_sent + cache.rows_sent - sent_before
-                fit_seconds = fit_sent = 0  # counted once, on the first population
                 cost = attack.fit_query_cost_ + attack.last_query_cost_
-                rows.append(
-                    _row(
-                        name,
-                        access,
-                        population,
-                        attack.layout_.sensitive,
-                        chosen,
-                        kind,
-                        truth,
-                        guesses,
-                        baseline_guesses[population][0],
-                        seconds,
-                        (cost.rows, cost.calls, sent),
-                        confidence,
-                        n_resamples,
-                        seeds[1],
-                    )
+                sent = fit_cost.rows_sent + attack_cost.rows_sent
+                row = scoring.row(
+                    name,
+                    capabilities_of(attack).access,
+                    population,
+                    attack,
+                    truth,
+                    guesses,
+                    baseline_guesses[population][0],
+                    fit_cost.seconds + attack_cost.seconds,
+                    (cost.rows, cost.calls, sent),
                 )
-                rows[-1][-1] = " ".join(dict.fromkeys(str(w.message) for w in caught))
+                row[-1] = " ".join(dict.fromkeys(str(w.message) for w in caught))
+                rows.append(row)
+                fit_cost.clear()  # the fit is counted once, on the first population
     return AttackRun(
         pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted, baselines, uses_label=y_aux is not None
     )
+
+
+class _Meter:
+    """Seconds and rows actually sent to models while the ``with`` block runs."""
+
+    def __init__(self, cache):
+        self.cache = cache
+
+    def __enter__(self):
+        self._start, self._sent = time.perf_counter(), self.cache.rows_sent
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        self.rows_sent = self.cache.rows_sent - self._sent
+        return False
+
+    def clear(self):
+        self.seconds = self.rows_sent = 0
+
+
+def _fit_baseline(attack, X_aux, y_aux, seed):
+    """The imputation baseline an attack is compared with: its column, its candidates."""
+    kind = attack.sensitive_kind_
+    return ImputationBaseline(
+        attack.layout_.sensitive,
+        candidates=attack.candidates_ if kind == "categorical" else "auto",
+        sensitive_type=kind,
+        random_state=seed,
+    ).fit(X_aux, y_aux)
+
+
+def _baseline_guesses(baseline, X, y):
+    """The baseline's guesses on one population, and the seconds they took."""
+    start = time.perf_counter()
+    guesses = baseline.attack(X, y if baseline.uses_label_ else None).to_numpy()
+    return guesses, time.perf_counter() - start
+
+
+@dataclass
+class _Scoring:
+    """How every row of one run is scored: the metric, the intervals, the bootstrap seed."""
+
+    metric: object
+    confidence: float
+    n_resamples: int
+    seed: int
+
+    def row(
+        self, name, access, population, attack, truth, guesses, baseline_guesses, seconds, cost
+    ):
+        kind = attack.sensitive_kind_
+        metric = self.metric or ("accuracy" if kind == "categorical" else "mae")
+        return _row(
+            name,
+            access,
+            population,
+            attack.layout_.sensitive,
+            metric,
+            kind,
+            truth,
+            guesses,
+            baseline_guesses,
+            seconds,
+            cost,
+            self.confidence,
+            self.n_resamples,
+            self.seed,
+        )
 
 
 def _evaluate_attacks(

@@ -4,6 +4,7 @@ summarise, measure exposure and defenses, record how to reproduce it."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 import hashlib
 import platform
 from numbers import Integral, Real
@@ -182,6 +183,94 @@ def assess(
     [{'sensitive': 'secret', 'risk_level': 'high'}]
     """
     progress = progress or (lambda message: None)
+    sensitive, group_by, X_train, y_train, X_holdout, X_aux = _checked_inputs(
+        model, X_train, y_train, X_holdout, y_holdout, X_aux, sensitive, group_by, defenses
+    )
+    rng = check_random_state(random_state)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    split = _attacker_split(X_holdout, y_holdout, X_aux, y_aux, aux_fraction, rng)
+    targets = {"members": (X_train, y_train)}
+    if split.X_out is not None and len(split.X_out):
+        targets["non-members"] = (split.X_out, split.y_out)
+
+    with run_cache():  # each grid asked once, each imputation learner fitted once
+        attack_sets, runs = _run_attacks(
+            model,
+            attacks,
+            sensitive,
+            split.X_aux,
+            split.y_aux,
+            targets,
+            seed,
+            n_jobs,
+            n_resamples,
+            confidence,
+            progress,
+        )
+        results = pd.concat([run.table for run in runs.values()], ignore_index=True)
+        gap = _membership_gap(results)
+        white_box = {
+            (column, name)
+            for column, chosen in attack_sets.items()
+            for name, attack in chosen.items()
+            if is_white_box(attack)
+        }
+        summary = _summary(results, gap, confidence, white_box)
+        progress("per-record and subgroup exposure")
+        exposure, exposed_records = _exposure(results, summary, runs, X_train, y_train, top_records)
+        by_group = _group_table(exposure, _groups(X_train, sensitive, group_by), min_group_size)
+        defense_table = frontier = None
+        if defenses:
+            defense_table = _defense_sweep(
+                model,
+                defenses,
+                attack_sets,
+                runs,
+                split.X_aux,
+                split.y_aux,
+                targets,
+                split.X_out,
+                split.y_out,
+                sensitive,
+                seed,
+                n_resamples,
+                confidence,
+                progress,
+            )
+            frontier = privacy_utility_frontier(defense_table)
+
+    metadata = _metadata(
+        model,
+        X_train,
+        y_train,
+        split,
+        sensitive,
+        group_by,
+        random_state,
+        seed,
+        n_resamples,
+        confidence,
+    )
+    threat_model = THREAT_MODEL + ("\n\n" + WHITE_BOX_THREAT_MODEL if white_box else "")
+    return Assessment(
+        summary=summary,
+        results=results,
+        membership_gap=gap,
+        exposed_records=exposed_records,
+        by_group=by_group,
+        disparity=_disparity(by_group),
+        defenses=defense_table,
+        frontier=frontier,
+        threat_model=threat_model,
+        metadata=metadata,
+    )
+
+
+def _checked_inputs(
+    model, X_train, y_train, X_holdout, y_holdout, X_aux, sensitive, group_by, defenses
+):
+    """Refuse what cannot be assessed before anything is asked of the model; the column lists
+    as lists, arrays as frames (columns by position)."""
     sensitive = [sensitive] if isinstance(sensitive, (str, Integral)) else list(sensitive)
     group_by = (
         [] if group_by is None else [group_by] if isinstance(group_by, str) else list(group_by)
@@ -219,85 +308,56 @@ def assess(
         )
     if defenses:  # refused now, not after every attack has queried the model
         _sweep_candidates(model, defenses, None)
-    rng = check_random_state(random_state)
-    seed = int(rng.randint(np.iinfo(np.int32).max))
+    return sensitive, group_by, X_train, y_train, X_holdout, X_aux
 
-    if X_aux is None:
-        if X_holdout is None or len(X_holdout) < 4:
-            raise ValueError(
-                "The attacker needs auxiliary data: pass X_aux and y_aux, or a holdout "
-                "(X_holdout, y_holdout) of at least 4 records, a share of which is given to "
-                "the attacker."
-            )
-        order = rng.permutation(len(X_holdout))
-        n_aux = min(max(2, int(round(aux_fraction * len(X_holdout)))), len(X_holdout) - 2)
-        X_aux, y_aux = _rows(X_holdout, order[:n_aux]), np.asarray(y_holdout)[order[:n_aux]]
-        X_out, y_out = _rows(X_holdout, order[n_aux:]), np.asarray(y_holdout)[order[n_aux:]]
-        aux_source = (
-            f"{n_aux} of the {len(X_holdout)} holdout records (share {aux_fraction}, "
-            f"seeded); the other {len(X_holdout) - n_aux} are the non-members"
-        )
-    else:
+
+@dataclass
+class _AttackerSplit:
+    """The attacker's auxiliary records, the non-members, and where they came from."""
+
+    X_aux: object
+    y_aux: object
+    X_out: object
+    y_out: object
+    source: str
+
+
+def _attacker_split(X_holdout, y_holdout, X_aux, y_aux, aux_fraction, rng):
+    """Given auxiliary data, the holdout are the non-members; otherwise a seeded share of the
+    holdout becomes the attacker's and the rest the non-members."""
+    if X_aux is not None:
         if y_aux is None:
             raise ValueError(
                 "X_aux was given without y_aux: the attacker's auxiliary records need their labels."
             )
-        y_aux = np.asarray(y_aux)
-        X_out = X_holdout
         y_out = None if y_holdout is None else np.asarray(y_holdout)
-        aux_source = f"the {len(X_aux)} records passed as X_aux"
-    targets = {"members": (X_train, y_train)}
-    if X_out is not None and len(X_out):
-        targets["non-members"] = (X_out, y_out)
-
-    with run_cache():  # each grid asked once, each imputation learner fitted once
-        attack_sets, runs = _run_attacks(
-            model,
-            attacks,
-            sensitive,
-            X_aux,
-            y_aux,
-            targets,
-            seed,
-            n_jobs,
-            n_resamples,
-            confidence,
-            progress,
+        return _AttackerSplit(
+            X_aux, np.asarray(y_aux), X_holdout, y_out, f"the {len(X_aux)} records passed as X_aux"
         )
-        results = pd.concat([run.table for run in runs.values()], ignore_index=True)
-        gap = _membership_gap(results)
-        white_box = {
-            (column, name)
-            for column, chosen in attack_sets.items()
-            for name, attack in chosen.items()
-            if is_white_box(attack)
-        }
-        summary = _summary(results, gap, confidence, white_box)
-        progress("per-record and subgroup exposure")
-        exposure, exposed_records = _exposure(results, summary, runs, X_train, y_train, top_records)
-        by_group = _group_table(exposure, _groups(X_train, sensitive, group_by), min_group_size)
-        disparity = _disparity(by_group)
-        defense_table = frontier = None
-        if defenses:
-            defense_table = _defense_sweep(
-                model,
-                defenses,
-                attack_sets,
-                runs,
-                X_aux,
-                y_aux,
-                targets,
-                X_out,
-                y_out,
-                sensitive,
-                seed,
-                n_resamples,
-                confidence,
-                progress,
-            )
-            frontier = privacy_utility_frontier(defense_table)
+    if X_holdout is None or len(X_holdout) < 4:
+        raise ValueError(
+            "The attacker needs auxiliary data: pass X_aux and y_aux, or a holdout "
+            "(X_holdout, y_holdout) of at least 4 records, a share of which is given to "
+            "the attacker."
+        )
+    order = rng.permutation(len(X_holdout))
+    n_aux = min(max(2, int(round(aux_fraction * len(X_holdout)))), len(X_holdout) - 2)
+    y_holdout = np.asarray(y_holdout)
+    return _AttackerSplit(
+        _rows(X_holdout, order[:n_aux]),
+        y_holdout[order[:n_aux]],
+        _rows(X_holdout, order[n_aux:]),
+        y_holdout[order[n_aux:]],
+        f"{n_aux} of the {len(X_holdout)} holdout records (share {aux_fraction}, "
+        f"seeded); the other {len(X_holdout) - n_aux} are the non-members",
+    )
 
-    metadata = {
+
+def _metadata(
+    model, X_train, y_train, split, sensitive, group_by, random_state, seed, n_resamples, confidence
+):
+    """What is needed to reproduce the assessment: versions, seeds, sizes, data hashes."""
+    return {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),
         "random_state": random_state if isinstance(random_state, (int, type(None))) else "instance",
@@ -309,13 +369,13 @@ def assess(
         "sensitive": sensitive,
         "group_by": group_by,
         "n_train": len(X_train),
-        "n_non_members": 0 if X_out is None else len(X_out),
-        "n_aux": len(X_aux),
-        "aux_source": aux_source,
+        "n_non_members": 0 if split.X_out is None else len(split.X_out),
+        "n_aux": len(split.X_aux),
+        "aux_source": split.source,
         "data_sha256": {
             "train": _data_hash(X_train, y_train),
-            "non_members": _data_hash(X_out, y_out),
-            "aux": _data_hash(X_aux, y_aux),
+            "non_members": _data_hash(split.X_out, split.y_out),
+            "aux": _data_hash(split.X_aux, split.y_aux),
         },
         "n_resamples": n_resamples,
         "confidence": confidence,
@@ -324,19 +384,6 @@ def assess(
         "least common (mean share of records with the same value; 10 "
         "equal-width bins for numeric columns)",
     }
-    threat_model = THREAT_MODEL + ("\n\n" + WHITE_BOX_THREAT_MODEL if white_box else "")
-    return Assessment(
-        summary=summary,
-        results=results,
-        membership_gap=gap,
-        exposed_records=exposed_records,
-        by_group=by_group,
-        disparity=disparity,
-        defenses=defense_table,
-        frontier=frontier,
-        threat_model=threat_model,
-        metadata=metadata,
-    )
 
 
 def _versions():

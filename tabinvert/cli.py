@@ -523,7 +523,13 @@ def build_parser():
     debug = _Parser(add_help=False)
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_assess_command(commands, debug)
+    _add_demo_command(commands, debug)
+    return parser
 
+
+def _add_assess_command(commands, debug):
+    """Add the ``assess`` command, its arguments in the order its help lists them."""
     assess = commands.add_parser(
         "assess",
         parents=[debug],
@@ -535,6 +541,15 @@ def build_parser():
         "written, is refused.",
         epilog=LOADING_HELP + " " + EXIT_CODES_HELP,
     )
+    _add_assess_inputs(assess)
+    _add_assess_report_options(assess)
+    _add_assess_trust_options(assess)
+    _add_assess_run_options(assess)
+    assess.set_defaults(handler=_assess)
+
+
+def _add_assess_inputs(assess):
+    """Add the model, the CSV files and the columns to attack."""
     assess.add_argument(
         "--model",
         required=True,
@@ -555,6 +570,10 @@ def build_parser():
         "becomes the attacker's auxiliary data unless --aux",
     )
     assess.add_argument("--aux", help="CSV of the attacker's auxiliary records")
+
+
+def _add_assess_report_options(assess):
+    """Add what the report compares (defenses, groups) and where it is written."""
     assess.add_argument(
         "--defense",
         action="append",
@@ -579,6 +598,10 @@ def build_parser():
         "spreadsheet shows them as text)",
     )
     assess.add_argument("--json", help="also write the assessment as JSON")
+
+
+def _add_assess_trust_options(assess):
+    """Add what the model file is trusted to load (pickles, named types)."""
     assess.add_argument("--trust-pickle", action="store_true", help=PICKLE_HELP)
     assess.add_argument(
         "--trust-type",
@@ -589,6 +612,10 @@ def build_parser():
         "as the refusal prints it (repeatable); only for files you made "
         "or whose author you fully trust",
     )
+
+
+def _add_assess_run_options(assess):
+    """Add the CI gate, the seed, the parallelism and the bootstrap size."""
     assess.add_argument(
         "--fail-above",
         type=_finite_number,
@@ -606,8 +633,10 @@ def build_parser():
         default=1000,
         help="bootstrap resamples of every interval",
     )
-    assess.set_defaults(handler=_assess)
 
+
+def _add_demo_command(commands, debug):
+    """Add the ``demo`` command (scikit-learn's bundled diabetes data, offline)."""
     demo = commands.add_parser(
         "demo",
         parents=[debug],
@@ -627,7 +656,6 @@ def build_parser():
     demo.add_argument("--n-jobs", type=_n_jobs, default=None)
     demo.add_argument("--out", help="also write the report (.html), or the table (.csv, .json)")
     demo.set_defaults(handler=_demo)
-    return parser
 
 
 def _user_paths(args):

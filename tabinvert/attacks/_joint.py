@@ -291,6 +291,30 @@ class JointInversion(BaseEstimator):
         self : object
         """
         self._validate_params()
+        self._check_base_attack()
+        model = self.base_attack.estimator
+        sensitive, unknown = self._checked_columns()
+        frame, y_aux = self._resolve_hidden_columns(model, X_aux, y_aux, sensitive, unknown)
+        encoded = self._learn_candidates(model, X_aux, frame)
+        draw = self._draw_unknown_features(frame)
+        n_tuples = int(np.prod([len(v) for v in self.candidates_.values()]))
+        self.mode_ = self._choose_mode(n_tuples)
+        known_labels = [c for c in frame.columns if c not in self.unknown_labels_]
+        if self.mode_ == "product":
+            self.attacks_ = [
+                self._fit_product_attack(model, frame, y_aux, known_labels, encoded, n_tuples)
+            ]
+        else:
+            self.attacks_ = self._fit_attribute_attacks(model, frame, y_aux, known_labels)
+        self.init_attacks_ = []
+        if self.mode_ == "coordinate":
+            self._fit_starting_attacks(model, frame, y_aux, draw)
+        self.fit_query_cost_ = self._real_cost(self.attacks_ + self.init_attacks_, "fit")
+        self.n_features_in_ = len(self.real_layout_.columns)
+        return self
+
+    def _check_base_attack(self):
+        """Refuse a base attack that cannot be shown the completing model."""
         if not isinstance(self.base_attack, _SUPPORTED):
             raise TypeError(
                 "JointInversion wraps a black-box attack "
@@ -298,7 +322,9 @@ class JointInversion(BaseEstimator):
                 f"{type(self.base_attack).__name__}. White-box attacks read one real column at a "
                 "time: run them per attribute."
             )
-        model = self.base_attack.estimator
+
+    def _checked_columns(self):
+        """The sensitive and unknown columns as lists, checked against each other."""
         sensitive = self._as_list(self.sensitive, "sensitive")
         unknown = self._as_list(self.unknown, "unknown") if self.unknown is not None else []
         if not sensitive:
@@ -314,6 +340,10 @@ class JointInversion(BaseEstimator):
             raise ValueError(
                 f"Column(s) {overlap} are both sensitive and unknown; list each in one of them."
             )
+        return sensitive, unknown
+
+    def _resolve_hidden_columns(self, model, X_aux, y_aux, sensitive, unknown):
+        """Label the hidden and unknown columns; the auxiliary frame and labels to learn from."""
         # The real model's layout validates the auxiliary columns (missing/extra, shapes).
         real_layout = make_layout(model, X_aux, sensitive[0], name="X_aux")
         frame = self._to_frame(X_aux, real_layout, name="X_aux")
@@ -336,21 +366,27 @@ class JointInversion(BaseEstimator):
         if not complete.all():
             frame = frame[complete]
             y_aux = None if y_aux is None else np.asarray(y_aux)[complete]
+        return frame, y_aux
 
+    def _learn_candidates(self, model, X_aux, frame):
+        """Each hidden attribute's kind and candidates; the auxiliary values' candidate codes."""
         kinds, values, encoded = {}, {}, {}
-        for name, label in zip(sensitive, self.sensitive_labels_):
+        for name, label in zip(self.sensitive_names_, self.sensitive_labels_):
             column = frame[label]
             kinds[name] = sensitive_kind(column.to_numpy(), self.base_attack.sensitive_type)
             values[name], _ = make_candidates(
                 column.to_numpy(), kinds[name], "auto", self.n_grid, name
             )
-            if real_layout.is_frame:
+            if self.real_layout_.is_frame:
                 check_candidates_known_to_model(
                     model, make_layout(model, X_aux, label, name="X_aux"), values[name]
                 )
             encoded[name] = self._codes(column, values[name], kinds[name])
         self.sensitive_kinds_, self.candidates_ = kinds, values
+        return encoded
 
+    def _draw_unknown_features(self, frame):
+        """Draw the auxiliary records that fill the unknown features; their positions."""
         rng = check_random_state(self.random_state)
         # Draws come from records that hold every unknown (and, for the coordinate start,
         # every hidden) value: a missing value is no value the target could have.
@@ -365,56 +401,73 @@ class JointInversion(BaseEstimator):
         if self.unknown_labels_:
             samples = frame[self.unknown_labels_].iloc[draw].reset_index(drop=True)
         self.unknown_samples_ = samples
+        return draw
 
-        n_tuples = int(np.prod([len(v) for v in values.values()]))
-        if len(sensitive) == 1:
-            self.mode_ = "single"
-        elif n_tuples <= self.max_joint_candidates:
-            self.mode_ = "product"
-        else:
-            self.mode_ = "coordinate"
+    def _choose_mode(self, n_tuples):
+        """The mode: one attribute, the whole product grid, or coordinate ascent."""
+        if len(self.sensitive_names_) == 1:
+            return "single"
+        if n_tuples <= self.max_joint_candidates:
+            return "product"
+        return "coordinate"
 
-        known_labels = [c for c in frame.columns if c not in self.unknown_labels_]
-        if self.mode_ == "product":
-            self.joint_candidates_ = list(itertools.product(*(values[s] for s in sensitive)))
-            joint_values = {
-                label: self._column_values(frame[label], [t[i] for t in self.joint_candidates_])
-                for i, label in enumerate(self.sensitive_labels_)
-            }
-            strides = np.cumprod([1] + [len(values[s]) for s in sensitive[::-1]][:-1])[::-1]
-            codes = sum(encoded[s] * stride for s, stride in zip(sensitive, strides))
-            virtual = [c for c in known_labels if c not in self.sensitive_labels_]
-            adapter = self._adapter(model, virtual + [JOINT_COLUMN], joint_values, samples)
-            aux_virtual = frame[virtual].assign(**{JOINT_COLUMN: codes})
-            self.attacks_ = [
+    def _fit_product_attack(self, model, frame, y_aux, known_labels, encoded, n_tuples):
+        """Fit the wrapped attack once, on one virtual column coding every candidate tuple."""
+        sensitive, values = self.sensitive_names_, self.candidates_
+        self.joint_candidates_ = list(itertools.product(*(values[s] for s in sensitive)))
+        joint_values = {
+            label: self._column_values(frame[label], [t[i] for t in self.joint_candidates_])
+            for i, label in enumerate(self.sensitive_labels_)
+        }
+        # Tuple codes in itertools.product's order: the last attribute varies fastest.
+        strides = np.cumprod([1] + [len(values[s]) for s in sensitive[::-1]][:-1])[::-1]
+        codes = sum(encoded[s] * stride for s, stride in zip(sensitive, strides))
+        virtual = [c for c in known_labels if c not in self.sensitive_labels_]
+        adapter = self._adapter(
+            model, virtual + [JOINT_COLUMN], joint_values, self.unknown_samples_
+        )
+        aux_virtual = frame[virtual].assign(**{JOINT_COLUMN: codes})
+        return self._fit_one(
+            adapter, JOINT_COLUMN, np.arange(n_tuples), "categorical", aux_virtual, y_aux
+        )
+
+    def _fit_attribute_attacks(self, model, frame, y_aux, known_labels):
+        """Fit the wrapped attack once per hidden attribute (single and coordinate modes)."""
+        adapter = self._adapter(model, known_labels, None, self.unknown_samples_)
+        return [
+            self._fit_one(
+                adapter,
+                label,
+                self.candidates_[name],
+                self.sensitive_kinds_[name],
+                frame[known_labels],
+                y_aux,
+            )
+            for name, label in zip(self.sensitive_names_, self.sensitive_labels_)
+        ]
+
+    def _fit_starting_attacks(self, model, frame, y_aux, draw):
+        """Fit, per attribute, the attack with the other attributes unknown (coordinate start)."""
+        # The starting point: each attribute inferred with the others unknown (averaged over
+        # the same auxiliary draws). Starting from the most common values instead leaves
+        # coordinate ascent in a wrong local optimum whenever two attributes' effects can
+        # offset each other.
+        for name, label in zip(self.sensitive_names_, self.sensitive_labels_):
+            hidden = self.unknown_labels_ + [c for c in self.sensitive_labels_ if c != label]
+            virtual = [c for c in frame.columns if c not in hidden]
+            adapter = self._adapter(
+                model, virtual, None, frame[hidden].iloc[draw].reset_index(drop=True)
+            )
+            self.init_attacks_.append(
                 self._fit_one(
-                    adapter, JOINT_COLUMN, np.arange(n_tuples), "categorical", aux_virtual, y_aux
+                    adapter,
+                    label,
+                    self.candidates_[name],
+                    self.sensitive_kinds_[name],
+                    frame[virtual],
+                    y_aux,
                 )
-            ]
-        else:
-            adapter = self._adapter(model, known_labels, None, samples)
-            self.attacks_ = [
-                self._fit_one(adapter, label, values[name], kinds[name], frame[known_labels], y_aux)
-                for name, label in zip(sensitive, self.sensitive_labels_)
-            ]
-        self.init_attacks_ = []
-        if self.mode_ == "coordinate":
-            # The starting point: each attribute inferred with the others unknown (averaged over
-            # the same auxiliary draws). Starting from the most common values instead leaves
-            # coordinate ascent in a wrong local optimum whenever two attributes' effects can
-            # offset each other.
-            for name, label in zip(sensitive, self.sensitive_labels_):
-                hidden = self.unknown_labels_ + [c for c in self.sensitive_labels_ if c != label]
-                virtual = [c for c in frame.columns if c not in hidden]
-                adapter = self._adapter(
-                    model, virtual, None, frame[hidden].iloc[draw].reset_index(drop=True)
-                )
-                self.init_attacks_.append(
-                    self._fit_one(adapter, label, values[name], kinds[name], frame[virtual], y_aux)
-                )
-        self.fit_query_cost_ = self._real_cost(self.attacks_ + self.init_attacks_, "fit")
-        self.n_features_in_ = len(real_layout.columns)
-        return self
+            )
 
     def _fit_one(self, adapter, label, candidates, kind, aux, y_aux):
         attack = clone(self.base_attack).set_params(

@@ -230,6 +230,20 @@ class LearnedInversion(BaseAttack):
 
     # -- fitting ------------------------------------------------------------------------------
     def _fit_attack(self, X_aux, y_aux):
+        """Query the model on the auxiliary records and fit the attack model on its answers."""
+        X_used, y_used, target = self._usable_aux_records(X_aux, y_aux)
+        self.uses_label_ = bool(self.use_label and y_used is not None)
+        if self.is_classifier_:
+            self.classes_model_ = np.asarray(self.estimator.classes_)
+        features = self._aux_attack_features(X_used, y_used)
+        self.feature_columns_ = [str(c) for c in features.columns]
+        model = self._choose_attack_model(features, target)
+        with learner_threads(len(features)):
+            model.fit(features, target)
+        self.attack_model_ = model
+
+    def _usable_aux_records(self, X_aux, y_aux):
+        """The auxiliary records whose secret is a candidate, their labels and candidate codes."""
         layout = self.layout_
         if isinstance(X_aux, pd.DataFrame) and layout.is_frame:
             aux_sensitive = X_aux[layout.sensitive].to_numpy()
@@ -253,32 +267,34 @@ class LearnedInversion(BaseAttack):
             values = aux_sensitive[rows].astype(float)
             target = np.abs(values[:, None] - grid[None, :]).argmin(axis=1)
         y_used = None if y_aux is None else y_aux[rows]
-        self.uses_label_ = bool(self.use_label and y_used is not None)
-        if self.is_classifier_:
-            self.classes_model_ = np.asarray(self.estimator.classes_)
+        return X_used, y_used, target
 
-        known, _ = split_known(layout, X_used, name="X_aux")
+    def _aux_attack_features(self, X_used, y_used):
+        """The attack's features of the auxiliary records (one batched query, a fit cost)."""
+        known, _ = split_known(self.layout_, X_used, name="X_aux")
         outputs = self._query(known)
         self.fit_query_cost_ = self.fit_query_cost_ + self.last_query_cost_
         del self.last_query_cost_  # that cost was the fit's, not an attack's
-        observed = None
-        if self.use_observed:  # what each auxiliary record's own answer was, in that form
-            method = (
-                "predict_proba"
-                if self.use_observed == "proba" and self.is_classifier_
-                else "predict"
-            )
-            if method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
-                raise ValueError(
-                    "use_observed='proba' needs a classifier with predict_proba; this one "
-                    "returns labels only: use use_observed='labels'."
-                )
-            observed = self._query_aux(X_used, method)
-            if method == "predict" or not self.is_classifier_:
-                observed = observed[:, 0]
+        observed = self._aux_observed(X_used) if self.use_observed else None
+        return self._features(known, y_used, outputs, observed)
 
-        features = self._features(known, y_used, outputs, observed)
-        self.feature_columns_ = [str(c) for c in features.columns]
+    def _aux_observed(self, X_used):
+        """What each auxiliary record's own answer was, in the ``use_observed`` form."""
+        method = (
+            "predict_proba" if self.use_observed == "proba" and self.is_classifier_ else "predict"
+        )
+        if method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
+            raise ValueError(
+                "use_observed='proba' needs a classifier with predict_proba; this one "
+                "returns labels only: use use_observed='labels'."
+            )
+        observed = self._query_aux(X_used, method)
+        if method == "predict" or not self.is_classifier_:
+            observed = observed[:, 0]
+        return observed
+
+    def _choose_attack_model(self, features, target):
+        """The attack model, or what cross-validation prefers to it; records ``selection_``."""
         model = make_learner(features, "classification", self.attack_model, self.random_state)
         self.selection_ = {
             "chosen": "learner",
@@ -287,33 +303,32 @@ class LearnedInversion(BaseAttack):
             "imputation": None,
             "marginal": None,
         }
-        if (
+        if not (
             self.fallback == "cv"
             and self.sensitive_kind_ == "categorical"
             and 10 <= len(target) <= _MAX_CV_ROWS
         ):
-            # The imputation attacker's features: the first columns (known features, label).
-            base = features.iloc[:, : len(layout.known_columns) + int(self.uses_label_)]
-            imputation = _ImputationColumns(
-                make_learner(base, "classification", self.attack_model, self.random_state),
-                base.shape[1],
-            )
-            # Ties go to the attack model, then to the imputation features.
-            self.selection_ = cross_validated_choice(
-                {"learner": model, "imputation": imputation},
-                features,
-                target,
-                "classification",
-                self.random_state,
-                order=("learner", "imputation", "marginal"),
-            )
-            if self.selection_["chosen"] == "marginal":
-                model = DummyClassifier(strategy="prior")
-            elif self.selection_["chosen"] == "imputation":
-                model = imputation
-        with learner_threads(len(features)):
-            model.fit(features, target)
-        self.attack_model_ = model
+            return model
+        # The imputation attacker's features: the first columns (known features, label).
+        base = features.iloc[:, : len(self.layout_.known_columns) + int(self.uses_label_)]
+        imputation = _ImputationColumns(
+            make_learner(base, "classification", self.attack_model, self.random_state),
+            base.shape[1],
+        )
+        # Ties go to the attack model, then to the imputation features.
+        self.selection_ = cross_validated_choice(
+            {"learner": model, "imputation": imputation},
+            features,
+            target,
+            "classification",
+            self.random_state,
+            order=("learner", "imputation", "marginal"),
+        )
+        if self.selection_["chosen"] == "marginal":
+            return DummyClassifier(strategy="prior")
+        if self.selection_["chosen"] == "imputation":
+            return imputation
+        return model
 
     # -- the attack's features ----------------------------------------------------------------
     def _features(self, known, y, outputs, observed=None):

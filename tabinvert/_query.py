@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs, parallel_config
 from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._wrappers import declared_defenses, requires_shared_memory
@@ -498,6 +499,10 @@ def query_candidates(
         model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
     )
     if outputs is None:
+        outputs = _labels_from_probabilities(
+            model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
+        )
+    if outputs is None:
         outputs, sent = _send_candidates(
             model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
         )
@@ -524,6 +529,55 @@ def _answering_model(model):
     while isinstance(model, FrozenEstimator):
         model = model.estimator
     return model
+
+
+#: Classifiers whose ``predict`` is, in scikit-learn's code, the class of the arg-max of the
+#: very ``predict_proba`` they return (forests and HistGradientBoosting call it and take the
+#: arg-max; an MLP thresholds or takes the arg-max of the same output): their labels can be
+#: read off probabilities already asked for. Not listed: models whose ``predict`` reads
+#: another quantity (a decision function, unnormalised leaf values), where rounding could
+#: part the two.
+_ARGMAX_CLASSIFIERS = frozenset(
+    {
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.ExtraTreesClassifier",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
+    }
+)
+
+
+def _predicts_argmax(model):
+    """Whether ``model.predict`` is known to be the arg-max of its ``predict_proba``: one of
+    :data:`_ARGMAX_CLASSIFIERS`, alone or at the end of a Pipeline (which delegates both)."""
+    model = _answering_model(model)
+    while isinstance(model, Pipeline):
+        model = _answering_model(model[-1])
+    kind = f"{type(model).__module__}.{type(model).__qualname__}"
+    classes = getattr(model, "classes_", None)
+    return kind in _ARGMAX_CLASSIFIERS and classes is not None and np.ndim(classes) == 1
+
+
+def _labels_from_probabilities(
+    model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
+):
+    """A classifier's labels on a grid, read off its probabilities on the same grid (asked
+    once, and shared with every attack that reads them) when its ``predict`` is their arg-max
+    (:func:`_predicts_argmax`); None otherwise."""
+    if response_method != "predict" or not _predicts_argmax(model):
+        return None
+    proba, _ = query_candidates(
+        model,
+        layout,
+        known,
+        candidate_values,
+        response_method="predict_proba",
+        max_rows_per_call=max_rows_per_call,
+        n_jobs=n_jobs,
+    )
+    classes = np.asarray(model.classes_)
+    labels = classes[np.asarray(proba).argmax(axis=2)]  # (n, k)
+    return np.ascontiguousarray(labels.T[None]).transpose(2, 1, 0)
 
 
 def _defended_from_raw(

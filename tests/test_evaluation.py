@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from conftest import xor_population
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.neural_network import MLPClassifier
 
 from tabinvert import assess
 from tabinvert.attacks import (
@@ -367,3 +368,51 @@ def test_assess_asks_each_grid_once_and_fits_each_attack_once(setting, monkeypat
                     row["advantage"], main.loc[(attack, "members"), "advantage"]
                 )
                 assert "keeps the arg-max" in row["notes"]
+
+
+@pytest.mark.parametrize(
+    "make_model",
+    [
+        lambda: RandomForestClassifier(20, random_state=0),
+        lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0),
+        lambda: MLPClassifier((8,), max_iter=200, random_state=0),
+    ],
+    ids=["forest", "hist-gradient-boosting", "mlp"],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_labels_are_read_off_remembered_probabilities(make_model, monkeypatch):
+    """For a classifier whose predict is the arg-max of its predict_proba, a label-only attack
+    reads the labels off the probabilities the run already holds: the model's predict is not
+    called, and the labels are exactly what it would return."""
+    from tabinvert._cache import run_cache
+    from tabinvert._query import query_candidates
+    from tabinvert._validation import candidate_array, make_layout, split_known
+
+    X, y = xor_population(900, seed=5, n_values=3)
+    model = make_model().fit(X[:600], y[:600])
+    layout = make_layout(model, X[600:], "secret")
+    known, _ = split_known(layout, X[600:])
+    candidates = candidate_array(layout, [0, 1, 2])
+    direct, _ = query_candidates(model, layout, known, candidates, response_method="predict")
+    calls = []
+    monkeypatch.setattr(type(model), "predict", lambda self, X: calls.append(len(X)))
+    with run_cache():
+        query_candidates(model, layout, known, candidates, response_method="predict_proba")
+        derived, cost = query_candidates(
+            model, layout, known, candidates, response_method="predict"
+        )
+    assert calls == [] and cost.rows == 300 * 3
+    np.testing.assert_array_equal(derived, direct)
+
+
+def test_labels_of_other_classifiers_are_asked_for(setting):
+    """A classifier not known to predict its arg-max (here a custom one) is asked for labels."""
+    from tabinvert._cache import run_cache
+
+    model, _, X_aux, y_aux, targets = setting
+    with run_cache():
+        ConfidenceInversion(model, "secret").fit(X_aux, y_aux).attack(*targets["members"])
+        LabelOnlyInversion(model, "secret", random_state=0).fit(X_aux, y_aux).attack(
+            *targets["members"]
+        )
+    assert model.rows_["predict"] >= 600 * 3

@@ -28,7 +28,7 @@ from tabinvert._sklearn_compat import InvalidParameterError
 from tabinvert.attacks import ImputationBaseline
 from tabinvert.attacks._autodiff import DifferentiableModel, model_gradient
 from tabinvert.attacks._evidence import evidence_log_likelihood, make_evidence
-from tabinvert.attacks._gradient import GradientInversion
+from tabinvert.attacks import GradientInversion
 from tabinvert.attacks._numerical_gradient import estimate_gradient
 from tabinvert.attacks._reconstruction import ReconstructionAttack
 from tabinvert.exceptions import ModelQueryError, NotDifferentiableError

@@ -34,7 +34,7 @@ from tabinvert.attacks import (
     ReconstructionAttack,
     WhiteBoxTreeInversion,
 )
-from tabinvert.attacks._gradient import NotDifferentiableError
+from tabinvert.exceptions import NotDifferentiableError
 from tabinvert.defenses import DefendedClassifier, QueryBudget, RoundProbabilities
 
 # -- shared data, models and helpers --------------------------------------------------------------

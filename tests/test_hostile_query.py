@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from tabinvert._query import ModelQueryError
+from tabinvert.exceptions import ModelQueryError
 from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion, LearnedInversion
 from tabinvert.defenses import (
     CoarsenProbabilities,

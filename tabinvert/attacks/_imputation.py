@@ -252,11 +252,24 @@ class ImputationBaseline(BaseAttack):
                 "The imputation baseline predicts a numeric sensitive attribute directly; use "
                 "attack() rather than attack_proba()."
             )
-        with learner_threads(len(features)):
-            proba = self.learner_.predict_proba(features)
+        proba = self._learner_proba(features)
         scores = np.zeros((len(features), len(self.candidates_)))
         scores[:, np.asarray(self._learner_classes(), dtype=int)] = proba
         return scores + 1e-12  # never an all-zero row
+
+    def _learner_proba(self, features):
+        """The learner's probabilities; within a run (:mod:`tabinvert._cache`) computed once
+        per learner and records, since the run's main phase and its exposure both ask."""
+
+        def predict():
+            with learner_threads(len(features)):
+                return self.learner_.predict_proba(features)
+
+        cache = active_cache()
+        if cache is None:
+            return predict()
+        key = content_key("imputation proba", id(self.learner_), features)
+        return cache.fitted(key, lambda: (self.learner_, predict()))[1]
 
     def _learner_classes(self):
         learner = self.learner_

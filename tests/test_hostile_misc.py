@@ -485,6 +485,7 @@ def test_dataset_file_is_a_folder(tmp_path, offline):
         load_heart(data_home=tmp_path)
 
 
+@pytest.mark.data  # corrupts a copy of a real dataset file
 @pytest.mark.parametrize("cut", ["truncated", "empty", "garbage"])
 def test_dataset_file_corrupt(tmp_path, offline, cut):
     original = (get_data_home() / HEART_CLEAN).read_bytes()  # the shared copy, only read

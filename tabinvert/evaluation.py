@@ -1265,3 +1265,18 @@ def privacy_utility_frontier(table, *, population="members", risk="advantage"):
     return summary.sort_values(
         ["utility", "risk"], ascending=[False, True], kind="stable"
     ).reset_index(drop=True)
+
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "AttackRun",
+    "attack_name",
+    "default_attacks",
+    "defense_guarantees",
+    "evaluate_attacks",
+    "evaluate_defenses",
+    "is_white_box",
+    "named_attacks",
+    "privacy_utility_frontier",
+    "run_attacks",
+]

@@ -36,6 +36,8 @@ TRUSTED_TYPE_NAMES = frozenset(
         # scikit-learn's fitted trees: node indices are checked by _check_tree_indices below.
         "sklearn.tree._tree.Tree",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        # scikit-learn 1.6's list of a ColumnTransformer's remainder columns (a list of labels).
+        "sklearn.compose._column_transformer._RemainderColsList",
         # An MLP's optimiser state (moments and learning rate, arrays and floats).
         "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
         "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",

@@ -45,6 +45,11 @@ class RunCache:
         self.rows_served = 0
 
     # -- model answers --------------------------------------------------------------------
+    def count_sent(self, cost):
+        """Count the rows and calls of a query actually sent to a model."""
+        self.rows_sent += cost.rows
+        self.calls_sent += cost.calls
+
     def answers(self, key):
         """The remembered ``(model, outputs)`` for a grid key, or None."""
         return self._answers.get(key)

@@ -277,6 +277,15 @@ def _check_children(left, right, internal, n_nodes, path):
             )
 
 
+def _check_features(feature, internal, n_features, path):
+    """Every split reads one of the model's ``n_features`` columns."""
+    feature = np.asarray(feature, dtype=np.int64)
+    bad = internal & ((feature < 0) | (feature >= n_features))
+    if bad.any():
+        node = int(np.flatnonzero(bad)[0])
+        raise _bad_tree(path, f"node {node} splits on feature {int(feature[node])} of {n_features}")
+
+
 def _check_sklearn_tree(tree, path):
     n_nodes = int(tree.node_count)
     left, right = tree.children_left, tree.children_right
@@ -284,13 +293,7 @@ def _check_sklearn_tree(tree, path):
     if len(left) != n_nodes or np.any(internal != (right != -1)):
         raise _bad_tree(path, "nodes have one child, or the node count does not match")
     _check_children(left, right, internal, n_nodes, path)
-    feature = np.asarray(tree.feature, dtype=np.int64)
-    bad = internal & ((feature < 0) | (feature >= int(tree.n_features)))
-    if bad.any():
-        node = int(np.flatnonzero(bad)[0])
-        raise _bad_tree(
-            path, f"node {node} splits on feature {int(feature[node])} of {int(tree.n_features)}"
-        )
+    _check_features(tree.feature, internal, int(tree.n_features), path)
     if tree.value.shape[0] != n_nodes:
         raise _bad_tree(path, f"value array has {tree.value.shape[0]} rows for {n_nodes} nodes")
 
@@ -300,11 +303,7 @@ def _check_hist_predictor(predictor, n_features, path):
     n_nodes = len(nodes)
     internal = nodes["is_leaf"] == 0
     _check_children(nodes["left"], nodes["right"], internal, n_nodes, path)
-    feature = np.asarray(nodes["feature_idx"], dtype=np.int64)
-    bad = internal & ((feature < 0) | (feature >= n_features))
-    if bad.any():
-        node = int(np.flatnonzero(bad)[0])
-        raise _bad_tree(path, f"node {node} splits on feature {int(feature[node])} of {n_features}")
+    _check_features(nodes["feature_idx"], internal, n_features, path)
     categorical = internal & (nodes["is_categorical"] != 0)
     n_bitsets = min(len(predictor.raw_left_cat_bitsets), len(predictor.binned_left_cat_bitsets))
     bad = categorical & (np.asarray(nodes["bitset_idx"], dtype=np.int64) >= n_bitsets)

@@ -479,10 +479,7 @@ def query_candidates(
             model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
         )
         if cache is not None:
-            cache.rows_sent, cache.calls_sent = (
-                cache.rows_sent + sent.rows,
-                cache.calls_sent + sent.calls,
-            )
+            cache.count_sent(sent)
         return outputs, cost
     key = (
         id(_answering_model(model)),
@@ -506,10 +503,7 @@ def query_candidates(
         outputs, sent = _send_candidates(
             model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
         )
-        cache.rows_sent, cache.calls_sent = (
-            cache.rows_sent + sent.rows,
-            cache.calls_sent + sent.calls,
-        )
+        cache.count_sent(sent)
     # (Defended answers: the inner model's query was counted, as sent or as served.)
     cache.remember_answers(key, _answering_model(model), outputs)
     return outputs, cost

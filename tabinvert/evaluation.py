@@ -851,116 +851,78 @@ def evaluate_defenses(
             "only (compare training-time defenses, i.e. other models, with models={...})."
         )
 
+    undefended_rows = _undefended_rows or {}
     X_fit = X_test.iloc[:2] if hasattr(X_test, "iloc") else np.asarray(X_test)[:2]
     y_fit = np.asarray(y_test)[:2]
     with run_cache():  # each grid asked once; a defense is applied to the remembered answers
-        return _sweep(
-            model,
-            candidates,
-            attacks,
-            X_aux,
-            y_aux,
-            targets,
-            X_test,
-            y_test,
-            X_fit,
-            y_fit,
-            utility,
-            metric,
-            n_resamples,
-            confidence,
-            seed,
-            _undefended_rows or {},
-        )
-
-
-def _sweep(
-    model,
-    candidates,
-    attacks,
-    X_aux,
-    y_aux,
-    targets,
-    X_test,
-    y_test,
-    X_fit,
-    y_fit,
-    utility,
-    metric,
-    n_resamples,
-    confidence,
-    seed,
-    undefended_rows,
-):
-    """The body of :func:`evaluate_defenses`, inside its run cache."""
-    tables = []
-    reference_utility = None
-    baselines = {}  # the imputation baseline never queries the model: fitted once, reused
-    undefended = {}  # the rows of each attack on the undefended model
-    labels_follow_argmax = _labels_follow_argmax(model, X_test)
-    for name, (base_model, defense) in candidates.items():
-        served = _defend(base_model, defense, X_fit, y_fit)
-        utility_name, utility_value, loss = _utility(served, X_test, y_test, utility)
-        if reference_utility is None:
-            reference_utility = utility_value
-        promises = defense_guarantees(defense)
-        reused, to_run = {}, {}
-        for attack_name, attack in attacks.items():
-            if base_model is model and defense is None and attack_name in undefended_rows:
-                reused[attack_name] = undefended_rows[attack_name]  # the caller's own run
-            elif (
-                base_model is model
-                and promises["keeps_argmax"]
-                and labels_follow_argmax
-                and capabilities_of(attack).access == "labels"
-                and attack_name in undefended
-            ):
-                # The served labels are the model's own (the defense keeps the arg-max, and
-                # the model predicts its arg-max), so a label-only attack reads exactly what
-                # it read undefended: its rows are those rows.
-                reused[attack_name] = undefended[attack_name].assign(
-                    notes="the defense keeps the arg-max: the labels, and so these rows, are "
-                    "the undefended model's"
-                )
-            else:
-                to_run[attack_name] = clone(attack).set_params(estimator=served)
-        table = (
-            run_attacks(
-                to_run,
-                X_aux,
-                y_aux,
-                targets=targets,
-                metric=metric,
-                n_resamples=n_resamples,
-                confidence=confidence,
-                random_state=seed,
-                baselines=baselines,
-            ).table
-            if to_run
-            else pd.DataFrame(columns=RESULT_COLUMNS)
-        )
-        table = table[table["attack"] != "imputation"]
-        parts = [table] + [rows for rows in reused.values()]
-        order = {attack_name: i for i, attack_name in enumerate(attacks)}
-        table = pd.concat([p for p in parts if len(p)], ignore_index=True)
-        table = table.sort_values("attack", key=lambda s: s.map(order), kind="stable")
-        table = table.reset_index(drop=True)
-        if base_model is model and defense is None:
-            undefended = {a: rows for a, rows in table.groupby("attack", sort=False)}
-        head = pd.DataFrame(
-            {
-                "defense": name,
-                "keeps_argmax": promises["keeps_argmax"],
-                "keeps_row_sums": promises["keeps_row_sums"],
-                "utility_metric": utility_name,
-                "utility": utility_value,
-                "utility_change": utility_value - reference_utility,
-                "log_loss": loss,
-            },
-            index=table.index,
-        )
-        tables.append(pd.concat([head, table], axis=1))
-    return pd.concat(tables, ignore_index=True)
+        tables = []
+        reference_utility = None
+        baselines = {}  # the imputation baseline never queries the model: fitted once, reused
+        undefended = {}  # the rows of each attack on the undefended model
+        labels_follow_argmax = _labels_follow_argmax(model, X_test)
+        for name, (base_model, defense) in candidates.items():
+            served = _defend(base_model, defense, X_fit, y_fit)
+            utility_name, utility_value, loss = _utility(served, X_test, y_test, utility)
+            if reference_utility is None:
+                reference_utility = utility_value
+            promises = defense_guarantees(defense)
+            reused, to_run = {}, {}
+            for attack_name, attack in attacks.items():
+                if base_model is model and defense is None and attack_name in undefended_rows:
+                    reused[attack_name] = undefended_rows[attack_name]  # the caller's own run
+                elif (
+                    base_model is model
+                    and promises["keeps_argmax"]
+                    and labels_follow_argmax
+                    and capabilities_of(attack).access == "labels"
+                    and attack_name in undefended
+                ):
+                    # The served labels are the model's own (the defense keeps the arg-max, and
+                    # the model predicts its arg-max), so a label-only attack reads exactly what
+                    # it read undefended: its rows are those rows.
+                    reused[attack_name] = undefended[attack_name].assign(
+                        notes="the defense keeps the arg-max: the labels, and so these rows, are "
+                        "the undefended model's"
+                    )
+                else:
+                    to_run[attack_name] = clone(attack).set_params(estimator=served)
+            table = (
+                run_attacks(
+                    to_run,
+                    X_aux,
+                    y_aux,
+                    targets=targets,
+                    metric=metric,
+                    n_resamples=n_resamples,
+                    confidence=confidence,
+                    random_state=seed,
+                    baselines=baselines,
+                ).table
+                if to_run
+                else pd.DataFrame(columns=RESULT_COLUMNS)
+            )
+            table = table[table["attack"] != "imputation"]
+            parts = [table] + [rows for rows in reused.values()]
+            order = {attack_name: i for i, attack_name in enumerate(attacks)}
+            table = pd.concat([p for p in parts if len(p)], ignore_index=True)
+            table = table.sort_values("attack", key=lambda s: s.map(order), kind="stable")
+            table = table.reset_index(drop=True)
+            if base_model is model and defense is None:
+                undefended = {a: rows for a, rows in table.groupby("attack", sort=False)}
+            head = pd.DataFrame(
+                {
+                    "defense": name,
+                    "keeps_argmax": promises["keeps_argmax"],
+                    "keeps_row_sums": promises["keeps_row_sums"],
+                    "utility_metric": utility_name,
+                    "utility": utility_value,
+                    "utility_change": utility_value - reference_utility,
+                    "log_loss": loss,
+                },
+                index=table.index,
+            )
+            tables.append(pd.concat([head, table], axis=1))
+        return pd.concat(tables, ignore_index=True)
 
 
 def _labels_follow_argmax(model, X_test):

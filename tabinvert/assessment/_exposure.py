@@ -182,21 +182,22 @@ def _group_table(exposure, groups, min_group_size):
     return table
 
 
+_DISPARITY_COLUMNS = [
+    "sensitive",
+    "attack",
+    "group",
+    "most_exposed",
+    "least_exposed",
+    "advantage_gap",
+    "exposure_gap",
+]
+
+
 def _disparity(by_group):
     """Per (attribute, grouping): the most and least exposed reliable groups and the gap."""
     rows = []
     if by_group.empty:
-        return pd.DataFrame(
-            columns=[
-                "sensitive",
-                "attack",
-                "group",
-                "most_exposed",
-                "least_exposed",
-                "advantage_gap",
-                "exposure_gap",
-            ]
-        )
+        return pd.DataFrame(columns=_DISPARITY_COLUMNS)
     for (sensitive, attack, column), part in by_group.groupby(
         ["sensitive", "attack", "group"], sort=False
     ):
@@ -216,18 +217,7 @@ def _disparity(by_group):
                 exposure_gap=top["mean_exposure"] - bottom["mean_exposure"],
             )
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "sensitive",
-            "attack",
-            "group",
-            "most_exposed",
-            "least_exposed",
-            "advantage_gap",
-            "exposure_gap",
-        ],
-    )
+    return pd.DataFrame(rows, columns=_DISPARITY_COLUMNS)
 
 
 def _groups(X_train, sensitive, group_by):

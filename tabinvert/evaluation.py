@@ -33,13 +33,13 @@ from ._validation import check_model_fitted, sensitive_kind, true_sensitive
 from ._wrappers import is_wrapped
 from .attacks import (
     ConfidenceInversion,
-    ImputationBaseline,
     LabelOnlyInversion,
     WhiteBoxTreeInversion,
 )
 from .attacks._base import capabilities_of, model_is_classifier
 from .attacks._whitebox_tree import split_tree_model
 from .attacks._confidence import class_positions
+from .attacks._imputation import fit_imputer_like_baseline
 from .defenses import DefendedClassifier, DefendedRegressor
 from .defenses._transformers import _PredictionDefense, _ProbabilityDefense
 from .metrics import advantage_over_baseline, advantage_verdict, inference_scores, success_rate
@@ -338,15 +338,35 @@ class AttackRun:
     attacks: dict = field(default_factory=dict)
     baselines: dict = field(default_factory=dict)
     uses_label: bool = True
+    baseline_keys: dict = field(default_factory=dict)
 
     def baseline_for(self, attack):
         """The fitted baseline an attack was compared with."""
-        return self.baselines[_baseline_key(attack, self.uses_label)][0]
+        for name, fitted in self.attacks.items():
+            if fitted is attack:
+                return self.baselines[self.baseline_keys[name]][0]
+        raise KeyError(f"{attack_name(attack)} was not fitted in this run.")
 
 
-def _baseline_key(attack, uses_label):
-    """Baselines are shared by the attacks on one column, of one kind, with one label use."""
-    return attack.layout_.sensitive, attack.sensitive_kind_, uses_label
+def _baseline_key(attack, baseline, uses_label):
+    """Baselines are shared by the attacks on one column, of one kind, with one label use and
+    candidates, whose imputers are one fit: an attack that holds the imputation baseline it
+    uses as a prior or a fallback (``imputer_``) is compared with that very imputer, the
+    others with one seeded like the attack (within a run, attacks seeded alike share it)."""
+    candidates = tuple(attack.candidates_) if attack.sensitive_kind_ == "categorical" else ()
+    return (
+        attack.layout_.sensitive,
+        attack.sensitive_kind_,
+        uses_label,
+        candidates,
+        id(baseline.learner_),
+    )
+
+
+def _baseline_seed(attack):
+    """The seed of an attack's own baseline: the attack's, when it is an integer."""
+    seed = getattr(attack, "random_state", None)
+    return int(seed) if isinstance(seed, (int, np.integer)) else None
 
 
 def run_attacks(
@@ -382,16 +402,18 @@ def run_attacks(
     for name, attack in attacks.items():  # all of them before the first is fitted
         _validate_estimator(attack, f"attack {name!r}")
     scoring = _Scoring(metric, confidence, n_resamples, int(seeds[1]))
-    rows, reported, fitted = [], set(), {}
+    rows, reported, fitted, baseline_keys = [], set(), {}, {}
     baselines = {} if baselines is None else baselines
     with run_cache() as cache:
         for name, attack in attacks.items():
             fitted[name] = attack = clone(attack)
             with _Meter(cache) as fit_cost:
                 attack.fit(X_aux, y_aux)
-            key = _baseline_key(attack, y_aux is not None)
-            if key not in baselines:
-                baselines[key] = (_fit_baseline(attack, X_aux, y_aux, int(seeds[0])), {})
+            # Within the run, the baselines of attacks seeded alike share one fit: one key.
+            baseline = _fit_baseline(attack, X_aux, y_aux, int(seeds[0]))
+            key = _baseline_key(attack, baseline, y_aux is not None)
+            baselines.setdefault(key, (baseline, {}))
+            baseline_keys[name] = key
             baseline, baseline_guesses = baselines[key]
             for population, (X, y) in targets.items():
                 truth = true_sensitive(attack.layout_, X, name=f"targets[{population!r}]")
@@ -433,7 +455,11 @@ def run_attacks(
                 rows.append(row)
                 fit_cost.clear()  # the fit is counted once, on the first population
     return AttackRun(
-        pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted, baselines, uses_label=y_aux is not None
+        pd.DataFrame(rows, columns=RESULT_COLUMNS),
+        fitted,
+        baselines,
+        uses_label=y_aux is not None,
+        baseline_keys=baseline_keys,
     )
 
 
@@ -457,14 +483,13 @@ class _Meter:
 
 
 def _fit_baseline(attack, X_aux, y_aux, seed):
-    """The imputation baseline an attack is compared with: its column, its candidates."""
-    kind = attack.sensitive_kind_
-    return ImputationBaseline(
-        attack.layout_.sensitive,
-        candidates=attack.candidates_ if kind == "categorical" else "auto",
-        sensitive_type=kind,
-        random_state=seed,
-    ).fit(X_aux, y_aux)
+    """The imputation baseline an attack is compared with: the imputer it holds, or one fitted
+    as it would fit one (the model's columns, its candidates, its seed or else ``seed``)."""
+    imputer = getattr(attack, "imputer_", None)
+    if imputer is not None and imputer.uses_label_ == (y_aux is not None):
+        return imputer
+    own = _baseline_seed(attack)
+    return fit_imputer_like_baseline(attack, X_aux, y_aux, seed if own is None else own)
 
 
 def _baseline_guesses(baseline, X, y):

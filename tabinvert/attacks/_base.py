@@ -284,6 +284,7 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         self.is_classifier_ = model_is_classifier(model)
         self.response_method_ = self._get_response_method(model)
         self.fit_query_cost_ = QueryCost()
+        self.__dict__.pop("imputer_", None)  # a re-fit with other settings may use none
         self._fit_attack(X_aux, y_aux)
         return self
 
@@ -361,6 +362,9 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
                 raise
             self._report_refusal(refusal)
         self.last_query_cost_ = cost
+        # A record whose answer is the same whatever its sensitive value tells the attacker
+        # nothing: an attack holding an imputer falls back on it there (see ``_flat_fallback``).
+        self.last_flat_records_ = (outputs == outputs[:, :1]).all(axis=(1, 2))
         return outputs
 
     def _report_refusal(self, refusal):
@@ -400,6 +404,47 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
             return weights @ self.candidates_.astype(float)
         return self.candidates_[argmax_random_ties(scores, self.random_state)]
 
+    # -- the imputer an attack shares with its baseline ---------------------------------------
+    def _fit_imputer(self, X_aux, y_aux):
+        """Fit ``imputer_``: the :class:`~tabinvert.attacks.ImputationBaseline` this attack
+        uses for its prior or fallback, exactly as the baseline it is compared with is fitted
+        (same learner, the model's columns, the label when ``y_aux`` is given, same seed).
+
+        Within a run (:mod:`tabinvert._cache`) the baseline and every attack seeded alike
+        share one fit, so where the model's answer does not depend on the sensitive value the
+        attack's posterior *is* the baseline's and its advantage is exactly 0.
+        """
+        from ._imputation import fit_imputer_like_baseline  # the baseline is an attack too
+
+        self.imputer_ = fit_imputer_like_baseline(self, X_aux, y_aux)
+
+    def _imputer_scores(self, known, y):
+        """The shared imputer's (n, k) candidate scores for the targets."""
+        imputer = self.imputer_
+        if imputer.uses_label_ and y is None:
+            raise ValueError(
+                f"{type(self).__name__} was fitted with labels (y_aux), so its imputation prior "
+                "reads the targets' labels as the baseline does: pass y to attack()."
+            )
+        return imputer._candidate_scores(known, y if imputer.uses_label_ else None, None)
+
+    def _flat_fallback(self, known, y, scores):
+        """Scores, and guesses (or None), where records on which the model's answer did not
+        depend on the sensitive value take the shared imputer's scores and decision."""
+        flat = getattr(self, "last_flat_records_", None)
+        if getattr(self, "imputer_", None) is None or flat is None or not flat.any():
+            return scores, None
+        if self.sensitive_kind_ != "categorical":
+            return scores, None  # a numeric attack with an imputer decides in its own attack()
+        imputed = self._imputer_scores(known, y)
+        scores = np.array(scores, dtype=float, copy=True)
+        scores[flat] = imputed[flat]
+        guesses = self._decide(scores)
+        # The imputer's own tie-breaking, so that a record the model says nothing about gets
+        # exactly the baseline's guess.
+        guesses[flat] = self.imputer_._decide(imputed[flat])
+        return scores, guesses
+
     def attack_proba(self, X, y=None, *, observed=None):
         """Score every candidate value of the sensitive attribute for each target record.
 
@@ -418,7 +463,8 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
             One column per candidate value; rows sum to 1. Indexed like ``X``.
         """
         known, index, y, observed = self._prepare(X, y, observed)
-        scores = self._candidate_scores(known, y, observed)
+        self.last_flat_records_ = None
+        scores, _ = self._flat_fallback(known, y, self._candidate_scores(known, y, observed))
         scores = scores / scores.sum(axis=1, keepdims=True)
         return pd.DataFrame(scores, index=index, columns=list(self.candidates_))
 
@@ -440,7 +486,10 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
             The inferred values, indexed like ``X`` and named after the sensitive column.
         """
         known, index, y, observed = self._prepare(X, y, observed)
-        guesses = self._decide(self._candidate_scores(known, y, observed))
+        self.last_flat_records_ = None
+        scores, guesses = self._flat_fallback(known, y, self._candidate_scores(known, y, observed))
+        if guesses is None:
+            guesses = self._decide(scores)
         return pd.Series(guesses, index=index, name=self.layout_.sensitive)
 
     def predict(self, X, y=None, *, observed=None):

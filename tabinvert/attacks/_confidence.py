@@ -19,7 +19,6 @@ from ._base import (
     gaussian_error_scale,
     model_is_classifier,
 )
-from ._imputation import ImputationBaseline
 
 _TINY = 1e-12
 _LABEL_NOISE = 0.01  # chance an observed label differs from the model's answer
@@ -125,8 +124,11 @@ class ConfidenceInversion(BaseAttack):
         Fredrikson's MAP inversion or Mehnaz's CSMIA rules.
     prior : {{"marginal", "uniform", "imputation"}}, default="marginal"
         MAP only. The candidates' prior: their frequency in the auxiliary data (Fredrikson),
-        uniform, or a per-record prior from an :class:`ImputationBaseline` trained on the same
-        auxiliary data (the strongest attacker: imputation and model combined).
+        uniform, or a per-record prior from the imputation baseline itself
+        (:class:`ImputationBaseline` fitted exactly as the baseline the attack is compared
+        with, on the same auxiliary data and, when ``y_aux`` is given, labels): imputation and
+        model combined. Where the model's answer is the same for every candidate value, the
+        attack's posterior and guess are the baseline's (its advantage there is exactly 0).
     likelihood : {{"auto", "proba", "confusion", "gaussian"}}, default="auto"
         MAP only. "auto": "proba" for classifiers with ``predict_proba``, "confusion" for
         label-only classifiers, "gaussian" for regressors.
@@ -148,6 +150,11 @@ class ConfidenceInversion(BaseAttack):
         "categorical" or "numeric".
     fit_query_cost_, last_query_cost_ : QueryCost
         Rows and calls spent in ``fit`` (on auxiliary records) and in the last ``attack``.
+    imputer_ : ImputationBaseline
+        With ``prior="imputation"``: the fitted imputation baseline that gives the prior.
+    last_flat_records_ : ndarray of bool
+        Targets of the last ``attack`` for which the model answered the same for every
+        candidate value (the model told the attacker nothing about them).
 
     Examples
     --------
@@ -282,16 +289,12 @@ class ConfidenceInversion(BaseAttack):
                 raise ValueError(
                     "prior='imputation' is available for categorical sensitive attributes only."
                 )
-            # P(s | known features) only: the label (or output) enters through the model's
-            # likelihood; a prior that also learnt from the label would count it twice.
-            # In the attack's own form (an array for array models), so both read the same
-            # known features at attack time.
-            self.imputation_ = ImputationBaseline(
-                self.layout_.sensitive,
-                candidates=self.candidates_,
-                sensitive_type="categorical",
-                random_state=self.random_state,
-            ).fit(X_aux[list(self.layout_.columns)] if self.layout_.is_frame else np.asarray(X_aux))
+            # The very imputer the baseline is (label included when the attacker has labels),
+            # so that where the model's answer does not depend on the sensitive value the
+            # posterior is the baseline's. With labels, the label's population signal enters
+            # through both the prior and the model's likelihood: the attack leans on it more
+            # than a calibrated posterior would, never less than imputation does.
+            self._fit_imputer(X_aux, y_aux)
 
     # -- scoring ------------------------------------------------------------------------------
     def _candidate_scores(self, known, y, observed):
@@ -316,7 +319,7 @@ class ConfidenceInversion(BaseAttack):
         elif self.prior == "uniform":
             log_post = np.zeros((k, n))
         else:
-            prior = self.imputation_._candidate_scores(known, None, None)
+            prior = self._imputer_scores(known, y)
             log_post = np.log(np.ascontiguousarray(np.asarray(prior).T))
         if self.likelihood_ == "gaussian":
             predicted = storage[0].astype(float)

@@ -28,7 +28,6 @@ from ._autodiff import DifferentiableModel, model_gradient
 from ._base import THREAT_MODEL_DOC, AttackCapabilities, BaseAttack, gaussian_error_scale
 from ._evidence import Evidence, evidence_log_likelihood, make_evidence
 from ._frames import column_values, complete_rows
-from ._imputation import ImputationBaseline
 from ._learners import attacker_features, learner_threads
 from ._numerical_gradient import estimate_gradient
 
@@ -74,11 +73,13 @@ class GradientInversion(BaseAttack):
         The numeric sensitive column: its label when ``X_aux`` is a DataFrame, its position
         for an array.
     prior : {{"gaussian", "imputation", "uniform"}}, default="gaussian"
-        A Gaussian fitted to the auxiliary values; a Gaussian per record centred on an
-        :class:`~tabinvert.attacks.ImputationBaseline`'s prediction from the known features
-        (not the label, which enters through the likelihood), as wide as that learner's
-        out-of-fold error on the auxiliary data: imputation and model combined; or flat within
-        the auxiliary range.
+        A Gaussian fitted to the auxiliary values; a Gaussian per record centred on the
+        imputation baseline's prediction (an :class:`~tabinvert.attacks.ImputationBaseline`
+        fitted exactly as the baseline the attack is compared with: known features, and the
+        label when ``y_aux`` is given), as wide as that learner's out-of-fold error on the
+        auxiliary data: imputation and model combined; or flat within the auxiliary range.
+        With the imputation prior, a record whose model answer does not move with the
+        attribute gets the baseline's prediction itself.
     noise_scale : float, default=None
         σ of a regressor's Gaussian error model (default: its RMSE on ``y_aux``); with
         ``observed`` outputs, the kernel width (default 0.01 for probabilities, 1% of the spread
@@ -95,7 +96,8 @@ class GradientInversion(BaseAttack):
     max_rows_per_call, n_jobs : int
         Accepted for compatibility with the other attacks; unused (no queries are made).
     random_state : int, RandomState instance or None, default=None
-        Unused (the attack is deterministic); kept for the common interface.
+        Seeds the imputation prior's learner (``prior="imputation"``); the attack itself is
+        deterministic.
 
     Attributes
     ----------
@@ -104,8 +106,10 @@ class GradientInversion(BaseAttack):
     prior_mean_, prior_std_ : float
         The Gaussian prior's parameters (with ``prior="imputation"``, the auxiliary values'
         mean and spread, which only scale the optimisation).
-    imputation_ : ImputationBaseline
-        With ``prior="imputation"``: the learner of the per-record prior.
+    imputer_ : ImputationBaseline
+        With ``prior="imputation"``: the imputation baseline that gives the per-record prior.
+    last_flat_records_ : ndarray of bool
+        Targets of the last ``attack`` whose likelihood was the same at every grid value.
     bounds_ : tuple of float
         The auxiliary data's range; guesses stay inside it.
     sigma_ : float or None
@@ -197,6 +201,7 @@ class GradientInversion(BaseAttack):
                 "ConfidenceInversion for categorical attributes."
             )
         records = self._model_records(X_aux)
+        y_aux_all = y_aux
         # Records with a missing or infinite value teach neither the prior nor σ, and the
         # model's parameters cannot be run on them (they would fail the affine-map check).
         complete = complete_rows(records)
@@ -224,15 +229,13 @@ class GradientInversion(BaseAttack):
         self.prior_std_ = float(np.std(values)) or 1.0
         self.bounds_ = (float(np.min(values)), float(np.max(values)))
         if self.prior == "imputation":
-            self.imputation_ = ImputationBaseline(
-                self.layout_.sensitive,
-                candidates=self.candidates_,
-                sensitive_type="numeric",
-                random_state=self.random_state,
-            ).fit(records)
-            # The prior's spread: the learner's out-of-fold error on the auxiliary records.
-            features = attacker_features(self._known_of(records), self.layout_.known_columns, None)
-            learner = clone(self.imputation_.learner_)
+            # The imputation baseline itself (label included when the attacker has labels), so
+            # that where the model's answer does not move with the attribute the guess is the
+            # baseline's; the prior's spread is that learner's out-of-fold error.
+            self._fit_imputer(X_aux, y_aux_all)
+            label = y_aux if self.imputer_.uses_label_ else None
+            features = attacker_features(self._known_of(records), self.layout_.known_columns, label)
+            learner = clone(self.imputer_.learner_)
             if len(values) >= 10:
                 with learner_threads(len(values)):
                     predicted = cross_val_predict(learner, features, values, cv=5)
@@ -271,13 +274,18 @@ class GradientInversion(BaseAttack):
             width=width,
         )
 
-    def _record_priors(self, known):
+    def _record_priors(self, known, y):
         """Each record's Gaussian prior (mean, std): arrays, or the auxiliary scalars."""
         if self.prior != "imputation":
             return self.prior_mean_, self.prior_std_
-        features = attacker_features(known, self.layout_.known_columns, None)
+        if self.imputer_.uses_label_ and y is None:
+            raise ValueError(
+                "GradientInversion was fitted with labels (y_aux), so its imputation prior "
+                "reads the targets' labels as the baseline does: pass y to attack()."
+            )
+        features = self.imputer_._features(known, y)
         with learner_threads(len(features)):
-            mean = np.asarray(self.imputation_.learner_.predict(features), dtype=float)
+            mean = np.asarray(self.imputer_.learner_.predict(features), dtype=float)
         return mean, np.full(len(mean), self.imputation_spread_)
 
     def _known_of(self, records):
@@ -291,7 +299,7 @@ class GradientInversion(BaseAttack):
         dm = self.differentiable_
         value, grad_Z = dm.value_and_grad(self._inputs(Z_ref, values), evidence)
         grad = dm.grad_numeric(grad_Z)[:, 0]
-        if self.prior != "uniform":
+        if prior is not None and self.prior != "uniform":
             mean, std = prior
             standard = (values - mean) / std
             value = value - 0.5 * standard**2
@@ -304,28 +312,28 @@ class GradientInversion(BaseAttack):
         return self.differentiable_.encode(records)
 
     def _grid_log_posterior(self, Z_ref, evidence, prior):
-        """Log-posterior (n, k) of every record at every grid value, in bounded blocks."""
+        """Log-posterior (n, k) of every record at every grid value, in bounded blocks; sets
+        ``last_flat_records_`` (the records whose likelihood is the same at every value)."""
         grid = np.asarray(self.candidates_, dtype=float)
         n, k = len(Z_ref), len(grid)
-        out = np.empty((n, k))
+        likelihood = np.empty((n, k))
         block = max(1, _ROWS_PER_BLOCK // k)
         for start in range(0, n, block):
             stop = min(start + block, n)
             rows = np.repeat(np.arange(start, stop), k)
             values = np.tile(grid, stop - start)
-            mean, std = prior
-            rows_prior = (
-                mean if np.ndim(mean) == 0 else mean[rows],
-                std if np.ndim(std) == 0 else std[rows],
-            )
-            value, _ = self._log_posterior(Z_ref[rows], values, evidence.take(rows), rows_prior)
-            out[start:stop] = value.reshape(stop - start, k)
-        return out
+            value, _ = self._log_posterior(Z_ref[rows], values, evidence.take(rows), None)
+            likelihood[start:stop] = value.reshape(stop - start, k)
+        self.last_flat_records_ = np.ptp(likelihood, axis=1) == 0
+        if self.prior == "uniform":
+            return likelihood
+        mean, std = (np.reshape(p, (-1, 1)) if np.ndim(p) else p for p in prior)
+        return likelihood - 0.5 * ((grid[None, :] - mean) / std) ** 2
 
     def _candidate_scores(self, known, y, observed):
         evidence = self._evidence(y, observed)
         log_post = self._grid_log_posterior(
-            self._reference_inputs(known), evidence, self._record_priors(known)
+            self._reference_inputs(known), evidence, self._record_priors(known, y)
         )
         self.last_query_cost_ = QueryCost()
         scores = np.exp(log_post - log_post.max(axis=1, keepdims=True))
@@ -351,7 +359,7 @@ class GradientInversion(BaseAttack):
         known, index, y, observed = self._prepare(X, y, observed)
         evidence = self._evidence(y, observed)
         Z_ref = self._reference_inputs(known)
-        prior = self._record_priors(known)
+        prior = self._record_priors(known, y)
         grid = np.asarray(self.candidates_, dtype=float)
         start = grid[self._grid_log_posterior(Z_ref, evidence, prior).argmax(axis=1)]
         mean, std = self.prior_mean_, self.prior_std_
@@ -371,7 +379,12 @@ class GradientInversion(BaseAttack):
         )
         self.n_iter_ = int(result.nit)
         self.last_query_cost_ = QueryCost()
-        return pd.Series(mean + std * result.x, index=index, name=self.layout_.sensitive)
+        guesses = mean + std * result.x
+        flat = self.last_flat_records_
+        if self.prior == "imputation" and flat.any():
+            # The model says nothing about these records: the baseline's own prediction.
+            guesses[flat] = prior[0][flat]
+        return pd.Series(guesses, index=index, name=self.layout_.sensitive)
 
 
 GradientInversion.__doc__ = GradientInversion.__doc__.format(threat_model=THREAT_MODEL_DOC)

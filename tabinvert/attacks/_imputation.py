@@ -291,6 +291,31 @@ class ImputationBaseline(BaseAttack):
         return super()._prepare(X, y, None)
 
 
+def model_columns_of(layout, X_aux):
+    """The auxiliary records in the model's columns and form (what an attack reads)."""
+    if layout.is_frame:
+        return X_aux[list(layout.columns)]
+    return np.asarray(X_aux)
+
+
+def fit_imputer_like_baseline(attack, X_aux, y_aux, random_state=None):
+    """An :class:`ImputationBaseline` fitted as the baseline ``attack`` is compared with: on
+    the model's columns of ``X_aux``, with ``y_aux`` when given, the attack's candidates and
+    seed (``random_state`` when the attack has none).
+
+    Within a run (:mod:`tabinvert._cache`) two calls with the same data and an integer seed
+    share one learner fit, so an attack's imputer and its baseline answer identically.
+    """
+    kind = attack.sensitive_kind_
+    seed = attack.random_state if random_state is None else random_state
+    return ImputationBaseline(
+        attack.layout_.sensitive,
+        candidates=attack.candidates_ if kind == "categorical" else "auto",
+        sensitive_type=kind,
+        random_state=seed,
+    ).fit(model_columns_of(attack.layout_, X_aux), y_aux)
+
+
 _MAX_CV_ROWS = 50_000  # beyond this the learner is trusted (the comparison would cost minutes)
 
 

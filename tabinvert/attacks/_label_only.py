@@ -39,9 +39,15 @@ class LabelOnlyInversion(BaseAttack):
     candidates_ : ndarray
         Candidate values of the sensitive attribute.
     prior_ : ndarray
-        Their frequency in the auxiliary data (used when no target is self-labelled).
+        Their frequency in the auxiliary data.
+    imputer_ : ImputationBaseline
+        Categorical attributes: the imputation baseline (fitted exactly as the baseline the
+        attack is compared with) that guesses the targets whose label every candidate
+        reproduces alike, and all targets when too few are self-labelled.
     last_n_self_labelled_ : int
         Targets with exactly one label-reproducing candidate in the last ``attack``.
+    last_flat_records_ : ndarray of bool
+        Targets of the last ``attack`` for which every candidate gave the same label.
     last_query_cost_ : QueryCost
         Rows and calls spent in the last ``attack``.
 
@@ -105,6 +111,10 @@ class LabelOnlyInversion(BaseAttack):
             )
         classes = getattr(self.estimator, "classes_", None)
         self.classes_model_ = None if classes is None else np.asarray(classes)
+        if self.sensitive_kind_ == "categorical":
+            # Targets whose label no candidate singles out are guessed by the imputation
+            # baseline itself, so a model blind to the attribute scores exactly as imputation.
+            self._fit_imputer(X_aux, y_aux)
 
     def _candidate_scores(self, known, y, observed):
         if observed is not None:
@@ -136,11 +146,14 @@ class LabelOnlyInversion(BaseAttack):
                 f"LabelOnlyInversion: only {self.last_n_self_labelled_} target(s) have exactly "
                 "one candidate value that reproduces their label, with fewer than two distinct "
                 "values: too few to train the attack model. Those targets get their unique "
-                "value; the others the most likely value under the auxiliary prior.",
+                "value; the others the imputation baseline's guess.",
                 UserWarning,
                 stacklevel=3,
             )
-            scores = np.repeat(self.prior_[:, None], n, axis=1).T
+            if getattr(self, "imputer_", None) is not None:
+                scores = np.array(self._imputer_scores(known, y), dtype=float)
+            else:
+                scores = np.repeat(self.prior_[:, None], n, axis=1).T
             scores[self_labelled] = np.eye(k)[inferred]
             return scores + 1e-12
         features = attacker_features(known, self.layout_.known_columns, y)

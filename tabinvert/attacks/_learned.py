@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
 
 from .._sklearn_compat import HasMethods, Options, StrOptions
-from .._query import DEFAULT_MAX_ROWS_PER_CALL
+from .._query import DEFAULT_MAX_ROWS_PER_CALL, QueryCost
 from .._validation import check_observed, split_known
 from ._base import (
     COMMON_PARAMS_DOC,
@@ -121,8 +121,12 @@ class LearnedInversion(BaseAttack):
     ----------
     attack_model_ : estimator
         The fitted attack model: ``attack_model``'s (or the default) on every feature, the
-        same learner on the imputation features only, or a
+        imputation baseline (``imputer_``: imputation features only), or a
         :class:`~sklearn.dummy.DummyClassifier` (the prior), whichever won the comparison.
+    imputer_ : ImputationBaseline
+        Categorical attributes: the imputation baseline, fitted exactly as the baseline the
+        attack is compared with; it also guesses the targets for which the model answered the
+        same for every candidate value.
     selection_ : dict
         How ``attack_model_`` was chosen: ``{{"chosen": "learner" | "imputation" | "marginal",
         "metric": "accuracy", "learner": ..., "imputation": ..., "marginal": ...}}`` with the
@@ -238,6 +242,13 @@ class LearnedInversion(BaseAttack):
         features = self._aux_attack_features(X_used, y_used)
         self.feature_columns_ = [str(c) for c in features.columns]
         model = self._choose_attack_model(features, target)
+        if self.sensitive_kind_ == "categorical":
+            # The imputation baseline itself: it answers when cross-validation prefers the
+            # imputation features, and for targets the model answers alike for every candidate.
+            self._fit_imputer(X_aux, y_aux if self.uses_label_ else None)
+        if self.selection_["chosen"] == "imputation":
+            self.attack_model_ = self.imputer_
+            return
         with learner_threads(len(features)):
             model.fit(features, target)
         self.attack_model_ = model
@@ -420,6 +431,9 @@ class LearnedInversion(BaseAttack):
                 "This attack was fitted with labels (y_aux), so its attack model reads the "
                 "targets' labels: pass y to attack(), or fit with use_label=False."
             )
+        if self.selection_["chosen"] == "imputation":
+            self.last_query_cost_ = QueryCost()  # imputation never asks the model
+            return self._imputer_scores(known, y)
         outputs = self._query(known)
         features = self._features(known, y, outputs, observed)
         model = self.attack_model_

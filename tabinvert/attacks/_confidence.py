@@ -19,6 +19,7 @@ from ._base import (
     gaussian_error_scale,
     model_is_classifier,
 )
+from ._imputation import fit_shared_imputer
 
 _TINY = 1e-12
 _LABEL_NOISE = 0.01  # chance an observed label differs from the model's answer
@@ -65,6 +66,107 @@ def _take_class(storage, positions):
     for c in range(1, len(storage)):
         np.copyto(picked, storage[c], where=(positions == c)[None, :])
     return picked
+
+
+#: Observed outputs without ``noise_scale``: a record's kernel width is the separation of its
+#: candidates' outputs divided by this, so the best match beats every candidate the observation
+#: tells apart from it by at least ½·20² = 200 nats, more than a prior or a label can outweigh.
+_SHARPNESS = 20.0
+#: ... and, for a numeric attribute whose true value no candidate reproduces (it lies between
+#: two grid values of a continuous model), by this: a soft kernel, half the separation wide,
+#: so that the posterior mean interpolates between the neighbouring candidates.
+_INTERPOLATION = 2.0
+#: Outputs closer than this (times the observed output's scale, at least 1) are one answer:
+#: float noise between two computations of a value, not evidence.
+_SAME_OUTPUT = 1e-12
+#: The most decimals an observed output is read as rounded to (float32 outputs: 4, as their
+#: precision blurs finer grids).
+_MAX_DECIMALS = 6
+
+
+def _rounding_step(observed):
+    """``10**-d`` for the fewest decimals ``d`` that every observed value has, else 0.
+
+    Values on such a grid were rounded (or the model only gives such values, e.g. a tree's
+    0 and 1): a candidate whose output rounds to the observed value reproduces it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabinvert.attacks._confidence import _rounding_step
+    >>> _rounding_step(np.array([[0.25, 0.75], [0.5, 0.5]])), _rounding_step(np.array([1 / 3]))
+    (0.01, 0.0)
+    >>> _rounding_step(np.round(np.array([0.1234567], dtype=np.float32), 1))
+    0.1
+    """
+    values = np.asarray(observed)
+    single = values.dtype.kind == "f" and values.dtype.itemsize <= 4
+    values = values.astype(float)
+    tolerance = 4 * np.finfo(np.float32 if single else np.float64).eps
+    for decimals in range((4 if single else _MAX_DECIMALS) + 1):
+        scaled = values * 10.0**decimals
+        off = np.abs(scaled - np.rint(scaled))
+        if np.all(off <= tolerance * np.maximum(1.0, np.abs(scaled))):
+            return 10.0**-decimals
+    return 0.0
+
+
+def _observed_kernel(storage, observed, width=None, *, numeric=False):
+    """Log-likelihood (k, n) of the observed outputs given each candidate's answer.
+
+    ``storage`` is (n_outputs, k, n), the candidates' answers; ``observed`` (n, n_outputs),
+    what each victim saw. A Gaussian kernel on the Euclidean distance between the two, of
+    ``width`` (``noise_scale``) when given.
+
+    Otherwise the observed output is taken as exact and the width comes from the evidence, per
+    record: with ``p*`` the candidate output closest to the observed ``q`` and ``s`` the
+    distance from ``p*`` to the nearest *different* candidate output, ``w = s / 20`` and the
+    log-likelihood is ``-(‖p - q‖² - ‖p* - q‖²) / 2w²``. When ``q`` matches ``p*`` exactly,
+    every candidate with another output loses at least 200 nats (``200 (1 - 2‖p* - q‖ / s)``
+    when ``q`` is off by less than ``s/2``): whatever the prior, MAP picks what nearest-output
+    matching picks. Candidates with ``p*``'s very output tie with it, and so, nearly, does one
+    about as far from ``q`` as ``p*``: the observation cannot tell those apart, the prior
+    decides. Being relative, this fits raw probabilities, rounded ones and a regressor's
+    outputs in any unit. For a categorical attribute (the guess is the arg-max) a rounding
+    step is deliberately not read as a width: calling every candidate that rounds to ``q``
+    equally likely hands the choice among them to the prior, which scored below nearest-output
+    matching (balanced accuracy) on rounded outputs.
+
+    ``numeric=True`` (the guess is the posterior mean, which must average what the observation
+    cannot separate): distances are measured from the rounding cell of ``q`` (half a step of
+    :func:`_rounding_step` around it), so every candidate that rounds to ``q`` reproduces it
+    and the prior weighs those; when some candidate reproduces ``q`` the others lose as above,
+    and when none does (a continuous model: the true value lies between two candidates) the
+    kernel is soft, ``w = s / 2``, and the mean interpolates between them.
+    """
+    storage = np.asarray(storage, dtype=float)
+    seen = np.asarray(observed, dtype=float).T  # (n_outputs, n)
+    gap = storage - seen[:, None, :]
+    if width is not None:
+        return -0.5 * (gap**2).sum(axis=0) / width**2
+    if numeric:  # the distance to the values that round to q
+        gap = np.maximum(np.abs(gap) - 0.5 * _rounding_step(observed) * (1 + 1e-9), 0.0)
+    mismatch2 = (gap**2).sum(axis=0)  # (k, n)
+    best = _argmax_first(-mismatch2)
+    best_output = _take_class(storage.transpose(1, 0, 2), best)  # (n_outputs, n)
+    offset = storage - best_output[:, None, :]  # each candidate's output minus the best's
+    separation2 = (offset**2).sum(axis=0)
+    tie2 = (_SAME_OUTPUT * np.maximum(1.0, np.abs(seen).max(axis=0))) ** 2
+    same = separation2 <= tie2
+    s2 = np.where(same, np.inf, separation2).min(axis=0)
+    s2[~np.isfinite(s2)] = 1.0  # every candidate gives the same answer: the prior decides
+    if numeric:
+        least = mismatch2.min(axis=0)
+        excess = mismatch2 - least
+        sharpness = np.where(least <= tie2, _SHARPNESS, _INTERPOLATION)
+    else:
+        # ‖p - q‖² - ‖p* - q‖² = ‖p - p*‖² + 2 (p - p*)·(p* - q), without cancellation.
+        excess = separation2 + 2 * (offset * (best_output - seen)[:, None, :]).sum(axis=0)
+        sharpness = _SHARPNESS
+    log_lik = np.maximum(excess, 0.0)
+    log_lik *= -0.5 * sharpness**2 / s2
+    log_lik[same] = 0.0
+    return log_lik
 
 
 def class_positions(classes, labels, *, name="y"):
@@ -137,8 +239,20 @@ class ConfidenceInversion(BaseAttack):
         the (n, n_classes) probability matrix returning (n,) values.
     noise_scale : float, default=None
         MAP with a regressor: the σ of the Gaussian error model (default: the model's RMSE on
-        ``y_aux``). With ``observed`` outputs: the kernel width (default 0.01 for probabilities,
-        1% of the spread of the model's outputs on the auxiliary data for regressors).
+        ``y_aux``). With ``observed`` outputs: the width of the Gaussian kernel on the distance
+        between the observed output and each candidate's, in the outputs' units; set it to the
+        noise the observations carry (e.g. a noise defense's σ) for a soft kernel. By default
+        the observed outputs are taken as exact and each record's width is 1/20 of the distance
+        between the candidate output nearest the observed one and the next different candidate
+        output: the closest candidate then wins by at least 200 nats whenever the observation
+        matches it, whatever the prior, so MAP is never below nearest-output matching and the
+        prior decides only between candidates the observation cannot tell apart. For a numeric
+        attribute (guessed by the posterior mean) observed values on a decimal grid count as
+        rounded, every candidate whose output rounds to them reproduces them, and where no
+        candidate reproduces the observation the width is half the separation, so the mean
+        interpolates between neighbouring candidates. (The default used to be a fixed 0.01 for
+        probabilities and 1% of the outputs' spread for regressors, which let the prior
+        overrule an exact match.)
     {common}
     Attributes
     ----------
@@ -294,7 +408,7 @@ class ConfidenceInversion(BaseAttack):
             # posterior is the baseline's. With labels, the label's population signal enters
             # through both the prior and the model's likelihood: the attack leans on it more
             # than a calibrated posterior would, never less than imputation does.
-            self._fit_imputer(X_aux, y_aux)
+            fit_shared_imputer(self, X_aux, y_aux)
 
     # -- scoring ------------------------------------------------------------------------------
     def _candidate_scores(self, known, y, observed):
@@ -332,9 +446,13 @@ class ConfidenceInversion(BaseAttack):
                 residual = np.asarray(y, dtype=float)[None, :] - predicted
                 log_post += -0.5 * (residual / self.sigma_) ** 2
             if observed is not None:
-                width = self.noise_scale or 0.01 * self.output_spread_
-                gap = np.asarray(observed, dtype=float).reshape(n, -1)[:, 0][None, :] - predicted
-                log_post += -0.5 * (gap / width) ** 2
+                seen = np.asarray(observed).reshape(n, -1)[:, :1]
+                log_post += _observed_kernel(
+                    predicted[None],
+                    seen,
+                    self.noise_scale,
+                    numeric=self.sensitive_kind_ == "numeric",
+                )
             return _softmax(log_post).T
         labels = None
         if self.likelihood_ == "proba":
@@ -372,9 +490,9 @@ class ConfidenceInversion(BaseAttack):
                     "observed holds probabilities but the attack queries labels only; pass the "
                     "observed labels (1-D) or use likelihood='proba'."
                 )
-            width = self.noise_scale or 0.01
-            distance2 = ((storage - observed.T[:, None, :].astype(float)) ** 2).sum(axis=0)
-            return -0.5 * distance2 / width**2
+            return _observed_kernel(
+                storage, observed, self.noise_scale, numeric=self.sensitive_kind_ == "numeric"
+            )
         n_classes = len(self.classes_model_)
         same = labels == observed.reshape(-1)[None, :]
         return np.where(same, np.log(1 - _LABEL_NOISE), np.log(_LABEL_NOISE / (n_classes - 1)))

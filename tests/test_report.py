@@ -163,6 +163,7 @@ def hand_assessment(*, sensitive="secret", lomia=True, gap_low=-0.05, frontier=T
             baseline_correct=False,
         )
     )
+    # "<u>a</u>" stands out above the other records, "b" below them; "c" is too small to test.
     by_group = pd.DataFrame(
         dict(
             sensitive=sensitive,
@@ -170,9 +171,15 @@ def hand_assessment(*, sensitive="secret", lomia=True, gap_low=-0.05, frontier=T
             group="town",
             value=["<u>a</u>", "b", "c"],
             n_records=[40, 60, 5],
-            attack_success=[0.9, 0.8, 1.0],
+            attack_success=[0.9, 0.75, 1.0],
             baseline_success=[0.7, 0.7, 0.6],
-            advantage=[0.33, 0.33, 1.0],
+            advantage=[0.667, 0.167, 1.0],
+            advantage_ci_low=[0.45, -0.05, 0.9],
+            advantage_ci_high=[0.88, 0.38, 1.0],
+            rest_advantage=[0.2, 0.6, 0.4],
+            p_value=[0.001, 0.001, float("nan")],
+            p_adjusted=[0.002, 0.002, float("nan")],
+            separates=[True, True, False],
             mean_exposure=[0.2, 0.05, 0.4],
             reliable=[True, True, False],
         )
@@ -183,10 +190,18 @@ def hand_assessment(*, sensitive="secret", lomia=True, gap_low=-0.05, frontier=T
                 sensitive=sensitive,
                 attack="MAP",
                 group="town",
+                n_groups=2,
+                highest="<u>a</u>",
+                highest_advantage=0.667,
+                lowest="b",
+                lowest_advantage=0.167,
+                advantage_gap=0.5,
+                exposure_gap=0.15,
+                p_adjusted=0.002,
+                correction="Holm",
+                separates=True,
                 most_exposed="<u>a</u>",
                 least_exposed="b",
-                advantage_gap=0.0,
-                exposure_gap=0.15,
             )
         ]
     )

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..attacks._base import capabilities_of
 from ._result import _plain
@@ -136,85 +137,232 @@ def _per_record(attack, baseline, X, y, kind, truth):
     )
 
 
-def _group_table(exposure, groups, min_group_size):
-    """Exposure by subgroup: attack and imputation success, advantage, mean exposure."""
+#: Two-sided level of the per-group tests (after Holm's correction); the groups' advantage
+#: intervals are at ``1 - GROUP_ALPHA``.
+GROUP_ALPHA = 0.05
+#: Name of the multiple-testing correction over the groups of one grouping, as reported.
+GROUP_CORRECTION = "Holm"
+
+_GROUP_COLUMNS = [
+    "sensitive",
+    "attack",
+    "group",
+    "value",
+    "n_records",
+    "attack_success",
+    "baseline_success",
+    "advantage",
+    "advantage_ci_low",
+    "advantage_ci_high",
+    "rest_advantage",
+    "p_value",
+    "p_adjusted",
+    "separates",
+    "mean_exposure",
+    "reliable",
+]
+
+
+def _holm(p_values):
+    """Holm's step-down adjustment of ``p_values`` (family-wise error control); NaN entries
+    stay NaN and do not count as hypotheses.
+
+    Examples
+    --------
+    >>> from tabinvert.assessment._exposure import _holm
+    >>> _holm([0.01, 0.04, 0.03, float("nan")]).round(3).tolist()
+    [0.03, 0.06, 0.06, nan]
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    tested = np.flatnonzero(np.isfinite(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def _advantage_se(attack_correct, baseline_correct):
+    """The advantage ``(a - b) / (1 - b)`` of paired hit flags and its standard error.
+
+    The advantage is ``1 - u / v`` with ``u``, ``v`` the attack's and imputation's error
+    rates on the same records; the error is the delta-method (ratio-estimator) one,
+    ``sd(((1 - A) - r (1 - B)) / v) / sqrt(n)`` with ``r = u / v``. NaN when imputation is
+    never wrong (the advantage is undefined) or for fewer than two records.
+    """
+    attack = np.asarray(attack_correct, dtype=float)
+    base = np.asarray(baseline_correct, dtype=float)
+    n = len(attack)
+    if n == 0:
+        return np.nan, np.nan
+    v = 1.0 - base.mean()
+    if v <= 0:
+        return np.nan, np.nan
+    ratio = (1.0 - attack.mean()) / v
+    if n < 2:
+        return 1.0 - ratio, np.nan
+    influence = ((1.0 - attack) - ratio * (1.0 - base)) / v
+    se = float(influence.std(ddof=1) / np.sqrt(n))
+    if se == 0:
+        # No spread (e.g. the attack right on every record of the group): the sample says
+        # nothing about the noise, so take the error with two pseudo-records, one the attack
+        # alone gets right and one imputation alone gets right (as add-one smoothing does).
+        smoothed_attack, smoothed_base = np.append(attack, [1.0, 0.0]), np.append(base, [0.0, 1.0])
+        v = 1.0 - smoothed_base.mean()
+        ratio_s = (1.0 - smoothed_attack.mean()) / v
+        influence = ((1.0 - smoothed_attack) - ratio_s * (1.0 - smoothed_base)) / v
+        se = float(influence.std(ddof=1) / np.sqrt(n + 2))
+    return 1.0 - ratio, se
+
+
+def _versus_rest(advantage, se, rest_advantage, rest_se):
+    """Two-sided p-value of a normal (z) test that a group's advantage equals that of the other
+    records (disjoint records: the variances add); NaN when either is undefined."""
+    difference = advantage - rest_advantage
+    scale = np.hypot(se, rest_se)
+    if not (np.isfinite(difference) and np.isfinite(scale)):
+        return np.nan
+    if scale == 0:
+        return 1.0 if difference == 0 else np.nan
+    return float(2 * stats.norm.sf(abs(difference) / scale))
+
+
+def _group_table(exposure, groups, min_group_size, alpha=GROUP_ALPHA):
+    """Exposure by subgroup: attack and imputation success, the advantage with its interval,
+    the test of each comparable group against the other records, and the mean exposure.
+
+    Groups are compared by their advantage over imputation (attack accuracy minus imputation
+    accuracy within the group, over imputation's errors): ``advantage_ci_low`` /
+    ``advantage_ci_high`` is its ``1 - alpha`` normal interval (:func:`_advantage_se`).
+    Each group with at least ``min_group_size`` records (``reliable``) is tested against the
+    rest of the records of its attribute (``rest_advantage``): ``p_value`` is the two-sided
+    z-test of :func:`_versus_rest`, ``p_adjusted`` its Holm adjustment over the tested groups
+    of the same grouping (:func:`_holm`; a grouping of exactly two groups holds one
+    comparison, not two), and ``separates`` whether ``p_adjusted < alpha``. The mean
+    exposure (the attack's confidence in the true value minus imputation's) is supporting
+    evidence only: it neither ranks nor separates groups.
+    """
+    z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for (sensitive, attack), records in exposure.groupby(["sensitive", "attack"], sort=False):
+        attack_hits = records["attack_correct"].to_numpy(dtype=bool)
+        base_hits = records["baseline_correct"].to_numpy(dtype=bool)
         for column, labels in groups.items():
             labels = np.asarray(labels)[records["position"].to_numpy()]
-            for value in pd.unique(labels):
-                part = records[labels == value]
+            values = pd.unique(labels)
+            grouping = []
+            for value in values:
+                inside = labels == value
+                part = records[inside]
                 n = len(part)
-                attack_rate = float(part["attack_correct"].mean()) if n else np.nan
-                base_rate = float(part["baseline_correct"].mean()) if n else np.nan
-                advantage = (
-                    (attack_rate - base_rate) / (1 - base_rate) if n and base_rate < 1 else np.nan
-                )
-                rows.append(
+                advantage, se = _advantage_se(attack_hits[inside], base_hits[inside])
+                rest_advantage, rest_se = _advantage_se(attack_hits[~inside], base_hits[~inside])
+                reliable = n >= min_group_size
+                grouping.append(
                     dict(
                         sensitive=sensitive,
                         attack=attack,
                         group=column,
                         value=value if not isinstance(value, np.generic) else value.item(),
                         n_records=n,
-                        attack_success=attack_rate,
-                        baseline_success=base_rate,
+                        attack_success=float(attack_hits[inside].mean()) if n else np.nan,
+                        baseline_success=float(base_hits[inside].mean()) if n else np.nan,
                         advantage=advantage,
+                        advantage_ci_low=advantage - z * se,
+                        advantage_ci_high=float(np.minimum(advantage + z * se, 1.0)),
+                        rest_advantage=rest_advantage,
+                        p_value=(
+                            _versus_rest(advantage, se, rest_advantage, rest_se)
+                            if reliable
+                            else np.nan
+                        ),
                         mean_exposure=float(part["exposure"].mean()) if n else np.nan,
-                        reliable=n >= min_group_size,
+                        reliable=reliable,
                     )
                 )
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            "sensitive",
-            "attack",
-            "group",
-            "value",
-            "n_records",
-            "attack_success",
-            "baseline_success",
-            "advantage",
-            "mean_exposure",
-            "reliable",
-        ],
-    )
-    return table
+            p_values = np.array([row["p_value"] for row in grouping], dtype=float)
+            if len(grouping) == 2:  # each group against the other: one comparison
+                adjusted = p_values.copy()
+            else:
+                adjusted = _holm(p_values)
+            for row, p in zip(grouping, adjusted):
+                row["p_adjusted"] = p
+                row["separates"] = bool(np.isfinite(p) and p < alpha)
+            rows.extend(grouping)
+    return pd.DataFrame(rows, columns=_GROUP_COLUMNS)
 
 
 _DISPARITY_COLUMNS = [
     "sensitive",
     "attack",
     "group",
-    "most_exposed",
-    "least_exposed",
+    "n_groups",
+    "highest",
+    "highest_advantage",
+    "lowest",
+    "lowest_advantage",
     "advantage_gap",
     "exposure_gap",
+    "p_adjusted",
+    "correction",
+    "separates",
+    "most_exposed",
+    "least_exposed",
 ]
 
 
 def _disparity(by_group):
-    """Per (attribute, grouping): the most and least exposed reliable groups and the gap."""
+    """Per (attribute, attack, grouping) with at least two comparable groups whose advantage is
+    defined: the groups ranked by advantage (``highest``, ``lowest`` and their gap; the
+    ``exposure_gap`` is the same two groups' difference in mean exposure, supporting only),
+    the smallest Holm-adjusted p-value of the grouping's per-group tests, whether any group
+    ``separates`` from the other records, and the ``most_exposed`` group: the one with the
+    largest advantage among those whose advantage is significantly *above* the other
+    records' (None when no group is); ``least_exposed`` likewise below (None when none is)."""
     rows = []
     if by_group.empty:
         return pd.DataFrame(columns=_DISPARITY_COLUMNS)
     for (sensitive, attack, column), part in by_group.groupby(
         ["sensitive", "attack", "group"], sort=False
     ):
-        part = part[part["reliable"]]
+        part = part[part["reliable"].astype(bool)]
+        part = part[np.isfinite(part["advantage"].astype(float))]
         if len(part) < 2:
             continue
-        top = part.loc[part["mean_exposure"].idxmax()]
-        bottom = part.loc[part["mean_exposure"].idxmin()]
+        advantage = part["advantage"].astype(float)
+        top = part.loc[advantage.idxmax()]
+        bottom = part.loc[advantage.idxmin()]
+        separated = part[part["separates"].astype(bool)]
+        above = separated[separated["advantage"] > separated["rest_advantage"]]
+        below = separated[separated["advantage"] < separated["rest_advantage"]]
+        adjusted = part["p_adjusted"].astype(float)
         rows.append(
             dict(
                 sensitive=sensitive,
                 attack=attack,
                 group=column,
-                most_exposed=top["value"],
-                least_exposed=bottom["value"],
+                n_groups=len(part),
+                highest=top["value"],
+                highest_advantage=top["advantage"],
+                lowest=bottom["value"],
+                lowest_advantage=bottom["advantage"],
                 advantage_gap=top["advantage"] - bottom["advantage"],
                 exposure_gap=top["mean_exposure"] - bottom["mean_exposure"],
+                p_adjusted=adjusted.min() if adjusted.notna().any() else np.nan,
+                correction=GROUP_CORRECTION,
+                separates=bool(len(separated)),
+                most_exposed=(
+                    above.loc[above["advantage"].astype(float).idxmax(), "value"]
+                    if len(above)
+                    else None
+                ),
+                least_exposed=(
+                    below.loc[below["advantage"].astype(float).idxmin(), "value"]
+                    if len(below)
+                    else None
+                ),
             )
         )
     return pd.DataFrame(rows, columns=_DISPARITY_COLUMNS)

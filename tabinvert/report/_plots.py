@@ -222,7 +222,8 @@ def plot_membership_gap(Figure, gap):
     low, high = _advantage_limits(gap["gap_ci_low"], gap["gap_ci_high"])
     axes.set_xlim(min(low, -0.25), high)
     axes.set_xlabel(
-        "members' advantage − non-members'\n(> 0: the model memorised its training records)"
+        "members' advantage − non-members'\n(> 0: better on the training records; memorisation "
+        "only if it also leaks on them)"
     )
     axes.grid(axis="x", color="#dddddd", linewidth=0.6)
     return figure
@@ -234,12 +235,39 @@ def _group_panels(by_group):
     return keys[:MAX_PANELS]
 
 
+def rank_groups(part):
+    """The groups of one grouping ranked by advantage, largest first; groups too small to
+    compare (``reliable`` False) and undefined advantages after the ranked ones."""
+    order = part.assign(
+        _small=~part["reliable"].astype(bool) if "reliable" in part else False,
+        _advantage=part["advantage"].astype(float),
+    )
+    order = order.sort_values(
+        ["_small", "_advantage"], ascending=[True, False], kind="stable", na_position="last"
+    )
+    return order.drop(columns=["_small", "_advantage"])
+
+
+def _stands_out(part):
+    """Per row: whether the group separates from the other records *above* them (False when
+    the table has no tests, as in older assessments)."""
+    if "separates" not in part or "rest_advantage" not in part:
+        return np.zeros(len(part), dtype=bool)
+    separates = np.array(
+        [v is not None and v == v and bool(v) for v in part["separates"]], dtype=bool
+    )
+    above = (
+        part["advantage"].astype(float).to_numpy() > part["rest_advantage"].astype(float).to_numpy()
+    )
+    return separates & above
+
+
 def plot_groups(Figure, by_group):
-    """Mean exposure per subgroup (bars; hatched = too small to compare), one panel per
-    grouping, at most :data:`MAX_BARS` groups each (the most exposed)."""
-    if not has(
-        by_group, "sensitive", "attack", "group", "value", "n_records", "mean_exposure", "reliable"
-    ):
+    """The attack's advantage per subgroup with its interval (bars; green with a diamond =
+    stands out from the other records after the correction; hatched grey = too small to
+    compare), one panel per grouping, at most :data:`MAX_BARS` groups each (the largest
+    advantages), values below :data:`FLOOR` drawn at the edge."""
+    if not has(by_group, "sensitive", "attack", "group", "value", "n_records", "advantage"):
         return None
     panels = _group_panels(by_group)
     sizes = []
@@ -258,41 +286,82 @@ def plot_groups(Figure, by_group):
             & (by_group["attack"] == attack)
             & (by_group["group"] == group)
         ]
-        part = part.sort_values("mean_exposure", ascending=False, kind="stable").head(MAX_BARS)
-        values = part["mean_exposure"].astype(float).fillna(0.0).to_numpy()
-        reliable = part["reliable"].astype(bool).to_numpy()
-        positions = np.arange(len(part))
-        bars = axes.barh(
-            positions,
-            values,
-            color=np.where(reliable, MEMBERS, "#bbbbbb"),
-            edgecolor="black",
-            linewidth=0.6,
+        part = rank_groups(part).head(MAX_BARS)
+        raw = part["advantage"].astype(float).to_numpy()
+        values = np.clip(np.nan_to_num(raw, nan=0.0), FLOOR, 1.0)
+        reliable = (
+            part["reliable"].astype(bool).to_numpy()
+            if "reliable" in part
+            else np.ones(len(part), dtype=bool)
         )
+        out = _stands_out(part)
+        positions = np.arange(len(part), dtype=float)
+        colors = np.where(out, HIGHLIGHT, np.where(reliable, MEMBERS, "#bbbbbb"))
+        bars = axes.barh(positions, values, color=colors, edgecolor="black", linewidth=0.6)
         for bar, ok in zip(bars, reliable):
             if not ok:
                 bar.set_hatch("///")
-        for y, value, n in zip(positions, values, part["n_records"]):
+        # The interval's ends as drawn (the bar's end where there is no interval).
+        left, right = values.copy(), values.copy()
+        if "advantage_ci_low" in part and "advantage_ci_high" in part:
+            low = part["advantage_ci_low"].astype(float).to_numpy()
+            high = part["advantage_ci_high"].astype(float).to_numpy()
+            shown = np.isfinite(raw) & (raw >= FLOOR)
+            errors = _interval_errors(values, low, high)
+            left, right = values - errors[0], values + errors[1]
+            axes.errorbar(
+                values[shown],
+                positions[shown],
+                xerr=errors[:, shown],
+                fmt="none",
+                ecolor="black",
+                capsize=2.5,
+                linewidth=0.9,
+            )
+        if out.any():
+            axes.plot(
+                values[out],
+                positions[out],
+                "D",
+                color=HIGHLIGHT,
+                markeredgecolor="black",
+                markersize=6,
+                zorder=4,
+            )
+        for y, value, n, defined, stands, lo, hi in zip(
+            positions, values, part["n_records"], np.isfinite(raw), out, left, right
+        ):
+            note = (
+                f"n={int(n)}"
+                + ("" if defined else ", undefined")
+                + (", stands out" if stands else "")
+            )
+            # Beyond the interval's end, on the bar's side, so the text never crosses it.
+            positive = value >= 0
             axes.text(
-                value,
+                hi if positive else lo,
                 y,
-                f" n={int(n)} ",
+                f" {note} ",
                 va="center",
                 fontsize=7,
-                ha="left" if value >= 0 else "right",
+                ha="left" if positive else "right",
             )
         axes.axvline(0, color="black", linewidth=1)
         axes.set_yticks(positions, [label(v, 24) for v in part["value"]])
         axes.set_ylim(len(part) - 0.5, -0.5)
-        span = max(np.abs(values).max(initial=0.0), 0.01)
+        lowest = min(np.min(left, initial=0.0), 0.0)
+        highest = max(np.max(right, initial=0.0), 0.0)
+        span = max(highest - lowest, 0.1)
+        # Room for the notes: about a third of the span on the side they are written.
         axes.set_xlim(
-            min(values.min(initial=0.0), 0) - 0.35 * span, values.max(initial=0) + 0.35 * span
+            lowest - (0.4 * span if (values < 0).any() else 0.05 * span),
+            highest + (0.4 * span if (values >= 0).any() else 0.05 * span),
         )
         axes.set_title(f"{label(sensitive)} by {label(group)} ({label(attack, 24)})", loc="left")
         axes.grid(axis="x", color="#dddddd", linewidth=0.6)
     grid[-1, 0].set_xlabel(
-        "mean exposure: the attack's confidence in the true value minus\n"
-        "imputation's (hatched grey: group too small to compare)"
+        "advantage over imputation within the group, with its interval\n"
+        "(green diamond: stands out after Holm's correction; hatched grey: too small to compare)"
     )
     return figure
 

@@ -3,20 +3,33 @@
 Each ``*_advice`` function reads one aspect of the :class:`~tabinvert.Assessment` and returns a
 list of safe HTML snippets (user text escaped), one per recommendation; :func:`recommendations`
 concatenates them in reading order: defenses, label-only attacks, memorisation, subgroups.
+
+Every sentence is conditioned on the numbers it quotes: a defense under which any attack gains
+is never recommended (:func:`attack_changes`), "memorised" is said only of an attack that
+leaks on the training records and leaks more on them than on held-out people
+(:func:`memorised`), an advantage is "still up to" a number only when that number is
+positive, and a subgroup is named "most exposed" only when it separates from the other records
+after Holm's correction (the ``separates`` column of the subgroup table).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from ._format import esc, has, interval, num
+from ._format import esc, has, interval, is_missing, num
 
 #: A defense "costs nothing" when it loses at most this much utility.
 UTILITY_TOLERANCE = 0.01
 #: Utility metrics for which lower is better (the rest: higher is better).
 LOWER_IS_BETTER = frozenset({"mae", "rmse", "mse", "log_loss"})
-#: Subgroup exposure gaps below this are not worth a recommendation.
-EXPOSURE_GAP = 0.05
+#: An attack "gains" under a defense when its advantage on the training records rises by more
+#: than this over the undefended one: any rise the report's three decimals can show. However
+#: small, such a defense is never recommended (a rise inside the interval may be noise, but the
+#: report does not recommend a defense its own table shows helping an attack).
+RISE_TOLERANCE = 0.0005
+#: The level of the subgroup tests, as the subgroup table's ``separates`` applies it.
+GROUP_LEVEL = 0.05
 
 
 def utility_metric(defenses):
@@ -82,8 +95,80 @@ def _describe(defenses, row, metric):
     )
 
 
+def attack_changes(defenses):
+    """Per defense (other than "none"), attribute and attack: the members' advantage
+    undefended and under the defense, the change, and whether the attack ``gains`` (rises by
+    more than :data:`RISE_TOLERANCE`). ``undefended`` is NaN when the sweep has no "none" row
+    for the attack (then whether it gains is unknown: ``checked`` is False).
+
+    Returns an empty frame when the sweep lacks the columns.
+    """
+    columns = [
+        "defense",
+        "sensitive",
+        "attack",
+        "undefended",
+        "defended",
+        "change",
+        "gains",
+        "checked",
+    ]
+    if not has(defenses, "defense", "attack", "population", "sensitive", "advantage"):
+        return pd.DataFrame(columns=columns)
+    members = defenses[defenses["population"] == "members"]
+    name = members["defense"].astype(str)
+    reference = (
+        members[name == "none"]
+        .drop_duplicates(["sensitive", "attack"])
+        .set_index(["sensitive", "attack"])["advantage"]
+        .astype(float)
+    )
+    rows = []
+    for _, row in members[name != "none"].iterrows():
+        key = (row["sensitive"], row["attack"])
+        undefended = float(reference.get(key, np.nan))
+        defended = float(row["advantage"]) if not is_missing(row["advantage"]) else np.nan
+        change = defended - undefended
+        checked = bool(np.isfinite(undefended) and np.isfinite(defended))
+        rows.append(
+            dict(
+                defense=str(row["defense"]),
+                sensitive=row["sensitive"],
+                attack=row["attack"],
+                undefended=undefended,
+                defended=defended,
+                change=change,
+                gains=bool(checked and change > RISE_TOLERANCE),
+                checked=checked,
+            )
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _attack_label(row):
+    """The sweep's attack name without the " [attribute]" suffix it adds, and its attribute."""
+    attack = str(row["attack"]).removesuffix(f" [{row['sensitive']}]")
+    return f"{attack} on {row['sensitive']}"
+
+
+def gains_text(changes, defense):
+    """ "<attack> on <attribute> rises from a to b (+d)" for every attack that gains under
+    ``defense`` (largest rise first), as plain text; "" when none does."""
+    rows = changes[(changes["defense"] == str(defense)) & changes["gains"]]
+    rows = rows.sort_values("change", ascending=False, kind="stable")
+    return "; ".join(
+        f"{_attack_label(r)} rises from {num(r['undefended'], signed=True)} to "
+        f"{num(r['defended'], signed=True)} ({num(r['change'], signed=True)})"
+        for _, r in rows.iterrows()
+    )
+
+
 def defense_advice(assessment):
-    """Which defense lowers the risk at what utility cost, or a prompt to measure defenses."""
+    """Which defense lowers the risk at what utility cost, or a prompt to measure defenses.
+
+    A defense under which any attack's advantage on the training records rises (by more than
+    :data:`RISE_TOLERANCE`) is never recommended, and the attack that gains is named.
+    """
     frontier, defenses = assessment.frontier, assessment.defenses
     if not has(frontier, "defense", "utility", "risk", "worst_attack", "on_frontier"):
         return [
@@ -103,39 +188,97 @@ def defense_advice(assessment):
     tried = table[table["defense"].astype(str) != "none"]
     if tried.empty:
         return ["Only the undefended model was measured; add output defenses to compare."]
+    changes = attack_changes(defenses)
+    gaining = set(changes.loc[changes["gains"], "defense"])
+    unchecked = set(changes.loc[~changes["checked"].astype(bool), "defense"])
+    if changes.empty:  # no per-attack rows: nothing shows that no attack gains
+        unchecked = set(tried["defense"].astype(str))
+    names = tried["defense"].astype(str)
+    warnings = [
+        f"Not recommended: under <strong>{esc(d)}</strong> an attack gains: "
+        f"{esc(gains_text(changes, d))}."
+        for d in dict.fromkeys(names)
+        if d in gaining
+    ]
+    if unchecked - gaining:
+        listed = ", ".join(f"<strong>{esc(d)}</strong>" for d in sorted(unchecked - gaining))
+        warnings.append(
+            f"Not recommended: for {listed} the sweep lacks an undefended or a defended "
+            "advantage of some attack, so it cannot show that no attack gains."
+        )
+    safe = tried[~names.isin(gaining | unchecked)]
     start = (
         "Undefended, the worst-case advantage on the training records is "
-        f"{num(reference_risk, signed=True)}."
+        f"{num(reference_risk, signed=True)}"
     )
-    lowered = tried[tried["risk"] < reference_risk - 1e-12]
+    leaks = _undefended_leaks(defenses)
+    if leaks is False or (leaks is None and np.isfinite(reference_risk) and reference_risk <= 0):
+        reason = (
+            "no attack's interval lies above 0: no attack leaks measurably"
+            if leaks is False
+            else "no attack has a positive advantage"
+        )
+        return [f"{start}, and {reason}, so these attacks need no output defense."] + warnings
+    start += "."
+    lowers = tried[tried["risk"] < reference_risk - 1e-12]
+    lowered = safe[safe["risk"] < reference_risk - 1e-12]
     if lowered.empty:
-        return [
-            f"{start} None of the defenses tried lowers it: the attacks do not depend on "
-            "the detail the defenses remove."
-        ]
-    cheap = lowered[
-        lowered["on_frontier"].astype(bool) & (lowered["drop"] <= UTILITY_TOLERANCE + 1e-12)
-    ]
+        if lowers.empty:
+            text = f"{start} None of the defenses tried lowers it" + (
+                "." if gaining else ": the attacks do not depend on the detail the defenses remove."
+            )
+        else:
+            text = (
+                f"{start} The defenses that lower it ("
+                + ", ".join(f"<strong>{esc(d)}</strong>" for d in lowers["defense"].astype(str))
+                + ") are not recommended, for the reasons below."
+            )
+        return [text] + warnings
+    # Not filtered by the sweep's frontier: a defense dominated only by one under which an attack
+    # gains is still a candidate (the least risk, then the least loss, is never dominated by
+    # another candidate).
+    cheap = lowered[lowered["drop"] <= UTILITY_TOLERANCE + 1e-12]
     tolerance = f"{num(UTILITY_TOLERANCE, 2)} {esc(metric)}"
     strongest = lowered.sort_values(["risk", "drop"], kind="stable").iloc[0]
     if len(cheap):
         best = cheap.sort_values(["risk", "drop"], kind="stable").iloc[0]
         advice = [
             f"{start} The defense that lowers it most while losing at most {tolerance} "
-            f"is {_describe(defenses, best, metric)}."
+            f"is {_describe(defenses, best, metric)}; no attack's advantage rises under it."
         ]
     else:
         best = None
-        advice = [f"{start} No defense tried lowers it while losing at most {tolerance}."]
+        advice = [
+            f"{start} No defense tried lowers it while losing at most {tolerance} without "
+            "an attack gaining under it."
+        ]
     if best is None or str(strongest["defense"]) != str(best["defense"]):
-        advice.append(f"The strongest defense tried is {_describe(defenses, strongest, metric)}.")
+        advice.append(
+            "The strongest defense tried under which no attack's advantage rises is "
+            f"{_describe(defenses, strongest, metric)}."
+        )
     if _still_leaks(defenses, strongest):
         advice.append(
-            "Even the strongest defense tried leaves measurable leakage; combine "
-            "output defenses with training-time measures, or do not expose the "
-            "model's outputs to untrusted parties."
+            "Even that defense leaves measurable leakage; combine output defenses with "
+            "training-time measures, or do not expose the model's outputs to untrusted "
+            "parties."
         )
-    return advice
+    return advice + warnings
+
+
+def _undefended_leaks(defenses):
+    """Whether some attack leaks measurably on the undefended model (an interval of the sweep's
+    "none" rows on the members lies above 0); None when the sweep has no such intervals."""
+    if not has(defenses, "defense", "population", "advantage_ci_low"):
+        return None
+    low = defenses.loc[
+        (defenses["defense"].astype(str) == "none") & (defenses["population"] == "members"),
+        "advantage_ci_low",
+    ].astype(float)
+    low = low[np.isfinite(low)]
+    if low.empty:
+        return None
+    return bool((low > 0).any())
 
 
 def _still_leaks(defenses, row):
@@ -165,7 +308,7 @@ def _label_only(table):
 
 def label_only_advice(assessment):
     """Label-only attacks survive every defense that keeps the arg-max (always said when one
-    was run)."""
+    was run; that one leaks is said only when its interval lies above 0)."""
     results = assessment.results
     if not has(results, "attack", "access", "population", "sensitive", "advantage"):
         return []
@@ -176,12 +319,22 @@ def label_only_advice(assessment):
         f"{esc(r['sensitive'])}: advantage {esc(_advantage_interval(r))}"
         for _, r in rows.iterrows()
     )
-    text = (
-        f"A label-only attack was run ({measured} on the training records). It "
-        "needs only the predicted label, so it survives every defense that keeps the "
-        "arg-max: rounding, coarsening or truncating probabilities, or returning labels "
-        "only, cannot stop it."
-    )
+    low = rows["advantage_ci_low"].astype(float) if "advantage_ci_low" in rows else None
+    leaks = low is not None and bool((np.isfinite(low) & (low > 0)).any())
+    if leaks:
+        text = (
+            f"A label-only attack leaks ({measured} on the training records). It "
+            "needs only the predicted label, so it survives every defense that keeps the "
+            "arg-max: rounding, coarsening or truncating probabilities, or returning labels "
+            "only, cannot stop it."
+        )
+    else:
+        text = (
+            f"A label-only attack was run and shows no measurable leakage ({measured} on the "
+            "training records). Were one to leak, it would need only the predicted label: "
+            "defenses that keep the arg-max (rounding, coarsening or truncating "
+            "probabilities, or returning labels only) could not stop it."
+        )
     defenses = assessment.defenses
     if has(defenses, "defense", "keeps_argmax", "attack", "access", "population", "advantage"):
         keep = defenses[
@@ -195,44 +348,109 @@ def label_only_advice(assessment):
                 + ", ".join(f"<strong>{esc(n)}</strong>" for n in names)
                 + " keep the arg-max"
             )
-            if len(under):
-                worst = under.loc[under["advantage"].astype(float).idxmax()]
-                text += (
-                    f"; under them the label-only attack's advantage is still up to "
-                    f"{esc(num(worst['advantage'], signed=True))}"
-                )
+            advantages = under["advantage"].astype(float)
+            if advantages.notna().any():
+                worst = under.loc[advantages.idxmax()]
+                if float(worst["advantage"]) > RISE_TOLERANCE:  # positive as printed
+                    text += (
+                        "; under them the label-only attack's advantage is still up to "
+                        f"{esc(_advantage_interval(worst))}"
+                    )
+                else:
+                    text += (
+                        "; under them no label-only attack keeps a positive advantage (at most "
+                        f"{esc(num(worst['advantage'], signed=True))})"
+                    )
             text += "."
-    text += (
-        " Only changing the decisions themselves (noise that can flip labels) or "
-        "training-time measures reduce it."
-    )
+    if leaks:
+        text += (
+            " Only changing the decisions themselves (noise that can flip labels) or "
+            "training-time measures reduce it."
+        )
     return [text]
 
 
-def memorisation_advice(assessment):
-    """Training-time measures when members leak measurably more than non-members."""
+def _members(results):
+    """The members' rows of the attacks (not imputation), by (attribute, attack)."""
+    if not has(results, "attack", "population", "sensitive", "advantage", "advantage_ci_low"):
+        return {}
+    rows = results[(results["population"] == "members") & (results["attack"] != "imputation")]
+    return {(r["sensitive"], r["attack"]): r for _, r in rows.iterrows()}
+
+
+def memorised(assessment):
+    """The membership-gap rows that show memorisation: the gap's interval lies above 0 *and*
+    the attack leaks on the training records (its members' advantage interval lies above 0,
+    read from the results). A gap that only comes from non-members doing worse than
+    imputation is not memorisation. Adds ``members_ci_low``, ``members_ci_high`` and the
+    boolean ``memorised`` to every gap row (an empty frame when the gap table lacks columns).
+    """
     gap = assessment.membership_gap
     if not has(gap, "sensitive", "attack", "gap", "gap_ci_low", "gap_ci_high"):
-        return []
-    low = gap["gap_ci_low"].astype(float)
-    leaking = gap[np.isfinite(low) & (low > 0)]
-    if leaking.empty:
-        members = assessment.summary
-        leaks = (
-            has(members, "risk_level")
-            and members["risk_level"].isin(["low", "medium", "high"]).any()
+        return pd.DataFrame(columns=["sensitive", "attack", "gap", "memorised"])
+    members = _members(assessment.results)
+    low, high = [], []
+    for _, row in gap.iterrows():
+        member = members.get((row["sensitive"], row["attack"]))
+        low.append(np.nan if member is None else float(member["advantage_ci_low"]))
+        high.append(
+            np.nan
+            if member is None or "advantage_ci_high" not in member
+            else float(member["advantage_ci_high"])
         )
-        if leaks:
-            return [
-                "Members and non-members leak alike (no membership gap's interval lies "
-                "above 0): the attacks exploit what the model learned about the population, "
-                "not memorised records. Regularisation will not remove that; review whether "
-                "the model needs the features that carry the sensitive attribute."
-            ]
+    gap = gap.assign(members_ci_low=low, members_ci_high=high)
+    gap_low = gap["gap_ci_low"].astype(float)
+    member_low = gap["members_ci_low"].astype(float)
+    return gap.assign(
+        memorised=(
+            np.isfinite(gap_low) & (gap_low > 0) & np.isfinite(member_low) & (member_low > 0)
+        )
+    )
+
+
+def memorisation_advice(assessment):
+    """Training-time measures when members leak measurably more than non-members (and do leak
+    themselves); a note when a gap above 0 is not memorisation."""
+    gap = memorised(assessment)
+    if gap.empty:
         return []
+    leaking = gap[gap["memorised"]]
+    gap_low = gap["gap_ci_low"].astype(float)
+    only_gap = gap[~gap["memorised"] & np.isfinite(gap_low) & (gap_low > 0)]
+    notes = []
+    if len(only_gap):
+        items = ", ".join(
+            f"{esc(r['attack'])} on {esc(r['sensitive'])} (gap "
+            f"{esc(interval(r['gap'], r['gap_ci_low'], r['gap_ci_high'], signed=True))}, "
+            f"members' advantage {esc(_members_text(r))})"
+            for _, r in only_gap.iterrows()
+        )
+        notes.append(
+            f"The membership gap of {items} lies above 0, but that is not memorisation: the "
+            "attack does not leak measurably on the training records (the interval of its "
+            "advantage on them does not lie above 0)."
+        )
+    if leaking.empty:
+        members = _members(assessment.results)
+        leaky = [
+            key
+            for key, r in members.items()
+            if np.isfinite(float(r["advantage_ci_low"])) and float(r["advantage_ci_low"]) > 0
+        ]
+        compared = set(zip(gap["sensitive"], gap["attack"]))
+        if any(key in compared for key in leaky):
+            return [
+                "Members and non-members leak alike for the attacks that leak on the training "
+                "records (none of their membership gaps' intervals lies above 0): they exploit "
+                "what the model learned about the population, not memorised records. "
+                "Regularisation will not remove that; review whether the model needs the "
+                "features that carry the sensitive attribute."
+            ] + notes
+        return notes
     items = ", ".join(
         f"{esc(r['attack'])} on {esc(r['sensitive'])} (gap "
-        f"{esc(interval(r['gap'], r['gap_ci_low'], r['gap_ci_high'], signed=True))})"
+        f"{esc(interval(r['gap'], r['gap_ci_low'], r['gap_ci_high'], signed=True))}, "
+        f"members' advantage {esc(_members_text(r))})"
         for _, r in leaking.iterrows()
     )
     return [
@@ -241,24 +459,147 @@ def memorisation_advice(assessment):
         "trees, larger <code>min_samples_leaf</code>, stronger L2 penalty, early stopping), "
         "more training data, or differentially private training; compare the candidates "
         "with <code>tabinvert.evaluate_defenses(..., models={...})</code> and re-assess."
+    ] + notes
+
+
+def _members_text(row):
+    value = row["advantage_members"] if "advantage_members" in row else np.nan
+    return interval(value, row["members_ci_low"], row["members_ci_high"], signed=True)
+
+
+def _group_row(by_group, disparity_row, value):
+    """The subgroup-table row of ``value`` in the grouping of ``disparity_row`` (None if absent)."""
+    if not has(by_group, "sensitive", "attack", "group", "value"):
+        return None
+    rows = by_group[
+        (by_group["sensitive"] == disparity_row["sensitive"])
+        & (by_group["attack"] == disparity_row["attack"])
+        & (by_group["group"] == disparity_row["group"])
+        & (by_group["value"].astype(str) == str(value))
     ]
+    return rows.iloc[0] if len(rows) else None
+
+
+def above_the_rest(by_group, disparity_row):
+    """The groups of ``disparity_row``'s grouping whose advantage is above the other records'
+    and separates from it after the correction (comparable groups only), largest advantage
+    first (an empty frame when none does, or the table has no tests)."""
+    if not has(by_group, "sensitive", "attack", "group", "separates", "rest_advantage"):
+        return pd.DataFrame()
+    part = by_group[
+        (by_group["sensitive"] == disparity_row["sensitive"])
+        & (by_group["attack"] == disparity_row["attack"])
+        & (by_group["group"] == disparity_row["group"])
+    ]
+    if "reliable" in part:
+        part = part[part["reliable"].astype(bool)]
+    separates = np.array([v is not None and v == v and bool(v) for v in part["separates"]])
+    part = part[separates] if len(part) else part
+    part = part[part["advantage"].astype(float) > part["rest_advantage"].astype(float)]
+    return part.sort_values("advantage", ascending=False, kind="stable")
+
+
+def standing_out(assessment):
+    """Per grouping of the disparity table with a ``most_exposed`` group: (its row, the
+    groups that stand out above the other records, :func:`above_the_rest`), kept only when
+    the most exposed group is the first of them (the tables agree)."""
+    disparity, by_group = assessment.disparity, assessment.by_group
+    if not has(disparity, "sensitive", "attack", "group", "most_exposed"):
+        return []
+    named = []
+    for _, row in disparity.iterrows():
+        if is_missing(row["most_exposed"]):
+            continue
+        groups = above_the_rest(by_group, row)
+        if len(groups) and str(groups["value"].iloc[0]) == str(row["most_exposed"]):
+            named.append((row, groups))
+    return named
 
 
 def group_advice(assessment):
-    """Point at the most exposed subgroup when the exposure gap is material."""
-    disparity = assessment.disparity
-    if not has(disparity, "sensitive", "group", "most_exposed", "least_exposed", "exposure_gap"):
+    """Name the most exposed subgroup of each grouping where one separates from the other
+    records after Holm's correction; otherwise say that no subgroup stands out."""
+    disparity, by_group = assessment.disparity, assessment.by_group
+    if not has(disparity, "sensitive", "attack", "group"):
         return []
-    gaps = disparity["exposure_gap"].astype(float)
-    if not (np.isfinite(gaps) & (gaps >= EXPOSURE_GAP)).any():
-        return []
-    row = disparity.loc[gaps.idxmax()]
-    return [
-        f"Records with {esc(row['group'])} = {esc(row['most_exposed'])} are the most exposed "
-        f"for {esc(row['sensitive'])}: their mean exposure is {esc(num(row['exposure_gap']))} "
-        f"higher than for {esc(row['group'])} = {esc(row['least_exposed'])}. Name this group "
-        "in the impact assessment and check the mitigation for it specifically."
-    ]
+    if not has(disparity, "separates") or not has(by_group, "separates", "rest_advantage"):
+        return [
+            "The subgroups of this assessment were not tested against the other records (it "
+            "predates the per-group tests), so no subgroup is named as most exposed; re-run "
+            "the assessment to test them."
+        ]
+    advice = []
+    for row, groups in standing_out(assessment):
+        grouping = esc(row["group"])
+        names = " and with ".join(f"{grouping} = {esc(v)}" for v in groups["value"])
+        several = len(groups) > 1
+        numbers = "; ".join(
+            (f"on {grouping} = {esc(g['value'])} " if several else "on them ")
+            + f"it is {esc(_group_interval(g))} against "
+            f"{esc(num(g['rest_advantage'], signed=True))} on the other training records "
+            f"({esc(_correction(row))}-adjusted p {esc(_p(g.get('p_adjusted')))})"
+            for _, g in groups.iterrows()
+        )
+        advice.append(
+            f"Records with {names} stand out as the most exposed for "
+            f"{esc(row['sensitive'])} (by {esc(row['attack'])})"
+            + (", largest advantage first" if several else "")
+            + f": the attack's advantage {numbers}, over the "
+            f"{esc(num(row.get('n_groups')))} groups compared. Name "
+            + ("these groups" if several else "this group")
+            + " in the impact assessment and check the mitigation for "
+            + ("them" if several else "it")
+            + " specifically."
+        )
+    quiet = disparity[~disparity["separates"].astype(bool)]
+    for sensitive, part in quiet.groupby("sensitive", sort=False):
+        groupings = " or by ".join(esc(g) for g in dict.fromkeys(part["group"].astype(str)))
+        advice.append(
+            f"For {esc(sensitive)}, no subgroup stands out by {groupings}: no comparable "
+            "group's advantage differs from the other records' after "
+            f"{esc(_correction(part.iloc[0]))}'s correction over the groups compared, so "
+            "none is named as most exposed."
+        )
+    if "most_exposed" in disparity and "least_exposed" in disparity:
+        lower = disparity[
+            disparity["separates"].astype(bool)
+            & disparity["most_exposed"].map(is_missing)
+            & ~disparity["least_exposed"].map(is_missing)
+        ]
+    else:
+        lower = disparity.head(0)
+    for _, row in lower.iterrows():
+        group = _group_row(by_group, row, row["least_exposed"])
+        if group is None:
+            continue
+        advice.append(
+            f"For {esc(row['sensitive'])} by {esc(row['group'])}, no subgroup stands out as "
+            f"more exposed; {esc(row['group'])} = {esc(group['value'])} is less exposed than "
+            f"the other records (advantage {esc(num(group['advantage'], signed=True))} against "
+            f"{esc(num(group['rest_advantage'], signed=True))})."
+        )
+    return advice
+
+
+def _group_interval(row):
+    return interval(
+        row["advantage"], row.get("advantage_ci_low"), row.get("advantage_ci_high"), signed=True
+    )
+
+
+def _correction(row):
+    return (
+        str(row["correction"])
+        if "correction" in row and not is_missing(row["correction"])
+        else "Holm"
+    )
+
+
+def _p(value):
+    """A p-value as the end of "p …": "= 0.012", or "< 0.001" below that."""
+    if is_missing(value):
+        return "undefined"
+    return "< 0.001" if float(value) < 0.001 else f"= {num(float(value))}"
 
 
 def undetermined_advice(assessment):

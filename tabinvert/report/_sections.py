@@ -27,10 +27,20 @@ from ._format import (
     table,
     text,
 )
-from ._recommend import LOWER_IS_BETTER, recommendations, utility_metric
+from ._recommend import (
+    GROUP_LEVEL,
+    LOWER_IS_BETTER,
+    RISE_TOLERANCE,
+    above_the_rest,
+    attack_changes,
+    gains_text,
+    memorised,
+    recommendations,
+    utility_metric,
+)
 
 RISK_ORDER = ("high", "medium", "low", "none", "undetermined")
-#: Rows of the subgroup table shown per grouping (the most exposed first).
+#: Rows of the subgroup table shown per grouping (the largest advantage first).
 MAX_GROUP_ROWS = 30
 INSTALL_HINT = "pip install tabinvert[report]"
 
@@ -286,37 +296,62 @@ def results_tables(assessment):
 
 
 def gap_table(assessment):
-    """Members' advantage minus non-members', per attack."""
+    """Members' advantage minus non-members', per attack; "memorisation" only where the gap's
+    interval lies above 0 and the attack leaks on the members (:func:`memorised`)."""
     gap = assessment.membership_gap
     head = "<h3>Members vs non-members</h3>"
     if not has(gap, "sensitive", "attack", "advantage_members", "advantage_non_members", "gap"):
         return head + paragraph("Not measured: there were no non-members to compare with.")
+    readings = memorised(assessment) if has(gap, "gap_ci_low", "gap_ci_high") else None
+    if readings is None or len(readings) != len(gap):
+        readings = gap.assign(members_ci_low=float("nan"), members_ci_high=float("nan"))
     frame = pd.DataFrame(
         {
             "Attribute": gap["sensitive"].astype(str),
             "Attack": gap["attack"].astype(str),
-            "Members' advantage": [num(v, signed=True) for v in gap["advantage_members"]],
+            "Members' advantage [CI]": [
+                interval(v, lo, hi, signed=True)
+                for v, lo, hi in zip(
+                    gap["advantage_members"],
+                    readings["members_ci_low"],
+                    readings["members_ci_high"],
+                )
+            ],
             "Non-members' advantage": [num(v, signed=True) for v in gap["advantage_non_members"]],
-            "Gap [CI]": [_advantage(r, "gap") for _, r in gap.iterrows()],
-            "Reading": [_gap_reading(r) for _, r in gap.iterrows()],
+            "Gap [CI]": [
+                _advantage(r, "gap") if "gap_ci_low" in r else num(r["gap"], signed=True)
+                for _, r in gap.iterrows()
+            ],
+            "Reading": [_gap_reading(r) for _, r in readings.iterrows()],
         }
     )
     return (
         head
         + paragraph(
             "A gap whose interval lies above 0 means the attack works better on the training "
-            "records than on people the model never saw: the model memorised them."
+            "records than on people the model never saw. It shows that the model memorised "
+            "them only when the attack also leaks on the training records (its members' "
+            "advantage interval lies above 0); the gap of an attack that does not leak on them "
+            "(one that does worse than imputation on held-out people, say) is not "
+            "memorisation."
         )
-        + table(frame, numeric=["Members' advantage", "Non-members' advantage", "Gap [CI]"])
+        + table(frame, numeric=["Members' advantage [CI]", "Non-members' advantage", "Gap [CI]"])
     )
 
 
 def _gap_reading(row):
+    if "gap_ci_low" not in row or "gap_ci_high" not in row:
+        return "no interval"
     low, high = row["gap_ci_low"], row["gap_ci_high"]
     if is_missing(row["gap"]) or is_missing(low) or is_missing(high):
         return "undefined"
     if low > 0:
-        return "memorisation"
+        members_low = row.get("members_ci_low")
+        if is_missing(members_low):
+            return "members leak more; members' interval unknown"
+        if members_low > 0:
+            return "memorisation"
+        return "gap above 0, but members do not leak: not memorisation"
     if high < 0:
         return "non-members leak more"
     return "no measurable gap"
@@ -361,37 +396,81 @@ def exposed_table(assessment):
     )
 
 
+def _stands_out_cell(row):
+    """Whether a group separates from the other records, and in which direction."""
+    if "separates" not in row or is_missing(row.get("p_adjusted")):
+        return "not tested" if row.get("reliable", True) else "not tested (too small)"
+    if not bool(row["separates"]):
+        return "no"
+    if float(row["advantage"]) > float(row["rest_advantage"]):
+        return "yes: more exposed"
+    return "yes: less exposed"
+
+
+def _p_text(value):
+    if is_missing(value):
+        return MISSING
+    return "< 0.001" if float(value) < 0.001 else num(float(value))
+
+
+def _group_interval(row):
+    if "advantage_ci_low" in row and "advantage_ci_high" in row:
+        return interval(
+            row["advantage"], row["advantage_ci_low"], row["advantage_ci_high"], signed=True
+        )
+    return num(row["advantage"], signed=True)
+
+
 def group_tables(assessment):
-    """Exposure by subgroup, and the disparity between the most and least exposed groups."""
+    """Exposure by subgroup, ranked by the advantage with its interval, each group tested
+    against the other records (Holm's correction per grouping), and per grouping the group that
+    stands out, or that none does."""
     by_group, disparity = assessment.by_group, assessment.disparity
     head = "<h3>Subgroup exposure</h3>"
-    if not has(by_group, "sensitive", "attack", "group", "value", "n_records", "mean_exposure"):
+    if not has(by_group, "sensitive", "attack", "group", "value", "n_records", "advantage"):
         return head + paragraph("No subgroups were compared.")
     rule = assessment.metadata.get("distinctive_rule")
+    pct = num((1 - GROUP_LEVEL) * 100, 0)
     parts = [
         head,
         paragraph(
-            "Per subgroup: the attack's and imputation's success on its training records, the "
-            "advantage, and the mean exposure (the attack's confidence in the true value minus "
-            "imputation's), for the attack of the most exposed records above. Groups too small "
-            "to compare are marked." + (f" Distinctive records: {rule}." if rule else "")
+            "Per subgroup, for the attack of the most exposed records above: the attack's and "
+            "imputation's success on its training records, and the groups ranked by the "
+            "attack's advantage over imputation within the group, with its "
+            f"{pct}% interval (normal approximation). Each group large enough to compare is "
+            "tested against the other training records (two-sided z-test of the difference "
+            "of the advantages); the p-values are adjusted with Holm's step-down correction "
+            "over the groups of each grouping, and a group stands out when its adjusted "
+            f"p-value is below {num(GROUP_LEVEL, 2)}. The mean exposure (the attack's "
+            "confidence in the true value minus imputation's) is supporting evidence only: "
+            "it neither ranks the groups nor makes one stand out. Groups too small to compare "
+            "are marked and listed after the others."
+            + (f" Distinctive records: {rule}." if rule else "")
         ),
     ]
     shown, hidden = _group_rows(by_group)
-    frame = pd.DataFrame(
-        {
-            "Attribute": shown["sensitive"].astype(str),
-            "Attack": shown["attack"].astype(str),
-            "Grouping": shown["group"].astype(str),
-            "Group": shown["value"].astype(str),
-            "Records": [num(v) for v in shown["n_records"]],
-            "Attack success": [num(v) for v in shown["attack_success"]],
-            "Imputation success": [num(v) for v in shown["baseline_success"]],
-            "Advantage": [num(v, signed=True) for v in shown["advantage"]],
-            "Mean exposure": [num(v, signed=True) for v in shown["mean_exposure"]],
-            "Comparable": ["yes" if r else "no (too small)" for r in shown["reliable"]],
-        }
-    )
+    column = {
+        "Attribute": shown["sensitive"].astype(str),
+        "Attack": shown["attack"].astype(str),
+        "Grouping": shown["group"].astype(str),
+        "Group": shown["value"].astype(str),
+        "Records": [num(v) for v in shown["n_records"]],
+    }
+    if "attack_success" in shown:
+        column["Attack success"] = [num(v) for v in shown["attack_success"]]
+    if "baseline_success" in shown:
+        column["Imputation success"] = [num(v) for v in shown["baseline_success"]]
+    column["Advantage [CI]"] = [_group_interval(r) for _, r in shown.iterrows()]
+    if "rest_advantage" in shown:
+        column["Other records' advantage"] = [num(v, signed=True) for v in shown["rest_advantage"]]
+    if "p_adjusted" in shown:
+        column["p (Holm)"] = [_p_text(v) for v in shown["p_adjusted"]]
+    column["Stands out"] = [_stands_out_cell(r) for _, r in shown.iterrows()]
+    if "mean_exposure" in shown:
+        column["Mean exposure (supporting)"] = [num(v, signed=True) for v in shown["mean_exposure"]]
+    if "reliable" in shown:
+        column["Comparable"] = ["yes" if r else "no (too small)" for r in shown["reliable"]]
+    frame = pd.DataFrame(column)
     parts.append(
         table(
             frame,
@@ -399,47 +478,91 @@ def group_tables(assessment):
                 "Records",
                 "Attack success",
                 "Imputation success",
-                "Advantage",
-                "Mean exposure",
+                "Advantage [CI]",
+                "Other records' advantage",
+                "p (Holm)",
+                "Mean exposure (supporting)",
             ],
         )
     )
     if hidden:
         parts.append(
             paragraph(
-                f"{hidden} less exposed groups are not listed "
+                f"{hidden} groups further down the ranking are not listed "
                 f"(at most {MAX_GROUP_ROWS} per grouping)."
             )
         )
     parts.append("<h3>Disparity between subgroups</h3>")
-    if not has(disparity, "sensitive", "attack", "group", "most_exposed", "least_exposed"):
+    if not has(disparity, "sensitive", "attack", "group"):
         parts.append(paragraph("No grouping has two groups large enough to compare."))
     else:
-        parts.append(
-            table(
-                pd.DataFrame(
-                    {
-                        "Attribute": disparity["sensitive"].astype(str),
-                        "Attack": disparity["attack"].astype(str),
-                        "Grouping": disparity["group"].astype(str),
-                        "Most exposed": disparity["most_exposed"].astype(str),
-                        "Least exposed": disparity["least_exposed"].astype(str),
-                        "Advantage gap": [num(v, signed=True) for v in disparity["advantage_gap"]],
-                        "Exposure gap": [num(v, signed=True) for v in disparity["exposure_gap"]],
-                    }
-                ),
-                numeric=["Advantage gap", "Exposure gap"],
-            )
-        )
+        parts.append(_disparity_table(disparity, by_group))
     return "\n".join(parts)
 
 
+def _disparity_table(disparity, by_group):
+    """Per grouping: the highest and lowest advantage, their gaps, the smallest adjusted
+    p-value, and which group stands out ("no subgroup stands out" when none separates)."""
+    highest = "highest" if "highest" in disparity else "most_exposed"  # older assessments
+    lowest = "lowest" if "lowest" in disparity else "least_exposed"
+    frame = {
+        "Attribute": disparity["sensitive"].astype(str),
+        "Attack": disparity["attack"].astype(str),
+        "Grouping": disparity["group"].astype(str),
+    }
+    if highest in disparity:
+        frame["Highest advantage"] = [
+            _named_value(r, highest, "highest_advantage") for _, r in disparity.iterrows()
+        ]
+    if lowest in disparity:
+        frame["Lowest advantage"] = [
+            _named_value(r, lowest, "lowest_advantage") for _, r in disparity.iterrows()
+        ]
+    if "advantage_gap" in disparity:
+        frame["Advantage gap"] = [num(v, signed=True) for v in disparity["advantage_gap"]]
+    if "exposure_gap" in disparity:
+        frame["Exposure gap (supporting)"] = [
+            num(v, signed=True) for v in disparity["exposure_gap"]
+        ]
+    if "p_adjusted" in disparity:
+        frame["Smallest p (Holm)"] = [_p_text(v) for v in disparity["p_adjusted"]]
+    frame["Reading"] = [_disparity_reading(r, by_group) for _, r in disparity.iterrows()]
+    frame = pd.DataFrame(frame)
+    return table(
+        frame,
+        numeric=["Advantage gap", "Exposure gap (supporting)", "Smallest p (Holm)"],
+    )
+
+
+def _named_value(row, name, value):
+    if value not in row or is_missing(row[value]):
+        return str(row[name])
+    return f"{row[name]} ({num(row[value], signed=True)})"
+
+
+def _disparity_reading(row, by_group):
+    if "separates" not in row or is_missing(row["separates"]):
+        return "not tested"
+    if not bool(row["separates"]):
+        return "no subgroup stands out"
+    if not is_missing(row.get("most_exposed")):
+        above = [str(v) for v in above_the_rest(by_group, row).get("value", [])]
+        others = [v for v in above if v != str(row["most_exposed"])]
+        return f"{row['most_exposed']} stands out: most exposed" + (
+            f" (also above the other records: {', '.join(others)})" if others else ""
+        )
+    if not is_missing(row.get("least_exposed")):
+        return f"none stands out as more exposed; {row['least_exposed']} is less exposed"
+    return "a group separates"
+
+
 def _group_rows(by_group):
-    """The most exposed :data:`MAX_GROUP_ROWS` rows per grouping, and how many were left out."""
+    """The first :data:`MAX_GROUP_ROWS` rows per grouping, ranked by advantage (groups too
+    small to compare after the others, :func:`~._plots.rank_groups`), and how many were left
+    out."""
     parts, hidden = [], 0
     for _, part in by_group.groupby(["sensitive", "attack", "group"], sort=False):
-        part = part.sort_values("mean_exposure", ascending=False, kind="stable")
-        parts.append(part.head(MAX_GROUP_ROWS))
+        parts.append(_plots.rank_groups(part).head(MAX_GROUP_ROWS))
         hidden += max(len(part) - MAX_GROUP_ROWS, 0)
     return pd.concat(parts, ignore_index=True), hidden
 
@@ -482,7 +605,18 @@ def defense_tables(assessment):
         ),
         table(utility, numeric=[f"Utility ({metric})", "Change", "Log-loss"]),
     ]
-    parts += ["<h3>Defenses: attacks under each defense</h3>", _defense_attack_table(defenses)]
+    changes = attack_changes(defenses)
+    parts += [
+        "<h3>Defenses: attacks under each defense</h3>",
+        paragraph(
+            "Each attack's advantage under each defense; the change is against the same "
+            "attack on the undefended model, on the training records. A defense under which "
+            "any attack's advantage rises (by more than "
+            f"{num(RISE_TOLERANCE, 4)}, i.e. any rise these tables show) is never "
+            "recommended, however small the rise, and the attack that gains is named."
+        ),
+        _defense_attack_table(defenses, changes),
+    ]
     parts.append("<h3>Privacy–utility frontier</h3>")
     if not has(frontier, "defense", "utility", "risk", "worst_attack", "on_frontier"):
         parts.append(paragraph("Not computed."))
@@ -503,6 +637,9 @@ def defense_tables(assessment):
                         "Risk (worst advantage)": [num(v, signed=True) for v in frontier["risk"]],
                         "Worst attack": frontier["worst_attack"].astype(str),
                         "On the frontier": [num(bool(v)) for v in frontier["on_frontier"]],
+                        "Attack that gains": [
+                            _gains_cell(changes, d) for d in frontier["defense"].astype(str)
+                        ],
                     }
                 ),
                 numeric=[f"Utility ({metric})", "Risk (worst advantage)"],
@@ -511,22 +648,48 @@ def defense_tables(assessment):
     return "\n".join(parts)
 
 
-def _defense_attack_table(defenses):
+def _gains_cell(changes, defense):
+    """The attacks that gain under ``defense`` and by how much, or "none"."""
+    if defense == "none":
+        return MISSING
+    rows = changes[changes["defense"] == defense]
+    if rows.empty or not rows["checked"].astype(bool).all():
+        return "not checked"
+    return gains_text(changes, defense) or "none"
+
+
+def _defense_attack_table(defenses, changes):
     populations = _population_order(defenses)
+    keyed_changes = changes.set_index(["defense", "sensitive", "attack"]) if len(changes) else None
     rows = []
     for (defense, sensitive, attack), part in defenses.groupby(
         ["defense", "sensitive", "attack"], sort=False
     ):
-        attack = str(attack).removesuffix(f" [{sensitive}]")  # the sweep's name suffix
-        row = {"Defense": str(defense), "Attribute": str(sensitive), "Attack": attack}
+        name = str(attack).removesuffix(f" [{sensitive}]")  # the sweep's name suffix
+        row = {"Defense": str(defense), "Attribute": str(sensitive), "Attack": name}
         keyed = part.set_index("population")
         for population in populations:
             row[f"{_population_title(population)}: advantage [CI]"] = (
                 _advantage(keyed.loc[population]) if population in keyed.index else MISSING
             )
+        key = (str(defense), sensitive, attack)
+        if str(defense) == "none":
+            row["Members: change vs none"] = "(reference)"
+        elif keyed_changes is not None and key in keyed_changes.index:
+            change = keyed_changes.loc[key]
+            if isinstance(change, pd.DataFrame):
+                change = change.iloc[0]
+            row["Members: change vs none"] = num(change["change"], signed=True) + (
+                " (gains)" if bool(change["gains"]) else ""
+            )
+        else:
+            row["Members: change vs none"] = MISSING
         rows.append(row)
     frame = pd.DataFrame(rows)
-    return table(frame, numeric=[c for c in frame.columns if c.endswith("[CI]")])
+    return table(
+        frame,
+        numeric=[c for c in frame.columns if c.endswith("[CI]")] + ["Members: change vs none"],
+    )
 
 
 def tables_section(assessment):
@@ -581,15 +744,21 @@ def figure_specs(assessment):
             (assessment.membership_gap,),
             "Members' advantage minus non-members' per attack",
             "Members vs non-members: the gap between the advantage on the training records and "
-            "on held-out people, with its interval. Right of 0 = memorisation.",
+            "on held-out people, with its interval. Right of 0: the attack works better on the "
+            "training records; that is memorisation only when it also leaks on them (see the "
+            "table's reading).",
         ),
         (
             _plots.plot_groups,
             (assessment.by_group,),
-            "Mean exposure per subgroup",
-            "Subgroup exposure: mean exposure of each group's training records (the most exposed "
-            f"{_plots.MAX_BARS} groups per grouping, at most {_plots.MAX_PANELS} groupings); "
-            "hatched grey bars are groups too small to compare.",
+            "Advantage over imputation per subgroup, with its interval",
+            "Subgroup exposure: the attack's advantage over imputation on each group's training "
+            "records with its interval (the "
+            f"first {_plots.MAX_BARS} in the table's order per grouping, at most "
+            f"{_plots.MAX_PANELS} groupings). "
+            "Green bars with a diamond: groups whose advantage is above the other records' "
+            "after Holm's correction (they stand out); hatched grey bars: groups too small to "
+            "compare.",
         ),
     ]
     if has(assessment.frontier, "defense"):

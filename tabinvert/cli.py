@@ -256,6 +256,7 @@ def run_assessment(
     n_jobs=None,
     n_resamples=1000,
     stream=None,
+    access="both",
 ):
     """Assess, print the summary, write the outputs; the shared path of ``assess`` and ``demo``.
 
@@ -293,9 +294,16 @@ def run_assessment(
         n_resamples=n_resamples,
         random_state=random_state,
         progress=_progress,
+        access=access,
     )
     for row in result.summary.itertuples():
         print(f"{row.sensitive}: risk {row.risk_level.upper()}. {row.sentence}", file=stream)
+        if access == "both":
+            print(
+                f"  API access: {row.risk_level_api}; model-file access: "
+                f"{row.risk_level_model_file}",
+                file=stream,
+            )
     for sensitive_name, table in result.results.groupby("sensitive", sort=False):
         print(f"\nsensitive attribute {sensitive_name!r}:", file=stream)
         print(format_table(table), file=stream)
@@ -428,6 +436,7 @@ def _assess(args):
         random_state=args.random_state,
         n_jobs=args.n_jobs,
         n_resamples=args.n_resamples,
+        access=args.access,
     )
     return code
 
@@ -624,6 +633,14 @@ def _add_assess_run_options(assess):
         help="exit with 1 when an attack's advantage over imputation on the "
         "training records is above this, with its whole 95%% interval "
         "(to gate a CI pipeline)",
+    )
+    assess.add_argument(
+        "--access",
+        choices=["api", "model-file", "both"],
+        default="both",
+        help="whose risk to rate: an attacker who can only query the model as deployed "
+        "(api), one who holds the model file (model-file: its internals, and querying it), "
+        "or a level for each (both, the default)",
     )
     assess.add_argument("--random-state", type=_seed, default=0)
     assess.add_argument("--n-jobs", type=_n_jobs, default=None)

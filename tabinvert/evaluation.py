@@ -40,6 +40,7 @@ from .attacks._base import capabilities_of, model_is_classifier
 from .attacks._whitebox_tree import split_tree_model
 from .attacks._confidence import class_positions
 from .attacks._imputation import fit_imputer_like_baseline
+from .metrics import simultaneous_advantage_intervals, tail_risk_table
 from .defenses import DefendedClassifier, DefendedRegressor
 from .defenses._transformers import _PredictionDefense, _ProbabilityDefense
 from .metrics import advantage_over_baseline, advantage_verdict, inference_scores, success_rate
@@ -63,6 +64,8 @@ RESULT_COLUMNS = [
     "advantage",
     "advantage_ci_low",
     "advantage_ci_high",
+    "advantage_ci_low_family",
+    "advantage_ci_high_family",
     "verdict",
     "n_records",
     "query_rows",
@@ -225,6 +228,7 @@ def evaluate_attacks(
     n_resamples=1000,
     confidence=0.95,
     random_state=None,
+    tail_risk=False,
 ):
     """Fit each attack on the attacker's auxiliary data, run it on each target population, and
     compare it with an imputation baseline on the very same records.
@@ -255,13 +259,23 @@ def evaluate_attacks(
         Level of every interval.
     random_state : int, RandomState instance or None, default=None
         Seeds the baseline learner and the bootstrap.
+    tail_risk : bool or dict, default=False
+        Also return the tail risk (:func:`tail_risk`): the precision of each attack's most
+        confident inferences that a target holds a value, against the baseline's own most
+        confident. True: the rarest candidate value, at k = 10, 100 and 1% of targets; a dict
+        ``{"value": ..., "ks": ...}`` chooses them.
 
     Returns
     -------
-    DataFrame
+    results : DataFrame
         One row per (attack, population) with the columns of ``RESULT_COLUMNS``; the baseline's
         own rows have attack ``"imputation"``. Warnings an attack raised while attacking (e.g.
         a label-only attack that found too few self-labelled targets) are kept in ``notes``.
+        ``advantage_ci_low/high`` is each attack's own interval; ``advantage_ci_low/high_family``
+        the simultaneous interval over all the attacks evaluated (:func:`family_intervals`),
+        the one to read when the verdict is the best attack.
+    tail : DataFrame
+        Only with ``tail_risk``: the tail-risk table (:func:`tail_risk`).
 
     Raises
     ------
@@ -306,7 +320,12 @@ def evaluate_attacks(
     items = _check_attacks(attacks)
     if not isinstance(attacks, Mapping):
         attacks = named_attacks([attack for _, attack in items])
-    return _evaluate_attacks(
+    if not isinstance(tail_risk, (bool, dict)):
+        raise TypeError(
+            f"tail_risk must be True, False or a dict with 'value' and/or 'ks'; got "
+            f"{type(tail_risk).__name__} {tail_risk!r}."
+        )
+    run = run_attacks(
         attacks,
         X_aux,
         y_aux,
@@ -316,6 +335,20 @@ def evaluate_attacks(
         confidence=confidence,
         random_state=random_state,
     )
+    if tail_risk is False:
+        return run.table
+    options = {} if tail_risk is True else dict(tail_risk)
+    unknown = set(options) - {"value", "ks"}
+    if unknown:
+        raise ValueError(
+            f"tail_risk takes the keys 'value' and 'ks'; got {sorted(unknown)}. E.g. "
+            "tail_risk={'value': 'Divorced', 'ks': (10, 100, 0.01)}."
+        )
+    return run.table, run.tail_risk(**options)
+
+
+#: The ``k`` of the tail-risk tables: 10 and 100 targets, and 1% of them.
+TAIL_KS = (10, 100, 0.01)
 
 
 @dataclass
@@ -339,6 +372,23 @@ class AttackRun:
     baselines: dict = field(default_factory=dict)
     uses_label: bool = True
     baseline_keys: dict = field(default_factory=dict)
+    guesses: dict = field(default_factory=dict)
+    scores: dict = field(default_factory=dict)
+    truths: dict = field(default_factory=dict)
+    scoring: object = None
+
+    def tail_risk(self, value=None, ks=TAIL_KS):
+        """Precision of each attack's ``k`` most confident inferences that a target holds
+        ``value``, against the imputation baseline's own ``k`` most confident, per
+        population (Jayaraman & Evans, CCS 2022). See :func:`tail_risk`."""
+        return tail_risk(self, value, ks)
+
+    def family_intervals(self, names=None):
+        """Simultaneous (family-wise) intervals of the advantages of ``names`` (default: every
+        attack of the run), per population: a table with ``attack``, ``population``,
+        ``ci_low``, ``ci_high`` (see :func:`family_intervals`)."""
+        names = list(self.attacks) if names is None else list(names)
+        return family_intervals(self, names)
 
     def baseline_for(self, attack):
         """The fitted baseline an attack was compared with."""
@@ -403,6 +453,7 @@ def run_attacks(
         _validate_estimator(attack, f"attack {name!r}")
     scoring = _Scoring(metric, confidence, n_resamples, int(seeds[1]))
     rows, reported, fitted, baseline_keys = [], set(), {}, {}
+    guesses_of, scores_of, truths = {}, {}, {}
     baselines = {} if baselines is None else baselines
     with run_cache() as cache:
         for name, attack in attacks.items():
@@ -421,7 +472,7 @@ def run_attacks(
                     baseline_guesses[population] = _baseline_guesses(baseline, X, y)
                 if (key, population) not in reported:  # the baseline's own row, once
                     reported.add((key, population))
-                    guesses, seconds = baseline_guesses[population]
+                    guesses, seconds, _ = baseline_guesses[population]
                     rows.append(
                         scoring.row(
                             "imputation",
@@ -437,7 +488,7 @@ def run_attacks(
                     )
                 with _Meter(cache) as attack_cost, warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    guesses = attack.attack(X, y).to_numpy()
+                    guesses, scores = _guesses_and_scores(attack, X, y)
                 cost = attack.fit_query_cost_ + attack.last_query_cost_
                 sent = fit_cost.rows_sent + attack_cost.rows_sent
                 row = scoring.row(
@@ -453,14 +504,164 @@ def run_attacks(
                 )
                 row[-1] = " ".join(dict.fromkeys(str(w.message) for w in caught))
                 rows.append(row)
+                guesses_of[name, population] = guesses
+                if scores is not None:
+                    scores_of[name, population] = scores
+                truths[population] = truth
                 fit_cost.clear()  # the fit is counted once, on the first population
-    return AttackRun(
+    run = AttackRun(
         pd.DataFrame(rows, columns=RESULT_COLUMNS),
         fitted,
         baselines,
         uses_label=y_aux is not None,
         baseline_keys=baseline_keys,
+        guesses=guesses_of,
+        scores=scores_of,
+        truths=truths,
+        scoring=scoring,
     )
+    _fill_family_columns(run.table, run.family_intervals())
+    return run
+
+
+def _guesses_and_scores(attack, X, y):
+    """An attack's guesses, and its (n, k) candidate scores when it has them (a categorical
+    attribute), from one scoring pass."""
+    if attack.sensitive_kind_ == "categorical" and hasattr(attack, "_attack_with_scores"):
+        return attack._attack_with_scores(X, y)
+    return attack.attack(X, y).to_numpy(), None
+
+
+def default_tail_value(attack):
+    """The value whose tail risk is reported by default: the rarest candidate in the
+    auxiliary data (the one an attacker singling people out is most likely after)."""
+    return attack.candidates_[int(np.argmin(attack.prior_))]
+
+
+def tail_risk(run, value=None, ks=TAIL_KS):
+    """Tail risk of a run: how often each attack is right on the targets it is surest about.
+
+    For each population and attack on a categorical attribute, the precision of the attack's
+    ``k`` most confident inferences that a target holds ``value`` (its score for that value),
+    with a Wilson interval, against the imputation baseline's own ``k`` most confident
+    (:func:`~tabinvert.metrics.tail_risk_table`). An average advantage near 0 can hide a few
+    people the model lets an attacker single out; this shows them.
+
+    Parameters
+    ----------
+    run : AttackRun
+    value : object, default=None
+        The sensitive value; default: the rarest candidate in the auxiliary data.
+    ks : sequence of int or float, default=(10, 100, 0.01)
+        Numbers of targets, or shares of them.
+
+    Returns
+    -------
+    DataFrame
+        ``sensitive``, ``population``, ``value``, then the columns of
+        :func:`~tabinvert.metrics.tail_risk_table` (``attack``, ``k``, ``precision``,
+        ``ci_low``, ``ci_high``, ``baseline_precision``, ``difference``, ...).
+    """
+    parts = []
+    for population, truth in run.truths.items():
+        by_baseline = {}
+        for name, attack in run.attacks.items():
+            if (name, population) not in run.scores:
+                continue
+            by_baseline.setdefault(run.baseline_keys[name], []).append(name)
+        for key, names in by_baseline.items():
+            baseline_scores = run.baselines[key][1][population][2]
+            first = run.attacks[names[0]]
+            chosen = default_tail_value(first) if value is None else value
+            if chosen not in list(first.candidates_):
+                raise ValueError(
+                    f"value={chosen!r} is not a candidate value of {first.layout_.sensitive!r} "
+                    f"(candidates: {list(first.candidates_)[:10]}); pass one of them."
+                )
+            column = list(first.candidates_).index(chosen)
+            table = tail_risk_table(
+                truth,
+                {name: run.scores[name, population][:, column] for name in names},
+                baseline_scores[:, column],
+                chosen,
+                ks,
+                confidence=run.scoring.confidence,
+            )
+            table.insert(0, "value", [chosen] * len(table))
+            table.insert(0, "population", population)
+            table.insert(0, "sensitive", first.layout_.sensitive)
+            parts.append(table)
+    if not parts:
+        return pd.DataFrame(columns=["sensitive", "population", "value", "attack", "k"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def family_intervals(run, names):
+    """Simultaneous intervals over a family of attacks of one run, per population.
+
+    The verdict on an attribute is the best of several attacks, so each attack's own interval
+    overstates the evidence. These intervals come from one paired bootstrap shared by the
+    attacks of the family (studentised maximum,
+    :func:`~tabinvert.metrics.simultaneous_advantage_intervals`): "some lower bound is above 0"
+    keeps the run's false-alarm rate. Attacks compared with different baselines form separate
+    families, each at a Bonferroni share of the error rate.
+
+    Parameters
+    ----------
+    run : AttackRun
+    names : list of str
+        The attacks of the family.
+
+    Returns
+    -------
+    DataFrame
+        ``attack``, ``population``, ``ci_low``, ``ci_high``, ``critical_value``,
+        ``family_size``.
+    """
+    columns = ["attack", "population", "ci_low", "ci_high", "critical_value", "family_size"]
+    scoring = run.scoring
+    if scoring is None or not names:
+        return pd.DataFrame(columns=columns)
+    groups = {}
+    for name in names:
+        groups.setdefault(run.baseline_keys[name], []).append(name)
+    error = (1 - scoring.confidence) / len(groups)
+    parts = []
+    for key, members in groups.items():
+        baseline, baseline_guesses = run.baselines[key]
+        kind = key[1]
+        metric = scoring.metric or ("accuracy" if kind == "categorical" else "mae")
+        for population, truth in run.truths.items():
+            present = [n for n in members if (n, population) in run.guesses]
+            if not present or population not in baseline_guesses:
+                continue
+            table = simultaneous_advantage_intervals(
+                truth,
+                {n: run.guesses[n, population] for n in present},
+                baseline_guesses[population][0],
+                metric=metric,
+                n_resamples=scoring.n_resamples,
+                confidence=1 - error,
+                random_state=scoring.seed,
+            )
+            table["population"] = population
+            table["family_size"] = len(names)
+            parts.append(table[columns])
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _fill_family_columns(table, intervals):
+    """Write the family-wise interval of each attack row into ``table`` (in place)."""
+    if intervals.empty:
+        return
+    keyed = intervals.set_index(["attack", "population"])
+    for position, row in table.iterrows():
+        key = (row["attack"], row["population"])
+        if key in keyed.index:
+            table.at[position, "advantage_ci_low_family"] = keyed.at[key, "ci_low"]
+            table.at[position, "advantage_ci_high_family"] = keyed.at[key, "ci_high"]
 
 
 class _Meter:
@@ -493,10 +694,11 @@ def _fit_baseline(attack, X_aux, y_aux, seed):
 
 
 def _baseline_guesses(baseline, X, y):
-    """The baseline's guesses on one population, and the seconds they took."""
+    """The baseline's guesses on one population, the seconds they took, and its candidate
+    scores (None for a numeric attribute)."""
     start = time.perf_counter()
-    guesses = baseline.attack(X, y if baseline.uses_label_ else None).to_numpy()
-    return guesses, time.perf_counter() - start
+    guesses, scores = _guesses_and_scores(baseline, X, y if baseline.uses_label_ else None)
+    return guesses, time.perf_counter() - start, scores
 
 
 @dataclass
@@ -529,23 +731,6 @@ class _Scoring:
             self.n_resamples,
             self.seed,
         )
-
-
-def _evaluate_attacks(
-    attacks, X_aux, y_aux, *, targets, metric, n_resamples, confidence, random_state, baselines=None
-):
-    """:func:`run_attacks`' table (kept for the callers that want only the table)."""
-    return run_attacks(
-        attacks,
-        X_aux,
-        y_aux,
-        targets=targets,
-        metric=metric,
-        n_resamples=n_resamples,
-        confidence=confidence,
-        random_state=random_state,
-        baselines=baselines,
-    ).table
 
 
 def _row(
@@ -599,6 +784,8 @@ def _row(
         advantage,
         adv_low,
         adv_high,
+        np.nan,  # the family-wise interval, filled once every attack of the run is scored
+        np.nan,
         verdict,
         len(truth),
         cost[0],
@@ -1262,8 +1449,10 @@ __all__ = [
     "defense_guarantees",
     "evaluate_attacks",
     "evaluate_defenses",
+    "family_intervals",
     "is_white_box",
     "named_attacks",
     "privacy_utility_frontier",
     "run_attacks",
+    "tail_risk",
 ]

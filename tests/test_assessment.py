@@ -325,15 +325,24 @@ def test_summary_names_the_white_box_attackers_access():
                 advantage=0.8,
                 advantage_ci_low=0.7,
                 advantage_ci_high=0.9,
+                advantage_ci_low_family=0.65,
+                advantage_ci_high_family=0.95,
                 verdict="",
+                access="model",
             )
         ]
     ).reindex(columns=RESULT_COLUMNS)
     gap = pd.DataFrame(columns=["sensitive", "attack", "gap_ci_low"])
-    white = _summary(rows, gap, 0.95, {("s", "white-box tree")})
-    black = _summary(rows, gap, 0.95)
-    assert "holding the model itself (its internals)" in white.loc[0, "sentence"]
+    white = _summary(rows, gap, 0.95)
+    black = _summary(rows.assign(attack="MAP", access="outputs"), gap, 0.95)
+    assert "holding the model file (its internals)" in white.loc[0, "sentence"]
     assert "with the model's outputs" in black.loc[0, "sentence"]
+    # The white-box attack decides the model-file level only; through the API: not assessed
+    # attacks leave the API verdict with no attack, and the headline is the model file's.
+    assert white.loc[0, "risk_level_model_file"] == "high"
+    assert white.loc[0, "risk_level_api"] == "not assessed"
+    assert black.loc[0, "risk_level_api"] == black.loc[0, "risk_level_model_file"] == "high"
+    assert black.loc[0, "deciding_access"] == "api"
 
 
 # -- per-record exposure: probabilities, not CSMIA's rank scores --------------------------------

@@ -172,3 +172,21 @@ def test_bad_input_exits_2_with_one_clear_line(files, tmp_path, capsys, change, 
     assert err.count("tabinvert: error:") == 1
     assert err.strip().splitlines()[-1].startswith("tabinvert: error:")  # one line, the last
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("access", ["api", "model-file", "both"])
+def test_access_option_rates_the_attacker_asked_for(files, tmp_path, capsys, access):
+    out = tmp_path / "r.json"
+    assert _run(files, "--sensitive", "secret", "--out", str(out), "--access", access) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads(out.read_text())["summary"]
+    row = dict(zip(summary["columns"], summary["records"][0]))
+    results = json.loads(out.read_text())["results"]
+    accesses = {dict(zip(results["columns"], r))["access"] for r in results["records"]}
+    assert ("model" in accesses) == (access != "api")  # the forest's trees, read or not
+    if access == "api":
+        assert row["risk_level_model_file"] == "not assessed"
+    else:
+        assert row["risk_level"] == row["risk_level_model_file"] != "not assessed"
+    shown = f"API access: {row['risk_level_api']}; model-file access: "
+    assert (shown in printed) == (access == "both")

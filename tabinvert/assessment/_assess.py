@@ -24,6 +24,7 @@ from ..evaluation import (
     is_white_box,
     privacy_utility_frontier,
 )
+from ._aux_sizes import apply_worst_size, aux_size_table, check_aux_sizes
 from ._exposure import _disparity, _exposure, _group_table, _groups
 from ._result import Assessment
 from ._running import _defense_sweep, _run_attacks
@@ -68,6 +69,10 @@ def _rows(X, positions):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "progress": [callable, None],
+        "access": [StrOptions({"api", "model-file", "both"})],
+        "aux_sizes": [list, tuple, None],
+        "aux_repeats": [Interval(Integral, 1, None, closed="left")],
+        "tail_values": [dict, None],
     },
     prefer_skip_nested_validation=False,
 )
@@ -92,6 +97,10 @@ def assess(
     n_jobs=None,
     random_state=None,
     progress=None,
+    access="both",
+    aux_sizes=None,
+    aux_repeats=5,
+    tail_values=None,
 ):
     """Assess what an attacker can infer about the sensitive attributes of a model's training
     records, how sure that is, who is most exposed, and what defenses would change.
@@ -159,6 +168,32 @@ def assess(
         Seeds the auxiliary split, the attacks, the baseline and the bootstrap.
     progress : callable, default=None
         Called with a short message at each stage (the command line prints them to stderr).
+    access : {"api", "model-file", "both"}, default="both"
+        Whose risk to rate. "api": an attacker who can only query the model as deployed (its
+        probabilities or its labels); white-box attacks are not run. "model-file": an attacker
+        who holds the model file (its internals), who can also query it, so this level is
+        never below the API level. "both": a level for each, in ``summary``
+        (``risk_level_api``, ``risk_level_model_file``); the headline ``risk_level`` is then the
+        model-file level, and ``deciding_access`` says whether an API attack already reaches it.
+        Every level is decided by the best lower bound of simultaneous intervals over the
+        attacks that access allows (:func:`~tabinvert.evaluation.family_intervals`), so taking
+        the best of several attacks keeps the false-alarm rate at ``1 - confidence``.
+    aux_sizes : list of int and "all", default=None
+        The attacker's data size (Jayaraman & Evans, CCS 2022: with thousands of auxiliary
+        records imputation matches the attacks, with 50–500 the attacks win), e.g.
+        ``(50, 500, "all")``: each attribute's deciding attacks are re-run on ``aux_repeats``
+        seeded random samples of each size (the baseline fitted on the same sample, the
+        candidate values kept) and their advantage on the training records averaged
+        (``aux_sizes`` table). The headline is the worst size: ``summary["aux_size"]`` says
+        which ("all" when the full auxiliary data is the worst).
+    aux_repeats : int, default=5
+        Samples per auxiliary size.
+    tail_values : dict, default=None
+        The value whose tail risk (``tail_risk`` table: the precision of each attack's 10,
+        100 and 1% most confident inferences against imputation's own,
+        :func:`~tabinvert.evaluation.tail_risk`) is reported, by categorical attribute, e.g.
+        ``{"marital-status": "Divorced"}``; default: each attribute's rarest value in the
+        auxiliary data.
 
     Returns
     -------
@@ -186,6 +221,7 @@ def assess(
     sensitive, group_by, X_train, y_train, X_holdout, X_aux = _checked_inputs(
         model, X_train, y_train, X_holdout, y_holdout, X_aux, sensitive, group_by, defenses
     )
+    check_aux_sizes(aux_sizes)  # refused before anything is asked of the model
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
     split = _attacker_split(X_holdout, y_holdout, X_aux, y_aux, aux_fraction, rng)
@@ -206,6 +242,7 @@ def assess(
             n_resamples,
             confidence,
             progress,
+            white_box=access != "api",
         )
         results = pd.concat([run.table for run in runs.values()], ignore_index=True)
         gap = _membership_gap(results)
@@ -215,10 +252,29 @@ def assess(
             for name, attack in chosen.items()
             if is_white_box(attack)
         }
-        summary = _summary(results, gap, confidence, white_box)
+        summary = _summary(results, gap, confidence, _access_families(runs), access)
+        tail = _tail_risk(runs, tail_values)
+        sized = None
+        if aux_sizes:
+            progress(f"the deciding attacks with {', '.join(map(str, aux_sizes))} aux records")
+            sized = aux_size_table(
+                runs,
+                summary,
+                split.X_aux,
+                split.y_aux,
+                targets,
+                aux_sizes,
+                repeats=aux_repeats,
+                seed=seed,
+                n_resamples=n_resamples,
+                confidence=confidence,
+            )
+            summary = apply_worst_size(summary, sized)
         progress("per-record and subgroup exposure")
         exposure, exposed_records = _exposure(results, summary, runs, X_train, y_train, top_records)
-        by_group = _group_table(exposure, _groups(X_train, sensitive, group_by), min_group_size)
+        by_group = _group_table(
+            exposure, _groups(X_train, sensitive, group_by), min_group_size, alpha=1 - confidence
+        )
         defense_table = frontier = None
         if defenses:
             defense_table = _defense_sweep(
@@ -263,7 +319,34 @@ def assess(
         frontier=frontier,
         threat_model=threat_model,
         metadata=metadata,
+        tail_risk=tail,
+        aux_sizes=sized,
     )
+
+
+def _tail_risk(runs, tail_values):
+    """The tail-risk table of every categorical attribute (:func:`tail_risk`)."""
+    tail_values = dict(tail_values or {})
+    unknown = set(tail_values) - set(runs)
+    if unknown:
+        raise ValueError(
+            f"tail_values names {sorted(map(str, unknown))}, which are not sensitive columns "
+            f"assessed ({list(runs)}); name a sensitive column."
+        )
+    parts = [run.tail_risk(tail_values.get(column)) for column, run in runs.items()]
+    parts = [part for part in parts if len(part)]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _access_families(runs):
+    """The family-wise intervals of each access's attacks, per sensitive column: the API's
+    (attacks that only query the model) and the model file's (every attack)."""
+    families = {"api": [], "model-file": []}
+    for column, run in runs.items():
+        api = [name for name, attack in run.attacks.items() if not is_white_box(attack)]
+        for access, names in (("api", api), ("model-file", list(run.attacks))):
+            families[access].append(run.family_intervals(names).assign(sensitive=column))
+    return {access: pd.concat(parts, ignore_index=True) for access, parts in families.items()}
 
 
 def _checked_inputs(

@@ -23,6 +23,8 @@ _TABLES = (
     "disparity",
     "defenses",
     "frontier",
+    "tail_risk",
+    "aux_sizes",
 )
 
 
@@ -34,7 +36,9 @@ class Assessment:
     summary : DataFrame
         One row per sensitive attribute: ``risk_level`` ("none", "low", "medium", "high" or
         "undetermined"), the attack that decides it, its score, the baseline, the advantage with
-        its CI, and one ``sentence`` of plain meaning.
+        its simultaneous CI, and one ``sentence`` of plain meaning; the level per access
+        (``risk_level_api``, ``risk_level_model_file``, each with its attack and advantage),
+        ``deciding_access`` and, with ``aux_sizes``, the ``aux_size`` that decides.
     results : DataFrame
         Attribute × attack × population rows of :func:`~tabinvert.evaluation.evaluate_attacks`.
     membership_gap : DataFrame
@@ -55,6 +59,12 @@ class Assessment:
         ``defenses`` were given.
     frontier : DataFrame or None
         Its privacy–utility frontier.
+    tail_risk : DataFrame or None
+        Per categorical attribute and population, the precision of each attack's most
+        confident inferences (k = 10, 100 and 1% of targets) against imputation's own
+        (:func:`~tabinvert.evaluation.tail_risk`).
+    aux_sizes : DataFrame or None
+        With ``aux_sizes``: the deciding attacks' advantage per auxiliary-data size.
     threat_model : str
         The threat model, in words (:data:`THREAT_MODEL`, and :data:`WHITE_BOX_THREAT_MODEL`
         when a white-box attack was run).
@@ -76,6 +86,8 @@ class Assessment:
         frontier=None,
         threat_model=THREAT_MODEL,
         metadata=None,
+        tail_risk=None,
+        aux_sizes=None,
     ):
         self.summary = summary
         self.results = results
@@ -87,6 +99,8 @@ class Assessment:
         self.frontier = frontier
         self.threat_model = threat_model
         self.metadata = dict(metadata or {})
+        self.tail_risk = tail_risk
+        self.aux_sizes = aux_sizes
 
     def __repr__(self):
         levels = ", ".join(f"{r.sensitive}: {r.risk_level}" for r in self.summary.itertuples())

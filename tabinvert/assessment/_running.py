@@ -26,16 +26,22 @@ def _run_attacks(
     n_resamples,
     confidence,
     progress,
+    white_box=True,
 ):
     """Choose the attacks of each sensitive column and run them once (:func:`run_attacks`):
-    the attacks by column and name, and each column's :class:`AttackRun`."""
+    the attacks by column and name, and each column's :class:`AttackRun`. Without
+    ``white_box`` (an API-only assessment) no attack that reads the model's internals runs."""
     attack_sets, runs = {}, {}
     for column in sensitive:
         kind = sensitive_kind(X_aux[column].to_numpy(), "auto")
         if attacks == "auto":
-            chosen = default_attacks(model, column, kind, random_state=seed, n_jobs=n_jobs)
+            chosen = default_attacks(
+                model, column, kind, random_state=seed, n_jobs=n_jobs, white_box=white_box
+            )
         else:
             chosen = [a for a in attacks if getattr(a, "sensitive", None) == column]
+            if not white_box:
+                chosen = [a for a in chosen if not is_white_box(a)]
             if not chosen:
                 raise ValueError(
                     f"None of the attacks given attacks {column!r}; give each "

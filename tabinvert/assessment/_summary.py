@@ -67,86 +67,195 @@ def _membership_gap(results):
     return gap
 
 
-def _deciding(part):
+#: The access an attacker needs, as the verdicts name it: the model's API (its outputs or its
+#: labels), or the model file (its internals, which include querying it).
+ACCESS_VERDICTS = {"api": "API access", "model-file": "model-file access"}
+_API_ATTACK_ACCESS = {"outputs", "labels"}
+_LEVEL_ORDER = {"undetermined": -1, "none": 0, "low": 1, "medium": 2, "high": 3}
+
+
+def _deciding(part, low="advantage_ci_low_family"):
     """(row, risk level) of the attack that decides an attribute's risk among the members'
-    rows ``part``: the best lower confidence bound of the advantage; when that shows no
-    measurable leakage, the best advantage; "undetermined" when no advantage is defined."""
+    rows ``part``: the best lower bound of the family-wise interval of the advantage (one
+    bootstrap shared by the attacks compared, so that taking the best of them keeps the
+    false-alarm rate); when that shows no measurable leakage, the best advantage;
+    "undetermined" when no advantage is defined."""
     finite = part[np.isfinite(part["advantage"].astype(float))]
     if finite.empty:
         return part.iloc[0], "undetermined"
-    best = finite.loc[finite["advantage_ci_low"].astype(float).idxmax()]
-    level = _risk_level(float(best["advantage"]), float(best["advantage_ci_low"]))
+    if low not in finite.columns:  # a table from before family-wise intervals
+        low = "advantage_ci_low"
+    lows = finite[low].astype(float).fillna(-np.inf)
+    best = finite.loc[lows.idxmax()]
+    level = _risk_level(float(best["advantage"]), float(best[low]))
     if level == "none":
         best = finite.loc[finite["advantage"].astype(float).idxmax()]
     return best, level
 
 
-def _summary(results, gap, confidence, white_box=()):
-    """One row per attribute; ``white_box`` holds the (attribute, attack) pairs of white-box
-    attacks, whose sentence names the attacker's access to the model's internals."""
+def _access_rows(members, family, access):
+    """The members' rows of the attacks an attacker with ``access`` can run, with the lower
+    and upper bounds of their family-wise intervals for that family."""
+    if access == "api":
+        members = members[members["access"].isin(_API_ATTACK_ACCESS)]
+    members = members.copy()
+    has_family = (
+        "advantage_ci_low_family" in members and members["advantage_ci_low_family"].notna().any()
+    )
+    members["simultaneous"] = has_family or family is not None
+    if not has_family:  # a table from before family-wise intervals: the attacks' own
+        members["advantage_ci_low_family"] = members["advantage_ci_low"]
+        members["advantage_ci_high_family"] = members["advantage_ci_high"]
+    if family is None or members.empty:
+        return members
+    bounds = family[family["population"] == "members"].set_index(["sensitive", "attack"])
+    keys = list(zip(members["sensitive"], members["attack"]))
+    members["advantage_ci_low_family"] = [
+        bounds["ci_low"].get(key, np.nan) if len(bounds) else np.nan for key in keys
+    ]
+    members["advantage_ci_high_family"] = [
+        bounds["ci_high"].get(key, np.nan) if len(bounds) else np.nan for key in keys
+    ]
+    return members
+
+
+def _verdict(part):
+    """The deciding row and level of one access family, as a dict of columns."""
+    if part.empty:
+        return None, "not assessed"
+    return _deciding(part)
+
+
+def _summary(results, gap, confidence, families=None, access="both"):
+    """One row per attribute: the headline verdict and one per access.
+
+    ``families`` maps an access ("api", "model-file") to the family-wise intervals of the
+    attacks an attacker with that access can run (:func:`~tabinvert.evaluation.family_intervals`
+    with a ``sensitive`` column); without it, the results' own family-wise columns are used.
+    ``access`` says which verdicts are asked for: "api", "model-file" or "both". The model-file
+    verdict is never below the API verdict: holding the file includes querying it.
+    """
+    families = families or {}
+    accesses = ["api", "model-file"] if access == "both" else [access]
     rows = []
     members = results[(results["population"] == "members") & (results["attack"] != "imputation")]
     for sensitive, part in members.groupby("sensitive", sort=False):
-        best, level = _deciding(part)
-        if level == "undetermined":
-            sentence = f"The advantage of attacks on {sensitive!r} is undefined: {best['verdict']}."
-        else:
-            pct = int(round(confidence * 100))
-            metric = best["metric"]
-            if level == "none":
-                top = best
-                sentence = (
-                    f"No attack infers {sensitive!r} of the training records measurably better "
-                    f"than imputation from the population's statistics (best: {top['attack']}, "
-                    f"advantage {top['advantage']:+.2f}, {pct}% CI {top['advantage_ci_low']:+.2f} "
-                    f"to {top['advantage_ci_high']:+.2f}, which includes 0 or lies below it)."
-                )
-            else:
-                g = gap[(gap["sensitive"] == sensitive) & (gap["attack"] == best["attack"])]
-                member_note = ""
-                if len(g) and np.isfinite(g["gap_ci_low"].iloc[0]) and g["gap_ci_low"].iloc[0] > 0:
-                    member_note = (
-                        " It works better on the training records than on held-out "
-                        "people: the model memorised them."
-                    )
-                access = (
-                    "holding the model itself (its internals)"
-                    if (sensitive, best["attack"]) in set(white_box)
-                    else "with the model's outputs"
-                )
-                sentence = (
-                    f"An attacker {access} infers {sensitive!r} of the people it "
-                    f"was trained on with {metric} {best['score']:.2f}, against "
-                    f"{best['baseline_score']:.2f} for imputation without the model: advantage "
-                    f"{best['advantage']:+.2f} ({pct}% CI {best['advantage_ci_low']:+.2f} to "
-                    f"{best['advantage_ci_high']:+.2f}), by {best['attack']}.{member_note}"
-                )
-        rows.append(
-            dict(
-                sensitive=sensitive,
-                risk_level=level,
-                attack=best["attack"],
-                metric=best["metric"],
-                score=best["score"],
-                baseline_score=best["baseline_score"],
-                advantage=best["advantage"],
-                advantage_ci_low=best["advantage_ci_low"],
-                advantage_ci_high=best["advantage_ci_high"],
-                sentence=sentence,
+        verdicts = {}
+        for name in ("api", "model-file"):
+            if name not in accesses and not (name == "api" and access == "model-file"):
+                continue
+            verdicts[name] = _verdict(_access_rows(part, families.get(name), name))
+        if "model-file" in verdicts and "api" in verdicts:
+            api_best, api_level = verdicts["api"]
+            file_best, file_level = verdicts["model-file"]
+            if _LEVEL_ORDER.get(api_level, -2) > _LEVEL_ORDER.get(file_level, -2):
+                verdicts["model-file"] = verdicts["api"]  # the file holder can query it too
+        headline = "model-file" if "model-file" in accesses else "api"
+        best, level = verdicts[headline]
+        if best is None:
+            raise ValueError(
+                f"No attack on {sensitive!r} needs only {ACCESS_VERDICTS[headline]}: add one, "
+                "or assess with access='both'."
             )
+        decided_by = headline
+        if headline == "model-file" and "api" in verdicts:
+            api_best, api_level = verdicts["api"]
+            if api_best is not None and api_best["attack"] == best["attack"]:
+                decided_by = "api"
+        row = dict(
+            sensitive=sensitive,
+            risk_level=level,
+            deciding_access=decided_by,
+            attack=best["attack"],
+            metric=best["metric"],
+            score=best["score"],
+            baseline_score=best["baseline_score"],
+            advantage=best["advantage"],
+            advantage_ci_low=best["advantage_ci_low_family"],
+            advantage_ci_high=best["advantage_ci_high_family"],
+            sentence=_sentence(sensitive, best, level, gap, confidence, verdicts, accesses),
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "sensitive",
-            "risk_level",
-            "attack",
-            "metric",
-            "score",
-            "baseline_score",
-            "advantage",
-            "advantage_ci_low",
-            "advantage_ci_high",
-            "sentence",
-        ],
+        for name in ("api", "model-file"):
+            suffix = name.replace("-", "_")
+            chosen, chosen_level = verdicts.get(name, (None, "not assessed"))
+            if name not in accesses:
+                chosen, chosen_level = None, "not assessed"
+            row[f"risk_level_{suffix}"] = chosen_level
+            row[f"attack_{suffix}"] = None if chosen is None else chosen["attack"]
+            row[f"advantage_{suffix}"] = np.nan if chosen is None else chosen["advantage"]
+            row[f"advantage_ci_low_{suffix}"] = (
+                np.nan if chosen is None else chosen["advantage_ci_low_family"]
+            )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+SUMMARY_COLUMNS = [
+    "sensitive",
+    "risk_level",
+    "deciding_access",
+    "attack",
+    "metric",
+    "score",
+    "baseline_score",
+    "advantage",
+    "advantage_ci_low",
+    "advantage_ci_high",
+    "sentence",
+    "risk_level_api",
+    "attack_api",
+    "advantage_api",
+    "advantage_ci_low_api",
+    "risk_level_model_file",
+    "attack_model_file",
+    "advantage_model_file",
+    "advantage_ci_low_model_file",
+]
+
+
+def _sentence(sensitive, best, level, gap, confidence, verdicts, accesses):
+    """The headline sentence of one attribute; it names the access that decides it and, when
+    the model file decides, what an attacker with API access alone achieves."""
+    if level == "undetermined":
+        return f"The advantage of attacks on {sensitive!r} is undefined: {best['verdict']}."
+    pct = int(round(confidence * 100))
+    interval = (
+        f"{pct}% CI {best['advantage_ci_low_family']:+.2f} to "
+        f"{best['advantage_ci_high_family']:+.2f}"
     )
+    if best.get("simultaneous", False):
+        interval += ", simultaneous over the attacks compared"
+    if level == "none":
+        return (
+            f"No attack infers {sensitive!r} of the training records measurably better than "
+            f"imputation from the population's statistics (best: {best['attack']}, advantage "
+            f"{best['advantage']:+.2f}, {interval}, which includes 0 or lies below it)."
+        )
+    g = gap[(gap["sensitive"] == sensitive) & (gap["attack"] == best["attack"])]
+    member_note = ""
+    if (
+        len(g)
+        and np.isfinite(g["gap_ci_low"].iloc[0])
+        and g["gap_ci_low"].iloc[0] > 0
+        and best["advantage_ci_low_family"] > 0
+    ):
+        member_note = (
+            " It works better on the training records than on held-out people: the model "
+            "memorised them."
+        )
+    white_box = best["access"] not in _API_ATTACK_ACCESS
+    who = "holding the model file (its internals)" if white_box else "with the model's outputs"
+    sentence = (
+        f"An attacker {who} infers {sensitive!r} of the people it was trained on with "
+        f"{best['metric']} {best['score']:.2f}, against {best['baseline_score']:.2f} for "
+        f"imputation without the model: advantage {best['advantage']:+.2f} ({interval}), by "
+        f"{best['attack']}.{member_note}"
+    )
+    if white_box and "api" in accesses and "api" in verdicts:
+        api_best, api_level = verdicts["api"]
+        if api_best is not None:
+            sentence += (
+                f" Through the model's API alone the risk is {api_level} (best: "
+                f"{api_best['attack']}, advantage {api_best['advantage']:+.2f})."
+            )
+    return sentence

@@ -405,19 +405,6 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         return self.candidates_[argmax_random_ties(scores, self.random_state)]
 
     # -- the imputer an attack shares with its baseline ---------------------------------------
-    def _fit_imputer(self, X_aux, y_aux):
-        """Fit ``imputer_``: the :class:`~tabinvert.attacks.ImputationBaseline` this attack
-        uses for its prior or fallback, exactly as the baseline it is compared with is fitted
-        (same learner, the model's columns, the label when ``y_aux`` is given, same seed).
-
-        Within a run (:mod:`tabinvert._cache`) the baseline and every attack seeded alike
-        share one fit, so where the model's answer does not depend on the sensitive value the
-        attack's posterior *is* the baseline's and its advantage is exactly 0.
-        """
-        from ._imputation import fit_imputer_like_baseline  # the baseline is an attack too
-
-        self.imputer_ = fit_imputer_like_baseline(self, X_aux, y_aux)
-
     def _imputer_scores(self, known, y):
         """The shared imputer's (n, k) candidate scores for the targets."""
         imputer = self.imputer_
@@ -491,6 +478,15 @@ class BaseAttack(BaseEstimator, metaclass=ABCMeta):
         if guesses is None:
             guesses = self._decide(scores)
         return pd.Series(guesses, index=index, name=self.layout_.sensitive)
+
+    def _attack_with_scores(self, X, y=None):
+        """``attack`` and ``attack_proba`` from one scoring pass: (guesses, (n, k) scores)."""
+        known, index, y, observed = self._prepare(X, y, None)
+        self.last_flat_records_ = None
+        scores, guesses = self._flat_fallback(known, y, self._candidate_scores(known, y, observed))
+        if guesses is None:
+            guesses = self._decide(scores)
+        return np.asarray(guesses), scores / scores.sum(axis=1, keepdims=True)
 
     def predict(self, X, y=None, *, observed=None):
         """Alias of :meth:`attack`, so sklearn tooling works."""

@@ -28,6 +28,7 @@ from ._autodiff import DifferentiableModel, model_gradient
 from ._base import THREAT_MODEL_DOC, AttackCapabilities, BaseAttack, gaussian_error_scale
 from ._evidence import Evidence, evidence_log_likelihood, make_evidence
 from ._frames import column_values, complete_rows
+from ._imputation import fit_shared_imputer
 from ._learners import attacker_features, learner_threads
 from ._numerical_gradient import estimate_gradient
 
@@ -232,7 +233,7 @@ class GradientInversion(BaseAttack):
             # The imputation baseline itself (label included when the attacker has labels), so
             # that where the model's answer does not move with the attribute the guess is the
             # baseline's; the prior's spread is that learner's out-of-fold error.
-            self._fit_imputer(X_aux, y_aux_all)
+            fit_shared_imputer(self, X_aux, y_aux_all)
             label = y_aux if self.imputer_.uses_label_ else None
             features = attacker_features(self._known_of(records), self.layout_.known_columns, label)
             learner = clone(self.imputer_.learner_)

@@ -316,6 +316,19 @@ def fit_imputer_like_baseline(attack, X_aux, y_aux, random_state=None):
     ).fit(model_columns_of(attack.layout_, X_aux), y_aux)
 
 
+def fit_shared_imputer(attack, X_aux, y_aux):
+    """Fit ``attack.imputer_``: the :class:`ImputationBaseline` the attack uses for its prior or
+    fallback, exactly as the baseline it is compared with is fitted
+    (:func:`fit_imputer_like_baseline`).
+
+    Within a run (:mod:`tabinvert._cache`) the baseline and every attack seeded alike share one
+    fit, so where the model's answer does not depend on the sensitive value the attack's
+    posterior *is* the baseline's and its advantage is exactly 0.
+    """
+    attack.imputer_ = fit_imputer_like_baseline(attack, X_aux, y_aux)
+    return attack.imputer_
+
+
 _MAX_CV_ROWS = 50_000  # beyond this the learner is trusted (the comparison would cost minutes)
 
 

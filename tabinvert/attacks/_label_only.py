@@ -10,6 +10,7 @@ from .._sklearn_compat import HasMethods
 from .._query import DEFAULT_MAX_ROWS_PER_CALL
 from ._base import COMMON_PARAMS_DOC, THREAT_MODEL_DOC, AttackCapabilities, BaseAttack
 from ._confidence import class_positions
+from ._imputation import fit_shared_imputer
 from ._learners import attacker_features, learner_threads, make_learner
 
 
@@ -114,7 +115,7 @@ class LabelOnlyInversion(BaseAttack):
         if self.sensitive_kind_ == "categorical":
             # Targets whose label no candidate singles out are guessed by the imputation
             # baseline itself, so a model blind to the attribute scores exactly as imputation.
-            self._fit_imputer(X_aux, y_aux)
+            fit_shared_imputer(self, X_aux, y_aux)
 
     def _candidate_scores(self, known, y, observed):
         if observed is not None:

@@ -18,7 +18,12 @@ from ._base import (
     model_is_classifier,
 )
 from ._confidence import class_positions
-from ._imputation import _MAX_CV_ROWS, candidate_positions, cross_validated_choice
+from ._imputation import (
+    _MAX_CV_ROWS,
+    candidate_positions,
+    cross_validated_choice,
+    fit_shared_imputer,
+)
 from ._learners import attacker_features, learner_threads, make_learner
 
 _TINY = 1e-12
@@ -245,7 +250,7 @@ class LearnedInversion(BaseAttack):
         if self.sensitive_kind_ == "categorical":
             # The imputation baseline itself: it answers when cross-validation prefers the
             # imputation features, and for targets the model answers alike for every candidate.
-            self._fit_imputer(X_aux, y_aux if self.uses_label_ else None)
+            fit_shared_imputer(self, X_aux, y_aux if self.uses_label_ else None)
         if self.selection_["chosen"] == "imputation":
             self.attack_model_ = self.imputer_
             return

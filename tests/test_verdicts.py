@@ -1,0 +1,325 @@
+"""Verdicts that hold up: family-wise intervals decide the level, a level per access (API or
+model file), tail risk and the attacker's data size."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+
+from tabinvert import assess
+from tabinvert.assessment._aux_sizes import apply_worst_size, check_aux_sizes
+from tabinvert.assessment._summary import _summary
+from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion
+from tabinvert.evaluation import RESULT_COLUMNS, evaluate_attacks, run_attacks
+from tabinvert.metrics import simultaneous_advantage_intervals, tail_risk_table
+
+
+def _memorising(n=1200, seed=0):
+    """Labels that are noise: a forest memorises them with its members' secret (rare "c")."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(20, 70, n),
+            "secret": rng.choice(["a", "b", "c"], n, p=[0.5, 0.35, 0.15]),
+        }
+    )
+    X["secret_code"] = X["secret"].map({"a": 0, "b": 1, "c": 2})
+    y = rng.integers(0, 2, n)
+    return X, y
+
+
+def _forest_on_codes(X, y):
+    """A forest reading the secret through its code (a model on numbers, a frame on input)."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    encode = make_column_transformer((OrdinalEncoder(), ["secret"]), ("passthrough", ["age"]))
+    return make_pipeline(encode, RandomForestClassifier(100, random_state=0)).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def leaking():
+    X, y = _memorising()
+    X = X.drop(columns="secret_code")
+    model = _forest_on_codes(X[:600], y[:600])
+    return X, y, model
+
+
+# -- 2. family-wise intervals decide ------------------------------------------------------------
+
+
+def test_run_family_columns_are_the_simultaneous_intervals_of_the_runs_guesses(leaking):
+    X, y, model = leaking
+    attacks = [
+        ConfidenceInversion(model, "secret", random_state=0),
+        ConfidenceInversion(model, "secret", method="csmia", random_state=0),
+        LabelOnlyInversion(model, "secret", random_state=0),
+    ]
+    run = run_attacks(
+        attacks,
+        X[600:900],
+        y[600:900],
+        targets={"members": (X[:600], y[:600])},
+        n_resamples=300,
+        random_state=0,
+    )
+    rows = run.table[run.table["attack"] != "imputation"].set_index("attack")
+    baseline_guesses = next(iter(run.baselines.values()))[1]["members"][0]
+    expected = simultaneous_advantage_intervals(
+        run.truths["members"],
+        {name: run.guesses[name, "members"] for name in rows.index},
+        baseline_guesses,
+        n_resamples=300,
+        random_state=run.scoring.seed,
+    ).set_index("attack")
+    np.testing.assert_allclose(rows["advantage_ci_low_family"], expected["ci_low"])
+    np.testing.assert_allclose(rows["advantage_ci_high_family"], expected["ci_high"])
+    # Simultaneous over three attacks: wider than each attack's own interval.
+    own = rows["advantage_ci_high"] - rows["advantage_ci_low"]
+    family = rows["advantage_ci_high_family"] - rows["advantage_ci_low_family"]
+    assert (family > own).all()
+
+
+def _members_row(attack, advantage, low, family_low, access="outputs"):
+    return dict(
+        attack=attack,
+        access=access,
+        population="members",
+        sensitive="s",
+        metric="accuracy",
+        score=0.6,
+        baseline_score=0.5,
+        advantage=advantage,
+        advantage_ci_low=low,
+        advantage_ci_high=advantage + 0.1,
+        advantage_ci_low_family=family_low,
+        advantage_ci_high_family=advantage + 0.15,
+        verdict="",
+    )
+
+
+def test_the_level_reads_the_family_wise_lower_bound_not_the_attacks_own():
+    """The best attack's own interval lies above 0 but its simultaneous one does not: with
+    several attacks tried, that is not evidence of a leak."""
+    rows = pd.DataFrame(
+        [_members_row("MAP", 0.08, 0.01, -0.02), _members_row("CSMIA", 0.03, -0.05, -0.08)]
+    ).reindex(columns=RESULT_COLUMNS)
+    gap = pd.DataFrame(columns=["sensitive", "attack", "gap_ci_low"])
+    summary = _summary(rows, gap, 0.95)
+    assert summary.loc[0, "risk_level"] == "none"
+    assert "simultaneous over the attacks compared" in summary.loc[0, "sentence"]
+    assert summary.loc[0, "advantage_ci_low"] == -0.02
+    leaking = rows.assign(advantage_ci_low_family=[0.02, -0.08])
+    assert _summary(leaking, gap, 0.95).loc[0, "risk_level"] == "medium"
+
+
+# -- 3. a level per access ----------------------------------------------------------------------
+
+
+def test_the_model_file_level_is_never_below_the_api_level():
+    """A white-box attack with a weaker bound must not lower the model-file level: holding the
+    file includes querying the model."""
+    rows = pd.DataFrame(
+        [
+            _members_row("MAP", 0.30, 0.2, 0.15),
+            _members_row("white-box tree", 0.10, 0.05, 0.03, access="model"),
+        ]
+    ).reindex(columns=RESULT_COLUMNS)
+    gap = pd.DataFrame(columns=["sensitive", "attack", "gap_ci_low"])
+    # The model-file family is larger, so its simultaneous bounds are lower than the API's.
+    families = {
+        "api": pd.DataFrame(
+            dict(sensitive=["s"], attack=["MAP"], population=["members"], ci_low=[0.2])
+        ).assign(ci_high=0.4),
+        "model-file": pd.DataFrame(
+            dict(
+                sensitive=["s", "s"],
+                attack=["MAP", "white-box tree"],
+                population=["members", "members"],
+                ci_low=[-0.01, 0.06],
+                ci_high=[0.5, 0.2],
+            )
+        ),
+    }
+    summary = _summary(rows, gap, 0.95, families).iloc[0]
+    assert summary["risk_level_api"] == "high"
+    assert summary["risk_level_model_file"] == "high"  # not "medium" from the white-box attack
+    assert summary["risk_level"] == "high" and summary["deciding_access"] == "api"
+    api_only = _summary(rows, gap, 0.95, families, access="api").iloc[0]
+    assert api_only["risk_level_model_file"] == "not assessed"
+    assert api_only["risk_level"] == "high"
+
+
+def test_a_white_box_attack_that_decides_is_named_with_the_api_level_beside_it():
+    rows = pd.DataFrame(
+        [
+            _members_row("MAP", 0.02, -0.05, -0.08),
+            _members_row("white-box tree", 0.40, 0.3, 0.25, access="model"),
+        ]
+    ).reindex(columns=RESULT_COLUMNS)
+    gap = pd.DataFrame(columns=["sensitive", "attack", "gap_ci_low"])
+    summary = _summary(rows, gap, 0.95).iloc[0]
+    assert (summary["risk_level_api"], summary["risk_level_model_file"]) == ("none", "high")
+    assert summary["deciding_access"] == "model-file"
+    assert summary["attack_model_file"] == "white-box tree"
+    sentence = summary["sentence"]
+    assert "holding the model file" in sentence
+    assert "Through the model's API alone the risk is none (best: MAP" in sentence
+
+
+@pytest.mark.parametrize("access", ["api", "model-file", "both"])
+def test_assess_access_chooses_the_attacks_and_the_verdicts(leaking, access):
+    X, y, _ = leaking
+    model = RandomForestClassifier(50, random_state=0).fit(
+        X[:600].assign(secret=X[:600]["secret"].map({"a": 0, "b": 1, "c": 2})), y[:600]
+    )
+    X_num = X.assign(secret=X["secret"].map({"a": 0, "b": 1, "c": 2}))
+    result = assess(
+        model,
+        X_num[:600],
+        y[:600],
+        X_holdout=X_num[600:],
+        y_holdout=y[600:],
+        sensitive="secret",
+        n_resamples=100,
+        random_state=0,
+        access=access,
+    )
+    ran = set(result.results["access"])
+    assert ("model" in ran) == (access != "api")  # no white-box attack for an API-only view
+    row = result.summary.iloc[0]
+    order = ["not assessed", "none", "low", "medium", "high"]
+    if access == "api":
+        assert row["risk_level_model_file"] == "not assessed"
+        assert row["risk_level"] == row["risk_level_api"]
+    else:
+        assert row["risk_level"] == row["risk_level_model_file"]
+    if access == "both":
+        assert order.index(row["risk_level_model_file"]) >= order.index(row["risk_level_api"])
+        document = json.loads(result.to_json())
+        summary_json = document["summary"]
+        assert {"risk_level_api", "risk_level_model_file"} <= set(summary_json["columns"])
+
+
+# -- 5. tail risk -------------------------------------------------------------------------------
+
+
+def test_evaluate_attacks_tail_risk_is_the_precision_of_the_surest_inferences(leaking):
+    X, y, model = leaking
+    attack = ConfidenceInversion(model, "secret", random_state=0)
+    table, tail = evaluate_attacks(
+        [attack],
+        X[600:900],
+        y[600:900],
+        targets={"members": (X[:600], y[:600])},
+        n_resamples=50,
+        random_state=0,
+        tail_risk={"value": "c", "ks": (10, 0.05)},
+    )
+    fitted = ConfidenceInversion(model, "secret", random_state=0).fit(X[600:900], y[600:900])
+    scores = fitted.attack_proba(X[:600], y[:600])["c"].to_numpy()
+    from tabinvert.attacks import ImputationBaseline
+
+    baseline = ImputationBaseline(
+        "secret", candidates=fitted.candidates_, random_state=0
+    )  # seeded as the attack: the run's baseline for it
+    baseline.fit(X[600:900][list(fitted.layout_.columns)], y[600:900])
+    base_scores = baseline.attack_proba(X[:600], y[:600])["c"].to_numpy()
+    expected = tail_risk_table(
+        X["secret"][:600].to_numpy(), {"MAP": scores}, base_scores, "c", (10, 0.05)
+    )
+    np.testing.assert_allclose(tail["precision"], expected["precision"])
+    np.testing.assert_allclose(tail["baseline_precision"], expected["baseline_precision"])
+    assert (tail["value"] == "c").all() and (tail["population"] == "members").all()
+    # A small average advantage hides people singled out: three of the forest's ten surest
+    # "c" hold it (interval above 0), none of imputation's ten.
+    first = tail.iloc[0]
+    assert first["ci_low"] > first["baseline_precision"] == 0.0
+
+
+def test_evaluate_attacks_refuses_a_bad_tail_risk_option(leaking):
+    X, y, model = leaking
+    common = dict(targets={"members": (X[:100], y[:100])}, n_resamples=10, random_state=0)
+    attack = ConfidenceInversion(model, "secret", random_state=0)
+    with pytest.raises(ValueError, match="takes the keys 'value' and 'ks'"):
+        evaluate_attacks([attack], X[600:900], y[600:900], tail_risk={"k": 10}, **common)
+    with pytest.raises(ValueError, match="not a candidate value"):
+        evaluate_attacks([attack], X[600:900], y[600:900], tail_risk={"value": "z"}, **common)
+
+
+# -- 6. the attacker's data size ----------------------------------------------------------------
+
+
+def test_aux_sizes_are_checked_before_anything_runs():
+    assert check_aux_sizes((50, "all")) == (50, "all")
+    for bad in [(0,), ("half",), (True,), (50.5,)]:
+        with pytest.raises(ValueError, match="each size must be a number of auxiliary records"):
+            check_aux_sizes(bad)
+
+
+def test_the_worst_size_becomes_the_headline_and_says_so():
+    summary = pd.DataFrame(
+        [
+            dict(
+                sensitive="s",
+                risk_level="low",
+                sentence="An attacker ...",
+                attack_api="MAP",
+                risk_level_api="low",
+                advantage_api=0.03,
+                advantage_ci_low_api=0.01,
+                attack_model_file="MAP",
+                risk_level_model_file="low",
+                advantage_model_file=0.03,
+                advantage_ci_low_model_file=0.01,
+            )
+        ]
+    )
+    sized = pd.DataFrame(
+        [
+            dict(sensitive="s", attack="MAP", aux_size=50, repeats=5, advantage=0.25,
+                 advantage_ci_low=0.1, advantage_ci_high=0.4, risk_level="high"),
+            dict(sensitive="s", attack="MAP", aux_size="all", repeats=1, advantage=0.03,
+                 advantage_ci_low=0.01, advantage_ci_high=0.05, risk_level="low"),
+        ]
+    )  # fmt: skip
+    out = apply_worst_size(summary, sized).iloc[0]
+    assert out["risk_level"] == "high" and out["aux_size"] == 50
+    assert out["risk_level_api"] == out["risk_level_model_file"] == "high"
+    assert "With only 50 auxiliary records (averaged over 5 samples) MAP" in out["sentence"]
+    assert "advantage +0.25 (CI +0.10 to +0.40), so the risk is high" in out["sentence"]
+    calm = apply_worst_size(summary, sized.iloc[[1]]).iloc[0]
+    assert calm["risk_level"] == "low" and calm["aux_size"] == "all"
+    assert calm["sentence"] == "An attacker ..."
+
+
+def test_assess_reruns_the_deciding_attacks_at_each_aux_size(leaking):
+    X, y, model = leaking
+    result = assess(
+        model,
+        X[:600],
+        y[:600],
+        X_holdout=X[600:],
+        y_holdout=y[600:],
+        sensitive="secret",
+        n_resamples=100,
+        random_state=0,
+        aux_sizes=(40, "all"),
+        aux_repeats=2,
+        access="api",
+    )
+    sized = result.aux_sizes
+    summary = result.summary.iloc[0]
+    assert list(sized["aux_size"]) == [40, "all"]
+    assert set(sized["attack"]) == {summary["attack_api"]}
+    assert list(sized["repeats"]) == [2, 1]
+    # "all" is the main run: the same advantage as the results table.
+    main = result.results.set_index(["attack", "population"]).loc[
+        (summary["attack_api"], "members"), "advantage"
+    ]
+    assert sized.iloc[1]["advantage"] == pytest.approx(main)
+    assert summary["aux_size"] in (40, "all")
+    assert result.tail_risk is not None and set(result.tail_risk["value"]) == {"c"}

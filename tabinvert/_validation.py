@@ -595,6 +595,30 @@ def _encoders_for(model, column):
     return found
 
 
+def candidates_known_to_model(model, column, values):
+    """``values`` split into those every fitted encoder of ``column`` in the model knows, and
+    those some encoder never saw (a model fitted on a DataFrame; otherwise all are known)."""
+    known = list(values)
+    for encoder, position in _encoders_for(model, column):
+        categories = list(encoder.categories_[position])
+        known = [v for v in known if v in categories]
+    return known, [v for v in values if v not in known]
+
+
+def rows_with_unseen_categories(model, X, columns):
+    """Boolean mask of the rows of ``X`` holding, in one of ``columns``, a category that a
+    fitted encoder of the model never saw (the model cannot answer about such a record)."""
+    unseen = np.zeros(len(X), dtype=bool)
+    for column in columns:
+        if column not in X.columns:
+            continue
+        for encoder, position in _encoders_for(model, column):
+            known = pd.Series(list(encoder.categories_[position]), dtype=object)
+            values = X[column]
+            unseen |= (values.notna() & ~values.astype(object).isin(known)).to_numpy()
+    return unseen
+
+
 def check_candidates_known_to_model(model, layout, values):
     """Refuse candidate values that a fitted encoder in the model has never seen.
 

@@ -257,6 +257,7 @@ def run_assessment(
     n_resamples=1000,
     stream=None,
     access="both",
+    candidates=None,
 ):
     """Assess, print the summary, write the outputs; the shared path of ``assess`` and ``demo``.
 
@@ -295,6 +296,7 @@ def run_assessment(
         random_state=random_state,
         progress=_progress,
         access=access,
+        candidates=_typed_candidates(candidates, X_train),
     )
     for row in result.summary.itertuples():
         print(f"{row.sensitive}: risk {row.risk_level.upper()}. {row.sentence}", file=stream)
@@ -437,8 +439,48 @@ def _assess(args):
         n_jobs=args.n_jobs,
         n_resamples=args.n_resamples,
         access=args.access,
+        candidates=_candidate_options(args.candidates),
     )
     return code
+
+
+def _candidate_options(specs):
+    """``--candidates COLUMN=v1,v2`` options as {column: [text values]}."""
+    chosen = {}
+    for spec in specs or ():
+        column, sep, values = spec.partition("=")
+        if not sep or not column or not values:
+            raise ValueError(
+                f"--candidates {spec!r} is not COLUMN=VALUE,VALUE,...; e.g. --candidates "
+                "'genotype=*1/*1,*1/*2,*2/*2'."
+            )
+        chosen[column] = [v.strip() for v in values.split(",") if v.strip()]
+    return chosen
+
+
+def _typed_candidates(candidates, X_train):
+    """Candidate values read as the column's values are (numbers for a numeric column)."""
+    import pandas as pd
+
+    if not candidates:
+        return None
+    typed = {}
+    for column, values in candidates.items():
+        if column not in X_train.columns:
+            raise ValueError(
+                f"--candidates names {_shown(column)}, which is not a column of the training "
+                f"data (columns: {_column_list(X_train.columns)})."
+            )
+        if pd.api.types.is_numeric_dtype(X_train[column]):
+            try:
+                values = [float(v) if "." in str(v) else int(v) for v in values]
+            except ValueError as exc:
+                raise ValueError(
+                    f"--candidates for the numeric column {_shown(column)} holds a value "
+                    f"that is not a number ({exc}); give numbers, e.g. {column}=0,1,2."
+                ) from None
+        typed[column] = values
+    return typed
 
 
 def _demo(args):
@@ -633,6 +675,15 @@ def _add_assess_run_options(assess):
         help="exit with 1 when an attack's advantage over imputation on the "
         "training records is above this, with its whole 95%% interval "
         "(to gate a CI pipeline)",
+    )
+    assess.add_argument(
+        "--candidates",
+        action="append",
+        default=None,
+        metavar="COLUMN=V1,V2",
+        help="the values a sensitive column may take (repeatable); default: those in the "
+        "auxiliary data that the model's encoder knows (values it never saw are left out, "
+        "and the report says so)",
     )
     assess.add_argument(
         "--access",

@@ -1244,7 +1244,9 @@ def _sweep_candidates(model, defenses, models):
     return candidates
 
 
-def default_attacks(model, sensitive, kind, *, random_state=None, n_jobs=None, white_box=True):
+def default_attacks(
+    model, sensitive, kind, *, random_state=None, n_jobs=None, white_box=True, candidates="auto"
+):
     """The attacks that fit the model and the attribute: the one policy of ``assess`` and of
     a defense sweep without attacks.
 
@@ -1263,6 +1265,8 @@ def default_attacks(model, sensitive, kind, *, random_state=None, n_jobs=None, w
     random_state : int, default=None
     n_jobs : int, default=None
     white_box : bool, default=True
+    candidates : "auto" or array-like, default="auto"
+        The candidate values every attack tries.
 
     Returns
     -------
@@ -1276,7 +1280,7 @@ def default_attacks(model, sensitive, kind, *, random_state=None, n_jobs=None, w
     >>> [attack_name(a) for a in default_attacks(model, 1, "categorical")]
     ['MAP', 'CSMIA', 'LOMIA', 'MAP (imputation prior)']
     """
-    common = dict(random_state=random_state, n_jobs=n_jobs)
+    common = dict(random_state=random_state, n_jobs=n_jobs, candidates=candidates)
     if not model_is_classifier(model):
         attacks = [ConfidenceInversion(model, sensitive, **common)]
     elif not hasattr(model, "predict_proba"):

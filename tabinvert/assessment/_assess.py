@@ -27,7 +27,7 @@ from ..evaluation import (
 from ._aux_sizes import apply_worst_size, aux_size_table, check_aux_sizes
 from ._exposure import _disparity, _exposure, _group_table, _groups
 from ._result import Assessment
-from ._running import _defense_sweep, _run_attacks
+from ._running import _defense_sweep, _records_with_value, _run_attacks
 from ._summary import _membership_gap, _summary
 
 
@@ -73,6 +73,7 @@ def _rows(X, positions):
         "aux_sizes": [list, tuple, None],
         "aux_repeats": [Interval(Integral, 1, None, closed="left")],
         "tail_values": [dict, None],
+        "candidates": [dict, None],
     },
     prefer_skip_nested_validation=False,
 )
@@ -101,6 +102,7 @@ def assess(
     aux_sizes=None,
     aux_repeats=5,
     tail_values=None,
+    candidates=None,
 ):
     """Assess what an attacker can infer about the sensitive attributes of a model's training
     records, how sure that is, who is most exposed, and what defenses would change.
@@ -194,6 +196,17 @@ def assess(
         :func:`~tabinvert.evaluation.tail_risk`) is reported, by categorical attribute, e.g.
         ``{"marital-status": "Divorced"}``; default: each attribute's rarest value in the
         auxiliary data.
+    candidates : dict, default=None
+        The values each categorical attribute may take, by column, e.g. ``{"genotype": ["*1/*1",
+        "*1/*2", "*2/*2"]}``. Default: the values in the auxiliary data that the model's
+        encoder knows; values it never saw are left out (a model cannot be asked about them),
+        and the summary says which.
+
+    Records whose sensitive value is missing are left out of that attribute's attacked set and
+    counted (``metadata["left_out"]``, ``metadata["n_attacked"]``, and the sentence). When
+    several attributes are assessed and one fails on its data (an attack refuses it, the model
+    cannot answer), that attribute's row says why (level "undetermined") and the others
+    complete.
 
     Returns
     -------
@@ -230,7 +243,7 @@ def assess(
         targets["non-members"] = (split.X_out, split.y_out)
 
     with run_cache():  # each grid asked once, each imputation learner fitted once
-        attack_sets, runs = _run_attacks(
+        attack_sets, runs, left_out = _run_attacks(
             model,
             attacks,
             sensitive,
@@ -243,6 +256,7 @@ def assess(
             confidence,
             progress,
             white_box=access != "api",
+            candidates=candidates,
         )
         results = pd.concat([run.table for run in runs.values()], ignore_index=True)
         gap = _membership_gap(results)
@@ -253,6 +267,7 @@ def assess(
             if is_white_box(attack)
         }
         summary = _summary(results, gap, confidence, _access_families(runs), access)
+        summary = _with_left_out(summary, left_out)
         tail = _tail_risk(runs, tail_values)
         sized = None
         if aux_sizes:
@@ -277,17 +292,23 @@ def assess(
         )
         defense_table = frontier = None
         if defenses:
+            # One sweep for every attribute: the records that hold a value for each of them.
+            X_sweep, y_sweep, targets_sweep = split.X_aux, split.y_aux, targets
+            for column in runs:
+                X_sweep, y_sweep, targets_sweep, _ = _records_with_value(
+                    column, X_sweep, y_sweep, targets_sweep
+                )
             defense_table = _defense_sweep(
                 model,
                 defenses,
                 attack_sets,
                 runs,
-                split.X_aux,
-                split.y_aux,
-                targets,
+                X_sweep,
+                y_sweep,
+                targets_sweep,
                 split.X_out,
                 split.y_out,
-                sensitive,
+                list(runs),
                 seed,
                 n_resamples,
                 confidence,
@@ -307,6 +328,11 @@ def assess(
         n_resamples,
         confidence,
     )
+    metadata["left_out"] = left_out
+    metadata["n_attacked"] = {
+        column: {population: len(truth) for population, truth in run.truths.items()}
+        for column, run in runs.items()
+    }
     threat_model = THREAT_MODEL + ("\n\n" + WHITE_BOX_THREAT_MODEL if white_box else "")
     return Assessment(
         summary=summary,
@@ -322,6 +348,47 @@ def assess(
         tail_risk=tail,
         aux_sizes=sized,
     )
+
+
+def _with_left_out(summary, left_out):
+    """The summary with what each attribute's run left out said in its sentence, and a row
+    for each attribute whose run failed (its level "undetermined", the error in words)."""
+    summary = summary.copy()
+    for position, row in summary.iterrows():
+        out = left_out.get(row["sensitive"], {})
+        notes = []
+        missing = out.get("missing", {}).get("members", 0)
+        if missing:
+            notes.append(
+                f"{missing:,} training record(s) with no recorded {row['sensitive']!r} were "
+                "left out of the attacked set"
+            )
+        unanswerable = out.get("unanswerable", {}).get("members", 0)
+        if unanswerable:
+            notes.append(
+                f"{unanswerable:,} training record(s) holding a category the model's encoder "
+                "never saw in another column were left out (the model cannot answer about them)"
+            )
+        if out.get("unseen"):
+            unseen = ", ".join(repr(v) for v in out["unseen"][:10])
+            notes.append(
+                f"value(s) {unseen} were left out of the candidates: the model's encoder never "
+                "saw them, so no attack can tell them apart"
+            )
+        if notes:
+            summary.at[position, "sentence"] = row["sentence"] + " Note: " + "; ".join(notes) + "."
+    failed = [
+        dict(
+            sensitive=column,
+            risk_level="undetermined",
+            sentence=f"{column!r} could not be assessed: {out['error']}",
+        )
+        for column, out in left_out.items()
+        if out.get("error")
+    ]
+    if failed:
+        summary = pd.concat([summary, pd.DataFrame(failed)], ignore_index=True)
+    return summary
 
 
 def _tail_risk(runs, tail_values):

@@ -107,12 +107,17 @@ def aux_size_table(runs, summary, X_aux, y_aux, targets, aux_sizes, *, repeats, 
     keeps the assessment's false-alarm rate. Returns a DataFrame of :data:`AUX_SIZE_COLUMNS`.
     """
     n_resamples, confidence = scoring["n_resamples"], scoring["confidence"]
+    from ._running import _records_with_value
+
     sizes = check_aux_sizes(aux_sizes)
-    X_members, y_members = targets["members"]
     rng = np.random.default_rng(seed)
     rows = []
     for row in summary.itertuples():
+        if row.sensitive not in runs:  # its run failed
+            continue
         run = runs[row.sensitive]
+        X_col, y_col, kept, _ = _records_with_value(row.sensitive, X_aux, y_aux, targets)
+        X_members, y_members = kept["members"]
         deciding = list(
             dict.fromkeys(
                 name
@@ -130,7 +135,7 @@ def aux_size_table(runs, summary, X_aux, y_aux, targets, aux_sizes, *, repeats, 
             kind = attack.sensitive_kind_
             truth = run.truths["members"]
             for size in sizes:
-                sampled = (X_aux, y_aux, X_members, y_members, truth)
+                sampled = (X_col, y_col, X_members, y_members, truth)
                 rows.append(
                     _one_size(
                         row.sensitive,

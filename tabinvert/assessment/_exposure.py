@@ -386,6 +386,8 @@ def _exposure(results, summary, runs, X_train, y_train, top_records):
     members = results[(results["population"] == "members") & (results["attack"] != "imputation")]
     exposure_parts, exposed = [], []
     for column in summary["sensitive"]:
+        if column not in runs:  # its run failed: nothing to score
+            continue
         run = runs[column]
         kind = next(iter(run.attacks.values())).sensitive_kind_
         name = _exposure_attack(members[members["sensitive"] == column], run.attacks, kind)
@@ -393,14 +395,17 @@ def _exposure(results, summary, runs, X_train, y_train, top_records):
             continue
         attack = run.attacks[name]
         baseline = run.baseline_for(attack)
-        truth = X_train[column].to_numpy()
+        # Records with no value for the column were not attacked (see _running).
+        positions = np.flatnonzero(X_train[column].notna().to_numpy())
+        X_kept, y_kept = X_train.iloc[positions], np.asarray(y_train)[positions]
+        truth = X_kept[column].to_numpy()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # already reported in the results' notes
-            per_record = _per_record(attack, baseline, X_train, y_train, kind, truth)
+            per_record = _per_record(attack, baseline, X_kept, y_kept, kind, truth)
         per_record.insert(0, "attack", name)
         per_record.insert(0, "sensitive", column)
-        per_record.insert(0, "position", np.arange(len(X_train)))
-        per_record.insert(0, "record", [_plain(v) for v in X_train.index])
+        per_record.insert(0, "position", positions)
+        per_record.insert(0, "record", [_plain(v) for v in X_kept.index])
         exposure_parts.append(per_record)
         leaked = per_record[per_record["attack_correct"] & ~per_record["baseline_correct"]]
         exposed.append(

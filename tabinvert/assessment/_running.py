@@ -4,7 +4,15 @@ the defense sweep that reuses the undefended rows."""
 from __future__ import annotations
 
 
-from .._validation import sensitive_kind
+import numpy as np
+import pandas as pd
+
+from .._validation import (
+    candidates_known_to_model,
+    rows_with_unseen_categories,
+    sensitive_kind,
+)
+from ..exceptions import ModelQueryError
 from ..evaluation import (
     default_attacks,
     evaluate_defenses,
@@ -12,6 +20,38 @@ from ..evaluation import (
     named_attacks,
     run_attacks,
 )
+
+
+def _keep(X, y, mask):
+    if mask.all():
+        return X, y, 0
+    return X[mask], None if y is None else np.asarray(y)[mask], int((~mask).sum())
+
+
+def _records_with_value(column, X_aux, y_aux, targets):
+    """The auxiliary and target records whose ``column`` holds a value (health data often
+    lacks one for some people: they cannot be scored, so they are left out and counted)."""
+    X_aux, y_aux, missing_aux = _keep(X_aux, y_aux, X_aux[column].notna().to_numpy())
+    kept, missing = {}, {"aux": missing_aux}
+    for population, (X, y) in targets.items():
+        X, y, missing[population] = _keep(X, y, X[column].notna().to_numpy())
+        kept[population] = (X, y)
+    return X_aux, y_aux, kept, missing
+
+
+def _records_the_model_can_answer(model, column, X_aux, y_aux, targets):
+    """The records whose known features hold no category the model's encoders never saw
+    (the model cannot answer about them), and, among the auxiliary records, none whose
+    ``column`` does (the attacker's own queries would fail); with their counts."""
+    known = [c for c in X_aux.columns if c != column]
+    X_aux, y_aux, dropped_aux = _keep(
+        X_aux, y_aux, ~rows_with_unseen_categories(model, X_aux, X_aux.columns)
+    )
+    kept, dropped = {}, {"aux": dropped_aux}
+    for population, (X, y) in targets.items():
+        X, y, dropped[population] = _keep(X, y, ~rows_with_unseen_categories(model, X, known))
+        kept[population] = (X, y)
+    return X_aux, y_aux, kept, dropped
 
 
 def _run_attacks(
@@ -27,16 +67,47 @@ def _run_attacks(
     confidence,
     progress,
     white_box=True,
+    candidates=None,
 ):
-    """Choose the attacks of each sensitive column and run them once (:func:`run_attacks`):
-    the attacks by column and name, and each column's :class:`AttackRun`. Without
-    ``white_box`` (an API-only assessment) no attack that reads the model's internals runs."""
-    attack_sets, runs = {}, {}
+    """Choose the attacks of each sensitive column and run them once (:func:`run_attacks`).
+
+    Returns the attacks by column and name, each column's :class:`AttackRun`, and what each
+    column's run left out: ``{column: {"missing": {population: n}, "unseen": [values],
+    "error": message or None}}``. Records with no value for the column are left out of its
+    run; candidate values the model's encoder never saw are left out of the candidates (when
+    not given in ``candidates``); a column whose run fails on its data is reported as failed
+    and the other columns complete. Without ``white_box`` (an API-only assessment) no attack
+    that reads the model's internals runs."""
+    attack_sets, runs, left_out = {}, {}, {}
+    candidates = dict(candidates or {})
     for column in sensitive:
-        kind = sensitive_kind(X_aux[column].to_numpy(), "auto")
+        X_col, y_col, targets_col, missing = _records_with_value(column, X_aux, y_aux, targets)
+        kind = sensitive_kind(X_col[column].to_numpy(), "auto")
+        known, unseen = candidates_known_to_model(model, column, list(pd.unique(X_col[column])))
+        X_col, y_col, targets_col, unanswerable = _records_the_model_can_answer(
+            model, column, X_col, y_col, targets_col
+        )
+        left_out[column] = {
+            "missing": missing,
+            "unanswerable": unanswerable,
+            # Left out of the candidates only when tabinvert chooses them.
+            "unseen": unseen
+            if kind == "categorical" and attacks == "auto" and column not in candidates
+            else [],
+            "error": None,
+        }
+        chosen_candidates = candidates.get(column, "auto")
+        if left_out[column]["unseen"]:
+            chosen_candidates = known
         if attacks == "auto":
             chosen = default_attacks(
-                model, column, kind, random_state=seed, n_jobs=n_jobs, white_box=white_box
+                model,
+                column,
+                kind,
+                random_state=seed,
+                n_jobs=n_jobs,
+                white_box=white_box,
+                candidates=chosen_candidates,
             )
         else:
             chosen = [a for a in attacks if getattr(a, "sensitive", None) == column]
@@ -49,16 +120,26 @@ def _run_attacks(
                 )
         attack_sets[column] = named_attacks(chosen)
         progress(f"{column!r}: {', '.join(attack_sets[column])} on {', '.join(targets)}")
-        runs[column] = run_attacks(
-            attack_sets[column],
-            X_aux,
-            y_aux,
-            targets=targets,
-            n_resamples=n_resamples,
-            confidence=confidence,
-            random_state=seed,
-        )
-    return attack_sets, runs
+        try:
+            runs[column] = run_attacks(
+                attack_sets[column],
+                X_col,
+                y_col,
+                targets=targets_col,
+                n_resamples=n_resamples,
+                confidence=confidence,
+                random_state=seed,
+            )
+        except (ValueError, TypeError, ModelQueryError) as exc:
+            if len(sensitive) == 1:
+                raise
+            left_out[column]["error"] = f"{type(exc).__name__}: {exc}"
+            del attack_sets[column]
+            progress(f"{column!r} failed: {exc}")
+    if not runs:
+        first = next(iter(left_out.values()))["error"]
+        raise ValueError(f"Every sensitive column failed; the first: {first}")
+    return attack_sets, runs, left_out
 
 
 def _defense_sweep(

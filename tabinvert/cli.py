@@ -10,6 +10,8 @@ the traceback), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import math
 import os
 import re
@@ -18,6 +20,7 @@ import traceback
 from pathlib import Path
 
 from ._io import check_writable, neutralise_formulas, write_atomic
+from ._progress import RunProgress, logger
 
 EXIT_OK, EXIT_LEAKS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT (128 + 2)
@@ -114,7 +117,31 @@ def _one_line(text, limit=MESSAGE_CHARS):
 
 
 def _progress(message):
-    print(f"tabinvert: {_one_line(message)}", file=sys.stderr, flush=True)
+    """A stage of the command, to the "tabinvert" logger (stderr unless --quiet)."""
+    logger.info(_one_line(message))
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(args):
+    """The "tabinvert" logger's messages on stderr while a command runs: stages (INFO) by
+    default, every step too with --verbose (DEBUG), warnings only with --quiet."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("tabinvert: %(message)s"))
+    level = (
+        logging.WARNING
+        if getattr(args, "quiet", False)
+        else logging.DEBUG
+        if getattr(args, "verbose", False)
+        else logging.INFO
+    )
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def _same_file(path, other):
@@ -258,6 +285,7 @@ def run_assessment(
     stream=None,
     access="both",
     candidates=None,
+    quiet=False,
 ):
     """Assess, print the summary, write the outputs; the shared path of ``assess`` and ``demo``.
 
@@ -294,7 +322,7 @@ def run_assessment(
         n_jobs=n_jobs,
         n_resamples=n_resamples,
         random_state=random_state,
-        progress=_progress,
+        progress=RunProgress(bar=not quiet),
         access=access,
         candidates=_typed_candidates(candidates, X_train),
     )
@@ -440,6 +468,7 @@ def _assess(args):
         n_resamples=args.n_resamples,
         access=args.access,
         candidates=_candidate_options(args.candidates),
+        quiet=args.quiet,
     )
     return code
 
@@ -509,6 +538,7 @@ def _demo(args):
         out=args.out,
         random_state=args.random_state,
         n_jobs=args.n_jobs,
+        quiet=args.quiet,
     )
     print(
         "\nadvantage = (attack − imputation) / (1 − imputation) for success rates, "
@@ -693,6 +723,7 @@ def _add_assess_run_options(assess):
         "(api), one who holds the model file (model-file: its internals, and querying it), "
         "or a level for each (both, the default)",
     )
+    _add_verbosity_options(assess)
     assess.add_argument("--random-state", type=_seed, default=0)
     assess.add_argument("--n-jobs", type=_n_jobs, default=None)
     assess.add_argument(
@@ -700,6 +731,21 @@ def _add_assess_run_options(assess):
         type=_at_least_one,
         default=1000,
         help="bootstrap resamples of every interval",
+    )
+
+
+def _add_verbosity_options(command):
+    """--verbose / --quiet: how much of the run's progress reaches stderr."""
+    loud = command.add_mutually_exclusive_group()
+    loud.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print every step (attribute × attack × population, defense)",
+    )
+    loud.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print no progress (no stage lines, no bar); errors and the summary still print",
     )
 
 
@@ -720,6 +766,7 @@ def _add_demo_command(commands, debug):
     demo.add_argument(
         "--model", choices=["random_forest", "linear", "mlp"], default="random_forest"
     )
+    _add_verbosity_options(demo)
     demo.add_argument("--random-state", type=_seed, default=0)
     demo.add_argument("--n-jobs", type=_n_jobs, default=None)
     demo.add_argument("--out", help="also write the report (.html), or the table (.csv, .json)")
@@ -764,7 +811,8 @@ def main(argv=None):
         print(f"tabinvert: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return args.handler(args)
+        with _logging_to_stderr(args):
+            return args.handler(args)
     except KeyboardInterrupt:
         print("tabinvert: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -430,6 +430,7 @@ def run_attacks(
     confidence=0.95,
     random_state=None,
     baselines=None,
+    _progress=None,
 ):
     """The one place attacks are fitted and run against the imputation baseline.
 
@@ -505,6 +506,8 @@ def run_attacks(
                 row[-1] = " ".join(dict.fromkeys(str(w.message) for w in caught))
                 rows.append(row)
                 guesses_of[name, population] = guesses
+                if _progress is not None:
+                    _progress.step(f"{name} on {population}")
                 if scores is not None:
                     scores_of[name, population] = scores
                 truths[population] = truth
@@ -928,6 +931,7 @@ def evaluate_defenses(
     confidence=0.95,
     random_state=None,
     _undefended_rows=None,
+    _progress=None,
 ):
     """The privacy–utility sweep: run attacks against a model under each defense.
 
@@ -1098,6 +1102,9 @@ def evaluate_defenses(
                     )
                 else:
                     to_run[attack_name] = clone(attack).set_params(estimator=served)
+            if _progress is not None:
+                _progress.expect(len(to_run) * len(targets))
+                _progress.stage(f"defense {name}: {len(to_run)} attack(s) to run")
             table = (
                 run_attacks(
                     to_run,
@@ -1109,6 +1116,7 @@ def evaluate_defenses(
                     confidence=confidence,
                     random_state=seed,
                     baselines=baselines,
+                    _progress=_progress,
                 ).table
                 if to_run
                 else pd.DataFrame(columns=RESULT_COLUMNS)

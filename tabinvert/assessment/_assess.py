@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._cache import run_cache
+from .._progress import RunProgress, as_progress
 from .._sklearn_compat import Interval, StrOptions, validate_params
 from .._threat_models import RISK_LEVELS, THREAT_MODEL, WHITE_BOX_THREAT_MODEL
 from .._validation import model_feature_names
@@ -68,7 +69,7 @@ def _rows(X, positions):
         "confidence": [Interval(Real, 0, 1, closed="neither")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
-        "progress": [callable, None],
+        "progress": [callable, "boolean", RunProgress, None],
         "access": [StrOptions({"api", "model-file", "both"})],
         "aux_sizes": [list, tuple, None],
         "aux_repeats": [Interval(Integral, 1, None, closed="left")],
@@ -168,8 +169,11 @@ def assess(
         Parallel model queries.
     random_state : int, RandomState instance or None, default=None
         Seeds the auxiliary split, the attacks, the baseline and the bootstrap.
-    progress : callable, default=None
-        Called with a short message at each stage (the command line prints them to stderr).
+    progress : bool or callable, default=None
+        None or False: silent (stage messages still go to the ``"tabinvert"`` logger at INFO,
+        each step at DEBUG). True: a progress bar over attribute × attack × population (and
+        defense) steps with an ETA (with ``pip install "tabinvert[progress]"``, when stderr is
+        a terminal) and a line per stage on stderr. A callable: called with each stage message.
     access : {"api", "model-file", "both"}, default="both"
         Whose risk to rate. "api": an attacker who can only query the model as deployed (its
         probabilities or its labels); white-box attacks are not run. "model-file": an attacker
@@ -230,7 +234,7 @@ def assess(
     >>> result.summary[["sensitive", "risk_level"]].to_dict("records")
     [{'sensitive': 'secret', 'risk_level': 'high'}]
     """
-    progress = progress or (lambda message: None)
+    progress = as_progress(progress)
     sensitive, group_by, X_train, y_train, X_holdout, X_aux = _checked_inputs(
         model, X_train, y_train, X_holdout, y_holdout, X_aux, sensitive, group_by, defenses
     )
@@ -242,7 +246,7 @@ def assess(
     if split.X_out is not None and len(split.X_out):
         targets["non-members"] = (split.X_out, split.y_out)
 
-    with run_cache():  # each grid asked once, each imputation learner fitted once
+    with run_cache(), progress:  # each grid asked once, each imputation learner fitted once
         attack_sets, runs, left_out = _run_attacks(
             model,
             attacks,
@@ -271,7 +275,8 @@ def assess(
         tail = _tail_risk(runs, tail_values)
         sized = None
         if aux_sizes:
-            progress(f"the deciding attacks with {', '.join(map(str, aux_sizes))} aux records")
+            sizes = ", ".join(map(str, aux_sizes))
+            progress.stage(f"the deciding attacks with {sizes} auxiliary records")
             sized = aux_size_table(
                 runs,
                 summary,
@@ -285,7 +290,7 @@ def assess(
                 confidence=confidence,
             )
             summary = apply_worst_size(summary, sized)
-        progress("per-record and subgroup exposure")
+        progress.stage("per-record and subgroup exposure")
         exposure, exposed_records = _exposure(results, summary, runs, X_train, y_train, top_records)
         by_group = _group_table(
             exposure, _groups(X_train, sensitive, group_by), min_group_size, alpha=1 - confidence

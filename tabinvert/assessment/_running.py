@@ -119,7 +119,8 @@ def _run_attacks(
                     "sensitive column at least one attack, or attacks='auto'."
                 )
         attack_sets[column] = named_attacks(chosen)
-        progress(f"{column!r}: {', '.join(attack_sets[column])} on {', '.join(targets)}")
+        progress.stage(f"{column!r}: {', '.join(attack_sets[column])} on {', '.join(targets)}")
+        progress.expect(len(attack_sets[column]) * len(targets_col))
         try:
             runs[column] = run_attacks(
                 attack_sets[column],
@@ -129,13 +130,14 @@ def _run_attacks(
                 n_resamples=n_resamples,
                 confidence=confidence,
                 random_state=seed,
+                _progress=progress,
             )
         except (ValueError, TypeError, ModelQueryError) as exc:
             if len(sensitive) == 1:
                 raise
             left_out[column]["error"] = f"{type(exc).__name__}: {exc}"
             del attack_sets[column]
-            progress(f"{column!r} failed: {exc}")
+            progress.stage(f"{column!r} failed: {exc}")
     if not runs:
         first = next(iter(left_out.values()))["error"]
         raise ValueError(f"Every sensitive column failed; the first: {first}")
@@ -173,7 +175,7 @@ def _defense_sweep(
     ]
     sweep_attacks = [attack for _, _, attack in black_box] or None
     what = f"{len(sweep_attacks)} attack(s)" if sweep_attacks else "the default black-box attacks"
-    progress(f"defense sweep: {len(defenses)} defense(s) × {what}")
+    progress.stage(f"defense sweep: {len(defenses)} defense(s) × {what}")
     undefended = {}
     if sweep_attacks:
         names = named_attacks(
@@ -197,4 +199,5 @@ def _defense_sweep(
         confidence=confidence,
         random_state=seed,
         _undefended_rows=undefended,
+        _progress=progress,
     )

@@ -286,6 +286,7 @@ def run_assessment(
     access="both",
     candidates=None,
     quiet=False,
+    aux_sizes=None,
 ):
     """Assess, print the summary, write the outputs; the shared path of ``assess`` and ``demo``.
 
@@ -325,6 +326,7 @@ def run_assessment(
         progress=RunProgress(bar=not quiet),
         access=access,
         candidates=_typed_candidates(candidates, X_train),
+        aux_sizes=aux_sizes,
     )
     for row in result.summary.itertuples():
         print(f"{row.sensitive}: risk {row.risk_level.upper()}. {row.sentence}", file=stream)
@@ -469,8 +471,30 @@ def _assess(args):
         access=args.access,
         candidates=_candidate_options(args.candidates),
         quiet=args.quiet,
+        aux_sizes=args.aux_sizes,
     )
     return code
+
+
+def _aux_sizes(text):
+    """``--aux-sizes 50,500,all``: numbers of auxiliary records, and "all"."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip()
+        if part == "all":
+            sizes.append("all")
+            continue
+        try:
+            size = int(part)
+        except ValueError:
+            size = 0
+        if size < 2:
+            raise argparse.ArgumentTypeError(
+                f"expected numbers of auxiliary records (at least 2) or 'all', separated by "
+                f"commas, e.g. 50,500,all; got {_shown(part)}"
+            )
+        sizes.append(size)
+    return tuple(sizes)
 
 
 def _candidate_options(specs):
@@ -714,6 +738,14 @@ def _add_assess_run_options(assess):
         help="the values a sensitive column may take (repeatable); default: those in the "
         "auxiliary data that the model's encoder knows (values it never saw are left out, "
         "and the report says so)",
+    )
+    assess.add_argument(
+        "--aux-sizes",
+        type=_aux_sizes,
+        default=None,
+        metavar="N,N,all",
+        help="also re-run the deciding attacks with this many auxiliary records (seeded "
+        "samples, 5 each), e.g. 50,500,all; the worst size heads the summary",
     )
     assess.add_argument(
         "--access",

@@ -190,3 +190,14 @@ def test_access_option_rates_the_attacker_asked_for(files, tmp_path, capsys, acc
         assert row["risk_level"] == row["risk_level_model_file"] != "not assessed"
     shown = f"API access: {row['risk_level_api']}; model-file access: "
     assert (shown in printed) == (access == "both")
+
+
+def test_aux_sizes_option_adds_the_size_table(files, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    code = _run(files, "--sensitive", "secret", "--out", str(out), "--aux-sizes", "40,all")
+    assert code == 0
+    sizes = json.loads(out.read_text())["aux_sizes"]
+    rows = [dict(zip(sizes["columns"], r)) for r in sizes["records"]]
+    assert [r["aux_size"] for r in rows][:2] == [40, "all"]
+    assert _run(files, "--sensitive", "secret", "--out", str(out), "--aux-sizes", "1,all") == 2
+    assert "at least 2" in capsys.readouterr().err

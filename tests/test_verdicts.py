@@ -9,7 +9,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 
 from tabinvert import assess
-from tabinvert.assessment._aux_sizes import apply_worst_size, check_aux_sizes
+from tabinvert.assessment._aux_sizes import check_aux_sizes
 from tabinvert.assessment._summary import _summary
 from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion
 from tabinvert.evaluation import RESULT_COLUMNS, evaluate_attacks, run_attacks
@@ -261,39 +261,34 @@ def test_aux_sizes_are_checked_before_anything_runs():
 
 
 def test_the_worst_size_becomes_the_headline_and_says_so():
-    summary = pd.DataFrame(
-        [
-            dict(
-                sensitive="s",
-                risk_level="low",
-                sentence="An attacker ...",
-                attack_api="MAP",
-                risk_level_api="low",
-                advantage_api=0.03,
-                advantage_ci_low_api=0.01,
-                attack_model_file="MAP",
-                risk_level_model_file="low",
-                advantage_model_file=0.03,
-                advantage_ci_low_model_file=0.01,
-            )
-        ]
-    )
+    rows = pd.DataFrame(
+        [_members_row("MAP", 0.03, 0.01, 0.01), _members_row("CSMIA", 0.01, -0.02, -0.03)]
+    ).reindex(columns=RESULT_COLUMNS)
+    gap = pd.DataFrame(columns=["sensitive", "attack", "gap_ci_low"])
     sized = pd.DataFrame(
         [
-            dict(sensitive="s", attack="MAP", aux_size=50, repeats=5, advantage=0.25,
-                 advantage_ci_low=0.1, advantage_ci_high=0.4, risk_level="high"),
-            dict(sensitive="s", attack="MAP", aux_size="all", repeats=1, advantage=0.03,
-                 advantage_ci_low=0.01, advantage_ci_high=0.05, risk_level="low"),
+            dict(sensitive="s", attack="MAP", aux_size=50, repeats=5, score=0.7,
+                 baseline_score=0.5, advantage=0.25, advantage_ci_low=0.1,
+                 advantage_ci_high=0.4, risk_level="high"),
+            dict(sensitive="s", attack="MAP", aux_size="all", repeats=1, score=0.6,
+                 baseline_score=0.5, advantage=0.03, advantage_ci_low=0.01,
+                 advantage_ci_high=0.05, risk_level="low"),
         ]
     )  # fmt: skip
-    out = apply_worst_size(summary, sized).iloc[0]
+    plain = _summary(rows, gap, 0.95).iloc[0]
+    assert plain["risk_level"] == "low" and plain["aux_size"] == "all"
+    out = _summary(rows, gap, 0.95, sized=sized).iloc[0]
     assert out["risk_level"] == "high" and out["aux_size"] == 50
     assert out["risk_level_api"] == out["risk_level_model_file"] == "high"
-    assert "With only 50 auxiliary records (averaged over 5 samples) MAP" in out["sentence"]
-    assert "advantage +0.25 (CI +0.10 to +0.40), so the risk is high" in out["sentence"]
-    calm = apply_worst_size(summary, sized.iloc[[1]]).iloc[0]
+    assert out["advantage"] == 0.25 and out["advantage_ci_low"] == 0.1
+    assert out["deciding_access"] == "api"
+    sentence = out["sentence"]
+    assert sentence.startswith("With only 50 auxiliary records (averaged over 5 samples)")
+    assert "accuracy 0.70, against 0.50 for imputation fitted on the same records" in sentence
+    assert "advantage +0.25 (95% CI +0.10 to +0.40, Bonferroni-adjusted" in sentence
+    calm = _summary(rows, gap, 0.95, sized=sized.iloc[[1]]).iloc[0]
     assert calm["risk_level"] == "low" and calm["aux_size"] == "all"
-    assert calm["sentence"] == "An attacker ..."
+    assert calm["sentence"] == plain["sentence"]
 
 
 def test_assess_reruns_the_deciding_attacks_at_each_aux_size(leaking):

@@ -25,7 +25,7 @@ from ..evaluation import (
     is_white_box,
     privacy_utility_frontier,
 )
-from ._aux_sizes import apply_worst_size, aux_size_table, check_aux_sizes
+from ._aux_sizes import aux_size_table, check_aux_sizes
 from ._exposure import _disparity, _exposure, _group_table, _groups
 from ._result import Assessment
 from ._running import _defense_sweep, _records_with_value, _run_attacks
@@ -289,7 +289,10 @@ def assess(
                 n_resamples=n_resamples,
                 confidence=confidence,
             )
-            summary = apply_worst_size(summary, sized)
+            summary = _summary(
+                results, gap, confidence, _access_families(runs), access, sized=sized
+            )
+            summary = _with_left_out(summary, left_out)
         progress.stage("per-record and subgroup exposure")
         exposure, exposed_records = _exposure(results, summary, runs, X_train, y_train, top_records)
         by_group = _group_table(
@@ -387,6 +390,7 @@ def _with_left_out(summary, left_out):
             sensitive=column,
             risk_level="undetermined",
             sentence=f"{column!r} could not be assessed: {out['error']}",
+            aux_size="all",
         )
         for column, out in left_out.items()
         if out.get("error")

@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..attacks._imputation import fit_imputer_like_baseline
-from ._summary import _LEVEL_ORDER, _risk_level
+from ._summary import _risk_level
 
 AUX_SIZE_COLUMNS = [
     "sensitive",
@@ -220,42 +220,3 @@ def _one_size(sensitive, name, attack, run, sampled, kind, size, repeats, rng, n
         "undetermined" if not np.isfinite(advantage) else _risk_level(advantage, low),
         " ".join(dict.fromkeys(notes)),
     ]
-
-
-def apply_worst_size(summary, table):
-    """The headline at the worst auxiliary size: where a smaller sample gives a higher level
-    than the full run, the attribute's levels take it, ``aux_size`` says which size, and the
-    sentence says so. Returns a new summary."""
-    summary = summary.copy()
-    summary["aux_size"] = pd.Series(["all"] * len(summary), index=summary.index, dtype=object)
-    if table is None or table.empty:
-        return summary
-    for position, row in summary.iterrows():
-        part = table[(table["sensitive"] == row["sensitive"]) & (table["aux_size"] != "all")]
-        for access in ("api", "model_file"):
-            name = row.get(f"attack_{access}")
-            current = row.get(f"risk_level_{access}")
-            if not isinstance(name, str) or current in (None, "not assessed"):
-                continue
-            for sized in part[part["attack"] == name].itertuples():
-                if _LEVEL_ORDER.get(sized.risk_level, -1) > _LEVEL_ORDER.get(current, -1):
-                    current = sized.risk_level
-                    summary.at[position, f"risk_level_{access}"] = current
-                    summary.at[position, f"advantage_{access}"] = sized.advantage
-                    summary.at[position, f"advantage_ci_low_{access}"] = sized.advantage_ci_low
-        worst = max(
-            part.itertuples(), key=lambda r: _LEVEL_ORDER.get(r.risk_level, -1), default=None
-        )
-        if worst is not None and _LEVEL_ORDER.get(worst.risk_level, -1) > _LEVEL_ORDER.get(
-            row["risk_level"], -1
-        ):
-            summary.at[position, "risk_level"] = worst.risk_level
-            summary.at[position, "aux_size"] = worst.aux_size
-            summary.at[position, "sentence"] = row["sentence"] + (
-                f" With only {worst.aux_size} auxiliary records (averaged over "
-                f"{worst.repeats} samples) {worst.attack} does better against imputation "
-                f"fitted on the same records: advantage {worst.advantage:+.2f} (CI "
-                f"{worst.advantage_ci_low:+.2f} to {worst.advantage_ci_high:+.2f}), so the "
-                f"risk is {worst.risk_level}."
-            )
-    return summary

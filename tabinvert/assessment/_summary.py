@@ -126,14 +126,46 @@ def _verdict(part):
     return _deciding(part)
 
 
-def _summary(results, gap, confidence, families=None, access="both"):
+def _at_worst_size(sensitive, verdict, sized):
+    """A verdict replaced by its attack's result at a smaller auxiliary size, when that size
+    reaches a higher level (the attacker's data size, see ``_aux_sizes``)."""
+    best, level = verdict
+    if best is None or sized is None or sized.empty:
+        return verdict
+    rows = sized[
+        (sized["sensitive"] == sensitive)
+        & (sized["attack"] == best["attack"])
+        & (sized["aux_size"] != "all")
+    ]
+    if rows.empty:
+        return verdict
+    worst = rows.loc[rows["risk_level"].map(lambda r: _LEVEL_ORDER.get(r, -2)).idxmax()]
+    if _LEVEL_ORDER.get(worst["risk_level"], -2) <= _LEVEL_ORDER.get(level, -2):
+        return verdict
+    at_size = best.copy()
+    for column, value in (
+        ("score", worst["score"]),
+        ("baseline_score", worst["baseline_score"]),
+        ("advantage", worst["advantage"]),
+        ("advantage_ci_low_family", worst["advantage_ci_low"]),
+        ("advantage_ci_high_family", worst["advantage_ci_high"]),
+        ("aux_size", worst["aux_size"]),
+        ("repeats", worst["repeats"]),
+    ):
+        at_size[column] = value
+    return at_size, worst["risk_level"]
+
+
+def _summary(results, gap, confidence, families=None, access="both", sized=None):
     """One row per attribute: the headline verdict and one per access.
 
     ``families`` maps an access ("api", "model-file") to the family-wise intervals of the
     attacks an attacker with that access can run (:func:`~tabinvert.evaluation.family_intervals`
     with a ``sensitive`` column); without it, the results' own family-wise columns are used.
-    ``access`` says which verdicts are asked for: "api", "model-file" or "both". The model-file
-    verdict is never below the API verdict: holding the file includes querying it.
+    ``access`` says which verdicts are asked for: "api", "model-file" or "both". ``sized`` is
+    the attacker's-data-size table (``_aux_sizes``): a verdict whose attack reaches a higher
+    level with fewer auxiliary records takes that level, and ``aux_size`` says which size. The
+    model-file verdict is never below the API verdict: holding the file includes querying it.
     """
     families = families or {}
     accesses = ["api", "model-file"] if access == "both" else [access]
@@ -144,7 +176,8 @@ def _summary(results, gap, confidence, families=None, access="both"):
         for name in ("api", "model-file"):
             if name not in accesses and not (name == "api" and access == "model-file"):
                 continue
-            verdicts[name] = _verdict(_access_rows(part, families.get(name), name))
+            verdict = _verdict(_access_rows(part, families.get(name), name))
+            verdicts[name] = _at_worst_size(sensitive, verdict, sized)
         if "model-file" in verdicts and "api" in verdicts:
             api_best, api_level = verdicts["api"]
             file_best, file_level = verdicts["model-file"]
@@ -158,10 +191,8 @@ def _summary(results, gap, confidence, families=None, access="both"):
                 "or assess with access='both'."
             )
         decided_by = headline
-        if headline == "model-file" and "api" in verdicts:
-            api_best, api_level = verdicts["api"]
-            if api_best is not None and api_best["attack"] == best["attack"]:
-                decided_by = "api"
+        if headline == "model-file" and "api" in verdicts and verdicts["api"][1] == level:
+            decided_by = "api"  # an attacker who only queries the model already reaches it
         row = dict(
             sensitive=sensitive,
             risk_level=level,
@@ -174,6 +205,7 @@ def _summary(results, gap, confidence, families=None, access="both"):
             advantage_ci_low=best["advantage_ci_low_family"],
             advantage_ci_high=best["advantage_ci_high_family"],
             sentence=_sentence(sensitive, best, level, gap, confidence, verdicts, accesses),
+            aux_size=best.get("aux_size", "all"),
         )
         for name in ("api", "model-file"):
             suffix = name.replace("-", "_")
@@ -210,6 +242,7 @@ SUMMARY_COLUMNS = [
     "attack_model_file",
     "advantage_model_file",
     "advantage_ci_low_model_file",
+    "aux_size",
 ]
 
 
@@ -231,10 +264,12 @@ def _sentence(sensitive, best, level, gap, confidence, verdicts, accesses):
             f"imputation from the population's statistics (best: {best['attack']}, advantage "
             f"{best['advantage']:+.2f}, {interval}, which includes 0 or lies below it)."
         )
+    sample = best.get("aux_size", "all")
     g = gap[(gap["sensitive"] == sensitive) & (gap["attack"] == best["attack"])]
     member_note = ""
     if (
-        len(g)
+        sample == "all"
+        and len(g)
         and np.isfinite(g["gap_ci_low"].iloc[0])
         and g["gap_ci_low"].iloc[0] > 0
         and best["advantage_ci_low_family"] > 0
@@ -245,12 +280,23 @@ def _sentence(sensitive, best, level, gap, confidence, verdicts, accesses):
         )
     white_box = best["access"] not in _API_ATTACK_ACCESS
     who = "holding the model file (its internals)" if white_box else "with the model's outputs"
-    sentence = (
-        f"An attacker {who} infers {sensitive!r} of the people it was trained on with "
-        f"{best['metric']} {best['score']:.2f}, against {best['baseline_score']:.2f} for "
-        f"imputation without the model: advantage {best['advantage']:+.2f} ({interval}), by "
-        f"{best['attack']}.{member_note}"
-    )
+    if sample == "all":
+        sentence = (
+            f"An attacker {who} infers {sensitive!r} of the people it was trained on with "
+            f"{best['metric']} {best['score']:.2f}, against {best['baseline_score']:.2f} for "
+            f"imputation without the model: advantage {best['advantage']:+.2f} ({interval}), "
+            f"by {best['attack']}.{member_note}"
+        )
+    else:
+        sentence = (
+            f"With only {sample} auxiliary records (averaged over {best['repeats']} samples), "
+            f"an attacker {who} infers {sensitive!r} of the people it was trained on with "
+            f"{best['metric']} {best['score']:.2f}, against {best['baseline_score']:.2f} for "
+            f"imputation fitted on the same records: advantage {best['advantage']:+.2f} "
+            f"({pct}% CI {best['advantage_ci_low_family']:+.2f} to "
+            f"{best['advantage_ci_high_family']:+.2f}, Bonferroni-adjusted over the sizes and "
+            f"attacks tried), by {best['attack']}; with every auxiliary record the risk is lower."
+        )
     if white_box and "api" in accesses and "api" in verdicts:
         api_best, api_level = verdicts["api"]
         if api_best is not None:

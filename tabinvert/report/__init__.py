@@ -6,22 +6,38 @@ and no external resources, so it opens offline, can be archived with the DPIA, a
 (A4, black-and-white safe). Its sections, in reading order:
 
 1. title, model, date and scope;
-2. summary: a risk badge and one plain sentence per sensitive attribute, and what "advantage
-   over imputation" means;
+2. summary (the first screen): per sensitive attribute a risk badge and one plain sentence,
+   the level per access — "API access (probabilities or labels)" and "Model-file access (the
+   model's internals)", each with the attack that decides it, or "not assessed" — which access
+   decides, the auxiliary-data size that decides when a smaller one does, and what "advantage
+   over imputation" and the simultaneous intervals mean;
 3. the threat model;
-4. tables: attack results (members vs non-members), membership gap, most exposed records
-   (index labels only), subgroup exposure and disparity, defenses and their frontier;
-5. figures (matplotlib, the optional ``report`` extra: ``pip install tabinvert[report]``;
+4. tables: how the level was decided (each attack's own and simultaneous interval), attack
+   results (members vs non-members), membership gap, most exposed records (index labels
+   only), subgroup exposure and disparity, defenses and their frontier;
+5. the people the attacker is surest about: precision of each attack's k most confident
+   inferences against imputation's (table, sentence, precision-at-k plot);
+6. the attacker's data size: the deciding attacks' advantage per number of auxiliary records
+   (table, sentence, plot);
+7. figures (matplotlib, the optional ``report`` extra: ``pip install tabinvert[report]``;
    without it the report says so and is otherwise complete);
-6. recommendations generated from the tables;
-7. reproducibility: versions, seeds, data hashes, model, sizes, auxiliary data, thresholds.
+8. recommendations generated from the tables (protect the model file when its level is above
+   the API level; defenses; label-only attacks; memorisation; subgroups);
+9. reproducibility: versions, seeds, data hashes, model, sizes, auxiliary data, thresholds.
+
+Tables and columns an older assessment lacks (per-access levels, simultaneous intervals, tail
+risk, data sizes) are reported as not available; the report never infers them.
 
 Layout of the package:
 
 ``_format``
-    escaping, number formatting (``"a [lo, hi]"``) and the table builder;
+    escaping, number formatting (``"a [lo, hi]"``), the table builder and inline figures;
 ``_sections``
     one function per section, each from an assessment to safe HTML;
+``_verdicts``
+    the levels per access and the deciding auxiliary size, as every section reads them;
+``_tail``, ``_sizes``
+    the tail-risk and data-size sections;
 ``_plots``
     the figures, drawn on Agg canvases without ``pyplot``;
 ``_recommend``

@@ -6,6 +6,7 @@ model reprs) goes through :func:`esc`; the helpers here never put unescaped text
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import numbers
@@ -192,3 +193,12 @@ def definition_list(items):
 def paragraph(text):
     """An escaped ``<p>``."""
     return f"<p>{esc(text)}</p>"
+
+
+def image(png, alt, caption):
+    """A ``<figure>`` of PNG bytes as a ``data:`` URI, with alt text and a caption (escaped)."""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )

@@ -15,7 +15,9 @@ import io
 
 import numpy as np
 
-from ._format import has
+from ._format import esc, has, image
+
+INSTALL_HINT = "pip install tabinvert[report]"
 
 #: Colour-blind-safe colours (Okabe–Ito): members, non-members, highlight, neutral.
 MEMBERS, NON_MEMBERS, HIGHLIGHT, NEUTRAL = "#0072B2", "#D55E00", "#009E73", "#777777"
@@ -65,6 +67,19 @@ def figure_png(plot, *args, dpi=150):
         finally:
             figure.clear()
     return buffer.getvalue()
+
+
+def figure_block(plot, args, alt, caption, *, what="this plot"):
+    """The plot as an inline figure; without matplotlib, how to get it (the tables hold every
+    number it would show); "" when it has nothing to draw."""
+    if load_matplotlib() is None:
+        return (
+            f'<p class="notice">{esc(what[:1].upper() + what[1:])} needs matplotlib: '
+            f"<code>{esc(INSTALL_HINT)}</code>. Every number it would show is in the table "
+            "above.</p>"
+        )
+    png = figure_png(plot, *args)
+    return "" if png is None else image(png, alt, caption)
 
 
 def label(text, width=40):
@@ -420,3 +435,202 @@ def _pad_axis(setter, values):
     low, high = float(np.min(values)), float(np.max(values))
     pad = max(0.08 * (high - low), 0.02)
     setter(low - pad, high + 2 * pad)
+
+
+#: Colours and markers of the attacks in the precision-at-k and data-size figures (Okabe–Ito;
+#: every attack differs by marker shape as well, for black-and-white print).
+SERIES_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+SERIES_MARKERS = ("o", "D", "^", "v", "P", "X", "*")
+
+
+def _series_style(i):
+    return SERIES_COLORS[i % len(SERIES_COLORS)], SERIES_MARKERS[i % len(SERIES_MARKERS)]
+
+
+def _k_order(part):
+    """The distinct k of a tail-risk part, fewest records selected first, with their labels."""
+    firsts = part.drop_duplicates(subset=["_k"]).sort_values("n_selected", kind="stable")
+    from ._tail import k_text
+
+    return list(firsts["_k"]), [
+        f"top {k_text(k, n)}" for k, n in zip(firsts["k"], firsts["n_selected"])
+    ]
+
+
+def plot_precision_at_k(Figure, tail):
+    """Precision of each attack's k most confident inferences with its Wilson interval
+    (one line per attack), against imputation's own k most confident (grey, dashed), and the
+    base rate (dotted); one panel per attribute and value, at most :data:`MAX_PANELS`."""
+    if not has(tail, "sensitive", "value", "attack", "k", "n_selected", "precision"):
+        return None
+    tail = tail.assign(_k=tail["k"].astype(str))
+    panels = list(dict.fromkeys(zip(tail["sensitive"], tail["value"].astype(str))))[:MAX_PANELS]
+    figure = Figure(figsize=(7.2, 0.8 + 3.0 * len(panels)), layout="constrained")
+    grid = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for axes, (sensitive, value) in zip(grid, panels):
+        part = tail[(tail["sensitive"] == sensitive) & (tail["value"].astype(str) == value)]
+        keys, labels = _k_order(part)
+        positions = np.arange(len(keys), dtype=float)
+        attacks = list(dict.fromkeys(part["attack"].astype(str)))
+        width = 0.5 / max(len(attacks), 1)
+        baselines = {}
+        for i, attack in enumerate(attacks):
+            rows = part[part["attack"].astype(str) == attack].set_index("_k").reindex(keys)
+            x = positions - 0.25 + width * (i + 0.5)
+            y = rows["precision"].astype(float).to_numpy()
+            low = rows["ci_low"].astype(float).to_numpy() if "ci_low" in rows else y
+            high = rows["ci_high"].astype(float).to_numpy() if "ci_high" in rows else y
+            color, marker = _series_style(i)
+            shown = np.isfinite(y)
+            errors = np.vstack(
+                [
+                    np.clip(np.where(np.isfinite(low), y - low, 0.0), 0, None),
+                    np.clip(np.where(np.isfinite(high), high - y, 0.0), 0, None),
+                ]
+            )
+            axes.errorbar(
+                x[shown],
+                y[shown],
+                yerr=errors[:, shown],
+                fmt=f"{marker}-",
+                color=color,
+                markersize=6,
+                capsize=3,
+                linewidth=1.1,
+                label=label(attack, 28),
+            )
+            if "baseline_precision" in rows:
+                base = tuple(np.round(rows["baseline_precision"].astype(float).to_numpy(), 12))
+                baselines.setdefault(base, (rows, []))[1].append(attack)
+        for j, (rows, names) in enumerate(baselines.values()):
+            y = rows["baseline_precision"].astype(float).to_numpy()
+            low = rows.get("baseline_ci_low", rows["baseline_precision"]).astype(float).to_numpy()
+            high = rows.get("baseline_ci_high", rows["baseline_precision"]).astype(float).to_numpy()
+            shown = np.isfinite(y)
+            errors = np.vstack(
+                [
+                    np.clip(np.where(np.isfinite(low), y - low, 0.0), 0, None),
+                    np.clip(np.where(np.isfinite(high), high - y, 0.0), 0, None),
+                ]
+            )
+            name = (
+                "imputation"
+                if len(baselines) == 1
+                else label(f"imputation (for {', '.join(names)})", 40)
+            )
+            axes.errorbar(
+                positions[shown] + 0.32 + 0.04 * j,
+                y[shown],
+                yerr=errors[:, shown],
+                fmt="s--",
+                color=NEUTRAL,
+                markerfacecolor="white",
+                markersize=6,
+                capsize=3,
+                linewidth=1.0,
+                label=name,
+            )
+        if "base_rate" in part and np.isfinite(part["base_rate"].astype(float)).any():
+            rate = float(part["base_rate"].astype(float).dropna().iloc[0])
+            axes.axhline(
+                rate,
+                color="black",
+                linestyle=":",
+                linewidth=1,
+                label=f"share holding it ({rate:.2f})",
+            )
+        axes.set_xticks(positions, labels)
+        axes.set_xlim(-0.6, len(keys) - 0.4)
+        axes.set_ylim(-0.03, 1.05)
+        axes.set_ylabel("precision: share of the k\nthat hold the value")
+        axes.set_title(
+            f"{label(sensitive)} = {label(value, 24)} (training records)", loc="left", pad=8
+        )
+        axes.grid(axis="y", color="#dddddd", linewidth=0.6)
+        axes.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return figure
+
+
+def size_order(part):
+    """The distinct auxiliary sizes of a data-size part, smallest first and "all" last, as
+    (key, label) pairs."""
+    from ._verdicts import size_key, size_text
+
+    seen = {}
+    for size, n_aux in zip(part["aux_size"], part.get("n_aux", [None] * len(part))):
+        key = size_key(size)
+        if key is not None and key not in seen:
+            seen[key] = size_text(size, n_aux)
+    keys = sorted(seen, key=lambda k: (k == "all", int(k) if k.isdigit() else 0))
+    return [(k, seen[k]) for k in keys]
+
+
+def plot_aux_sizes(Figure, sizes, thresholds):
+    """Advantage over imputation (fitted on the same records) with its interval against the
+    attacker's number of auxiliary records, one line per attack, one panel per attribute, with
+    the 0 line and the risk thresholds."""
+    if not has(sizes, "sensitive", "attack", "aux_size", "advantage"):
+        return None
+    from ._verdicts import size_key
+
+    sizes = sizes.assign(_size=sizes["aux_size"].map(size_key))
+    attributes = list(dict.fromkeys(sizes["sensitive"]))[:MAX_PANELS]
+    figure = Figure(figsize=(7.2, 0.8 + 3.0 * len(attributes)), layout="constrained")
+    grid = figure.subplots(len(attributes), 1, squeeze=False)[:, 0]
+    for axes, attribute in zip(grid, attributes):
+        part = sizes[sizes["sensitive"] == attribute]
+        order = size_order(part)
+        keys = [k for k, _ in order]
+        positions = np.arange(len(keys), dtype=float)
+        attacks = list(dict.fromkeys(part["attack"].astype(str)))
+        width = 0.3 / max(len(attacks), 1)
+        lows, highs = [], []
+        for i, attack in enumerate(attacks):
+            rows = part[part["attack"].astype(str) == attack].set_index("_size").reindex(keys)
+            y = rows["advantage"].astype(float).to_numpy()
+            low = rows.get("advantage_ci_low", rows["advantage"]).astype(float).to_numpy()
+            high = rows.get("advantage_ci_high", rows["advantage"]).astype(float).to_numpy()
+            lows.append(low)
+            highs.append(high)
+            shown = np.isfinite(y)
+            drawn = np.clip(y, FLOOR, None)
+            errors = np.vstack(
+                [
+                    np.clip(
+                        np.where(np.isfinite(low), drawn - np.maximum(low, FLOOR), 0.0), 0, None
+                    ),
+                    np.clip(np.where(np.isfinite(high), high - drawn, 0.0), 0, None),
+                ]
+            )
+            color, marker = _series_style(i)
+            axes.errorbar(
+                positions[shown] - 0.15 + width * (i + 0.5),
+                drawn[shown],
+                yerr=errors[:, shown],
+                fmt=f"{marker}-",
+                color=color,
+                markersize=6,
+                capsize=3,
+                linewidth=1.1,
+                label=label(attack, 28),
+            )
+        axes.axhline(0, color="black", linewidth=1, linestyle="--")
+        thresholds = thresholds or {}
+        for j, value in enumerate(thresholds):
+            axes.axhline(
+                value,
+                color=NEUTRAL,
+                linewidth=0.9,
+                linestyle=":",
+                label="risk thresholds: " + ", ".join(thresholds.values()) if j == 0 else None,
+            )
+        low, high = _advantage_limits(np.concatenate(lows), np.concatenate(highs))
+        axes.set_ylim(low, high)
+        axes.set_xticks(positions, [label(text, 16) for _, text in order])
+        axes.set_xlim(-0.5, len(keys) - 0.5)
+        axes.set_xlabel("auxiliary records the attacker holds")
+        axes.set_ylabel("advantage over imputation\n(fitted on the same records)")
+        axes.set_title(f"sensitive attribute: {label(attribute)}", loc="left", pad=8)
+        axes.grid(axis="y", color="#dddddd", linewidth=0.6)
+        axes.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return figure

@@ -2,14 +2,16 @@
 
 Each ``*_advice`` function reads one aspect of the :class:`~tabinvert.Assessment` and returns a
 list of safe HTML snippets (user text escaped), one per recommendation; :func:`recommendations`
-concatenates them in reading order: defenses, label-only attacks, memorisation, subgroups.
+concatenates them in reading order: the model file, defenses, label-only attacks,
+memorisation, subgroups.
 
 Every sentence is conditioned on the numbers it quotes: a defense under which any attack gains
 is never recommended (:func:`attack_changes`), "memorised" is said only of an attack that
 leaks on the training records and leaks more on them than on held-out people
 (:func:`memorised`), an advantage is "still up to" a number only when that number is
 positive, and a subgroup is named "most exposed" only when it separates from the other records
-after Holm's correction (the ``separates`` column of the subgroup table).
+after Holm's correction (the ``separates`` column of the subgroup table). "Protect the model
+file" is said exactly when the model-file level is above the API level (:func:`model_file_advice`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,16 @@ import numpy as np
 import pandas as pd
 
 from ._format import esc, has, interval, is_missing, num
+from ._verdicts import (
+    NOT_ASSESSED,
+    access_verdict,
+    file_above_api,
+    has_access_levels,
+    is_white_box,
+    rank,
+    size_text,
+    sized_row,
+)
 
 #: A defense "costs nothing" when it loses at most this much utility.
 UTILITY_TOLERANCE = 0.01
@@ -616,6 +628,69 @@ def undetermined_advice(assessment):
     ]
 
 
+def _verdict_numbers(assessment, row, verdict):
+    """ "advantage +a" (with the auxiliary size when a smaller sample decided it)."""
+    text = f"advantage {esc(num(verdict['advantage'], signed=True))}"
+    sized = sized_row(
+        assessment.aux_sizes, row["sensitive"], verdict["attack"], verdict["advantage"]
+    )
+    if sized is not None:
+        text += f" with {esc(size_text(sized['aux_size']))} auxiliary records"
+    return text
+
+
+def model_file_advice(assessment):
+    """Protect the model file, for each attribute whose model-file level is above its API
+    level, naming the white-box attack that decides; when only model-file access was
+    assessed, a prompt to compare it with API access (nothing says the file is the cause)."""
+    summary = assessment.summary
+    if not has_access_levels(summary):
+        return []
+    advice = []
+    for _, row in summary.iterrows():
+        api, model_file = access_verdict(row, "api"), access_verdict(row, "model_file")
+        sensitive = esc(row["sensitive"])
+        if file_above_api(row):
+            white_box = is_white_box(assessment.results, row["sensitive"], model_file["attack"])
+            attack = esc(model_file["attack"])
+            plain = str(model_file["attack"])
+            named = (
+                f"the white-box attack {attack}"
+                if white_box and "white-box" not in plain.lower()
+                else attack
+            )
+            advice.append(
+                f"<strong>Protect the model file.</strong> For {sensitive}, an attacker holding "
+                f"the model file reaches {esc(model_file['level'])} risk by {named} "
+                f"({_verdict_numbers(assessment, row, model_file)}), above the "
+                f"{esc(api['level'])} risk through the API alone (best: {esc(api['attack'])}, "
+                f"{_verdict_numbers(assessment, row, api)}). Restrict who holds the file "
+                "(access control and a record of every copy), do not ship it to clients or "
+                "devices (an app, a browser or an edge device hands it to every user), and "
+                "treat it as personal data in the impact assessment: it carries what "
+                f"{attack} reads about the training records. Output defenses do not help "
+                "against this attack: it reads the file, not the model's outputs."
+            )
+        elif (
+            api is not None
+            and model_file is not None
+            and api["level"] == NOT_ASSESSED
+            and model_file["attack"] is not None
+            and rank(model_file["level"]) is not None
+            and rank(model_file["level"]) > 0
+        ):
+            advice.append(
+                f"Only model-file access was assessed: for {sensitive}, an attacker holding the "
+                f"model file reaches {esc(model_file['level'])} risk by "
+                f"{esc(model_file['attack'])} "
+                f"({_verdict_numbers(assessment, row, model_file)}). Whether an attacker who "
+                "can only query the model gets as far was not assessed; re-assess with "
+                "access='both' (command line: --access both) to see whether guarding the file "
+                "lowers the risk."
+            )
+    return advice
+
+
 def recommendations(assessment):
     """All recommendations, as safe HTML snippets in reading order.
 
@@ -629,6 +704,7 @@ def recommendations(assessment):
     """
     advice = []
     for part in (
+        model_file_advice,
         defense_advice,
         label_only_advice,
         memorisation_advice,

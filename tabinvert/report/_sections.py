@@ -6,19 +6,19 @@ may lack metadata keys or optional tables, and the report then says so instead o
 
 from __future__ import annotations
 
-import base64
 import datetime
 import json
 
 import pandas as pd
 
-from . import _plots
+from . import _plots, _sizes, _tail
 from .._threat_models import WHITE_BOX_ACCESS, WHITE_BOX_THREAT_MODEL
 from ._format import (
     MISSING,
     definition_list,
     esc,
     has,
+    image,
     interval,
     is_missing,
     leakage_word,
@@ -26,6 +26,20 @@ from ._format import (
     paragraph,
     table,
     text,
+)
+from ._verdicts import (
+    ACCESS_LABELS,
+    ACCESSES,
+    NOT_ASSESSED,
+    NOT_ASSESSED_WHY,
+    access_verdict,
+    deciding_size,
+    full_row,
+    has_access_levels,
+    rank,
+    size_text,
+    sized_row,
+    threshold_lines,
 )
 from ._recommend import (
     GROUP_LEVEL,
@@ -42,12 +56,14 @@ from ._recommend import (
 RISK_ORDER = ("high", "medium", "low", "none", "undetermined")
 #: Rows of the subgroup table shown per grouping (the largest advantage first).
 MAX_GROUP_ROWS = 30
-INSTALL_HINT = "pip install tabinvert[report]"
+INSTALL_HINT = _plots.INSTALL_HINT
 
 SECTIONS = (
     ("summary", "Summary"),
     ("threat-model", "Threat model"),
     ("results", "Results"),
+    (_tail.ANCHOR, _tail.TITLE),
+    (_sizes.ANCHOR, _sizes.TITLE),
     ("figures", "Figures"),
     ("recommendations", "Recommendations"),
     ("reproducibility", "Reproducibility"),
@@ -122,6 +138,8 @@ def header(assessment):
 def badge(level):
     """A risk badge: colour for the screen, the level's name for print and screen readers."""
     level = str(level)
+    if level == NOT_ASSESSED:
+        return f'<span class="badge risk-na">{esc(NOT_ASSESSED)}</span>'
     css = level if level in RISK_ORDER else "undetermined"
     words = {"none": "no measurable risk", "undetermined": "risk undetermined"}.get(
         level, f"{level} risk"
@@ -129,20 +147,165 @@ def badge(level):
     return f'<span class="badge risk-{css}">{esc(words)}</span>'
 
 
-def _summary_card(row, confidence):
-    detail = ""
+def _summary_card(row, assessment, confidence):
+    """One attribute's card: the headline badge and sentence, the level per access with the
+    attack that decides it, which access decides, the auxiliary size that decides (when a
+    smaller one does), and the headline attack's numbers."""
+    pct = num(confidence * 100, 0)
+    new = has_access_levels(assessment.summary)
+    parts = [f'<p class="sentence">{esc(row["sentence"])}</p>']
+    if new:
+        parts.append(_access_list(row, assessment, pct))
+        deciding = _deciding_access_text(row, assessment)
+        if deciding:
+            parts.append(f'<p class="decides">{deciding}</p>')
+    else:
+        parts.append(
+            '<p class="detail">Levels per access (API and model file) are not available: '
+            "this assessment was made before they were reported.</p>"
+        )
+    sized = _deciding_size_text(row, assessment, pct)
+    if sized:
+        parts.append(f'<p class="decides">{sized}</p>')
     if not is_missing(row.get("advantage")):
-        detail = (
-            f'<p class="detail">Decided by {esc(row["attack"])}: {esc(row["metric"])} '
+        ci = f"simultaneous {pct}% CI over the attacks compared" if new else f"{pct}% CI"
+        full = deciding_size(row, assessment.aux_sizes) is not None
+        lead = (
+            f"With all the auxiliary records, the best attack is {esc(row['attack'])}"
+            if full
+            else f"Decided by {esc(row['attack'])}"
+        )
+        parts.append(
+            f'<p class="detail">{lead}: {esc(row["metric"])} '
             f"{esc(num(row['score']))} against {esc(num(row['baseline_score']))} for imputation; "
-            f"advantage over imputation {esc(_advantage(row))} "
-            f"({esc(num(confidence * 100, 0))}% CI).</p>"
+            f"advantage over imputation {esc(_advantage(row))} ({esc(ci)}).</p>"
         )
     return (
-        f'<div class="card risk-{esc(row["risk_level"])}">\n'
+        f'<div class="card risk-{esc(_css_level(row["risk_level"]))}">\n'
         f"<h3>{badge(row['risk_level'])} <span>{esc(row['sensitive'])}</span></h3>\n"
-        f'<p class="sentence">{esc(row["sentence"])}</p>\n{detail}</div>'
+        + "\n".join(parts)
+        + "</div>"
     )
+
+
+def _css_level(level):
+    level = str(level)
+    return level if level in RISK_ORDER else "undetermined"
+
+
+def _verdict_text(row, assessment, access, pct):
+    """How one access's level was reached: the attack, its advantage and the lower end of the
+    interval the level was read from (and the auxiliary size, when a smaller one decided)."""
+    verdict = access_verdict(row, access)
+    if verdict is None:
+        return "not available in this assessment"
+    if verdict["level"] == NOT_ASSESSED:
+        return esc(NOT_ASSESSED_WHY[access])
+    if verdict["attack"] is None:
+        return "no attack decides it"
+    text = f"by <strong>{esc(verdict['attack'])}</strong>"
+    if is_missing(verdict["advantage"]):
+        return text
+    text += f": advantage {esc(num(verdict['advantage'], signed=True))}"
+    sized = sized_row(
+        assessment.aux_sizes, row["sensitive"], verdict["attack"], verdict["advantage"]
+    )
+    if sized is not None:
+        text += (
+            f" with only {esc(size_text(sized['aux_size']))} auxiliary records (averaged over "
+            f"{esc(num(sized.get('repeats')))} samples)"
+        )
+        kind = f"{pct}% interval adjusted over the sizes and attacks tried"
+    else:
+        kind = f"simultaneous {pct}% interval over the attacks this access allows"
+    if not is_missing(verdict["ci_low"]):
+        text += f"; the lower end of its {kind} is {esc(num(verdict['ci_low'], signed=True))}"
+    return text
+
+
+def _access_list(row, assessment, pct):
+    """The level per access, each labelled, with the attack that decides it."""
+    items = []
+    for access in ACCESSES:
+        verdict = access_verdict(row, access)
+        shown = "" if verdict is None else badge(verdict["level"]) + " "
+        items.append(
+            f'<li class="access-{access}"><strong>{esc(ACCESS_LABELS[access])}:</strong> '
+            f"{shown}{_verdict_text(row, assessment, access, pct)}.</li>"
+        )
+    return '<ul class="access">\n' + "\n".join(items) + "\n</ul>"
+
+
+def _deciding_access_text(row, assessment):
+    """Which access decides, read from the two levels (never from a column that could
+    disagree with them)."""
+    api, model_file = access_verdict(row, "api"), access_verdict(row, "model_file")
+    if api is None or model_file is None:
+        return ""
+    api_rank, file_rank = rank(api["level"]), rank(model_file["level"])
+    if api["level"] == NOT_ASSESSED or model_file["level"] == NOT_ASSESSED:
+        return ""
+    if api_rank is None or file_rank is None:
+        return ""
+    if file_rank > api_rank:
+        return (
+            f"<strong>Model-file access decides:</strong> only an attacker holding the model "
+            f"file reaches the {esc(model_file['level'])} level (by "
+            f"{esc(model_file['attack'])}); through the API alone the risk is "
+            f"{esc(api['level'])} (by {esc(api['attack'])}). The recommendations say how to "
+            "protect the model file."
+        )
+    if file_rank == api_rank:
+        return (
+            f"<strong>API access decides:</strong> an attacker who can only query the model "
+            f"already reaches the {esc(api['level'])} level (by {esc(api['attack'])}); "
+            "holding the model file does not raise it."
+        )
+    return (
+        f"The model-file level ({esc(model_file['level'])}) is below the API level "
+        f"({esc(api['level'])}), although holding the file includes querying it: read the "
+        f"model-file risk as at least {esc(api['level'])}."
+    )
+
+
+def _file_below_api(row):
+    api, model_file = access_verdict(row, "api"), access_verdict(row, "model_file")
+    if api is None or model_file is None:
+        return False
+    api_rank, file_rank = rank(api["level"]), rank(model_file["level"])
+    return api_rank is not None and file_rank is not None and file_rank < api_rank
+
+
+def _deciding_size_text(row, assessment, pct):
+    """When a smaller auxiliary sample than all of it decides the headline: which size, and
+    the numbers there and with all the records."""
+    decided = deciding_size(row, assessment.aux_sizes)
+    if decided is None:
+        return ""
+    size, sized = decided
+    text = (
+        f"<strong>Decided at {esc(size_text(size))} auxiliary records:</strong> an attacker "
+        f"holding only {esc(size_text(size))} auxiliary records reaches the "
+        f"{esc(row['risk_level'])} level"
+    )
+    if sized is None:
+        return text + (
+            ", above what it reaches with all of them (the data-size table is not in this "
+            "assessment)."
+        )
+    text += (
+        f": {esc(sized['attack'])}'s advantage is "
+        f"{esc(_advantage(sized))} ({pct}% interval adjusted over the sizes and attacks tried; "
+        f"averaged over {esc(num(sized.get('repeats')))} samples), against imputation fitted on "
+        "the same records"
+    )
+    full = full_row(assessment.aux_sizes, row["sensitive"], sized["attack"])
+    if full is not None and not is_missing(full.get("advantage")):
+        text += (
+            f"; with all {esc(num(full.get('n_aux')))} auxiliary records it is "
+            f"{esc(num(full['advantage'], signed=True))} ({esc(full['risk_level'])})"
+        )
+    return text + ". See “The attacker's data size”."
 
 
 def _advantage(row, prefix="advantage"):
@@ -160,11 +323,21 @@ def _thresholds_text(metadata):
     )
 
 
+def family_sentence(metadata):
+    """The one sentence on how the simultaneous intervals keep the false-alarm rate."""
+    alpha = num((1 - float(metadata.get("confidence", 0.95))) * 100, 0)
+    return (
+        "Each level is read from confidence intervals simultaneous over the attacks compared "
+        "(one bootstrap shared by them), so taking the best attack keeps the "
+        f"{alpha}% false-alarm rate."
+    )
+
+
 def summary_section(assessment):
     """Risk level and plain sentence per attribute, and what the advantage means."""
     meta = assessment.metadata
     confidence = float(meta.get("confidence", 0.95))
-    cards = [_summary_card(row, confidence) for _, row in assessment.summary.iterrows()]
+    cards = [_summary_card(row, assessment, confidence) for _, row in assessment.summary.iterrows()]
     if not cards:
         cards = [paragraph("No sensitive attribute was assessed.")]
     pct = num(confidence * 100, 0)
@@ -175,7 +348,20 @@ def summary_section(assessment):
         "right by querying the model: 0 means the model reveals nothing beyond those "
         f"statistics, 1 means it closes the whole gap. The bracket is its {pct}% confidence "
         "interval; an interval that includes 0 means no measurable leakage. Risk levels: "
-        f"{esc(_thresholds_text(meta))}.</p>"
+        f"{esc(_thresholds_text(meta))}."
+        + (
+            f" {esc(family_sentence(meta))} An attacker with API access can only query the "
+            "model (its probabilities, or only its labels); one holding the model file can "
+            "also read its internals and query it"
+            + (
+                ", so the model-file level is never below the API level."
+                if not any(_file_below_api(r) for _, r in assessment.summary.iterrows())
+                else "."
+            )
+            if has_access_levels(assessment.summary)
+            else ""
+        )
+        + "</p>"
     )
     return section("summary", "Summary", "\n".join(cards) + "\n" + explain)
 
@@ -291,6 +477,103 @@ def results_tables(assessment):
             f'<div class="block"><p><strong>Sensitive attribute: {esc(sensitive)}'
             f"</strong> (metric: {metrics})</p>\n{_results_table(part, populations)}"
             f"\n{_notes(part)}</div>"
+        )
+    return "\n".join(parts)
+
+
+_ACCESS_NEEDED = {
+    "outputs": "API (probabilities)",
+    "labels": "API (labels only)",
+    "model": "model file",
+    "gradients": "model file (gradients)",
+}
+
+
+def _decides_cell(row, summary_row):
+    """Which of the attribute's per-access levels the attack decides ("" for none)."""
+    if summary_row is None:
+        return ""
+    roles = [
+        label
+        for access, label in (("api", "API level"), ("model_file", "model-file level"))
+        if (verdict := access_verdict(summary_row, access)) is not None
+        and verdict["level"] != NOT_ASSESSED
+        and verdict["attack"] == str(row["attack"])
+    ]
+    return " and ".join(roles)
+
+
+def _bracket(low, high):
+    """An interval alone, "[lo, hi]" (signed), or :data:`MISSING`."""
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    return f"[{num(low, signed=True)}, {num(high, signed=True)}]"
+
+
+def decision_tables(assessment):
+    """How each attribute's level was decided: every attack on the training records, the
+    access it needs, its own interval and the simultaneous one the level is read from, and
+    which level it decides."""
+    results = assessment.results
+    head = "<h3>How the level was decided</h3>"
+    if not has(results, "attack", "population", "sensitive", "advantage"):
+        return head + paragraph("No attack results.")
+    members = results[(results["population"] == "members") & (results["attack"] != "imputation")]
+    if members.empty:
+        return head + paragraph("No attack was run on the training records.")
+    meta = assessment.metadata
+    pct = num(float(meta.get("confidence", 0.95)) * 100, 0)
+    family = has(members, "advantage_ci_low_family", "advantage_ci_high_family")
+    summary = assessment.summary
+    by_attribute = (
+        {r["sensitive"]: r for _, r in summary.iterrows()}
+        if has(summary, "sensitive") and has_access_levels(summary)
+        else {}
+    )
+    if family:
+        intro = (
+            f"{family_sentence(meta)} Per attribute, each attack's advantage on the training "
+            f"records with its own {pct}% interval and its simultaneous {pct}% interval over "
+            "every attack compared (the model-file family); the level is the one of the best "
+            "lower end of the simultaneous intervals, at the thresholds above. The API level "
+            "is read the same way from simultaneous intervals over the attacks that need only "
+            "API access (a smaller family, so their lower ends can be higher than the ones "
+            "shown here; the summary gives them)."
+        )
+    else:
+        intro = (
+            "Simultaneous intervals are not available in this assessment (it was made before "
+            "they were reported): its levels were read from each attack's own "
+            f"{pct}% interval."
+        )
+    parts = [head, paragraph(intro)]
+    for sensitive, part in members.groupby("sensitive", sort=False):
+        summary_row = by_attribute.get(sensitive)
+        columns = {
+            "Attack": part["attack"].astype(str),
+            "Access needed": [
+                _ACCESS_NEEDED.get(str(a), str(a)) for a in part.get("access", [""] * len(part))
+            ],
+            "Advantage [own CI]": [_advantage(r) for _, r in part.iterrows()],
+        }
+        if family:
+            columns["Simultaneous CI"] = [
+                _bracket(r["advantage_ci_low_family"], r["advantage_ci_high_family"])
+                for _, r in part.iterrows()
+            ]
+            columns["Reading (simultaneous)"] = [
+                leakage_word(
+                    r["advantage_ci_low_family"], r["advantage_ci_high_family"], r["advantage"]
+                )
+                for _, r in part.iterrows()
+            ]
+        if by_attribute:
+            columns["Decides"] = [_decides_cell(r, summary_row) for _, r in part.iterrows()]
+        frame = pd.DataFrame(columns)
+        parts.append(
+            f'<div class="block"><p><strong>Sensitive attribute: {esc(sensitive)}</strong></p>\n'
+            + table(frame, numeric=["Advantage [own CI]", "Simultaneous CI"])
+            + "</div>"
         )
     return "\n".join(parts)
 
@@ -696,6 +979,7 @@ def tables_section(assessment):
     """Every table of the assessment."""
     body = "\n".join(
         [
+            decision_tables(assessment),
             results_tables(assessment),
             gap_table(assessment),
             exposed_table(assessment),
@@ -706,15 +990,18 @@ def tables_section(assessment):
     return section("results", "Results", body)
 
 
+# --------------------------------------------------------------------------- tail risk, data size
+def tail_risk_section(assessment):
+    """The people the attacker is surest about: precision at k against imputation's."""
+    return section(_tail.ANCHOR, _tail.TITLE, _tail.tail_body(assessment))
+
+
+def sizes_section(assessment):
+    """The attacker's data size: the deciding attacks' advantage per auxiliary size."""
+    return section(_sizes.ANCHOR, _sizes.TITLE, _sizes.sizes_body(assessment))
+
+
 # --------------------------------------------------------------------------- 5. figures
-def _image(png, alt, caption):
-    data = base64.b64encode(png).decode("ascii")
-    return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
-        f"<figcaption>{esc(caption)}</figcaption></figure>"
-    )
-
-
 def _utility_label(defenses):
     metric = utility_metric(defenses)
     better = "lower" if metric in LOWER_IS_BETTER else "higher"
@@ -723,13 +1010,7 @@ def _utility_label(defenses):
 
 def figure_specs(assessment):
     """(plot function, its arguments, alt text, caption) of every figure, in order."""
-    meta = assessment.metadata
-    levels = meta.get("risk_levels") or {}
-    thresholds = {
-        float(v): f"{k} {num(v, 2)}"
-        for k, v in sorted(levels.items(), key=lambda item: float(item[1]))
-        if not is_missing(v) and float(v) > 0
-    }
+    thresholds = threshold_lines(assessment.metadata)
     specs = [
         (
             _plots.plot_advantage,
@@ -788,7 +1069,7 @@ def figures_section(assessment):
     for plot, args, alt, caption in figure_specs(assessment):
         png = _plots.figure_png(plot, *args)
         if png is not None:
-            images.append(_image(png, alt, caption))
+            images.append(image(png, alt, caption))
     body = "\n".join(images) or paragraph("Nothing to plot.")
     return section("figures", "Figures", body)
 
@@ -909,6 +1190,8 @@ def body(assessment):
             summary_section(assessment),
             threat_model_section(assessment),
             tables_section(assessment),
+            tail_risk_section(assessment),
+            sizes_section(assessment),
             figures_section(assessment),
             recommendations_section(assessment),
             reproducibility_section(assessment),

@@ -35,8 +35,15 @@ nav a { color: #0b4f8a; margin-right: 1em; }
 .risk-low { background: #fde0c5; color: #000; border-style: dashed; }
 .risk-none { background: #d1e5f0; color: #000; border-style: dotted; }
 .risk-undetermined { background: #e0e0e0; color: #000; border-style: dotted; }
+.risk-na { background: #fff; color: var(--muted); border-style: dotted;
+           border-color: var(--muted); }
+.card ul.access { list-style: none; padding: 0; margin: 0.4em 0; }
+.card ul.access li { margin: 0.25em 0; }
+.card ul.access .badge { font-size: 0.75em; }
+.card .decides { margin: 0.3em 0; }
 .card.risk-high, .card.risk-medium, .card.risk-low, .card.risk-none,
-.card.risk-undetermined { background: #fff; color: var(--ink); border-width: 1px 1px 1px 6px; }
+.card.risk-undetermined,
+.card.risk-na { background: #fff; color: var(--ink); border-width: 1px 1px 1px 6px; }
 .card.risk-high { border-left: 6px double #b2182b; }
 .card.risk-medium { border-left-color: #d6604d; }
 .card.risk-low { border-left-color: #f4a582; border-left-style: dashed; }

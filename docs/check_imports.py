@@ -27,6 +27,8 @@ LAYERS = [
         "_validation",
         "_io",
         "_threat_models",
+        "_glossary",
+        "_progress",
         "metrics",
         "datasets",
     ],

@@ -287,12 +287,15 @@ def run_assessment(
     candidates=None,
     quiet=False,
     aux_sizes=None,
+    context=None,
+    pdf=None,
 ):
     """Assess, print the summary, write the outputs; the shared path of ``assess`` and ``demo``.
 
     ``out`` is written as JSON (``.json``), CSV (``.csv``: the results table, its text cells
     passed through :func:`~tabinvert._io.neutralise_formulas` so that a spreadsheet cannot run
-    them) or HTML (any other suffix); ``json_out`` as JSON.
+    them), PDF (``.pdf``, printed by headless Chromium) or HTML (any other suffix);
+    ``json_out`` as JSON; ``pdf`` as PDF. ``context`` is :func:`~tabinvert.assess`'s.
 
     Returns the :class:`~tabinvert.assessment.Assessment` and the exit code (1 when the best
     attack's advantage on the training records is above ``fail_above`` with its whole
@@ -327,6 +330,7 @@ def run_assessment(
         access=access,
         candidates=_typed_candidates(candidates, X_train),
         aux_sizes=aux_sizes,
+        context=context,
     )
     for row in result.summary.itertuples():
         print(f"{row.sensitive}: risk {row.risk_level.upper()}. {row.sentence}", file=stream)
@@ -348,12 +352,17 @@ def run_assessment(
             result.to_json(out)
         elif suffix == ".csv":
             write_atomic(out, neutralise_formulas(result.to_frame()).to_csv(index=False))
+        elif suffix == ".pdf":
+            result.to_pdf(out)
         else:
             result.to_html(out)
         print(f"\nwrote {out}", file=stream)
     if json_out is not None:
         result.to_json(json_out)
         print(f"wrote {json_out}", file=stream)
+    if pdf is not None:
+        result.to_pdf(pdf)
+        print(f"wrote {pdf}", file=stream)
     code = EXIT_OK
     if fail_above is not None:
         worst = result.summary["advantage_ci_low"].astype(float).max()
@@ -413,7 +422,13 @@ def _assess(args):
         "--holdout": args.holdout,
         "--aux": args.aux,
     }
-    _check_outputs({"--out": args.out, "--json": args.json}, inputs)
+    if args.out is None and args.pdf is None:
+        raise ValueError("Give the report's file: --out report.html, or --pdf report.pdf.")
+    _check_outputs({"--out": args.out, "--json": args.json, "--pdf": args.pdf}, inputs)
+    if args.pdf is not None or Path(args.out or "").suffix.lower() == ".pdf":
+        from .report._pdf import require_chromium
+
+        require_chromium()  # refused now, not after the assessment has run
     if args.holdout is None and args.aux is None:
         raise ValueError(
             "Give the attacker auxiliary data: --holdout test.csv (a share of it "
@@ -433,6 +448,7 @@ def _assess(args):
             f"The object in {_shown(args.model)} ({type(model).__name__}) is not "
             "a model: it has no predict()."
         )
+    context = _context_options(args.context, args.model)  # with the model file's hash
     X_train, y_train = _split_target(
         _read_csv(args.train, "training"), args.target, "training", args.train
     )
@@ -472,6 +488,8 @@ def _assess(args):
         candidates=_candidate_options(args.candidates),
         quiet=args.quiet,
         aux_sizes=args.aux_sizes,
+        context=context,
+        pdf=args.pdf,
     )
     return code
 
@@ -511,6 +529,98 @@ def _candidate_options(specs):
     return chosen
 
 
+#: ``--context KEY=VALUE``: a key of letters, digits, "_", "-" or ".", then "=".
+_CONTEXT_PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$", re.S)
+
+
+def _read_context_file(path):
+    """A ``--context`` TOML file as a dict (tomllib, or tomli before Python 3.11)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise ValueError(
+                f"Reading --context {_shown(path)} needs Python 3.11 or later, or "
+                "'pip install tomli'; or give the context as --context KEY=VALUE."
+            ) from None
+    try:
+        with open(path, "rb") as stream:
+            return tomllib.load(stream)
+    except FileNotFoundError:
+        raise ValueError(
+            f"The --context file {_shown(path)} does not exist (give a TOML file, or "
+            "KEY=VALUE such as --context 'purpose=credit scoring')."
+        ) from None
+    except IsADirectoryError:
+        raise ValueError(
+            f"The --context file {_shown(path)} is a folder, not a TOML file."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(
+            f"The --context file {_shown(path)} is not valid TOML: {exc}. Write one "
+            '\'key = "text"\' per line, e.g. purpose = "credit scoring".'
+        ) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"The --context file {_shown(path)} is not UTF-8 text.") from None
+    except OSError as exc:
+        raise ValueError(
+            f"Cannot read the --context file {_shown(path)}: {exc.strerror}."
+        ) from None
+
+
+def _context_options(specs, model_path):
+    """``--context`` options (TOML files and KEY=VALUE pairs, in order) as one context for
+    :func:`~tabinvert.assess`, checked now; ``model_file`` is the --model file's path (assess
+    records its name and SHA-256)."""
+    from .report._context import check_context
+
+    context, origin = {}, {}
+    for spec in specs or ():
+        pair = _CONTEXT_PAIR.match(spec)
+        if pair is not None:
+            key, value = pair.groups()
+            if not value.strip():
+                raise ValueError(
+                    f"--context {_shown(spec)} gives {key!r} no value: write "
+                    f"--context '{key}=text', or leave it out."
+                )
+            entries, where = [(key, value)], f"--context {_shown(spec)}"
+        elif "=" in spec and not os.path.exists(spec):
+            raise ValueError(
+                f"--context {_shown(spec)} is neither KEY=VALUE (a KEY of letters, digits, "
+                "'_', '-' or '.', e.g. --context 'controller=Example Bank') nor a TOML file."
+            )
+        else:
+            entries, where = _read_context_file(spec).items(), f"the --context file {_shown(spec)}"
+        for key, value in entries:
+            if key == "data_sources" and key in context:
+                more = value if isinstance(value, list) else [value]
+                previous = context[key] if isinstance(context[key], list) else [context[key]]
+                context[key] = previous + more
+            elif key in context:
+                raise ValueError(
+                    f"The context key {key!r} is given twice ({origin[key]} and {where}); "
+                    "give it once."
+                )
+            else:
+                context[key] = value
+            origin[key] = where
+    if "model_file" in context and not _same_file(str(context["model_file"]), model_path):
+        raise ValueError(
+            f"The context's model_file {_shown(context['model_file'])} ({origin['model_file']}) "
+            f"is not the --model file {_shown(model_path)}: the model file is recorded from "
+            "--model; remove model_file from the context."
+        )
+    context["model_file"] = model_path
+    try:
+        check_context(context, where="--context")  # refused now, naming the key
+    except TypeError as exc:  # a TOML number, date or table: the user's input
+        raise ValueError(str(exc)) from None
+    return context  # assess records the model file's name and SHA-256
+
+
 def _typed_candidates(candidates, X_train):
     """Candidate values read as the column's values are (numbers for a numeric column)."""
     import pandas as pd
@@ -537,38 +647,39 @@ def _typed_candidates(candidates, X_train):
 
 
 def _demo(args):
-    from ._demo import demo_assessment_inputs
+    import io
+
+    from . import _demo as demo
 
     _check_outputs({"--out": args.out}, {})
-    inputs = demo_assessment_inputs(
+    settings = demo.demo_settings(
         sensitive=args.sensitive,
         task=args.task,
         model=args.model,
         random_state=args.random_state,
         n_jobs=args.n_jobs,
     )
-    kind = "numeric" if inputs.pop("numeric") else "categorical"
-    print(
-        f"tabinvert demo: diabetes patients (scikit-learn), {args.model} {args.task} model "
-        f"trained on half; sensitive attribute {args.sensitive!r} ({kind})."
-    )
-    print(
-        "Members = training patients; non-members = held-out patients; the attacker's "
-        "auxiliary data is a separate held-out quarter.\n"
-    )
-    _, code = run_assessment(
-        **inputs,
-        sensitive=[args.sensitive],
-        out=args.out,
-        random_state=args.random_state,
-        n_jobs=args.n_jobs,
-        quiet=args.quiet,
-    )
-    print(
-        "\nadvantage = (attack − imputation) / (1 − imputation) for success rates, "
-        "1 − MAE_attack / MAE_imputation for MAE; an interval that includes 0 means no "
-        "measurable leakage beyond what imputation infers without the model."
-    )
+    print(demo.introduction(settings, args.sensitive, args.task))
+    code, names, metric = EXIT_OK, [], None
+    for number, setting in enumerate(settings, start=1):
+        # The shared path of `tabinvert assess` (and its --out writer); its own printout is
+        # replaced by the demo's, which explains it.
+        result, setting_code = run_assessment(
+            **setting.inputs,
+            sensitive=[args.sensitive],
+            out=args.out if number == 1 else None,
+            random_state=args.random_state,
+            n_jobs=args.n_jobs,
+            quiet=args.quiet,
+            stream=io.StringIO(),
+        )
+        code = max(code, setting_code)
+        print(f"\n{demo.setting_block(number, setting, result, args.sensitive)}")
+        names += list(result.results["attack"])
+        metric = metric or result.results["metric"].iloc[0]
+    print(f"\n{demo.legend(names, metric, result.metadata.get('n_resamples', 1000))}")
+    if args.out is not None:
+        print(f"\nwrote {args.out}: the report of setting 1 ({settings[0].title})")
     return code
 
 
@@ -697,12 +808,26 @@ def _add_assess_report_options(assess):
     )
     assess.add_argument(
         "--out",
-        required=True,
-        help="report file: .html (default), or .json / .csv (in a CSV, text "
+        help="report file: .html (default), .pdf, or .json / .csv (in a CSV, text "
         "cells starting with = + - @ get a leading ' so that a "
-        "spreadsheet shows them as text)",
+        "spreadsheet shows them as text); --out or --pdf is required",
     )
     assess.add_argument("--json", help="also write the assessment as JSON")
+    assess.add_argument(
+        "--pdf",
+        help="also write the report as PDF, printed by headless Chromium (chromium, "
+        "chromium-browser or google-chrome on the PATH, or TABINVERT_CHROMIUM=/path)",
+    )
+    assess.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="FILE.toml|KEY=VALUE",
+        help="the context the report's first screen shows, for filing it with a DPIA: a "
+        "TOML file of text values, or KEY=VALUE (repeatable): purpose, controller, "
+        "assessor, model_name, model_version, data_sources (repeat it for several); other "
+        "keys are shown too. The model file's name and SHA-256 are recorded from --model",
+    )
 
 
 def _add_assess_trust_options(assess):
@@ -786,27 +911,50 @@ def _add_demo_command(commands, debug):
     demo = commands.add_parser(
         "demo",
         parents=[debug],
-        help="assess a model trained on scikit-learn's bundled diabetes data (offline)",
+        help="see, offline, an over-fitted model leak and a regularised one not (diabetes data)",
+        description="Two settings on scikit-learn's bundled diabetes patients (offline): "
+        "1. an over-fitted model (by default a random forest grown until it fits every "
+        "training patient), 2. the same kind of model regularised (a forest whose leaves hold "
+        "at least 20 patients). Both are trained on the same half of the patients and attacked "
+        "with the attacks `tabinvert assess` would run, on their training patients and on "
+        "held-out ones; the demo prints each verdict, its table, one sentence saying what it "
+        "means, and what the columns and attack names mean.",
         epilog=EXIT_CODES_HELP,
     )
     demo.add_argument(
         "--sensitive",
         default="sex",
-        help="sensitive column: 'sex' (categorical) or e.g. 'age' (numeric)",
+        help="the column the attacker infers: 'sex' (categorical), or e.g. 'age' (numeric)",
     )
-    demo.add_argument("--task", choices=["classification", "regression"], default="classification")
     demo.add_argument(
-        "--model", choices=["random_forest", "linear", "mlp"], default="random_forest"
+        "--task",
+        choices=["classification", "regression"],
+        default="classification",
+        help="what both models predict: whether the disease progressed more than the median "
+        "(classification), or by how much (regression)",
+    )
+    demo.add_argument(
+        "--model",
+        choices=["random_forest", "linear", "mlp"],
+        default="random_forest",
+        help="the kind of model of both settings: over-fitted in setting 1, regularised in "
+        "setting 2 (linear: on the measurements' squares and products, almost unpenalised, vs "
+        "the measurements with a strong penalty; mlp: two layers of 64 units without weight "
+        "penalty vs one of 16 with a strong one)",
     )
     _add_verbosity_options(demo)
     demo.add_argument("--random-state", type=_seed, default=0)
     demo.add_argument("--n-jobs", type=_n_jobs, default=None)
-    demo.add_argument("--out", help="also write the report (.html), or the table (.csv, .json)")
+    demo.add_argument(
+        "--out",
+        help="also write the report of setting 1, the over-fitted model (.html), or its "
+        "assessment (.json) or table (.csv)",
+    )
     demo.set_defaults(handler=_demo)
 
 
 def _user_paths(args):
-    names = ("model", "train", "holdout", "aux", "out", "json")
+    names = ("model", "train", "holdout", "aux", "out", "json", "pdf")
     return [path for path in (getattr(args, name, None) for name in names) if path]
 
 

@@ -75,6 +75,7 @@ def _rows(X, positions):
         "aux_repeats": [Interval(Integral, 1, None, closed="left")],
         "tail_values": [dict, None],
         "candidates": [dict, None],
+        "context": [dict, None],
     },
     prefer_skip_nested_validation=False,
 )
@@ -104,6 +105,7 @@ def assess(
     aux_repeats=5,
     tail_values=None,
     candidates=None,
+    context=None,
 ):
     """Assess what an attacker can infer about the sensitive attributes of a model's training
     records, how sure that is, who is most exposed, and what defenses would change.
@@ -205,6 +207,13 @@ def assess(
         "*1/*2", "*2/*2"]}``. Default: the values in the auxiliary data that the model's
         encoder knows; values it never saw are left out (a model cannot be asked about them),
         and the summary says which.
+    context : dict, default=None
+        What the report's first screen says about the assessment, for filing it with a DPIA:
+        ``purpose``, ``controller``, ``assessor``, ``model_name``, ``model_version``,
+        ``data_sources`` (a string or a list of strings) and ``model_file`` (the path of the
+        model file: the report shows its name and SHA-256, never its content or its folder),
+        e.g. ``{"purpose": "credit scoring", "controller": "Example Bank"}``. Values are
+        strings; other keys are kept and shown. Kept in ``metadata["context"]``.
 
     Records whose sensitive value is missing are left out of that attribute's attacked set and
     counted (``metadata["left_out"]``, ``metadata["n_attacked"]``, and the sentence). When
@@ -239,6 +248,9 @@ def assess(
         model, X_train, y_train, X_holdout, y_holdout, X_aux, sensitive, group_by, defenses
     )
     check_aux_sizes(aux_sizes)  # refused before anything is asked of the model
+    from ..report._context import check_context
+
+    context = check_context(context)  # refused (naming the key) before any work, too
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
     split = _attacker_split(X_holdout, y_holdout, X_aux, y_aux, aux_fraction, rng)
@@ -337,6 +349,11 @@ def assess(
         confidence,
     )
     metadata["left_out"] = left_out
+    metadata["context"] = context
+    if defenses:
+        from ..report._defenses import sweep_parameters
+
+        metadata["defenses"] = sweep_parameters(defenses)  # every parameter, by sweep name
     metadata["n_attacked"] = {
         column: {population: len(truth) for population, truth in run.truths.items()}
         for column, run in runs.items()

@@ -29,7 +29,8 @@ _TABLES = (
 
 
 class Assessment:
-    """The result of :func:`assess`: tables (DataFrames) and the facts needed to reproduce them.
+    """The result of :func:`assess`: tables (DataFrames) and the facts needed to reproduce them,
+    written as JSON (:meth:`to_json`), HTML (:meth:`to_html`) or PDF (:meth:`to_pdf`).
 
     Attributes
     ----------
@@ -196,6 +197,32 @@ class Assessment:
             return html
         write_atomic(path, html)
         return None
+
+    def to_pdf(self, path, *, timeout=None):
+        """Print the report to a PDF with headless Chromium (its own print layout: A4).
+
+        Chromium is looked for on the PATH (``chromium``, ``chromium-browser``,
+        ``google-chrome``) or named by the ``TABINVERT_CHROMIUM`` environment variable.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write (atomically: an existing file is replaced only on success).
+        timeout : float, default=None
+            Seconds Chromium may take (default 180).
+
+        Raises
+        ------
+        ValueError
+            When no Chromium is found (the message says what to install; write the HTML
+            report with :meth:`to_html` and print it from a browser instead).
+        RuntimeError
+            When Chromium fails or times out.
+        """
+        from ..report._pdf import TIMEOUT, html_to_pdf, require_chromium
+
+        browser = require_chromium()  # before rendering: say what is missing at once
+        html_to_pdf(self.to_html(), path, browser=browser, timeout=timeout or TIMEOUT)
 
 
 def _plain(value):

@@ -3,27 +3,40 @@ data-protection impact assessment (DPIA).
 
 The report is a single file: inline CSS, figures as base64 PNG ``data:`` URIs, no JavaScript
 and no external resources, so it opens offline, can be archived with the DPIA, and prints
-(A4, black-and-white safe). Its sections, in reading order:
+(A4, numbered pages, black-and-white safe); :meth:`Assessment.to_pdf` prints it to PDF with
+headless Chromium. Its sections, in reading order:
 
-1. title, model, date and scope;
+1. title, model, date, scope and the **context** (purpose of the model, controller, assessor,
+   model name and version, the model file's name and SHA-256, data sources: ``assess(...,
+   context={...})``, ``tabinvert assess --context``), or what is missing from it;
 2. summary (the first screen): per sensitive attribute a risk badge and one plain sentence,
    the level per access — "API access (probabilities or labels)" and "Model-file access (the
    model's internals)", each with the attack that decides it, or "not assessed" — which access
-   decides, the auxiliary-data size that decides when a smaller one does, and what "advantage
-   over imputation" and the simultaneous intervals mean;
-3. the threat model;
-4. tables: how the level was decided (each attack's own and simultaneous interval), attack
+   decides, the auxiliary-data size that decides when a smaller one does; the **residual
+   risk** (each attribute's level undefended → under the recommended defense, with its
+   parameters, or why no defense is recommended); and what "advantage over imputation" and
+   the simultaneous intervals mean;
+3. risk at a glance: the first figure, right after the summary (each attribute's deciding
+   advantage, undefended and under the recommended defense);
+4. the threat model;
+5. tables: how the level was decided (each attack's own and simultaneous interval), attack
    results (members vs non-members), membership gap, most exposed records (index labels
-   only), subgroup exposure and disparity, defenses and their frontier;
-5. the people the attacker is surest about: precision of each attack's k most confident
+   only), subgroup exposure and disparity, defenses (with every parameter) and their frontier;
+6. the people the attacker is surest about: precision of each attack's k most confident
    inferences against imputation's (table, sentence, precision-at-k plot);
-6. the attacker's data size: the deciding attacks' advantage per number of auxiliary records
+7. the attacker's data size: the deciding attacks' advantage per number of auxiliary records
    (table, sentence, plot);
-7. figures (matplotlib, the optional ``report`` extra: ``pip install tabinvert[report]``;
+8. figures (matplotlib, the optional ``report`` extra: ``pip install tabinvert[report]``;
    without it the report says so and is otherwise complete);
-8. recommendations generated from the tables (protect the model file when its level is above
+9. recommendations generated from the tables (protect the model file when its level is above
    the API level; defenses; label-only attacks; memorisation; subgroups);
-9. reproducibility: versions, seeds, data hashes, model, sizes, auxiliary data, thresholds.
+10. regulators' checklist: per item of the EDPB's Opinion 28/2024, the ICO's guidance on AI
+    and data protection and the CNIL's guidance on an AI model's status, what it asks, what
+    was tested, the result read from the tables, and what remains the controller's judgement
+    (a checklist, not legal advice);
+11. glossary: every attack named, in plain words, with its reference;
+12. reproducibility: versions, seeds, data hashes, model and model file, sizes, auxiliary
+    data, thresholds, defenses with every parameter.
 
 Tables and columns an older assessment lacks (per-access levels, simultaneous intervals, tail
 risk, data sizes) are reported as not available; the report never infers them.
@@ -41,12 +54,18 @@ Layout of the package:
 ``_plots``
     the figures, drawn on Agg canvases without ``pyplot``;
 ``_recommend``
-    the recommendations;
+    the recommendations, and the defense they choose (:func:`~._recommend.defense_choice`);
+``_context``, ``_residual``, ``_defenses``
+    the context block, the residual risk, defenses named with every parameter;
+``_regulatory``, ``_glossary_section``
+    the regulators' checklist and the glossary;
+``_pdf``
+    printing to PDF with headless Chromium;
 ``_style``
     the stylesheet.
 
 All text that may come from user data (column names, category values, index labels, model
-reprs, defense names) is escaped with :func:`html.escape` where it enters the page.
+reprs, defense names, the context) is escaped with :func:`html.escape` where it enters the page.
 """
 
 from __future__ import annotations
@@ -97,9 +116,12 @@ def render_html(assessment):
     True
     """
     title = "Attribute-inference risk report"
-    model = assessment.metadata.get("model")
+    context = assessment.metadata.get("context")
+    context = context if isinstance(context, dict) else {}
+    named = " ".join(str(context[k]) for k in ("model_name", "model_version") if context.get(k))
+    model = named or assessment.metadata.get("model")
     if model:
-        title += f": {model}"
+        title += f": {model}"  # also the PDF's title
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'

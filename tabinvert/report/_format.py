@@ -202,3 +202,18 @@ def image(png, alt, caption):
         f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
         f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
+
+
+def k_text(k, n_selected=None):
+    """A k for the reader: "10", or "1% (6)" for a share of the targets."""
+    if isinstance(k, str):
+        try:
+            k = float(k)
+        except ValueError:
+            return k
+    if isinstance(k, numbers.Real) and not isinstance(k, numbers.Integral) and 0 < k < 1:
+        share = f"{float(k) * 100:g}%"
+        return share if n_selected is None or is_missing(n_selected) else f"{share} ({n_selected})"
+    if isinstance(k, numbers.Real) and float(k).is_integer():
+        return str(int(k))
+    return str(k)

@@ -15,7 +15,7 @@ import io
 
 import numpy as np
 
-from ._format import esc, has, image
+from ._format import esc, has, image, k_text
 
 INSTALL_HINT = "pip install tabinvert[report]"
 
@@ -450,8 +450,6 @@ def _series_style(i):
 def _k_order(part):
     """The distinct k of a tail-risk part, fewest records selected first, with their labels."""
     firsts = part.drop_duplicates(subset=["_k"]).sort_values("n_selected", kind="stable")
-    from ._tail import k_text
-
     return list(firsts["_k"]), [
         f"top {k_text(k, n)}" for k, n in zip(firsts["k"], firsts["n_selected"])
     ]
@@ -634,3 +632,52 @@ def plot_aux_sizes(Figure, sizes, thresholds):
         axes.grid(axis="y", color="#dddddd", linewidth=0.6)
         axes.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return figure
+
+
+def plot_headline(Figure, items, thresholds):
+    """Risk at a glance: per attribute, the deciding attack's advantage with the interval the
+    level is read from, undefended (filled circles) and under the recommended defense (open
+    diamonds), with the 0 line and the risk thresholds.
+
+    ``items`` are dicts with ``label``, ``advantage``, ``ci_low``, ``ci_high`` and
+    ``defended`` (bool), in the order drawn (top first).
+    """
+    items = [i for i in items if np.isfinite(_f(i["advantage"]))]
+    if not items:
+        return None
+    figure = Figure(figsize=(7.2, 1.3 + 0.42 * len(items)), layout="constrained")
+    axes = figure.subplots()
+    positions = np.arange(len(items), dtype=float)
+    for defended, color, marker, filled, name in (
+        (False, MEMBERS, "o", True, "undefended"),
+        (True, HIGHLIGHT, "D", False, "under the recommended defense"),
+    ):
+        chosen = np.array([bool(i["defended"]) == defended for i in items])
+        if not chosen.any():
+            continue
+        _forest(
+            axes,
+            positions[chosen],
+            np.array([_f(i["advantage"]) for i in items])[chosen],
+            np.array([_f(i["ci_low"]) for i in items])[chosen],
+            np.array([_f(i["ci_high"]) for i in items])[chosen],
+            color=color,
+            marker=marker,
+            filled=filled,
+            name=name,
+        )
+    _zero_line(axes, thresholds)
+    axes.set_yticks(positions, [label(i["label"], 46) for i in items])
+    axes.set_ylim(len(items) - 0.5, -0.5)
+    axes.set_xlim(
+        *_advantage_limits([_f(i["ci_low"]) for i in items], [_f(i["ci_high"]) for i in items])
+    )
+    axes.set_xlabel("advantage over imputation (training records)")
+    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+    figure.legend(loc="outside lower center", ncols=2, frameon=False)
+    return figure
+
+
+def _f(value):
+    """A float, NaN for None (a missing interval end)."""
+    return np.nan if value is None else float(value)

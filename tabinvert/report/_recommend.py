@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._defenses import defense_labeller
 from ._format import esc, has, interval, is_missing, num
 from ._verdicts import (
     NOT_ASSESSED,
@@ -94,15 +95,16 @@ def _risk_text(defenses, defense, attack):
     return _advantage_interval(rows.iloc[0])
 
 
-def _describe(defenses, row, metric):
-    """ "<defense> (worst advantage a [lo, hi] by <attack>; costs d <metric>)"."""
+def _describe(defenses, row, metric, label=str):
+    """ "<defense> (worst advantage a [lo, hi] by <attack>; costs d <metric>)", the defense
+    named by ``label`` (with all its parameters)."""
     risk = _risk_text(defenses, row["defense"], row["worst_attack"]) or num(
         row["risk"], signed=True
     )
     drop = row["drop"]
     cost = "no utility" if drop <= 0 else f"{num(drop)} {esc(metric)}"
     return (
-        f"<strong>{esc(row['defense'])}</strong> (worst-case advantage {esc(risk)}, by "
+        f"<strong>{esc(label(row['defense']))}</strong> (worst-case advantage {esc(risk)}, by "
         f"{esc(row['worst_attack'])}; costs {cost})"
     )
 
@@ -175,14 +177,84 @@ def gains_text(changes, defense):
     )
 
 
+def defense_choice(assessment):
+    """The defense the recommendations choose, and why: the one rule that the
+    recommendations, the residual risk of the first screen and the regulatory checklist share.
+
+    Returns
+    -------
+    dict
+        ``kind``: "not measured" (no sweep), "only undefended" (no defense tried), "no leak"
+        (no attack leaks undefended: no defense is needed), "none lowers" (no defense under
+        which no attack gains lowers the worst-case risk), "recommended" (``defense`` lowers
+        it most while losing at most :data:`UTILITY_TOLERANCE`; ``strongest`` is the strongest
+        such defense when it differs) or "strongest only" (every defense that lowers it costs
+        more than that; ``strongest`` is the one that lowers it most, and ``defense`` is
+        None). Also the table the choice was read from (``table``, with ``drop``), the
+        reference risk, the per-attack ``changes``, and the defenses under which an attack
+        gains (``gaining``) or whose changes cannot be checked (``unchecked``).
+    """
+    frontier, defenses = assessment.frontier, assessment.defenses
+    choice = dict(
+        kind="not measured", defense=None, strongest=None, best_row=None, strongest_row=None
+    )
+    if not has(frontier, "defense", "utility", "risk", "worst_attack", "on_frontier"):
+        return choice
+    choice["metric"] = utility_metric(defenses)
+    table = frontier.assign(
+        drop=utility_drop(defenses, frontier).to_numpy(), risk=frontier["risk"].astype(float)
+    )
+    reference_risk = _reference(table, "risk")
+    if reference_risk is None:
+        reference_risk = float(table["risk"].max())
+    choice.update(table=table, reference_risk=reference_risk)
+    tried = table[table["defense"].astype(str) != "none"]
+    choice["tried"] = tried
+    if tried.empty:
+        choice["kind"] = "only undefended"
+        return choice
+    changes = attack_changes(defenses)
+    gaining = set(changes.loc[changes["gains"], "defense"])
+    unchecked = set(changes.loc[~changes["checked"].astype(bool), "defense"])
+    if changes.empty:  # no per-attack rows: nothing shows that no attack gains
+        unchecked = set(tried["defense"].astype(str))
+    choice.update(changes=changes, gaining=gaining, unchecked=unchecked)
+    names = tried["defense"].astype(str)
+    safe = tried[~names.isin(gaining | unchecked)]
+    leaks = _undefended_leaks(defenses)
+    choice["leaks"] = leaks
+    if leaks is False or (leaks is None and np.isfinite(reference_risk) and reference_risk <= 0):
+        choice["kind"] = "no leak"
+        return choice
+    choice["lowers"] = tried[tried["risk"] < reference_risk - 1e-12]
+    lowered = safe[safe["risk"] < reference_risk - 1e-12]
+    if lowered.empty:
+        choice["kind"] = "none lowers"
+        return choice
+    # Not filtered by the sweep's frontier: a defense dominated only by one under which an attack
+    # gains is still a candidate (the least risk, then the least loss, is never dominated by
+    # another candidate).
+    cheap = lowered[lowered["drop"] <= UTILITY_TOLERANCE + 1e-12]
+    strongest = lowered.sort_values(["risk", "drop"], kind="stable").iloc[0]
+    choice.update(strongest=str(strongest["defense"]), strongest_row=strongest)
+    if len(cheap):
+        best = cheap.sort_values(["risk", "drop"], kind="stable").iloc[0]
+        choice.update(kind="recommended", defense=str(best["defense"]), best_row=best)
+    else:
+        choice["kind"] = "strongest only"
+    return choice
+
+
 def defense_advice(assessment):
     """Which defense lowers the risk at what utility cost, or a prompt to measure defenses.
 
     A defense under which any attack's advantage on the training records rises (by more than
-    :data:`RISE_TOLERANCE`) is never recommended, and the attack that gains is named.
+    :data:`RISE_TOLERANCE`) is never recommended, and the attack that gains is named. The
+    choice is :func:`defense_choice`'s.
     """
-    frontier, defenses = assessment.frontier, assessment.defenses
-    if not has(frontier, "defense", "utility", "risk", "worst_attack", "on_frontier"):
+    choice = defense_choice(assessment)
+    kind = choice["kind"]
+    if kind == "not measured":
         return [
             "No defenses were measured. Re-run <code>assess(..., defenses=[...])</code> "
             "with output defenses from <code>tabinvert.defenses</code> (e.g. "
@@ -190,51 +262,39 @@ def defense_advice(assessment):
             "<code>LabelOnly</code>) to see what each one buys in privacy and costs in "
             "utility."
         ]
-    metric = utility_metric(defenses)
-    table = frontier.assign(
-        drop=utility_drop(defenses, frontier).to_numpy(), risk=frontier["risk"].astype(float)
-    )
-    reference_risk = _reference(table, "risk")
-    if reference_risk is None:
-        reference_risk = float(table["risk"].max())
-    tried = table[table["defense"].astype(str) != "none"]
-    if tried.empty:
+    if kind == "only undefended":
         return ["Only the undefended model was measured; add output defenses to compare."]
-    changes = attack_changes(defenses)
-    gaining = set(changes.loc[changes["gains"], "defense"])
-    unchecked = set(changes.loc[~changes["checked"].astype(bool), "defense"])
-    if changes.empty:  # no per-attack rows: nothing shows that no attack gains
-        unchecked = set(tried["defense"].astype(str))
-    names = tried["defense"].astype(str)
+    defenses, metric = assessment.defenses, choice["metric"]
+    label = defense_labeller(assessment)
+    changes, gaining, unchecked = choice["changes"], choice["gaining"], choice["unchecked"]
+    names = choice["tried"]["defense"].astype(str)
     warnings = [
-        f"Not recommended: under <strong>{esc(d)}</strong> an attack gains: "
+        f"Not recommended: under <strong>{esc(label(d))}</strong> an attack gains: "
         f"{esc(gains_text(changes, d))}."
         for d in dict.fromkeys(names)
         if d in gaining
     ]
     if unchecked - gaining:
-        listed = ", ".join(f"<strong>{esc(d)}</strong>" for d in sorted(unchecked - gaining))
+        listed = ", ".join(f"<strong>{esc(label(d))}</strong>" for d in sorted(unchecked - gaining))
         warnings.append(
             f"Not recommended: for {listed} the sweep lacks an undefended or a defended "
             "advantage of some attack, so it cannot show that no attack gains."
         )
-    safe = tried[~names.isin(gaining | unchecked)]
+    reference_risk = choice["reference_risk"]
     start = (
         "Undefended, the worst-case advantage on the training records is "
         f"{num(reference_risk, signed=True)}"
     )
-    leaks = _undefended_leaks(defenses)
-    if leaks is False or (leaks is None and np.isfinite(reference_risk) and reference_risk <= 0):
+    if kind == "no leak":
         reason = (
             "no attack's interval lies above 0: no attack leaks measurably"
-            if leaks is False
+            if choice["leaks"] is False
             else "no attack has a positive advantage"
         )
         return [f"{start}, and {reason}, so these attacks need no output defense."] + warnings
     start += "."
-    lowers = tried[tried["risk"] < reference_risk - 1e-12]
-    lowered = safe[safe["risk"] < reference_risk - 1e-12]
-    if lowered.empty:
+    if kind == "none lowers":
+        lowers = choice["lowers"]
         if lowers.empty:
             text = f"{start} None of the defenses tried lowers it" + (
                 "." if gaining else ": the attacks do not depend on the detail the defenses remove."
@@ -242,24 +302,20 @@ def defense_advice(assessment):
         else:
             text = (
                 f"{start} The defenses that lower it ("
-                + ", ".join(f"<strong>{esc(d)}</strong>" for d in lowers["defense"].astype(str))
+                + ", ".join(
+                    f"<strong>{esc(label(d))}</strong>" for d in lowers["defense"].astype(str)
+                )
                 + ") are not recommended, for the reasons below."
             )
         return [text] + warnings
-    # Not filtered by the sweep's frontier: a defense dominated only by one under which an attack
-    # gains is still a candidate (the least risk, then the least loss, is never dominated by
-    # another candidate).
-    cheap = lowered[lowered["drop"] <= UTILITY_TOLERANCE + 1e-12]
     tolerance = f"{num(UTILITY_TOLERANCE, 2)} {esc(metric)}"
-    strongest = lowered.sort_values(["risk", "drop"], kind="stable").iloc[0]
-    if len(cheap):
-        best = cheap.sort_values(["risk", "drop"], kind="stable").iloc[0]
+    best, strongest = choice["best_row"], choice["strongest_row"]
+    if best is not None:
         advice = [
             f"{start} The defense that lowers it most while losing at most {tolerance} "
-            f"is {_describe(defenses, best, metric)}; no attack's advantage rises under it."
+            f"is {_describe(defenses, best, metric, label)}; no attack's advantage rises under it."
         ]
     else:
-        best = None
         advice = [
             f"{start} No defense tried lowers it while losing at most {tolerance} without "
             "an attack gaining under it."
@@ -267,7 +323,7 @@ def defense_advice(assessment):
     if best is None or str(strongest["defense"]) != str(best["defense"]):
         advice.append(
             "The strongest defense tried under which no attack's advantage rises is "
-            f"{_describe(defenses, strongest, metric)}."
+            f"{_describe(defenses, strongest, metric, label)}."
         )
     if _still_leaks(defenses, strongest):
         advice.append(
@@ -357,7 +413,9 @@ def label_only_advice(assessment):
         if names:
             text += (
                 " Of the defenses tried, "
-                + ", ".join(f"<strong>{esc(n)}</strong>" for n in names)
+                + ", ".join(
+                    f"<strong>{esc(defense_labeller(assessment)(n))}</strong>" for n in names
+                )
                 + " keep the arg-max"
             )
             advantages = under["advantage"].astype(float)

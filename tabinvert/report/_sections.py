@@ -11,7 +11,7 @@ import json
 
 import pandas as pd
 
-from . import _plots, _sizes, _tail
+from . import _glossary_section, _plots, _regulatory, _sizes, _tail
 from .._threat_models import WHITE_BOX_ACCESS, WHITE_BOX_THREAT_MODEL
 from ._format import (
     MISSING,
@@ -41,6 +41,9 @@ from ._verdicts import (
     sized_row,
     threshold_lines,
 )
+from ._context import context_block
+from ._defenses import defense_labeller
+from ._residual import glance_items, residual_block
 from ._recommend import (
     GROUP_LEVEL,
     LOWER_IS_BETTER,
@@ -58,14 +61,20 @@ RISK_ORDER = ("high", "medium", "low", "none", "undetermined")
 MAX_GROUP_ROWS = 30
 INSTALL_HINT = _plots.INSTALL_HINT
 
+#: The sections in reading order. The first screen is the header (with the context), the
+#: summary (with the residual risk) and the figure at a glance: the first figure comes right
+#: after the summary, before any table.
 SECTIONS = (
     ("summary", "Summary"),
+    ("at-a-glance", "Risk at a glance"),
     ("threat-model", "Threat model"),
     ("results", "Results"),
     (_tail.ANCHOR, _tail.TITLE),
     (_sizes.ANCHOR, _sizes.TITLE),
     ("figures", "Figures"),
     ("recommendations", "Recommendations"),
+    (_regulatory.ANCHOR, "Regulators' checklist"),
+    (_glossary_section.ANCHOR, _glossary_section.TITLE),
     ("reproducibility", "Reproducibility"),
 )
 
@@ -130,6 +139,7 @@ def header(assessment):
         f'<p class="scope"><strong>Scope:</strong> what an attacker {attacker} can '
         f"infer about the sensitive attribute{plural} {attributes} of {people} it was trained "
         f"on, beyond what the population's statistics already reveal{held_out}.</p>\n"
+        f"{context_block(meta)}\n"
         f"</header>\n<nav>{nav}</nav>"
     )
 
@@ -363,7 +373,40 @@ def summary_section(assessment):
         )
         + "</p>"
     )
-    return section("summary", "Summary", "\n".join(cards) + "\n" + explain)
+    return section(
+        "summary", "Summary", "\n".join(cards) + "\n" + residual_block(assessment) + "\n" + explain
+    )
+
+
+# --------------------------------------------------------------------------- at a glance
+def glance_section(assessment):
+    """The first figure, right after the summary: each attribute's headline advantage with
+    its interval and, when a defense is recommended, the API attacks' advantage under it."""
+    if _plots.load_matplotlib() is None:
+        body = (
+            f'<p class="notice">The figure at a glance needs matplotlib: '
+            f"<code>{esc(INSTALL_HINT)}</code>. Every number it would show is in the summary "
+            "above.</p>"
+        )
+        return section("at-a-glance", "Risk at a glance", body)
+    png = _plots.figure_png(
+        _plots.plot_headline, glance_items(assessment), threshold_lines(assessment.metadata)
+    )
+    if png is None:
+        body = paragraph("Nothing to plot: no attribute has a defined advantage.")
+    else:
+        body = image(
+            png,
+            "Each attribute's deciding advantage over imputation with its interval, undefended "
+            "and under the recommended defense",
+            "Risk at a glance: per attribute, the deciding attack's advantage over imputation "
+            "on the training records, with the simultaneous interval its level is read from "
+            "(filled circles, undefended) and, when a defense is recommended, the best attack "
+            "that queries the model under it (open diamonds; an output defense does not change "
+            "what the white-box attacks read). Right of the dashed 0 line = the model leaks; "
+            "dotted lines mark the risk thresholds.",
+        )
+    return section("at-a-glance", "Risk at a glance", body)
 
 
 # --------------------------------------------------------------------------- 3. threat model
@@ -868,10 +911,13 @@ def defense_tables(assessment):
             "No defenses were measured (pass defenses=[...] to assess)."
         )
     metric = utility_metric(defenses)
+    label = defense_labeller(assessment)
     per_defense = defenses.drop_duplicates("defense")
     utility = pd.DataFrame(
         {
-            "Defense": per_defense["defense"].astype(str),
+            "Defense (all parameters)": per_defense["defense"].astype(str).map(label),
+            # The sweep's own name: the key of the defense column in the JSON and CSV.
+            "Name in the data": per_defense["defense"].astype(str),
             "Keeps arg-max": [num(bool(v)) for v in per_defense["keeps_argmax"]],
             "Keeps row sums": [num(bool(v)) for v in per_defense["keeps_row_sums"]],
             f"Utility ({metric})": [num(v) for v in per_defense["utility"]],
@@ -882,9 +928,11 @@ def defense_tables(assessment):
     parts = [
         "<h3>Defenses: utility</h3>",
         paragraph(
-            "Utility on held-out data of the model behind each output defense; the change is "
-            "relative to the undefended model (“none”). A defense that keeps the arg-max leaves "
-            "every predicted label unchanged."
+            "Utility on held-out data of the model behind each output defense, named with "
+            "every parameter (the name in the data is the defense column of the JSON and "
+            "CSV, which shows only the parameters that differ from their defaults); the "
+            "change is relative to the undefended model (“none”). A defense that keeps the "
+            "arg-max leaves every predicted label unchanged."
         ),
         table(utility, numeric=[f"Utility ({metric})", "Change", "Log-loss"]),
     ]
@@ -898,7 +946,7 @@ def defense_tables(assessment):
             f"{num(RISE_TOLERANCE, 4)}, i.e. any rise these tables show) is never "
             "recommended, however small the rise, and the attack that gains is named."
         ),
-        _defense_attack_table(defenses, changes),
+        _defense_attack_table(defenses, changes, label),
     ]
     parts.append("<h3>Privacy–utility frontier</h3>")
     if not has(frontier, "defense", "utility", "risk", "worst_attack", "on_frontier"):
@@ -915,7 +963,7 @@ def defense_tables(assessment):
             table(
                 pd.DataFrame(
                     {
-                        "Defense": frontier["defense"].astype(str),
+                        "Defense": frontier["defense"].astype(str).map(label),
                         f"Utility ({metric})": [num(v) for v in frontier["utility"]],
                         "Risk (worst advantage)": [num(v, signed=True) for v in frontier["risk"]],
                         "Worst attack": frontier["worst_attack"].astype(str),
@@ -941,7 +989,7 @@ def _gains_cell(changes, defense):
     return gains_text(changes, defense) or "none"
 
 
-def _defense_attack_table(defenses, changes):
+def _defense_attack_table(defenses, changes, label=str):
     populations = _population_order(defenses)
     keyed_changes = changes.set_index(["defense", "sensitive", "attack"]) if len(changes) else None
     rows = []
@@ -949,7 +997,7 @@ def _defense_attack_table(defenses, changes):
         ["defense", "sensitive", "attack"], sort=False
     ):
         name = str(attack).removesuffix(f" [{sensitive}]")  # the sweep's name suffix
-        row = {"Defense": str(defense), "Attribute": str(sensitive), "Attack": name}
+        row = {"Defense": label(defense), "Attribute": str(sensitive), "Attack": name}
         keyed = part.set_index("population")
         for population in populations:
             row[f"{_population_title(population)}: advantage [CI]"] = (
@@ -1046,7 +1094,14 @@ def figure_specs(assessment):
         specs.append(
             (
                 _plots.plot_frontier,
-                (assessment.frontier, _utility_label(assessment.defenses)),
+                (
+                    assessment.frontier.assign(
+                        defense=assessment.frontier["defense"]
+                        .astype(str)
+                        .map(defense_labeller(assessment))
+                    ),
+                    _utility_label(assessment.defenses),
+                ),
                 "Privacy–utility frontier of the defenses",
                 "Privacy–utility frontier: each defense's utility against its worst-case advantage "
                 "on the training records; green diamonds joined by a line are on the frontier, "
@@ -1081,6 +1136,23 @@ def recommendations_section(assessment):
     return section("recommendations", "Recommendations", f'<ol class="advice">\n{items}</ol>')
 
 
+# --------------------------------------------------------------------------- regulators, glossary
+def regulatory_section(assessment):
+    """What regulators ask, as a checklist (not legal advice)."""
+    return section(
+        _regulatory.ANCHOR, "Regulators' checklist", _regulatory.regulatory_body(assessment)
+    )
+
+
+def glossary_section(assessment):
+    """Every attack of the results in plain words, with its reference."""
+    return section(
+        _glossary_section.ANCHOR,
+        _glossary_section.TITLE,
+        _glossary_section.glossary_body(assessment),
+    )
+
+
 # --------------------------------------------------------------------------- 7. reproducibility
 _KNOWN_KEYS = {
     "created",
@@ -1099,6 +1171,8 @@ _KNOWN_KEYS = {
     "confidence",
     "risk_levels",
     "distinctive_rule",
+    "context",
+    "defenses",
 }
 
 
@@ -1147,6 +1221,7 @@ def reproducibility_section(assessment):
         ),
         ("Data sha256", hash_rows),
         ("Model type", _code(meta.get("model", MISSING))),
+        ("Model file", _model_file(meta)),
         ("Model", f"<pre>{esc(meta.get('model_summary', MISSING))}</pre>"),
         ("Sensitive attributes", esc(", ".join(_sensitive(assessment)) or MISSING)),
         ("Sizes", esc(sizes)),
@@ -1168,11 +1243,32 @@ def reproducibility_section(assessment):
             ),
         ),
         ("Distinctive records", esc(meta.get("distinctive_rule", "not recorded"))),
+        ("Defenses swept (all parameters)", _defenses_swept(assessment)),
     ]
     items += [
         (str(key), _code(_json(value))) for key, value in meta.items() if key not in _KNOWN_KEYS
     ]
     return section("reproducibility", "Reproducibility", definition_list(items))
+
+
+def _model_file(meta):
+    """The model file's name and SHA-256 from the context, or "not recorded"."""
+    context = meta.get("context") if isinstance(meta.get("context"), dict) else {}
+    if not context.get("model_file") and not context.get("model_file_sha256"):
+        return "not recorded (give context={'model_file': path} or use the command line)"
+    return (
+        f"{esc(context.get('model_file', 'name not recorded'))}, SHA-256 "
+        f"{_code(context.get('model_file_sha256', 'not recorded'))}"
+    )
+
+
+def _defenses_swept(assessment):
+    defenses = assessment.defenses
+    if not has(defenses, "defense"):
+        return "none"
+    label = defense_labeller(assessment)
+    names = [label(d) for d in dict.fromkeys(defenses["defense"].astype(str)) if d != "none"]
+    return "<br>".join(_code(n) for n in names) or "none (only the undefended model)"
 
 
 def _json(value):
@@ -1188,12 +1284,15 @@ def body(assessment):
         [
             header(assessment),
             summary_section(assessment),
+            glance_section(assessment),
             threat_model_section(assessment),
             tables_section(assessment),
             tail_risk_section(assessment),
             sizes_section(assessment),
             figures_section(assessment),
             recommendations_section(assessment),
+            regulatory_section(assessment),
+            glossary_section(assessment),
             reproducibility_section(assessment),
         ]
     )

@@ -1,8 +1,10 @@
 """The report's inline stylesheet (screen and print).
 
 Risk badges carry their level as text and differ by border style as well as colour, so they
-read in black and white; print rules keep tables, figures and summary cards on one page where
-they fit, repeat table headers, and force badge colours to print.
+read in black and white; print rules (the PDF is printed with them) keep tables, figures,
+summary cards, the context and the residual risk on one page where they fit, let the long
+checklist and glossary tables break between rows, repeat table headers, number the pages and
+force badge colours to print.
 """
 
 CSS = """
@@ -65,16 +67,39 @@ figure img { display: block; width: 100%; max-width: 760px; height: auto;
              border: 1px solid #eee; }
 figcaption { color: var(--muted); font-size: 0.88em; margin-top: 4px; max-width: 760px; }
 ol.advice li { margin: 0.4em 0; }
+.context { margin: 0.8em 0 0; }
+.context h3 { margin: 0.4em 0 0.3em; }
+.context dl { margin: 0.2em 0; }
+.residual ul.residual { margin: 0.3em 0 0.6em; padding-left: 1.2em; }
+.residual ul.residual li { margin: 0.3em 0; }
+.level { display: inline-block; padding: 0 6px; border-radius: 3px; font-weight: bold;
+         font-size: 0.85em; letter-spacing: 0.04em; border: 2px solid #000;
+         -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+.level.risk-high { border-width: 3px; }
+ul.sources { margin: 0.2em 0 0.6em; }
+table.checklist, table.glossary { table-layout: fixed; }
+table.checklist td, table.glossary td { overflow-wrap: anywhere; }
+table.checklist td:first-child, table.glossary td:first-child { font-weight: 600; }
+table.checklist th:nth-child(1) { width: 12%; }
+table.checklist th:nth-child(2) { width: 25%; }
+table.checklist th:nth-child(3), table.checklist th:nth-child(4) { width: 22%; }
+table.checklist th:nth-child(5) { width: 19%; }
+table.glossary th:nth-child(1) { width: 16%; }
+table.glossary th:nth-child(3) { width: 30%; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 14px; font-size: 0.9em; }
 dt { font-weight: 600; }
 dd { margin: 0; overflow-wrap: anywhere; }
+/* Printing only (the PDF): A4 pages, numbered. */
+@page { size: A4; margin: 14mm 12mm 16mm;
+        @bottom-right { content: "page " counter(page) " of " counter(pages);
+                        font-size: 8pt; color: #555; } }
 @media print {
-  @page { size: A4; margin: 14mm 12mm; }
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav { display: none; }
   a { color: inherit; text-decoration: none; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
-  table:not(.long), figure, .card, .explain, dl, pre, .block {
+  table:not(.long):not(.checklist):not(.glossary), figure, .card, .explain, dl, pre,
+  .block, .context, .residual {
     break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
   tr, img { break-inside: avoid; page-break-inside: avoid; }

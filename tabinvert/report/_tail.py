@@ -15,12 +15,11 @@ are the precision times the records selected, as the table shows them.
 from __future__ import annotations
 
 import math
-import numbers
 
 import pandas as pd
 
 from . import _plots
-from ._format import MISSING, esc, has, is_missing, num, paragraph, table
+from ._format import MISSING, esc, has, is_missing, k_text, num, paragraph, table
 
 TITLE = "The people the attacker is surest about"
 ANCHOR = "tail-risk"
@@ -37,21 +36,6 @@ NEEDED = (
     "ci_high",
     "baseline_precision",
 )
-
-
-def k_text(k, n_selected=None):
-    """A k for the reader: "10", or "1% (6)" for a share of the targets."""
-    if isinstance(k, str):
-        try:
-            k = float(k)
-        except ValueError:
-            return k
-    if isinstance(k, numbers.Real) and not isinstance(k, numbers.Integral) and 0 < k < 1:
-        share = f"{float(k) * 100:g}%"
-        return share if n_selected is None or is_missing(n_selected) else f"{share} ({n_selected})"
-    if isinstance(k, numbers.Real) and float(k).is_integer():
-        return str(int(k))
-    return str(k)
 
 
 def count(precision, n_selected):

@@ -164,3 +164,25 @@ def test_cli_candidates_are_parsed_and_typed():
         _typed_candidates({"n": ["zero"]}, frame)
     with pytest.raises(ValueError, match="not a column of the training data"):
         _typed_candidates({"x": ["1"]}, frame)
+
+
+def test_the_scope_says_how_many_were_attacked_and_why_fewer():
+    X, y = _patients()
+    model = _model(X[:500], y[:500])
+    X = X.copy()
+    X.loc[X.index[:40], "genotype"] = np.nan
+    result = assess(
+        model,
+        X[:500],
+        y[:500],
+        X_holdout=X[500:],
+        y_holdout=y[500:],
+        sensitive=["genotype", "smoker"],
+        n_resamples=50,
+        random_state=0,
+    )
+    html = result.to_html()
+    scope = html[html.index('<p class="scope">') : html.index("</p>", html.index('class="scope"'))]
+    assert "The assessment was given 500 training records" in scope
+    assert "“genotype”: 460 attacked (40 with no recorded value left out)" in scope
+    assert "“smoker”: " not in scope  # all 500 attacked: nothing to explain

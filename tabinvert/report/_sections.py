@@ -138,9 +138,39 @@ def header(assessment):
         f'<p class="meta">Assessed: {esc(_created(meta))}</p>\n'
         f'<p class="scope"><strong>Scope:</strong> what an attacker {attacker} can '
         f"infer about the sensitive attribute{plural} {attributes} of {people} it was trained "
-        f"on, beyond what the population's statistics already reveal{held_out}.</p>\n"
+        f"on, beyond what the population's statistics already reveal{held_out}."
+        f"{_attacked_counts(meta)}</p>\n"
         f"{context_block(meta)}\n"
         f"</header>\n<nav>{nav}</nav>"
+    )
+
+
+def _attacked_counts(meta):
+    """How many training records were attacked per attribute, and why fewer than given."""
+    attacked = meta.get("n_attacked") or {}
+    n_train = meta.get("n_train")
+    parts = []
+    for column, counts in attacked.items():
+        members = counts.get("members")
+        if members is None or n_train is None or members == n_train:
+            continue
+        out = (meta.get("left_out") or {}).get(column, {})
+        reasons = []
+        missing = (out.get("missing") or {}).get("members", 0)
+        if missing:
+            reasons.append(f"{num(missing)} with no recorded value")
+        unanswerable = (out.get("unanswerable") or {}).get("members", 0)
+        if unanswerable:
+            reasons.append(f"{num(unanswerable)} holding a category the model never saw")
+        why = f" ({'; '.join(reasons)} left out)" if reasons else ""
+        parts.append(f"“{esc(column)}”: {num(members)} attacked{why}")
+    if not parts:
+        return ""
+    return (
+        f" The assessment was given {num(n_train)} training records; "
+        + ", ".join(parts)
+        + ". If the model was trained on more records than were given, the figures are about "
+        "those given."
     )
 
 

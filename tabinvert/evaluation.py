@@ -409,7 +409,7 @@ def _baseline_key(attack, baseline, uses_label):
         attack.sensitive_kind_,
         uses_label,
         candidates,
-        id(baseline.learner_),
+        id(getattr(baseline, "learner_", None)),
     )
 
 
@@ -457,15 +457,14 @@ def run_attacks(
     guesses_of, scores_of, truths = {}, {}, {}
     baselines = {} if baselines is None else baselines
     with run_cache() as cache:
-        for name, attack in attacks.items():
+        fit_costs = {}
+        for name, attack in attacks.items():  # every attack fitted before any baseline
             fitted[name] = attack = clone(attack)
-            with _Meter(cache) as fit_cost:
+            with _Meter(cache) as fit_costs[name]:
                 attack.fit(X_aux, y_aux)
-            # Within the run, the baselines of attacks seeded alike share one fit: one key.
-            baseline = _fit_baseline(attack, X_aux, y_aux, int(seeds[0]))
-            key = _baseline_key(attack, baseline, y_aux is not None)
-            baselines.setdefault(key, (baseline, {}))
-            baseline_keys[name] = key
+        baseline_keys = _choose_baselines(fitted, baselines, X_aux, y_aux, int(seeds[0]))
+        for name, attack in fitted.items():
+            fit_cost, key = fit_costs[name], baseline_keys[name]
             baseline, baseline_guesses = baselines[key]
             for population, (X, y) in targets.items():
                 truth = true_sensitive(attack.layout_, X, name=f"targets[{population!r}]")
@@ -525,6 +524,44 @@ def run_attacks(
     )
     _fill_family_columns(run.table, run.family_intervals())
     return run
+
+
+def _choose_baselines(fitted, baselines, X_aux, y_aux, seed):
+    """The baseline of each fitted attack, registered in ``baselines``; returns their keys.
+
+    An attack that holds the imputer it uses as a prior or fallback is compared with that very
+    imputer. An attack seeded with an integer gets a baseline seeded alike (within a run, one
+    fit with every imputer seeded alike). An unseeded attack that holds no imputer is compared
+    with a baseline the run already has for its column (any imputation baseline serves it
+    equally), else with one seeded with ``seed``: one imputation row per population.
+    """
+    uses_label = y_aux is not None
+    keys = {}
+
+    def register(name, attack, baseline):
+        key = _baseline_key(attack, baseline, uses_label)
+        baselines.setdefault(key, (baseline, {}))
+        keys[name] = key
+
+    holders = {
+        name: attack
+        for name, attack in fitted.items()
+        if getattr(attack, "imputer_", None) is not None
+        and attack.imputer_.uses_label_ == uses_label
+    }
+    for name, attack in holders.items():
+        register(name, attack, attack.imputer_)
+    for name, attack in fitted.items():
+        if name in holders:
+            continue
+        if _baseline_seed(attack) is None:
+            column = _baseline_key(attack, attack, uses_label)[:-1]  # all but the learner
+            existing = [key for key in baselines if key[:-1] == column]
+            if existing:
+                keys[name] = existing[0]
+                continue
+        register(name, attack, _fit_baseline(attack, X_aux, y_aux, seed))
+    return {name: keys[name] for name in fitted}
 
 
 def _guesses_and_scores(attack, X, y):
@@ -659,7 +696,7 @@ def _fill_family_columns(table, intervals):
     """Write the family-wise interval of each attack row into ``table`` (in place)."""
     if intervals.empty:
         return
-    keyed = intervals.set_index(["attack", "population"])
+    keyed = intervals.set_index(["attack", "population"]).sort_index()
     for position, row in table.iterrows():
         key = (row["attack"], row["population"])
         if key in keyed.index:

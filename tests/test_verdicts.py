@@ -312,9 +312,31 @@ def test_assess_reruns_the_deciding_attacks_at_each_aux_size(leaking):
     assert set(sized["attack"]) == {summary["attack_api"]}
     assert list(sized["repeats"]) == [2, 1]
     # "all" is the main run: the same advantage as the results table.
-    main = result.results.set_index(["attack", "population"]).loc[
-        (summary["attack_api"], "members"), "advantage"
-    ]
+    main = (
+        result.results.set_index(["attack", "population"])
+        .sort_index()
+        .loc[(summary["attack_api"], "members"), "advantage"]
+    )
     assert sized.iloc[1]["advantage"] == pytest.approx(main)
     assert summary["aux_size"] in (40, "all")
     assert result.tail_risk is not None and set(result.tail_risk["value"]) == {"c"}
+
+
+def test_an_unseeded_attack_shares_the_baseline_of_an_attack_holding_an_imputer(leaking):
+    """MAP (no seed, no imputer) is compared with LOMIA's own imputer: one imputation row per
+    population, not one per attack, whatever their order."""
+    X, y, model = leaking
+    for attacks in (
+        [ConfidenceInversion(model, "secret"), LabelOnlyInversion(model, "secret", random_state=0)],
+        [LabelOnlyInversion(model, "secret", random_state=0), ConfidenceInversion(model, "secret")],
+    ):
+        run = run_attacks(
+            attacks,
+            X[600:900],
+            y[600:900],
+            targets={"members": (X[:600], y[:600]), "non-members": (X[900:], y[900:])},
+            n_resamples=20,
+            random_state=0,
+        )
+        assert (run.table["attack"] == "imputation").sum() == 2
+        assert run.baseline_for(run.attacks["MAP"]) is run.attacks["LOMIA"].imputer_

@@ -467,7 +467,7 @@ def _population_title(population):
 def _results_table(part, populations):
     """Attacks × populations of one attribute: score [CI], advantage [CI], reading."""
     attacks = list(dict.fromkeys(part["attack"]))
-    keyed = part.set_index(["attack", "population"])
+    keyed = part.set_index(["attack", "population"]).sort_index()
     rows = []
     for attack in attacks:
         row = {"Attack": attack}

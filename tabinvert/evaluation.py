@@ -403,14 +403,14 @@ def _baseline_key(attack, baseline, uses_label):
     candidates, whose imputers are one fit: an attack that holds the imputation baseline it
     uses as a prior or a fallback (``imputer_``) is compared with that very imputer, the
     others with one seeded like the attack (within a run, attacks seeded alike share it)."""
+    return (*_column_key(attack, uses_label), id(baseline.learner_))
+
+
+def _column_key(attack, uses_label):
+    """What any baseline an attack may be compared with must share with it: the column, its
+    kind, the label use and the candidates."""
     candidates = tuple(attack.candidates_) if attack.sensitive_kind_ == "categorical" else ()
-    return (
-        attack.layout_.sensitive,
-        attack.sensitive_kind_,
-        uses_label,
-        candidates,
-        id(getattr(baseline, "learner_", None)),
-    )
+    return attack.layout_.sensitive, attack.sensitive_kind_, uses_label, candidates
 
 
 def _baseline_seed(attack):
@@ -555,7 +555,7 @@ def _choose_baselines(fitted, baselines, X_aux, y_aux, seed):
         if name in holders:
             continue
         if _baseline_seed(attack) is None:
-            column = _baseline_key(attack, attack, uses_label)[:-1]  # all but the learner
+            column = _column_key(attack, uses_label)
             existing = [key for key in baselines if key[:-1] == column]
             if existing:
                 keys[name] = existing[0]

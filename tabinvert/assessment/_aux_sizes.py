@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..attacks._imputation import fit_imputer_like_baseline
+from ._running import _records_with_value
 from ._summary import _risk_level
 
 AUX_SIZE_COLUMNS = [
@@ -107,8 +108,6 @@ def aux_size_table(runs, summary, X_aux, y_aux, targets, aux_sizes, *, repeats, 
     keeps the assessment's false-alarm rate. Returns a DataFrame of :data:`AUX_SIZE_COLUMNS`.
     """
     n_resamples, confidence = scoring["n_resamples"], scoring["confidence"]
-    from ._running import _records_with_value
-
     sizes = check_aux_sizes(aux_sizes)
     rng = np.random.default_rng(seed)
     rows = []

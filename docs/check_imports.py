@@ -32,7 +32,7 @@ LAYERS = [
         "metrics",
         "datasets",
     ],
-    ["defenses", "attacks"],
+    ["defenses", "attacks", "dp"],
     ["evaluation", "report"],
     ["assessment"],
     ["cli", "_model_io", "_demo"],

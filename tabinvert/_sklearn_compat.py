@@ -20,6 +20,7 @@ What is used, and why:
 
 import warnings
 
+import numpy as np
 
 from sklearn.base import _fit_context
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
@@ -55,8 +56,32 @@ def fitted_transformers(column_transformer):
         return parts
 
 
+def transformer_input_positions(column_transformer):
+    """``{name: [input column positions]}`` of a fitted ColumnTransformer's parts, the remainder
+    included, read from the public ``transformers_`` (column names, positions, slices and
+    boolean masks all resolved to positions), instead of the private
+    ``_transformer_to_input_indices``."""
+    if hasattr(column_transformer, "feature_names_in_"):
+        names = list(column_transformer.feature_names_in_)
+    else:
+        names = list(range(column_transformer.n_features_in_))
+    positions = {}
+    for name, _, columns in fitted_transformers(column_transformer):
+        if isinstance(columns, slice):
+            chosen = list(range(len(names)))[columns]
+        else:
+            items = [columns] if isinstance(columns, (str, int)) else list(columns)
+            if items and np.asarray(items).dtype == bool:  # a mask over the input columns
+                chosen = [i for i, keep in enumerate(items) if keep]
+            else:
+                chosen = [names.index(c) if isinstance(c, str) else int(c) for c in items]
+        positions[name] = chosen
+    return positions
+
+
 __all__ = [
     "fitted_transformers",
+    "transformer_input_positions",
     "HasMethods",
     "Interval",
     "InvalidParameterError",

@@ -31,7 +31,7 @@ from sklearn.preprocessing import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from .._sklearn_compat import LinearModel
+from .._sklearn_compat import LinearModel, transformer_input_positions
 from ..exceptions import NotDifferentiableError
 
 _AFFINE_SCALERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)
@@ -94,9 +94,7 @@ def check_steps(steps, numeric, categorical):
 
 
 def _check_column_transformer(transformer, numeric, categorical):
-    indices = getattr(transformer, "_transformer_to_input_indices", None)
-    if indices is None:  # pragma: no cover - every supported scikit-learn version has it
-        raise NotDifferentiableError("Cannot tell which columns the ColumnTransformer reads.")
+    indices = transformer_input_positions(transformer)
     if hasattr(transformer, "feature_names_in_"):
         columns = list(transformer.feature_names_in_)
     else:

@@ -6,7 +6,10 @@
 * :class:`NotDifferentiableError` — a white-box gradient attack met a step it cannot
   differentiate;
 * :class:`DatasetNotFoundError`, :class:`DatasetChecksumError`,
-  :class:`DatasetDownloadError` — the dataset loaders.
+  :class:`DatasetDownloadError` — the dataset loaders;
+* :class:`PrivacyLeakWarning` — a differentially private estimator read something from the
+  training data outside its mechanism (feature bounds, the label set), which its guarantee
+  does not cover.
 
 The modules that raise them import them from here, so ``except`` clauses can name them through
 ``tabinvert.exceptions`` whatever module raised them.
@@ -20,6 +23,7 @@ __all__ = [
     "DatasetNotFoundError",
     "ModelQueryError",
     "NotDifferentiableError",
+    "PrivacyLeakWarning",
     "QueryBudgetExceeded",
     "QueryRefused",
 ]
@@ -110,3 +114,9 @@ class DatasetChecksumError(OSError):
 
 class DatasetDownloadError(OSError):
     """A dataset file could not be downloaded from any of its addresses."""
+
+
+class PrivacyLeakWarning(UserWarning):
+    """A differentially private estimator read something from the training data outside its
+    mechanism (feature bounds, the label set, the target's range): the (ε, δ) guarantee does
+    not cover it. The message names the parameter to set instead."""

@@ -1,0 +1,198 @@
+"""Differentially private counterparts of a user's model, for the privacy–utility sweep.
+
+``assess(..., dp_epsilons=(0.5, 1, 2, 4, 8))`` asks: had this model been trained with
+differential privacy at each ε, what would the attacks still learn, and what would it cost?
+The counterpart keeps the model's family where tabinvert has a private version of it (logistic
+regression → DP logistic regression; a multi-layer perceptron → a DP one of the same hidden
+layers; linear regression → DP linear regression); for any other family it offers the nearest
+private alternatives (DP logistic regression and a DP perceptron for a classifier, DP linear
+regression for a regressor), and says so.
+
+Each counterpart is a :class:`~sklearn.pipeline.Pipeline` on the model's own input columns: text
+columns one-hot encoded with their categories, then the DP estimator with the feature bounds.
+Here the categories, the bounds and the label set are read from the training data, so the
+guarantee covers the training itself, not those few facts (the report says so); a deployment
+fixes them from domain knowledge (see the user guide, :ref:`dp`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone, is_classifier
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils import check_random_state
+
+from .._validation import model_feature_names
+from ._sgd import DPSGDClassifier, DPSGDRegressor
+
+#: The hidden layers of the DP perceptron offered for a classifier of another family.
+DEFAULT_HIDDEN_LAYERS = (32,)
+
+#: What the report says of a counterpart's preprocessing.
+PREPROCESSING_NOTE = (
+    "the DP models' one-hot categories, feature bounds and label set were read from the "
+    "training data: the guarantee covers their training, not those facts, which a deployment "
+    "fixes in advance from domain knowledge"
+)
+
+
+def _final_step(model):
+    steps = getattr(model, "steps", None)
+    return steps[-1][1] if isinstance(steps, list) and steps else model
+
+
+def counterpart_families(model):
+    """The private families standing in for ``model``'s, and whether it is the same family.
+
+    Returns
+    -------
+    families : list of (str, tuple)
+        ``(name, hidden_layer_sizes)`` per family: ``"DP logistic"`` and ``"DP MLP"`` for
+        classifiers, ``"DP linear"`` for regressors.
+    same_family : bool
+        False when the model's own family has no private version here and the nearest
+        alternatives stand in for it.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabinvert.dp import counterpart_families
+    >>> counterpart_families(LogisticRegression())
+    ([('DP logistic', ())], True)
+    >>> counterpart_families(RandomForestClassifier())
+    ([('DP logistic', ()), ('DP MLP', (32,))], False)
+    """
+    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, SGDClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    final = _final_step(model)
+    if not is_classifier(final):
+        return [("DP linear", ())], isinstance(final, (LinearRegression, Ridge))
+    if isinstance(final, LogisticRegression) or (
+        isinstance(final, SGDClassifier) and final.loss == "log_loss"
+    ):
+        return [("DP logistic", ())], True
+    if isinstance(final, MLPClassifier):
+        return [("DP MLP", tuple(np.atleast_1d(final.hidden_layer_sizes).tolist()))], True
+    return [("DP logistic", ()), ("DP MLP", DEFAULT_HIDDEN_LAYERS)], False
+
+
+def _encoder(X):
+    """One-hot encoding of the text columns with the categories found in ``X`` (given to the
+    encoder, so it learns nothing), the numeric columns as they are."""
+    text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    numeric = [c for c in X.columns if c not in text]
+    categories = [sorted(X[c].dropna().unique(), key=str) for c in text]
+    return ColumnTransformer(
+        [
+            (
+                "text",
+                OneHotEncoder(categories=categories, handle_unknown="ignore", sparse_output=False),
+                text,
+            ),
+            ("numeric", "passthrough", numeric),
+        ],
+        verbose_feature_names_out=False,
+    ), text
+
+
+def private_counterparts(model, X, y, epsilons, *, delta=None, random_state=None, **dp_params):
+    """DP models of ``model``'s family at each ε, trained on ``(X, y)``.
+
+    Parameters
+    ----------
+    model : fitted classifier or regressor
+        The model whose private counterparts are built; only its family and its input
+        columns are read.
+    X, y : DataFrame, array-like
+        Its training records and labels.
+    epsilons : sequence of float
+        The privacy budgets; ``np.inf`` trains the same way without noise.
+    delta : float, default=None
+        δ of every counterpart (None: the estimators' default).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the training of every counterpart (one seed each, drawn up front).
+    **dp_params
+        Passed to every DP estimator (``epochs``, ``batch_size``, ``clip_norm``, …).
+
+    Returns
+    -------
+    dict of str to Pipeline
+        Fitted counterparts by name, e.g. ``"DP logistic ε=1"``, in the order of the families
+        then of ``epsilons``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabinvert.dp import private_counterparts
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=500), "colour": rng.choice(["red", "blue"], 500)})
+    >>> y = (X["x"] > 0).astype(int)
+    >>> models = private_counterparts(LogisticRegression().fit(X[["x"]], y), X[["x"]], y,
+    ...                               [1, 8], random_state=0)
+    >>> list(models)
+    ['DP logistic ε=1', 'DP logistic ε=8']
+    >>> round(models["DP logistic ε=8"][-1].epsilon_, 1)
+    8.0
+    """
+    epsilons = [float(e) for e in np.atleast_1d(epsilons)]
+    if not epsilons or any(not e > 0 for e in epsilons) or len(set(epsilons)) < len(epsilons):
+        raise ValueError(
+            f"epsilons must be distinct positive numbers (np.inf for no noise); got {epsilons}."
+        )
+    columns = model_feature_names(model)
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"The model reads column(s) {missing[:10]} that X does not have; pass the "
+                "model's training records."
+            )
+        frame = frame[list(columns)]
+    y = np.asarray(y)
+    families, _ = counterpart_families(model)
+    rng = check_random_state(random_state)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=len(families) * len(epsilons))
+    encoder, text = _encoder(frame)
+    encoded = np.asarray(encoder.fit_transform(frame), dtype=float)
+    bounds = (encoded.min(axis=0), encoded.max(axis=0))
+    classifier = is_classifier(_final_step(model))
+    counterparts = {}
+    for position, (family, hidden) in enumerate(
+        (family, hidden) for family, hidden in families for _ in epsilons
+    ):
+        epsilon = epsilons[position % len(epsilons)]
+        seed = int(seeds[position])
+        if classifier:
+            estimator = DPSGDClassifier(
+                epsilon=epsilon,
+                delta=delta,
+                hidden_layer_sizes=hidden,
+                bounds=bounds,
+                classes=np.unique(y),
+                random_state=seed,
+                **dp_params,
+            )
+        else:
+            estimator = DPSGDRegressor(
+                epsilon=epsilon,
+                delta=delta,
+                bounds=bounds,
+                target_bounds=(float(np.min(y)), float(np.max(y))),
+                random_state=seed,
+                **dp_params,
+            )
+        pipeline = Pipeline([("encode", clone(encoder)), ("dp", estimator)])
+        pipeline.fit(frame, y)
+        counterparts[f"{family} ε={_epsilon_text(epsilon)}"] = pipeline
+    return counterparts
+
+
+def _epsilon_text(epsilon):
+    return "∞" if np.isinf(epsilon) else f"{epsilon:g}"

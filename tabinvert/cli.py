@@ -289,6 +289,7 @@ def run_assessment(
     aux_sizes=None,
     context=None,
     pdf=None,
+    dp_epsilons=None,
 ):
     """Assess, print the summary, write the outputs; the shared path of ``assess`` and ``demo``.
 
@@ -331,6 +332,7 @@ def run_assessment(
         candidates=_typed_candidates(candidates, X_train),
         aux_sizes=aux_sizes,
         context=context,
+        dp_epsilons=dp_epsilons,
     )
     for row in result.summary.itertuples():
         print(f"{row.sensitive}: risk {row.risk_level.upper()}. {row.sentence}", file=stream)
@@ -490,6 +492,7 @@ def _assess(args):
         aux_sizes=args.aux_sizes,
         context=context,
         pdf=args.pdf,
+        dp_epsilons=args.dp_epsilons,
     )
     return code
 
@@ -513,6 +516,23 @@ def _aux_sizes(text):
             )
         sizes.append(size)
     return tuple(sizes)
+
+
+def _epsilons(text):
+    """``--dp-epsilons 0.5,1,2,4,8``: distinct positive privacy budgets ("inf" for no noise)."""
+    epsilons = []
+    for part in text.split(","):
+        try:
+            epsilon = float(part.strip())
+        except ValueError:
+            epsilon = 0.0
+        if not epsilon > 0 or epsilon in epsilons:
+            raise argparse.ArgumentTypeError(
+                "expected distinct positive privacy budgets separated by commas, e.g. "
+                f"0.5,1,2,4,8; got {_shown(part.strip())}"
+            )
+        epsilons.append(epsilon)
+    return tuple(epsilons)
 
 
 def _candidate_options(specs):
@@ -798,6 +818,15 @@ def _add_assess_report_options(assess):
         help="output defense to sweep, repeatable: round:1, round-step:0.05, "
         "coarsen:10, top-k:1, label-only, threshold:0.7, noise:0.05, "
         "reverse-sigmoid:1,0.1, round-predictions:1, noise-predictions:1",
+    )
+    assess.add_argument(
+        "--dp-epsilons",
+        type=_epsilons,
+        default=None,
+        metavar="E,E,...",
+        help="also train differentially private counterparts of the model at these privacy "
+        "budgets, e.g. 0.5,1,2,4,8, and attack them beside the defenses (needs --holdout; "
+        'pip install "tabinvert[dp]")',
     )
     assess.add_argument(
         "--group-by",

@@ -76,6 +76,8 @@ def _rows(X, positions):
         "tail_values": [dict, None],
         "candidates": [dict, None],
         "context": [dict, None],
+        "models": [dict, None],
+        "dp_epsilons": [list, tuple, None],
     },
     prefer_skip_nested_validation=False,
 )
@@ -106,6 +108,8 @@ def assess(
     tail_values=None,
     candidates=None,
     context=None,
+    models=None,
+    dp_epsilons=None,
 ):
     """Assess what an attacker can infer about the sensitive attributes of a model's training
     records, how sure that is, who is most exposed, and what defenses would change.
@@ -214,6 +218,17 @@ def assess(
         model file: the report shows its name and SHA-256, never its content or its folder),
         e.g. ``{"purpose": "credit scoring", "controller": "Example Bank"}``. Values are
         strings; other keys are kept and shown. Kept in ``metadata["context"]``.
+    models : dict of str to fitted model, default=None
+        Alternative models trained on the same records (training-time defenses: a more
+        regularised model, a private one), attacked beside the output ``defenses`` in the
+        sweep (:func:`~tabinvert.evaluation.evaluate_defenses`). Needs held-out data.
+    dp_epsilons : list of float, default=None
+        Privacy budgets, e.g. ``(0.5, 1, 2, 4, 8)``: differentially private counterparts of
+        the model's family are trained on ``X_train`` at each ε
+        (:func:`~tabinvert.dp.private_counterparts`, ``pip install "tabinvert[dp]"``) and
+        attacked in the sweep, members and non-members; the report says what ε means and the
+        smallest ε at which no attack does measurably better than imputation. Their
+        parameters and accounted ε are in ``metadata["dp"]``.
 
     Records whose sensitive value is missing are left out of that attribute's attacked set and
     counted (``metadata["left_out"]``, ``metadata["n_attacked"]``, and the sentence). When
@@ -253,6 +268,14 @@ def assess(
     context = check_context(context)  # refused (naming the key) before any work, too
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
+    alternatives, dp_record = _alternatives(model, X_train, y_train, models, dp_epsilons, seed)
+    if alternatives and X_holdout is None:
+        raise ValueError(
+            "Measuring alternative models (models=, dp_epsilons=) needs held-out data for "
+            "their utility: pass X_holdout and y_holdout."
+        )
+    if defenses or alternatives:  # a name clash is refused before any attack runs
+        _sweep_candidates(model, defenses or [], alternatives)
     split = _attacker_split(X_holdout, y_holdout, X_aux, y_aux, aux_fraction, rng)
     targets = {"members": (X_train, y_train)}
     if split.X_out is not None and len(split.X_out):
@@ -311,7 +334,7 @@ def assess(
             exposure, _groups(X_train, sensitive, group_by), min_group_size, alpha=1 - confidence
         )
         defense_table = frontier = None
-        if defenses:
+        if defenses or alternatives:
             # One sweep for every attribute: the records that hold a value for each of them.
             X_sweep, y_sweep, targets_sweep = split.X_aux, split.y_aux, targets
             for column in runs:
@@ -320,7 +343,7 @@ def assess(
                 )
             defense_table = _defense_sweep(
                 model,
-                defenses,
+                defenses or [],
                 attack_sets,
                 runs,
                 X_sweep,
@@ -333,6 +356,7 @@ def assess(
                 n_resamples,
                 confidence,
                 progress,
+                models=alternatives,
             )
             frontier = privacy_utility_frontier(defense_table)
 
@@ -350,6 +374,10 @@ def assess(
     )
     metadata["left_out"] = left_out
     metadata["context"] = context
+    if dp_record:
+        metadata["dp"] = dp_record
+    if models:
+        metadata["alternatives"] = [str(name) for name in models]
     if defenses:
         from ..report._defenses import sweep_parameters
 
@@ -373,6 +401,45 @@ def assess(
         tail_risk=tail,
         aux_sizes=sized,
     )
+
+
+def _alternatives(model, X_train, y_train, models, dp_epsilons, seed):
+    """The sweep's alternative models: the caller's ``models`` and the DP counterparts at
+    ``dp_epsilons`` (trained here, seeded by ``seed``), with what the report needs of the
+    latter (``metadata["dp"]``)."""
+    alternatives = dict(models or {})
+    if not dp_epsilons:
+        return alternatives, None
+    from ..dp import PREPROCESSING_NOTE, counterpart_families, private_counterparts
+
+    counterparts = private_counterparts(
+        model, X_train, y_train, list(dp_epsilons), random_state=seed
+    )
+    _, same_family = counterpart_families(model)
+    record = {
+        "epsilons": [float(e) for e in dp_epsilons],
+        "same_family": bool(same_family),
+        "note": PREPROCESSING_NOTE,
+        "models": {},
+    }
+    for name, pipeline in counterparts.items():
+        estimator = pipeline[-1]
+        record["models"][name] = {
+            "family": name.rsplit(" ε=", 1)[0],
+            "epsilon": float(estimator.epsilon),
+            "epsilon_accounted": float(estimator.epsilon_),
+            "delta": float(estimator.delta_),
+            "noise_multiplier": float(estimator.noise_multiplier_),
+            "n_steps": int(estimator.n_steps_),
+            "parameters": repr(estimator),
+        }
+    clash = sorted(set(alternatives) & set(counterparts))
+    if clash:
+        raise ValueError(
+            f"models names {clash}, which are the names of the DP counterparts; rename them."
+        )
+    alternatives.update(counterparts)
+    return alternatives, record
 
 
 def _with_left_out(summary, left_out):

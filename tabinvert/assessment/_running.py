@@ -159,9 +159,11 @@ def _defense_sweep(
     n_resamples,
     confidence,
     progress,
+    models=None,
 ):
     """The defense sweep over the black-box attacks of the main run (output defenses do not
-    change what a white-box attacker reads); its undefended rows are the main run's rows."""
+    change what a white-box attacker reads), and over the alternative ``models``; its
+    undefended rows are the main run's rows."""
     if X_out is None or y_out is None:
         raise ValueError(
             "Measuring defenses needs held-out data for their utility: pass "
@@ -175,7 +177,10 @@ def _defense_sweep(
     ]
     sweep_attacks = [attack for _, _, attack in black_box] or None
     what = f"{len(sweep_attacks)} attack(s)" if sweep_attacks else "the default black-box attacks"
-    progress.stage(f"defense sweep: {len(defenses)} defense(s) × {what}")
+    progress.stage(
+        f"defense sweep: {len(defenses)} defense(s) and {len(models or {})} alternative "
+        f"model(s) × {what}"
+    )
     undefended = {}
     if sweep_attacks:
         names = named_attacks(
@@ -195,6 +200,7 @@ def _defense_sweep(
         y_test=y_out,
         attacks=sweep_attacks,
         sensitive=sensitive,
+        models=models or None,
         n_resamples=n_resamples,
         confidence=confidence,
         random_state=seed,

@@ -190,10 +190,24 @@ def _defenses_tested(assessment):
     if not has(defenses, "defense"):
         return "no output defense was swept"
     label = defense_labeller(assessment)
-    names = [label(d) for d in dict.fromkeys(defenses["defense"].astype(str)) if d != "none"]
-    if not names:
-        return "only the undefended model was measured"
-    return f"{len(names)} output defense{'s' if len(names) != 1 else ''} swept: " + ", ".join(names)
+    dp = list(((assessment.metadata.get("dp") or {}).get("models") or {}).keys())
+    models = [str(m) for m in assessment.metadata.get("alternatives") or []]
+    names = [
+        label(d)
+        for d in dict.fromkeys(defenses["defense"].astype(str))
+        if d != "none" and d not in dp and d not in models
+    ]
+    parts = []
+    if names:
+        parts.append(
+            f"{len(names)} output defense{'s' if len(names) != 1 else ''} swept: "
+            + ", ".join(names)
+        )
+    if models:
+        parts.append("alternative models attacked: " + ", ".join(models))
+    if dp:
+        parts.append("differentially private counterparts attacked: " + ", ".join(dp))
+    return "; ".join(parts) or "only the undefended model was measured"
 
 
 def checklist_rows(assessment):

@@ -11,7 +11,7 @@ import json
 
 import pandas as pd
 
-from . import _glossary_section, _plots, _regulatory, _sizes, _tail
+from . import _dp, _glossary_section, _plots, _regulatory, _sizes, _tail
 from .._threat_models import WHITE_BOX_ACCESS, WHITE_BOX_THREAT_MODEL
 from ._format import (
     MISSING,
@@ -69,6 +69,7 @@ SECTIONS = (
     ("at-a-glance", "Risk at a glance"),
     ("threat-model", "Threat model"),
     ("results", "Results"),
+    (_dp.ANCHOR, _dp.TITLE),
     (_tail.ANCHOR, _tail.TITLE),
     (_sizes.ANCHOR, _sizes.TITLE),
     ("figures", "Figures"),
@@ -1069,6 +1070,11 @@ def tables_section(assessment):
 
 
 # --------------------------------------------------------------------------- tail risk, data size
+def dp_section(assessment):
+    """What differentially private training at each ε would buy and cost."""
+    return section(_dp.ANCHOR, _dp.TITLE, _dp.dp_body(assessment))
+
+
 def tail_risk_section(assessment):
     """The people the attacker is surest about: precision at k against imputation's."""
     return section(_tail.ANCHOR, _tail.TITLE, _tail.tail_body(assessment))
@@ -1317,6 +1323,7 @@ def body(assessment):
             glance_section(assessment),
             threat_model_section(assessment),
             tables_section(assessment),
+            dp_section(assessment),
             tail_risk_section(assessment),
             sizes_section(assessment),
             figures_section(assessment),

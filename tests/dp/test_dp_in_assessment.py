@@ -1,0 +1,294 @@
+"""DP counterparts in the sweep: assess(dp_epsilons=...), the CLI's --dp-epsilons, and the
+report's sentences checked against the rows they read."""
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+from tabinvert import assess
+from tabinvert.assessment import Assessment
+from tabinvert.dp import counterpart_families, private_counterparts
+
+pytest.importorskip("dp_accounting")  # the dp extra is in the test extra: this never skips in CI
+
+
+def memorising_population(n, seed):
+    """A label that is noise to anyone but a model that memorised it together with the
+    secret: a deep forest leaks the members' secret, a private linear model cannot."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(20, 70, n).astype(float),
+            "income": rng.normal(size=n),
+            "secret": rng.integers(0, 2, n),
+        }
+    )
+    y = rng.integers(0, 2, n)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def leaky_assessment():
+    X, y = memorising_population(1200, 0)
+    model = RandomForestClassifier(100, random_state=0).fit(X[:600], y[:600])
+    return assess(
+        model,
+        X[:600],
+        y[:600],
+        X_holdout=X[600:],
+        y_holdout=y[600:],
+        sensitive="secret",
+        n_resamples=200,
+        random_state=0,
+        dp_epsilons=[0.5, 4],
+        access="api",
+    )
+
+
+def test_families_follow_the_model():
+    assert counterpart_families(LogisticRegression()) == ([("DP logistic", ())], True)
+    assert counterpart_families(MLPClassifier(hidden_layer_sizes=(8, 4))) == (
+        [("DP MLP", (8, 4))],
+        True,
+    )
+    families, same = counterpart_families(RandomForestClassifier())
+    assert [name for name, _ in families] == ["DP logistic", "DP MLP"] and same is False
+    assert counterpart_families(LinearRegression()) == ([("DP linear", ())], True)
+
+
+def test_counterparts_are_fitted_at_each_epsilon():
+    X, y = memorising_population(400, 1)
+    X["colour"] = np.where(X["income"] > 0, "red", "blue")
+    model = RandomForestClassifier(10, random_state=0).fit(X.drop(columns="colour"), y)
+    models = private_counterparts(model, X, y, [1, 8], random_state=0)
+    assert list(models) == ["DP logistic ε=1", "DP logistic ε=8", "DP MLP ε=1", "DP MLP ε=8"]
+    for name, pipeline in models.items():
+        target = float(name.rsplit("=", 1)[1])
+        # Calibrated to the target from below, within 1%.
+        assert 0.99 * target <= pipeline[-1].epsilon_ <= target
+        # Only the model's own columns are read: "colour" is not one of them.
+        assert list(pipeline.feature_names_in_) == ["age", "income", "secret"]
+    with pytest.raises(ValueError, match="distinct positive"):
+        private_counterparts(model, X, y, [1, 1])
+
+
+def test_regressor_counterpart():
+    X, y = memorising_population(400, 2)
+    target = 3 * X["income"] + X["secret"]
+    model = LinearRegression().fit(X, target)
+    models = private_counterparts(model, X, target, [np.inf], random_state=0)
+    ((name, pipeline),) = models.items()
+    assert name == "DP linear ε=∞"
+    assert pipeline[-1].noise_multiplier_ == 0
+    # Without noise the private trainer still learns the relation.
+    assert pipeline.score(X, target) > 0.6
+
+
+def test_assess_sweeps_dp_models_members_and_non_members(leaky_assessment):
+    result = leaky_assessment
+    dp = result.metadata["dp"]
+    assert list(dp["models"]) == [
+        "DP logistic ε=0.5",
+        "DP logistic ε=4",
+        "DP MLP ε=0.5",
+        "DP MLP ε=4",
+    ]
+    assert dp["same_family"] is False
+    for info in dp["models"].values():
+        assert 0.99 * info["epsilon"] <= info["epsilon_accounted"] <= info["epsilon"]
+        assert info["noise_multiplier"] > 0 and info["n_steps"] > 0
+    table = result.defenses
+    for name in dp["models"]:
+        rows = table[table["defense"] == name]
+        assert set(rows["population"]) == {"members", "non-members"}
+    # The deployed forest gives its members' secret away; no private model comes near it
+    # (DP bounds, it does not zero, what a model reveals: e^ε − 1 bounds the advantage).
+    members = table[table["population"] == "members"]
+    none = members[members["defense"] == "none"]
+    assert none["advantage_ci_low_family"].max() > 0.5
+    for name in dp["models"]:
+        rows = members[members["defense"] == name]
+        assert rows["advantage"].max() < 0.2, name
+
+
+def _section(html):
+    start = html.index('<section id="differential-privacy">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_report_sentences_agree_with_the_rows(leaky_assessment):
+    result = leaky_assessment
+    section = _section(result.to_html())
+    assert "e^ε" in section and "not what the population" in section
+    table = result.defenses
+    members = table[table["population"] == "members"]
+    found = 0
+    for family in ("DP logistic", "DP MLP"):
+        # The smallest ε at which every attack's (simultaneous) interval on the members
+        # reaches 0, computed here from the rows.
+        safe = None
+        for epsilon in (0.5, 4):
+            rows = members[members["defense"] == f"{family} ε={epsilon:g}"]
+            if (rows["advantage_ci_low_family"] <= 0).all():
+                safe = epsilon
+                break
+        if safe is None:
+            assert f"{family}, secret: at no ε tried (ε = 0.5 to 4)" in section
+            continue
+        found += 1
+        utility = table.loc[table["defense"] == f"{family} ε={safe:g}", "utility"].iloc[0]
+        match = re.search(
+            rf"{family}, secret: the smallest ε tried at which no attack .*? is ε = ([\d.]+); "
+            r"its utility is ([\d.]+), against ([\d.]+) for the deployed model\.( At the "
+            r"smaller ε = ([\d., ]+), the stronger promise)?",
+            section,
+        )
+        assert match, section
+        assert float(match.group(1)) == safe
+        assert float(match.group(2)) == pytest.approx(utility, abs=5e-4)
+        deployed = table.loc[table["defense"] == "none", "utility"].iloc[0]
+        assert float(match.group(3)) == pytest.approx(deployed, abs=5e-4)
+        # The smaller ε that did not reach 0 are named, and only those.
+        smaller = [e for e in (0.5, 4) if e < safe]
+        named = [] if match.group(5) is None else [float(e) for e in match.group(5).split(",")]
+        assert named == smaller
+    assert found  # one family at least reaches 0 here: that branch's sentence is checked
+
+
+def test_report_says_when_no_epsilon_reaches_zero(leaky_assessment):
+    data = leaky_assessment.to_dict()
+    rebuilt = Assessment.from_dict(data)
+    # Every DP row made to leak: no ε tried reaches 0, and the sentence must say so.
+    defenses = rebuilt.defenses
+    leaking = defenses["defense"].str.startswith("DP ")
+    defenses.loc[leaking, ["advantage_ci_low", "advantage_ci_low_family"]] = 0.01
+    defenses.loc[leaking, "advantage"] = 0.05
+    section = _section(rebuilt.to_html())
+    assert "DP logistic, secret: at no ε tried (ε = 0.5 to 4)" in section
+    assert "the smallest ε tried at which" not in section
+
+
+def test_checklist_names_dp_models_apart_from_output_defenses(leaky_assessment):
+    html = leaky_assessment.to_html()
+    assert (
+        "differentially private counterparts attacked: DP logistic ε=0.5, DP logistic ε=4, "
+        "DP MLP ε=0.5, DP MLP ε=4" in html
+    )
+    assert "output defense" not in html.split("differentially private counterparts")[0][-300:]
+
+
+def test_json_round_trip_keeps_the_dp_record(leaky_assessment):
+    rebuilt = Assessment.from_json(leaky_assessment.to_json())
+    assert (
+        rebuilt.metadata["dp"]["models"].keys() == leaky_assessment.metadata["dp"]["models"].keys()
+    )
+    assert _section(rebuilt.to_html()) == _section(leaky_assessment.to_html())
+
+
+def test_infinite_epsilon_survives_json():
+    X, y = memorising_population(400, 3)
+    model = LogisticRegression().fit(X[:200], y[:200])
+    result = assess(
+        model,
+        X[:200],
+        y[:200],
+        X_holdout=X[200:],
+        y_holdout=y[200:],
+        sensitive="secret",
+        n_resamples=50,
+        random_state=0,
+        dp_epsilons=[1, math.inf],
+    )
+    rebuilt = Assessment.from_json(result.to_json())
+    section = _section(rebuilt.to_html())
+    assert "DP logistic ε=∞" in section
+
+
+def test_alternatives_need_held_out_data():
+    X, y = memorising_population(300, 4)
+    model = LogisticRegression().fit(X[:200], y[:200])
+    with pytest.raises(ValueError, match="X_holdout"):
+        assess(
+            model,
+            X[:200],
+            y[:200],
+            X_aux=X[200:],
+            y_aux=y[200:],
+            sensitive="secret",
+            dp_epsilons=[1],
+        )
+
+
+def test_models_are_swept_beside_defenses():
+    X, y = memorising_population(800, 5)
+    model = RandomForestClassifier(50, random_state=0).fit(X[:400], y[:400])
+    regularised = RandomForestClassifier(50, min_samples_leaf=30, random_state=0).fit(
+        X[:400], y[:400]
+    )
+    result = assess(
+        model,
+        X[:400],
+        y[:400],
+        X_holdout=X[400:],
+        y_holdout=y[400:],
+        sensitive="secret",
+        n_resamples=100,
+        random_state=0,
+        models={"regularised": regularised},
+        access="api",
+    )
+    assert set(result.defenses["defense"]) == {"none", "regularised"}
+    assert "dp" not in result.metadata
+    assert "alternative models attacked: regularised" in result.to_html()
+    with pytest.raises(ValueError, match="none"):
+        assess(
+            model,
+            X[:400],
+            y[:400],
+            X_holdout=X[400:],
+            y_holdout=y[400:],
+            sensitive="secret",
+            models={"none": regularised},
+        )
+
+
+def test_cli_dp_epsilons(tmp_path, capsys):
+    from tabinvert.cli import main
+
+    sio = pytest.importorskip("skops.io")  # in the test extra
+    X, y = memorising_population(800, 6)
+    data = X.assign(label=y)
+    model = LogisticRegression().fit(X[:400], y[:400])
+    data[:400].to_csv(tmp_path / "train.csv", index=False)
+    data[400:].to_csv(tmp_path / "holdout.csv", index=False)
+    sio.dump(model, tmp_path / "model.skops")
+    common = [
+        "assess",
+        "--model",
+        str(tmp_path / "model.skops"),
+        "--train",
+        str(tmp_path / "train.csv"),
+        "--target",
+        "label",
+        "--holdout",
+        str(tmp_path / "holdout.csv"),
+        "--sensitive",
+        "secret",
+        "--n-resamples",
+        "50",
+        "--quiet",
+    ]
+    out = tmp_path / "report.json"
+    assert main([*common, "--dp-epsilons", "1,8", "--out", str(out)]) == 0
+    rebuilt = Assessment.from_json(out)
+    assert list(rebuilt.metadata["dp"]["models"]) == ["DP logistic ε=1", "DP logistic ε=8"]
+    capsys.readouterr()
+    assert main([*common, "--dp-epsilons", "1,0", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "distinct positive privacy budgets" in err and "got '0'" in err

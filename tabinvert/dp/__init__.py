@@ -18,6 +18,8 @@ The guarantee covers what the estimator sees. Preprocessing that reads the data 
 ranges, the label set) is outside it: give ``bounds``, ``classes`` and ``target_bounds`` by
 hand, or the estimator reads them from the data and emits a :class:`PrivacyLeakWarning`.
 
+:func:`audit_epsilon` checks a trainer's claimed ε empirically (a lower bound on ε from
+trainings with and without a canary record, :func:`epsilon_lower_bound`), and
 :func:`private_counterparts` trains DP counterparts of a user's model at several ε, for the
 privacy–utility sweep of :func:`~tabinvert.assess` (``dp_epsilons=``).
 
@@ -25,19 +27,23 @@ privacy–utility sweep of :func:`~tabinvert.assess` (``dp_epsilons=``).
 """
 
 from ..exceptions import PrivacyLeakWarning
+from ._audit import AuditResult, audit_epsilon, epsilon_lower_bound
 from ._accounting import calibrate_noise_multiplier, default_delta, dpsgd_epsilon, dpsgd_event
 from ._counterparts import PREPROCESSING_NOTE, counterpart_families, private_counterparts
 from ._sgd import DPSGDClassifier, DPSGDRegressor
 
 __all__ = [
+    "AuditResult",
     "DPSGDClassifier",
     "DPSGDRegressor",
     "PrivacyLeakWarning",
     "PREPROCESSING_NOTE",
+    "audit_epsilon",
     "calibrate_noise_multiplier",
     "counterpart_families",
     "default_delta",
     "dpsgd_epsilon",
     "dpsgd_event",
+    "epsilon_lower_bound",
     "private_counterparts",
 ]

@@ -115,7 +115,8 @@ def private_counterparts(model, X, y, epsilons, *, delta=None, random_state=None
     delta : float, default=None
         δ of every counterpart (None: the estimators' default).
     random_state : int, RandomState instance or None, default=None
-        Seeds the training of every counterpart (one seed each, drawn up front).
+        Seeds the training: one seed per family, drawn up front, shared by its ε, so that a
+        family's counterparts see the same batches and differ only by their noise.
     **dp_params
         Passed to every DP estimator (``epochs``, ``batch_size``, ``clip_norm``, …).
 
@@ -158,7 +159,7 @@ def private_counterparts(model, X, y, epsilons, *, delta=None, random_state=None
     y = np.asarray(y)
     families, _ = counterpart_families(model)
     rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=len(families) * len(epsilons))
+    seeds = rng.randint(np.iinfo(np.int32).max, size=len(families))
     encoder, text = _encoder(frame)
     encoded = np.asarray(encoder.fit_transform(frame), dtype=float)
     bounds = (encoded.min(axis=0), encoded.max(axis=0))
@@ -168,7 +169,7 @@ def private_counterparts(model, X, y, epsilons, *, delta=None, random_state=None
         (family, hidden) for family, hidden in families for _ in epsilons
     ):
         epsilon = epsilons[position % len(epsilons)]
-        seed = int(seeds[position])
+        seed = int(seeds[position // len(epsilons)])
         if classifier:
             estimator = DPSGDClassifier(
                 epsilon=epsilon,

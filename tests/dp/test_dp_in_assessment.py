@@ -292,3 +292,13 @@ def test_cli_dp_epsilons(tmp_path, capsys):
     assert main([*common, "--dp-epsilons", "1,0", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "distinct positive privacy budgets" in err and "got '0'" in err
+
+
+def test_a_family_shares_its_batches_across_epsilons():
+    X, y = memorising_population(400, 7)
+    model = LogisticRegression().fit(X, y)
+    models = private_counterparts(model, X, y, [1, 8, np.inf], random_state=0)
+    seeds = {name: pipeline[-1].random_state for name, pipeline in models.items()}
+    assert len(set(seeds.values())) == 1, seeds
+    other = private_counterparts(RandomForestClassifier(5).fit(X, y), X, y, [1], random_state=0)
+    assert other["DP logistic ε=1"][-1].random_state != other["DP MLP ε=1"][-1].random_state

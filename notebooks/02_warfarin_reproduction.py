@@ -318,8 +318,9 @@ print(f"rounded to {coarsest['rounding step (mg/week)']} mg/week: attack "
 # %% [markdown]
 # ### Machine-readable summary
 #
-# The test suite (`tests/test_notebooks.py`) re-executes this notebook and checks the facts the
-# text above relies on. They are printed as one JSON line after the marker `NOTEBOOK_FACTS`.
+# The test suite (`tests/notebooks/test_notebooks.py`) re-executes this notebook and checks the
+# facts the text above relies on. They are printed as one JSON line after the marker
+# `NOTEBOOK_FACTS`.
 
 # %%
 facts = {

@@ -308,8 +308,9 @@ print(f"rows served by the API: {api.rows_used_:,} in {api.calls_used_} calls "
 # %% [markdown]
 # ### Machine-readable summary
 #
-# The test suite (`tests/test_notebooks.py`) re-executes this notebook and checks the facts the
-# text above relies on. They are printed as one JSON line after the marker `NOTEBOOK_FACTS`.
+# The test suite (`tests/notebooks/test_notebooks.py`) re-executes this notebook and checks the
+# facts the text above relies on. They are printed as one JSON line after the marker
+# `NOTEBOOK_FACTS`.
 
 # %%
 facts = {

@@ -31,7 +31,7 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 
 #: The last code cell of every notebook prints one line starting with this marker, followed by
-#: a JSON object of the notebook's key facts; ``tests/test_notebooks.py`` reads it.
+#: a JSON object of the notebook's key facts; ``tests/notebooks/test_notebooks.py`` reads it.
 FACTS_MARKER = "NOTEBOOK_FACTS"
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}

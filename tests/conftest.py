@@ -1,4 +1,9 @@
-"""Shared fixtures: small populations with a known answer."""
+"""Shared fixtures and helpers: small populations with a known answer, and the checks of the
+hostile-input tests (the exact error raised, the caller's frames kept)."""
+
+import contextlib
+import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -27,3 +32,49 @@ def xor_population(n, seed=0, n_values=2, text_dtype=None):
         X["secret"] = pd.Series([f"v{v}" for v in secret], dtype=text_dtype)
     y = (known + secret) % n_values
     return X, y
+
+
+@contextlib.contextmanager
+def refused(cls, *fragments):
+    """Expect exactly ``cls`` (not a subclass) with every fragment in its message."""
+    with pytest.raises(cls) as info:
+        yield info
+    assert type(info.value) is cls, f"{type(info.value).__name__} raised, not {cls.__name__}"
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in the message: {message}"
+
+
+@contextlib.contextmanager
+def frames_kept(*frames):
+    """The caller's DataFrames are unchanged after the block (raising or not)."""
+    copies = [frame.copy() for frame in frames]
+    try:
+        yield
+    finally:
+        for before, after in zip(copies, frames):
+            pd.testing.assert_frame_equal(after, before)
+
+
+def report_recommendations(page):
+    """The recommendations of a rendered report, in reading order: the HTML of each item of its
+    "Recommendations" list."""
+    start = page.index('<section id="recommendations">')
+    section = page[start : page.index("</section>", start)]
+    advice = section[section.index('<ol class="advice">') : section.rindex("</ol>")]
+    return re.findall(r"<li>(.*?)</li>\n", advice, flags=re.S)
+
+
+#: What the report imports to draw its figures.
+MATPLOTLIB_MODULES = (
+    "matplotlib",
+    "matplotlib.figure",
+    "matplotlib.backends",
+    "matplotlib.backends.backend_agg",
+)
+
+
+def hide_matplotlib(monkeypatch):
+    """Make matplotlib unimportable for the rest of the test, as when it is not installed."""
+    for module in MATPLOTLIB_MODULES:
+        monkeypatch.setitem(sys.modules, module, None)

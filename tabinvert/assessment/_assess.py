@@ -268,14 +268,10 @@ def assess(
     context = check_context(context)  # refused (naming the key) before any work, too
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
-    alternatives, dp_record = _alternatives(model, X_train, y_train, models, dp_epsilons, seed)
-    if alternatives and X_holdout is None:
-        raise ValueError(
-            "Measuring alternative models (models=, dp_epsilons=) needs held-out data for "
-            "their utility: pass X_holdout and y_holdout."
-        )
-    if defenses or alternatives:  # a name clash is refused before any attack runs
-        _sweep_candidates(model, defenses or [], alternatives)
+    # Refused before anything is trained or asked of the model; the DP counterparts are
+    # trained last.
+    planned = _planned_alternatives(model, models, dp_epsilons, X_holdout, defenses)
+    alternatives, dp_record = _alternatives(model, X_train, y_train, models, planned, seed)
     split = _attacker_split(X_holdout, y_holdout, X_aux, y_aux, aux_fraction, rng)
     targets = {"members": (X_train, y_train)}
     if split.X_out is not None and len(split.X_out):
@@ -403,41 +399,65 @@ def assess(
     )
 
 
-def _alternatives(model, X_train, y_train, models, dp_epsilons, seed):
-    """The sweep's alternative models: the caller's ``models`` and the DP counterparts at
-    ``dp_epsilons`` (trained here, seeded by ``seed``), with what the report needs of the
-    latter (``metadata["dp"]``)."""
+def _planned_alternatives(model, models, dp_epsilons, X_holdout, defenses):
+    """Refuse what would stop the sweep, before any DP counterpart is trained: the names the
+    counterparts will take (``{name: (family, ε)}``, empty without ``dp_epsilons``)."""
+    planned = {}
+    if dp_epsilons:
+        from ..dp import counterpart_names
+        from ..dp._counterparts import check_epsilons
+
+        planned = counterpart_names(model, check_epsilons(dp_epsilons, "dp_epsilons"))
+    if (models or planned) and X_holdout is None:
+        raise ValueError(
+            "Measuring alternative models (models=, dp_epsilons=) needs held-out data for "
+            "their utility: pass X_holdout and y_holdout."
+        )
+    clash = sorted(set(models or {}) & set(planned))
+    if clash:
+        raise ValueError(
+            f"models= uses the name(s) {clash}, which the DP counterparts take; give those "
+            "models other names."
+        )
+    if defenses or models or planned:  # the sweep's names, checked with stand-ins
+        stand_in = dict(models or {}, **{name: model for name in planned})
+        _sweep_candidates(model, defenses or [], stand_in)
+    return planned
+
+
+def _alternatives(model, X_train, y_train, models, planned, seed):
+    """The sweep's alternative models: the caller's ``models`` and the DP counterparts
+    ``planned`` (trained here, seeded by ``seed``), with what the report needs of the latter
+    (``metadata["dp"]``)."""
     alternatives = dict(models or {})
-    if not dp_epsilons:
+    if not planned:
         return alternatives, None
     from ..dp import PREPROCESSING_NOTE, counterpart_families, private_counterparts
 
-    counterparts = private_counterparts(
-        model, X_train, y_train, list(dp_epsilons), random_state=seed
-    )
+    epsilons = list(dict.fromkeys(epsilon for _, epsilon in planned.values()))
+    counterparts = private_counterparts(model, X_train, y_train, epsilons, random_state=seed)
     _, same_family = counterpart_families(model)
     record = {
-        "epsilons": [float(e) for e in dp_epsilons],
+        "epsilons": epsilons,
         "same_family": bool(same_family),
         "note": PREPROCESSING_NOTE,
         "models": {},
     }
-    for name, pipeline in counterparts.items():
-        estimator = pipeline[-1]
+    for name, (family, epsilon) in planned.items():
+        estimator = counterparts[name][-1]
         record["models"][name] = {
-            "family": name.rsplit(" ε=", 1)[0],
-            "epsilon": float(estimator.epsilon),
+            "family": family,
+            "epsilon": epsilon,
             "epsilon_accounted": float(estimator.epsilon_),
             "delta": float(estimator.delta_),
             "noise_multiplier": float(estimator.noise_multiplier_),
             "n_steps": int(estimator.n_steps_),
-            "parameters": repr(estimator),
+            "parameters": {
+                key: value if np.isscalar(value) or value is None else repr(value)
+                for key, value in estimator.get_params().items()
+                if key != "bounds"
+            },
         }
-    clash = sorted(set(alternatives) & set(counterparts))
-    if clash:
-        raise ValueError(
-            f"models names {clash}, which are the names of the DP counterparts; rename them."
-        )
     alternatives.update(counterparts)
     return alternatives, record
 

@@ -29,7 +29,12 @@ privacy–utility sweep of :func:`~tabinvert.assess` (``dp_epsilons=``).
 from ..exceptions import PrivacyLeakWarning
 from ._audit import AuditResult, audit_epsilon, epsilon_lower_bound
 from ._accounting import calibrate_noise_multiplier, default_delta, dpsgd_epsilon, dpsgd_event
-from ._counterparts import PREPROCESSING_NOTE, counterpart_families, private_counterparts
+from ._counterparts import (
+    PREPROCESSING_NOTE,
+    counterpart_families,
+    counterpart_names,
+    private_counterparts,
+)
 from ._sgd import DPSGDClassifier, DPSGDRegressor
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "audit_epsilon",
     "calibrate_noise_multiplier",
     "counterpart_families",
+    "counterpart_names",
     "default_delta",
     "dpsgd_epsilon",
     "dpsgd_event",

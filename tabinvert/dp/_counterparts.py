@@ -17,15 +17,19 @@ fixes them from domain knowledge (see the user guide, :ref:`dp`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.compose import ColumnTransformer
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils import check_random_state
 
 from .._validation import model_feature_names
+from .._wrappers import wrapper_chain
 from ._sgd import DPSGDClassifier, DPSGDRegressor
 
 #: The hidden layers of the DP perceptron offered for a classifier of another family.
@@ -39,9 +43,54 @@ PREPROCESSING_NOTE = (
 )
 
 
-def _final_step(model):
-    steps = getattr(model, "steps", None)
-    return steps[-1][1] if isinstance(steps, list) and steps else model
+def _final_model(model):
+    """The estimator that answers for ``model``: through wrappers (defenses, a query budget,
+    a frozen estimator) and to the last step of (nested) Pipelines."""
+    while True:
+        model = wrapper_chain(model)[-1]
+        if isinstance(model, FrozenEstimator):
+            model = model.estimator
+        elif isinstance(model, Pipeline) and model.steps:
+            model = model.steps[-1][1]
+        else:
+            return model
+
+
+def counterpart_names(model, epsilons):
+    """``{name: (family, ε)}`` of the counterparts :func:`private_counterparts` trains, in
+    its order, without training them (to refuse a clash of names before any work).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from tabinvert.dp import counterpart_names
+    >>> list(counterpart_names(RandomForestClassifier(), [1, np.inf]))
+    ['DP logistic ε=1', 'DP logistic ε=∞', 'DP MLP ε=1', 'DP MLP ε=∞']
+    """
+    families, _ = counterpart_families(model)
+    return {
+        f"{family} ε={epsilon_text(epsilon)}": (family, float(epsilon))
+        for family, _ in families
+        for epsilon in epsilons
+    }
+
+
+def check_epsilons(epsilons, name="epsilons"):
+    """``epsilons`` as a list of distinct positive floats, or a ValueError naming ``name``."""
+    values = [float(e) for e in np.atleast_1d(epsilons)]
+    if not values or any(not e > 0 for e in values) or len(set(values)) < len(values):
+        raise ValueError(
+            f"{name} must be distinct positive numbers (np.inf for no noise), e.g. "
+            f"(0.5, 1, 2, 4, 8); got {values}."
+        )
+    return values
+
+
+def epsilon_text(epsilon):
+    """ε as the counterparts' names and the report write it: "∞", or 3 significant digits."""
+    epsilon = math.inf if epsilon is None else float(epsilon)
+    return "∞" if math.isinf(epsilon) else f"{epsilon:.3g}"
 
 
 def counterpart_families(model):
@@ -69,8 +118,8 @@ def counterpart_families(model):
     from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, SGDClassifier
     from sklearn.neural_network import MLPClassifier
 
-    final = _final_step(model)
-    if not is_classifier(final):
+    final = _final_model(model)
+    if not _answers_classes(final):
         return [("DP linear", ())], isinstance(final, (LinearRegression, Ridge))
     if isinstance(final, LogisticRegression) or (
         isinstance(final, SGDClassifier) and final.loss == "log_loss"
@@ -79,6 +128,29 @@ def counterpart_families(model):
     if isinstance(final, MLPClassifier):
         return [("DP MLP", tuple(np.atleast_1d(final.hidden_layer_sizes).tolist()))], True
     return [("DP logistic", ()), ("DP MLP", DEFAULT_HIDDEN_LAYERS)], False
+
+
+def _answers_classes(model):
+    """Whether ``model`` is a classifier: scikit-learn's tags, or, for an object without
+    them, class labels and probabilities (as the attacks decide)."""
+    try:
+        return bool(is_classifier(model))
+    except Exception:  # an object of no scikit-learn lineage: no tags to read
+        return hasattr(model, "classes_") and hasattr(model, "predict_proba")
+
+
+def _check_complete(frame, y):
+    """Refuse missing values, naming the columns (DP-SGD reads complete records only)."""
+    missing = frame.isna().sum()
+    missing = missing[missing > 0]
+    if len(missing) or pd.isna(pd.Series(y)).any():
+        where = ", ".join(f"{column!r} ({count:,})" for column, count in missing.items())
+        where = where or f"the labels ({int(pd.isna(pd.Series(y)).sum()):,})"
+        raise ValueError(
+            f"The DP counterparts are trained on complete records, but values are missing in "
+            f"{where}. Fill them with a value fixed in advance or drop those records before "
+            "training DP counterparts (or leave dp_epsilons out)."
+        )
 
 
 def _encoder(X):
@@ -97,7 +169,7 @@ def _encoder(X):
             ("numeric", "passthrough", numeric),
         ],
         verbose_feature_names_out=False,
-    ), text
+    )
 
 
 def private_counterparts(model, X, y, epsilons, *, delta=None, random_state=None, **dp_params):
@@ -141,11 +213,7 @@ def private_counterparts(model, X, y, epsilons, *, delta=None, random_state=None
     >>> round(models["DP logistic ε=8"][-1].epsilon_, 1)
     8.0
     """
-    epsilons = [float(e) for e in np.atleast_1d(epsilons)]
-    if not epsilons or any(not e > 0 for e in epsilons) or len(set(epsilons)) < len(epsilons):
-        raise ValueError(
-            f"epsilons must be distinct positive numbers (np.inf for no noise); got {epsilons}."
-        )
+    epsilons = check_epsilons(epsilons)
     columns = model_feature_names(model)
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     if columns is not None:
@@ -157,43 +225,27 @@ def private_counterparts(model, X, y, epsilons, *, delta=None, random_state=None
             )
         frame = frame[list(columns)]
     y = np.asarray(y)
+    _check_complete(frame, y)
     families, _ = counterpart_families(model)
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(families))
-    encoder, text = _encoder(frame)
+    encoder = _encoder(frame)
     encoded = np.asarray(encoder.fit_transform(frame), dtype=float)
     bounds = (encoded.min(axis=0), encoded.max(axis=0))
-    classifier = is_classifier(_final_step(model))
+    classifier = _answers_classes(_final_model(model))
     counterparts = {}
-    for position, (family, hidden) in enumerate(
-        (family, hidden) for family, hidden in families for _ in epsilons
-    ):
-        epsilon = epsilons[position % len(epsilons)]
-        seed = int(seeds[position // len(epsilons)])
-        if classifier:
-            estimator = DPSGDClassifier(
-                epsilon=epsilon,
-                delta=delta,
-                hidden_layer_sizes=hidden,
-                bounds=bounds,
-                classes=np.unique(y),
-                random_state=seed,
-                **dp_params,
-            )
-        else:
-            estimator = DPSGDRegressor(
-                epsilon=epsilon,
-                delta=delta,
-                bounds=bounds,
-                target_bounds=(float(np.min(y)), float(np.max(y))),
-                random_state=seed,
-                **dp_params,
-            )
-        pipeline = Pipeline([("encode", clone(encoder)), ("dp", estimator)])
-        pipeline.fit(frame, y)
-        counterparts[f"{family} ε={_epsilon_text(epsilon)}"] = pipeline
+    for (family, hidden), seed in zip(families, seeds):
+        for epsilon in epsilons:
+            common = dict(epsilon=epsilon, delta=delta, bounds=bounds, random_state=int(seed))
+            if classifier:
+                estimator = DPSGDClassifier(
+                    hidden_layer_sizes=hidden, classes=np.unique(y), **common, **dp_params
+                )
+            else:
+                target_bounds = (float(np.min(y)), float(np.max(y)))
+                estimator = DPSGDRegressor(target_bounds=target_bounds, **common, **dp_params)
+            # The encoder learns nothing from the data (its categories are given), so each
+            # counterpart fits its own copy of it.
+            pipeline = Pipeline([("encode", clone(encoder)), ("dp", estimator)])
+            counterparts[f"{family} ε={epsilon_text(epsilon)}"] = pipeline.fit(frame, y)
     return counterparts
-
-
-def _epsilon_text(epsilon):
-    return "∞" if np.isinf(epsilon) else f"{epsilon:g}"

@@ -15,7 +15,8 @@ import math
 
 import pandas as pd
 
-from ._format import MISSING, has, interval, num, paragraph, table
+from ..dp._counterparts import epsilon_text
+from ._format import MISSING, has, interval, is_missing, num, paragraph, table
 
 TITLE = "Differential privacy"
 ANCHOR = "differential-privacy"
@@ -45,43 +46,43 @@ def dp_names(assessment):
 
 
 def _interval_columns(defenses):
-    """The simultaneous intervals over the attacks when the sweep has them (taking the best of
-    several attacks keeps its error rate), else each attack's own."""
+    """The interval columns, and whether they are simultaneous over the attacks (taking the
+    best of several attacks then keeps the error rate) or each attack's own."""
     if {"advantage_ci_low_family", "advantage_ci_high_family"} <= set(defenses.columns):
-        return "advantage_ci_low_family", "advantage_ci_high_family"
-    return "advantage_ci_low", "advantage_ci_high"
+        return "advantage_ci_low_family", "advantage_ci_high_family", True
+    return "advantage_ci_low", "advantage_ci_high", False
 
 
-def worst_rows(assessment):
-    """Per (DP model or "none", attribute, population): the worst attack's row with its
-    interval, and whether every attack's interval reaches 0 (``all_reach_zero``); simultaneous
-    intervals over the attacks where the sweep has them."""
+def deciding_rows(assessment):
+    """Per (DP model or "none", attribute, population): the deciding attack — the one whose
+    interval's lower bound is highest, so that "every attack's interval reaches 0" holds
+    exactly when its does (``all_reach_zero``) — with its advantage and interval."""
     defenses = assessment.defenses
     names = dp_names(assessment)
     if not names or not has(
         defenses, "defense", "sensitive", "population", "attack", "advantage", "advantage_ci_low"
     ):
         return pd.DataFrame()
-    low, high = _interval_columns(defenses)
+    low, high, _ = _interval_columns(defenses)
     rows = []
     keep = defenses[defenses["defense"].astype(str).isin(["none", *names])]
     for (defense, sensitive, population), part in keep.groupby(
         ["defense", "sensitive", "population"], sort=False
     ):
-        advantage = part["advantage"].astype(float)
-        if advantage.isna().all():
-            continue
-        worst = part.loc[advantage.idxmax()]
+        lows = part[low].astype(float)
+        if lows.isna().all():
+            continue  # nothing measured: neither reaches 0 nor fails to
+        deciding = part.loc[lows.idxmax()]
         rows.append(
             dict(
                 defense=str(defense),
                 sensitive=sensitive,
                 population=population,
-                attack=worst["attack"],
-                advantage=float(worst["advantage"]),
-                advantage_ci_low=float(worst[low]),
-                advantage_ci_high=float(worst[high]),
-                all_reach_zero=bool((part[low].astype(float) <= 0).all()),
+                attack=deciding["attack"],
+                advantage=float(deciding["advantage"]),
+                advantage_ci_low=float(deciding[low]),
+                advantage_ci_high=float(deciding[high]),
+                all_reach_zero=bool(lows.max() <= 0),
                 utility=float(part["utility"].iloc[0]),
             )
         )
@@ -89,50 +90,53 @@ def worst_rows(assessment):
 
 
 def smallest_safe_epsilons(assessment):
-    """Per (family, attribute): the smallest ε tried at which every attack's advantage
-    interval on the members reaches 0, with that model's name and utility; ``epsilon`` is
-    None when no ε tried reached it."""
+    """Per (family, attribute), as a list of dicts: ``reached`` (whether some ε tried has
+    every attack's interval on the members reach 0), the smallest such ε with its model's
+    name and utility, the smaller ε measured that did not (``smaller_failed``) and the range
+    of ε measured."""
     dp = assessment.metadata.get("dp") or {}
     models = dp.get("models") or {}
-    worst = worst_rows(assessment)
-    if worst.empty:
-        return pd.DataFrame()
-    members = worst[worst["population"] == "members"]
-    rows = []
-    families = dict.fromkeys(info["family"] for info in models.values())
-    for family in families:
+    deciding = deciding_rows(assessment)
+    if deciding.empty:
+        return []
+    members = deciding[deciding["population"] == "members"]
+    found_rows = []
+    for family in dict.fromkeys(info["family"] for info in models.values()):
         named = sorted(
             (_epsilon_value(info.get("epsilon")), name)
             for name, info in models.items()
             if info["family"] == family
         )
         for sensitive in members["sensitive"].drop_duplicates():
-            found = None
-            failed = []
+            measured = []  # (ε, name, row) of the models measured on these members
             for epsilon, name in named:
                 row = members[(members["defense"] == name) & (members["sensitive"] == sensitive)]
-                if len(row) and bool(row["all_reach_zero"].iloc[0]):
-                    found = (epsilon, name, float(row["utility"].iloc[0]))
-                    break
-                failed.append(epsilon)
-            rows.append(
+                if len(row):
+                    measured.append((epsilon, name, row.iloc[0]))
+            if not measured:
+                continue
+            safe = next((m for m in measured if m[2]["all_reach_zero"]), None)
+            found_rows.append(
                 dict(
                     family=family,
                     sensitive=sensitive,
-                    epsilon=None if found is None else found[0],
-                    model=None if found is None else found[1],
-                    utility=None if found is None else found[2],
-                    smaller_failed=failed if found is not None else [],
-                    largest_tried=named[-1][0] if named else None,
-                    smallest_tried=named[0][0] if named else None,
+                    reached=safe is not None,
+                    epsilon=None if safe is None else safe[0],
+                    model=None if safe is None else safe[1],
+                    utility=None if safe is None else float(safe[2]["utility"]),
+                    smaller_failed=[]
+                    if safe is None
+                    else [epsilon for epsilon, _, _ in measured if epsilon < safe[0]],
+                    smallest_measured=measured[0][0],
+                    largest_measured=measured[-1][0],
                 )
             )
-    return pd.DataFrame(rows)
+    return found_rows
 
 
 def _confidence(assessment):
     confidence = assessment.metadata.get("confidence")
-    return "" if confidence is None else f"{float(confidence):.0%}"
+    return f"{0.95 if is_missing(confidence) else float(confidence):.0%}"
 
 
 def _epsilon_value(epsilon):
@@ -140,54 +144,87 @@ def _epsilon_value(epsilon):
     return math.inf if epsilon is None else float(epsilon)
 
 
-def _epsilon_text(epsilon):
-    return "∞" if epsilon is None or math.isinf(float(epsilon)) else f"{float(epsilon):.3g}"
+def _tried_text(row):
+    low, high = epsilon_text(row["smallest_measured"]), epsilon_text(row["largest_measured"])
+    return f"ε = {low}" if low == high else f"ε = {low} to {high}"
 
 
 def sentences(assessment):
     """One sentence per (family, attribute) naming the smallest safe ε, or that none was."""
-    safe = smallest_safe_epsilons(assessment)
-    worst = worst_rows(assessment)
-    if safe.empty:
+    found = smallest_safe_epsilons(assessment)
+    deciding = deciding_rows(assessment)
+    if not found:
         return []
-    reference = worst[(worst["defense"] == "none") & (worst["population"] == "members")]
-    deployed_utility = float(reference["utility"].iloc[0]) if len(reference) else None
+    reference = deciding[(deciding["defense"] == "none") & (deciding["population"] == "members")]
     texts = []
-    for _, row in safe.iterrows():
-        attribute = str(row["sensitive"])
-        if row["epsilon"] is None:
+    for row in found:
+        lead = f"{row['family']}, {row['sensitive']}"
+        if not row["reached"]:
             texts.append(
-                f"{row['family']}, {attribute}: at no ε tried (ε = "
-                f"{_epsilon_text(row['smallest_tried'])} to {_epsilon_text(row['largest_tried'])})"
-                " does every attack's advantage interval on the training records reach 0: some "
-                "attack still does measurably better than imputation."
+                f"{lead}: at no ε tried ({_tried_text(row)}) does every attack's advantage "
+                "interval on the training records reach 0: some attack still does measurably "
+                "better than imputation."
             )
             continue
         text = (
-            f"{row['family']}, {attribute}: the smallest ε tried at which no attack does "
-            "measurably better than imputation on the training records (every advantage "
-            f"interval reaches 0) is ε = {_epsilon_text(row['epsilon'])}; its utility is "
-            f"{num(row['utility'])}"
+            f"{lead}: the smallest ε tried at which no attack does measurably better than "
+            "imputation on the training records (every advantage interval reaches 0) is ε = "
+            f"{epsilon_text(row['epsilon'])}; its utility is {num(row['utility'])}"
         )
-        if deployed_utility is not None:
-            text += f", against {num(deployed_utility)} for the deployed model"
+        deployed = reference[reference["sensitive"] == row["sensitive"]]
+        if len(deployed):
+            text += f", against {num(deployed['utility'].iloc[0])} for the deployed model"
         text += "."
         if row["smaller_failed"]:
-            smaller = ", ".join(_epsilon_text(e) for e in row["smaller_failed"])
+            smaller = ", ".join(epsilon_text(e) for e in row["smaller_failed"])
             text += (
                 f" At the smaller ε = {smaller}, the stronger promise, some attack's interval "
-                "lies above 0: a reversal that the width of the intervals at this number of "
-                "records most likely explains, not a leak that more noise causes."
+                "lies above 0; as the smaller ε promises more, such a reversal is most likely "
+                "the width of the intervals, not a leak."
             )
         texts.append(text)
     return texts
 
 
+def _table(assessment, deciding, models):
+    """The table of the section: per model and attribute, utility and the deciding attack
+    per population."""
+    populations = list(dict.fromkeys(deciding["population"]))
+    defenses = assessment.defenses
+    metric = str(defenses["utility_metric"].iloc[0]) if "utility_metric" in defenses else "utility"
+    rows = []
+    for (defense, sensitive), part in deciding.groupby(["defense", "sensitive"], sort=False):
+        info = models.get(defense, {})
+        undefended = defense == "none"
+        row = {
+            "Model": "deployed (no DP)" if undefended else str(defense),
+            "ε (accounted)": MISSING if undefended else epsilon_text(info.get("epsilon_accounted")),
+            "δ": MISSING if undefended else f"{info.get('delta', float('nan')):.1e}",
+            "Attribute": str(sensitive),
+            f"Utility ({metric})": num(part["utility"].iloc[0]),
+        }
+        keyed = part.set_index("population")
+        for population in populations:
+            title = str(population).capitalize()
+            measured = population in keyed.index
+            r = keyed.loc[population] if measured else None
+            row[f"{title}: deciding attack"] = str(r["attack"]) if measured else MISSING
+            row[f"{title}: advantage [CI]"] = (
+                interval(r["advantage"], r["advantage_ci_low"], r["advantage_ci_high"], signed=True)
+                if measured
+                else MISSING
+            )
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    numeric = ["ε (accounted)", f"Utility ({metric})"] + [c for c in frame if "[CI]" in c]
+    return table(frame, numeric=numeric)
+
+
 def dp_body(assessment):
     """The section's HTML: ε in plain words, the table, the sentences, the caveats."""
     dp = assessment.metadata.get("dp") or {}
-    worst = worst_rows(assessment)
-    if not dp or worst.empty:
+    deciding = deciding_rows(assessment)
+    if not dp or deciding.empty:
         return paragraph(
             "No differentially private models were measured (pass dp_epsilons=(0.5, 1, 2, 4, 8) "
             "to assess, or --dp-epsilons to the command line)."
@@ -203,49 +240,19 @@ def dp_body(assessment):
                 + "."
             )
         )
-    populations = list(dict.fromkeys(worst["population"]))
-    metric = (
-        str(assessment.defenses["utility_metric"].iloc[0])
-        if "utility_metric" in assessment.defenses
-        else "utility"
-    )
-    rows = []
-    for (defense, sensitive), part in worst.groupby(["defense", "sensitive"], sort=False):
-        info = models.get(defense, {})
-        row = {
-            "Model": "deployed (no DP)" if defense == "none" else str(defense),
-            "ε (accounted)": MISSING
-            if defense == "none"
-            else _epsilon_text(info.get("epsilon_accounted")),
-            "δ": MISSING if defense == "none" else f"{info.get('delta', float('nan')):.1e}",
-            "Attribute": str(sensitive),
-            f"Utility ({metric})": num(part["utility"].iloc[0]),
-        }
-        keyed = part.set_index("population")
-        for population in populations:
-            title = str(population).capitalize()
-            if population in keyed.index:
-                r = keyed.loc[population]
-                row[f"{title}: worst attack"] = str(r["attack"])
-                row[f"{title}: advantage [CI]"] = interval(
-                    r["advantage"], r["advantage_ci_low"], r["advantage_ci_high"], signed=True
-                )
-            else:
-                row[f"{title}: worst attack"] = MISSING
-                row[f"{title}: advantage [CI]"] = MISSING
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    parts.append(
-        table(
-            frame,
-            numeric=["ε (accounted)", f"Utility ({metric})"] + [c for c in frame if "[CI]" in c],
-        )
+    parts.append(_table(assessment, deciding, models))
+    _, _, simultaneous = _interval_columns(assessment.defenses)
+    kind = (
+        "simultaneous over the attacks (so that “every attack's interval reaches 0” is one "
+        "statement with that confidence)"
+        if simultaneous
+        else "each attack's own"
     )
     parts.append(
         paragraph(
-            "Each row shows the attack with the largest advantage over imputation, with its "
-            f"{_confidence(assessment)} interval simultaneous over the attacks (so that "
-            "“every attack's interval reaches 0” is one statement with that confidence)."
+            "Each row shows the deciding attack: the one whose interval's lower bound is the "
+            "highest, so every attack's interval reaches 0 exactly when its does. Its "
+            f"{_confidence(assessment)} interval is {kind}."
         )
     )
     parts.extend(paragraph(text) for text in sentences(assessment))

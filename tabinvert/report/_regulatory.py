@@ -22,6 +22,7 @@ import pandas as pd
 
 from .._threat_models import WHITE_BOX_ACCESS
 from ._defenses import defense_labeller
+from ._dp import dp_names
 from ._format import esc, has, is_missing, num, table
 from ._recommend import memorised
 from ._recommend import UTILITY_TOLERANCE
@@ -190,7 +191,7 @@ def _defenses_tested(assessment):
     if not has(defenses, "defense"):
         return "no output defense was swept"
     label = defense_labeller(assessment)
-    dp = list(((assessment.metadata.get("dp") or {}).get("models") or {}).keys())
+    dp = dp_names(assessment)
     models = [str(m) for m in assessment.metadata.get("alternatives") or []]
     names = [
         label(d)

@@ -302,3 +302,126 @@ def test_a_family_shares_its_batches_across_epsilons():
     assert len(set(seeds.values())) == 1, seeds
     other = private_counterparts(RandomForestClassifier(5).fit(X, y), X, y, [1], random_state=0)
     assert other["DP logistic ε=1"][-1].random_state != other["DP MLP ε=1"][-1].random_state
+
+
+def _section_of(assessment):
+    return _section(assessment.to_html())
+
+
+def test_mixed_families_and_missing_rows_read_right(leaky_assessment):
+    rebuilt = Assessment.from_dict(leaky_assessment.to_dict())
+    defenses = rebuilt.defenses
+    logistic = defenses["defense"].str.startswith("DP logistic")
+    mlp = defenses["defense"].str.startswith("DP MLP")
+    defenses.loc[logistic, ["advantage_ci_low", "advantage_ci_low_family"]] = 0.01
+    defenses.loc[mlp, ["advantage_ci_low", "advantage_ci_low_family"]] = -0.01
+    # ε = 0.5 of the MLP not measured at all: neither reached nor failed.
+    small_mlp = defenses["defense"] == "DP MLP ε=0.5"
+    defenses.loc[small_mlp, ["advantage_ci_low", "advantage_ci_low_family"]] = np.nan
+    section = _section_of(rebuilt)
+    assert "nan" not in section
+    assert "DP logistic, secret: at no ε tried (ε = 0.5 to 4)" in section
+    assert "DP MLP, secret: the smallest ε tried at which no attack" in section
+    assert "is ε = 4;" in section and "At the smaller ε" not in section
+
+
+def test_deciding_attack_is_the_highest_lower_bound(leaky_assessment):
+    rebuilt = Assessment.from_dict(leaky_assessment.to_dict())
+    defenses = rebuilt.defenses
+    rows = (defenses["defense"] == "DP logistic ε=4") & (defenses["population"] == "members")
+    # The largest point advantage and the highest lower bound belong to different attacks.
+    attacks = list(defenses.loc[rows, "attack"])
+    defenses.loc[rows, "advantage"] = [0.30, 0.05, 0.0, 0.0][: len(attacks)]
+    defenses.loc[rows, "advantage_ci_low_family"] = [-0.10, 0.02, -0.2, -0.2][: len(attacks)]
+    defenses.loc[rows, "advantage_ci_high_family"] = [0.70, 0.08, 0.2, 0.2][: len(attacks)]
+    section = _section_of(rebuilt)
+    start = section.index("<td>DP logistic ε=4</td>")
+    row = section[start : section.index("</tr>", start)]
+    assert f"<td>{attacks[1]}</td>" in row and "+0.050 [+0.020,&nbsp;+0.080]" in row
+
+
+def test_one_epsilon_and_confidence_default(leaky_assessment):
+    data = leaky_assessment.to_dict()
+    models = data["metadata"]["dp"]["models"]
+    data["metadata"]["dp"]["models"] = {
+        name: info for name, info in models.items() if name.endswith("ε=4")
+    }
+    del data["metadata"]["confidence"]
+    rebuilt = Assessment.from_dict(data)
+    defenses = rebuilt.defenses
+    leaking = defenses["defense"].str.startswith("DP ")
+    defenses.loc[leaking, "advantage_ci_low_family"] = 0.01
+    section = _section_of(rebuilt)
+    assert "at no ε tried (ε = 4) does" in section
+    assert "Its 95% interval" in section
+
+
+def test_counterparts_are_checked_before_any_training(monkeypatch):
+    from tabinvert.dp import DPSGDClassifier
+
+    def must_not_train(self, X, y):
+        raise AssertionError("a DP counterpart was trained before the checks")
+
+    monkeypatch.setattr(DPSGDClassifier, "fit", must_not_train)
+    X, y = memorising_population(300, 8)
+    model = LogisticRegression().fit(X[:200], y[:200])
+    common = dict(sensitive="secret", n_resamples=20, random_state=0)
+    with pytest.raises(ValueError, match="X_holdout"):
+        assess(model, X[:200], y[:200], X_aux=X[200:], y_aux=y[200:], dp_epsilons=[1], **common)
+    with pytest.raises(ValueError, match="DP counterparts take"):
+        assess(
+            model,
+            X[:200],
+            y[:200],
+            X_holdout=X[200:],
+            y_holdout=y[200:],
+            dp_epsilons=[1],
+            models={"DP logistic ε=1": model},
+            **common,
+        )
+    with pytest.raises(ValueError, match="dp_epsilons must be distinct positive"):
+        assess(
+            model,
+            X[:200],
+            y[:200],
+            X_holdout=X[200:],
+            y_holdout=y[200:],
+            dp_epsilons=[1, 1],
+            **common,
+        )
+
+
+def test_missing_values_are_named():
+    X, y = memorising_population(300, 9)
+    model = LogisticRegression().fit(X, y)
+    X = X.astype({"income": float})
+    X.loc[[3, 7], "income"] = np.nan
+    with pytest.raises(ValueError, match=r"'income' \(2\)"):
+        private_counterparts(model, X, y, [1])
+
+
+def test_wrapped_and_duck_typed_models_keep_their_family():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from tabinvert.defenses import QueryBudget
+
+    X, y = memorising_population(300, 10)
+    nested = make_pipeline(make_pipeline(StandardScaler(), LogisticRegression())).fit(X, y)
+    assert counterpart_families(nested) == ([("DP logistic", ())], True)
+    assert counterpart_families(QueryBudget(nested, max_rows=10**6)) == (
+        [("DP logistic", ())],
+        True,
+    )
+
+    class DuckClassifier:
+        classes_ = np.array([0, 1])
+
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+        def predict(self, X):
+            return np.zeros(len(X), dtype=int)
+
+    families, same = counterpart_families(DuckClassifier())
+    assert [name for name, _ in families] == ["DP logistic", "DP MLP"] and same is False

@@ -31,6 +31,7 @@ LAYERS = [
         "_progress",
         "metrics",
         "datasets",
+        "models",
     ],
     ["defenses", "attacks", "dp"],
     ["evaluation", "report"],

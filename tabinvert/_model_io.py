@@ -14,10 +14,13 @@ a download). Loading it must not run code its author chose:
   model predicts, so trusting one is trusting its author;
 * the trees of scikit-learn's tree ensembles hold raw node and feature indices that
   scikit-learn follows without bounds checks; tabinvert checks every index (and that each
-  child comes after its parent, so no path loops) before the model is used.
+  child comes after its parent, so no path loops) before the model is used;
+* an ONNX file (``.onnx``) is a graph of standard operators that onnxruntime runs as data
+  (:class:`~tabinvert.models.ONNXModel`); no custom-operator library is registered, and a model
+  whose weights sit in external files is refused.
 
 What this does not cover: a trusted library's own file parser (XGBoost reads its booster from
-the bytes stored in the file) and the cost of a model that is merely huge.
+the bytes stored in the file, onnxruntime its graph) and the cost of a model that is merely huge.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ TRUST_TYPE_HINT = (
 )
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+ONNX_SUFFIX = ".onnx"
+EXTRA_ONNX = 'pip install "tabinvert[onnx]"'
 
 
 def load_model(path, *, trust_pickle=False, trusted_types=()):
@@ -88,7 +93,8 @@ def load_model(path, *, trust_pickle=False, trusted_types=()):
     Parameters
     ----------
     path : str or path-like
-        A ``.skops`` file, or with ``trust_pickle`` a ``.pkl`` / ``.pickle`` / ``.joblib`` one.
+        A ``.skops`` file, an ``.onnx`` file (an :class:`~tabinvert.models.ONNXModel`), or with
+        ``trust_pickle`` a ``.pkl`` / ``.pickle`` / ``.joblib`` one.
     trust_pickle : bool, default=False
         Allow unpickling, which runs whatever code the file holds.
     trusted_types : sequence of str, default=()
@@ -127,6 +133,8 @@ def load_model(path, *, trust_pickle=False, trusted_types=()):
     suffix = path.suffix.lower()
     if suffix == ".skops":
         return _load_skops(path, trusted_types)
+    if suffix == ONNX_SUFFIX:
+        return _load_onnx(path)
     if suffix in PICKLE_SUFFIXES:
         if not trust_pickle:
             raise ValueError(
@@ -143,9 +151,20 @@ def load_model(path, *, trust_pickle=False, trusted_types=()):
                 f"Cannot read the model file {str(path)!r}: {type(exc).__name__}: {exc}"
             ) from exc
     raise ValueError(
-        f"Cannot read the model file {str(path)!r}: expected a .skops file (or, with "
-        f"--trust-pickle, {'/'.join(PICKLE_SUFFIXES)})."
+        f"Cannot read the model file {str(path)!r}: expected a .skops file or an "
+        f"{ONNX_SUFFIX} file (or, with --trust-pickle, {'/'.join(PICKLE_SUFFIXES)})."
     )
+
+
+def _load_onnx(path):
+    """An ONNX file as a :class:`~tabinvert.models.ONNXModel`: data run by onnxruntime, no code
+    of its author's (no custom-operator library is registered), so it needs no trust flag."""
+    from .models import ONNXModel
+
+    try:
+        return ONNXModel(str(path))
+    except ImportError as exc:
+        raise ValueError(f"Reading .onnx model files needs onnxruntime: {EXTRA_ONNX}.") from exc
 
 
 def _data_type_names():

@@ -789,7 +789,8 @@ def _add_assess_inputs(assess):
     assess.add_argument(
         "--model",
         required=True,
-        help="fitted model: a .skops file (types checked), or .pkl/.joblib with --trust-pickle",
+        help="fitted model: a .skops file (types checked), an .onnx file (run by onnxruntime), "
+        "or .pkl/.joblib with --trust-pickle",
     )
     assess.add_argument("--train", required=True, help="CSV of the model's training records")
     assess.add_argument("--target", required=True, help="the label's column in the CSV files")

@@ -663,6 +663,9 @@ def _versions():
         "xgboost-cpu",
         "matplotlib",
         "skops",
+        "dp-accounting",
+        "onnxruntime",
+        "onnx",
     ):
         try:
             versions[name] = importlib_metadata.version(name)

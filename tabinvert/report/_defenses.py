@@ -15,6 +15,8 @@ import ast
 import inspect
 from collections.abc import Mapping
 
+import pandas as pd
+
 #: What the report says of the undefended model.
 UNDEFENDED = "none"
 
@@ -158,3 +160,16 @@ def defense_labeller(assessment):
         return f"{name}: {full}"
 
     return label
+
+
+def alternative_models(assessment):
+    """The sweep's names of alternative models (models trained otherwise, DP counterparts),
+    which are not output defenses: the ``kind`` column says so, and for an assessment made
+    before it existed, the names recorded in its metadata."""
+    defenses = assessment.defenses
+    if isinstance(defenses, pd.DataFrame) and "kind" in defenses.columns:
+        rows = defenses[defenses["kind"].astype(str) == "alternative model"]
+        return set(rows["defense"].astype(str))
+    metadata = assessment.metadata
+    dp = (metadata.get("dp") or {}).get("models") or {}
+    return {str(name) for name in metadata.get("alternatives") or []} | set(map(str, dp))

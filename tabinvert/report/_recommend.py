@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._defenses import defense_labeller
+from ._defenses import alternative_models, defense_labeller
 from ._format import esc, has, interval, is_missing, num
 from ._verdicts import (
     NOT_ASSESSED,
@@ -208,7 +208,10 @@ def defense_choice(assessment):
     if reference_risk is None:
         reference_risk = float(table["risk"].max())
     choice.update(table=table, reference_risk=reference_risk)
-    tried = table[table["defense"].astype(str) != "none"]
+    # Output defenses only: another model (a DP counterpart, a regularised one) changes what
+    # the model file reveals too, which the residual reading of an output defense assumes not.
+    others = alternative_models(assessment)
+    tried = table[~table["defense"].astype(str).isin({"none"} | others)]
     choice["tried"] = tried
     if tried.empty:
         choice["kind"] = "only undefended"
@@ -405,8 +408,11 @@ def label_only_advice(assessment):
         )
     defenses = assessment.defenses
     if has(defenses, "defense", "keeps_argmax", "attack", "access", "population", "advantage"):
+        names = defenses["defense"].astype(str)
         keep = defenses[
-            defenses["keeps_argmax"].astype(bool) & (defenses["defense"].astype(str) != "none")
+            defenses["keeps_argmax"].fillna(False).astype(bool)
+            & (names != "none")
+            & ~names.isin(alternative_models(assessment))
         ]
         names = list(dict.fromkeys(keep["defense"].astype(str)))
         under = keep[_label_only(keep) & (keep["population"] == "members")]

@@ -42,7 +42,7 @@ from ._verdicts import (
     threshold_lines,
 )
 from ._context import context_block
-from ._defenses import defense_labeller
+from ._defenses import alternative_models, defense_labeller
 from ._residual import glance_items, residual_block
 from ._recommend import (
     GROUP_LEVEL,
@@ -943,14 +943,15 @@ def defense_tables(assessment):
         )
     metric = utility_metric(defenses)
     label = defense_labeller(assessment)
+    others = alternative_models(assessment)
     per_defense = defenses.drop_duplicates("defense")
     utility = pd.DataFrame(
         {
             "Defense (all parameters)": per_defense["defense"].astype(str).map(label),
             # The sweep's own name: the key of the defense column in the JSON and CSV.
             "Name in the data": per_defense["defense"].astype(str),
-            "Keeps arg-max": [num(bool(v)) for v in per_defense["keeps_argmax"]],
-            "Keeps row sums": [num(bool(v)) for v in per_defense["keeps_row_sums"]],
+            "Keeps arg-max": _promise_cells(per_defense, "keeps_argmax", others),
+            "Keeps row sums": _promise_cells(per_defense, "keeps_row_sums", others),
             f"Utility ({metric})": [num(v) for v in per_defense["utility"]],
             "Change": [num(v, signed=True) for v in per_defense["utility_change"]],
             "Log-loss": [num(v) for v in per_defense["log_loss"]],
@@ -964,6 +965,13 @@ def defense_tables(assessment):
             "CSV, which shows only the parameters that differ from their defaults); the "
             "change is relative to the undefended model (“none”). A defense that keeps the "
             "arg-max leaves every predicted label unchanged."
+            + (
+                " Another model trained on the same records (a DP counterpart, or one passed "
+                "as models=) is attacked as it is; it is not an output defense and is never "
+                "the recommended one."
+                if others
+                else ""
+            )
         ),
         table(utility, numeric=[f"Utility ({metric})", "Change", "Log-loss"]),
     ]
@@ -1008,6 +1016,15 @@ def defense_tables(assessment):
             )
         )
     return "\n".join(parts)
+
+
+def _promise_cells(per_defense, column, others):
+    """An output defense's promise (yes / no); "n/a" for the undefended model's own answers
+    and for another model, which is not a function of the deployed model's answers."""
+    return [
+        "n/a (another model)" if str(name) in others else num(bool(value))
+        for name, value in zip(per_defense["defense"], per_defense[column])
+    ]
 
 
 def _gains_cell(changes, defense):

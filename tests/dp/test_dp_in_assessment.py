@@ -425,3 +425,29 @@ def test_wrapped_and_duck_typed_models_keep_their_family():
 
     families, same = counterpart_families(DuckClassifier())
     assert [name for name, _ in families] == ["DP logistic", "DP MLP"] and same is False
+
+
+def test_dp_models_are_not_output_defenses():
+    from tabinvert.defenses import RoundProbabilities
+
+    X, y = memorising_population(800, 11)
+    model = RandomForestClassifier(50, random_state=0).fit(X[:400], y[:400])
+    result = assess(
+        model,
+        X[:400],
+        y[:400],
+        X_holdout=X[400:],
+        y_holdout=y[400:],
+        sensitive="secret",
+        n_resamples=100,
+        random_state=0,
+        defenses=[RoundProbabilities(1)],
+        dp_epsilons=[1],
+    )
+    html = result.to_html()
+    # The utility table says "n/a" for the DP models' promises, the label-only text names only
+    # the output defense, and no DP model is recommended as an output defense.
+    assert html.count("n/a (another model)") == 4  # 2 DP models × 2 promises
+    keep = html[html.index("Of the defenses tried") :][:400]
+    assert "RoundProbabilities" in keep and "DP " not in keep
+    assert "Recommended defense: DP" not in html and "recommended defense DP" not in html

@@ -331,28 +331,18 @@ def assess(
         )
         defense_table = frontier = None
         if defenses or alternatives:
-            # One sweep for every attribute: the records that hold a value for each of them.
-            X_sweep, y_sweep, targets_sweep = split.X_aux, split.y_aux, targets
-            for column in runs:
-                X_sweep, y_sweep, targets_sweep, _ = _records_with_value(
-                    column, X_sweep, y_sweep, targets_sweep
-                )
-            defense_table = _defense_sweep(
+            defense_table = _sweep(
                 model,
-                defenses or [],
+                defenses,
+                alternatives,
                 attack_sets,
                 runs,
-                X_sweep,
-                y_sweep,
-                targets_sweep,
-                split.X_out,
-                split.y_out,
-                list(runs),
+                split,
+                targets,
                 seed,
                 n_resamples,
                 confidence,
                 progress,
-                models=alternatives,
             )
             frontier = privacy_utility_frontier(defense_table)
 
@@ -368,20 +358,7 @@ def assess(
         n_resamples,
         confidence,
     )
-    metadata["left_out"] = left_out
-    metadata["context"] = context
-    if dp_record:
-        metadata["dp"] = dp_record
-    if models:
-        metadata["alternatives"] = [str(name) for name in models]
-    if defenses:
-        from ..report._defenses import sweep_parameters
-
-        metadata["defenses"] = sweep_parameters(defenses)  # every parameter, by sweep name
-    metadata["n_attacked"] = {
-        column: {population: len(truth) for population, truth in run.truths.items()}
-        for column, run in runs.items()
-    }
+    metadata.update(_run_record(runs, left_out, context, dp_record, models, defenses))
     threat_model = THREAT_MODEL + ("\n\n" + WHITE_BOX_THREAT_MODEL if white_box else "")
     return Assessment(
         summary=summary,
@@ -397,6 +374,67 @@ def assess(
         tail_risk=tail,
         aux_sizes=sized,
     )
+
+
+def _sweep(
+    model,
+    defenses,
+    alternatives,
+    attack_sets,
+    runs,
+    split,
+    targets,
+    seed,
+    n_resamples,
+    confidence,
+    progress,
+):
+    """The defense sweep over every attribute at once, on the records that hold a value for
+    each of them, with the alternative models beside the output defenses."""
+    X_sweep, y_sweep, targets_sweep = split.X_aux, split.y_aux, targets
+    for column in runs:
+        X_sweep, y_sweep, targets_sweep, _ = _records_with_value(
+            column, X_sweep, y_sweep, targets_sweep
+        )
+    return _defense_sweep(
+        model,
+        defenses or [],
+        attack_sets,
+        runs,
+        X_sweep,
+        y_sweep,
+        targets_sweep,
+        split.X_out,
+        split.y_out,
+        list(runs),
+        seed,
+        n_resamples,
+        confidence,
+        progress,
+        models=alternatives,
+    )
+
+
+def _run_record(runs, left_out, context, dp_record, models, defenses):
+    """What the run adds to the metadata: who was left out and who was attacked, the
+    context, the DP counterparts, the alternative models and every defense's parameters."""
+    record = {
+        "left_out": left_out,
+        "context": context,
+        "n_attacked": {
+            column: {population: len(truth) for population, truth in run.truths.items()}
+            for column, run in runs.items()
+        },
+    }
+    if dp_record:
+        record["dp"] = dp_record
+    if models:
+        record["alternatives"] = [str(name) for name in models]
+    if defenses:
+        from ..report._defenses import sweep_parameters
+
+        record["defenses"] = sweep_parameters(defenses)  # every parameter, by sweep name
+    return record
 
 
 def _planned_alternatives(model, models, dp_epsilons, X_holdout, defenses):

@@ -136,10 +136,29 @@ def load_text():
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def portable_path(path):
+    """``path`` as seen from the repository root when it lies beside or inside the
+    repository (``../shared/datasets``), so that a results file names no machine's folders;
+    any other path as given."""
+    if not os.path.isabs(path):
+        return path
+    parent = os.path.dirname(ROOT)
+    if os.path.commonpath([os.path.abspath(path), parent]) != parent:
+        return path
+    return os.path.relpath(path, ROOT)
+
+
 def command_line(env=("TABINVERT_DATA", "PYTHONPATH")):
-    """The exact command, with the environment variables that change what it reads."""
-    prefix = [f"{name}={shlex.quote(os.environ[name])}" for name in env if os.environ.get(name)]
-    return " ".join(prefix + [shlex.join([sys.executable] + sys.argv)])
+    """The command as typed from the repository root (``python`` for the interpreter, paths
+    beside the repository relative to it), with the environment variables that change what
+    it reads."""
+    prefix = []
+    for name in env:
+        if os.environ.get(name):
+            paths = os.pathsep.join(map(portable_path, os.environ[name].split(os.pathsep)))
+            prefix.append(f"{name}={shlex.quote(paths)}")
+    arguments = [portable_path(a) if os.path.isabs(a) else a for a in sys.argv]
+    return " ".join(prefix + [shlex.join(["python"] + arguments)])
 
 
 def options_text(args, skip=()):

@@ -21,8 +21,10 @@ as a few whole-column operations instead of numpy's slow per-row loops over axes
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -425,6 +427,7 @@ def query_candidates(
     response_method="predict_proba",
     max_rows_per_call=DEFAULT_MAX_ROWS_PER_CALL,
     n_jobs=None,
+    local=False,
 ):
     """Query ``model`` on every (record × candidate value) completion.
 
@@ -446,6 +449,10 @@ def query_candidates(
         At most this many completed rows per model call (at least one record's ``k`` rows).
     n_jobs : int, default=None
         Parallel model calls, through :class:`sklearn.utils.parallel.Parallel`.
+    local : bool, default=False
+        ``model`` is the attacker's own computation (e.g. a white-box attack's reading of the
+        trees), not the model as deployed: its answers are neither looked up in nor kept in
+        the run cache, and nothing is counted as sent to a model.
 
     Returns
     -------
@@ -472,7 +479,7 @@ def query_candidates(
     if n == 0 or k == 0:
         raise ValueError("query_candidates needs at least one record and one candidate value.")
     cost = QueryCost(rows=n * k, calls=len(_call_bounds(n, k, max_rows_per_call)))
-    cache = active_cache()
+    cache = None if local else active_cache()
     # A model that must see every query itself (a budget's counters) is always asked.
     if cache is None or requires_shared_memory(model):
         outputs, sent = _send_candidates(
@@ -481,13 +488,7 @@ def query_candidates(
         if cache is not None:
             cache.count_sent(sent)
         return outputs, cost
-    key = (
-        id(_answering_model(model)),
-        response_method,
-        layout.columns,
-        layout.sensitive,
-        content_key(known, pd.Series(candidate_values)),
-    )
+    key = grid_key(model, layout, known, candidate_values, response_method)
     remembered = cache.answers(key)
     if remembered is not None:
         cache.rows_served += n * k
@@ -501,7 +502,14 @@ def query_candidates(
         )
     if outputs is None:
         outputs, sent = _send_candidates(
-            model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
+            model,
+            layout,
+            known,
+            candidate_values,
+            response_method,
+            max_rows_per_call,
+            n_jobs,
+            grid_key=key,
         )
         cache.count_sent(sent)
     # (Defended answers: the inner model's query was counted, as sent or as served.)
@@ -604,9 +612,20 @@ def _defended_from_raw(
 
 
 def _send_candidates(
-    model, layout, known, candidate_values, response_method, max_rows_per_call, n_jobs
+    model,
+    layout,
+    known,
+    candidate_values,
+    response_method,
+    max_rows_per_call,
+    n_jobs,
+    grid_key=None,
 ):
-    """Ask ``model`` about every completion, in chunks, in parallel: the outputs and the cost."""
+    """Ask ``model`` about every completion, in chunks, in parallel: the outputs and the cost.
+
+    ``grid_key``: the grid's key in the run cache; a grid a registered leaf reader reads
+    (:func:`reading_grid_leaves`) is answered through it, and its leaves kept under that key.
+    """
     n = n_records(known)
     k = len(candidate_values)
     spec = answer_spec(model, response_method)
@@ -620,7 +639,12 @@ def _send_candidates(
         [(_known_block(layout, known, *bounds[i]), bounds[i][1] - bounds[i][0]) for i in task]
         for task in tasks
     ]
-    if len(tasks) == 1:  # nothing to parallelise: no worker pool, no copy of the model
+    reader = _leaf_reader_for(model, layout, candidate_values, response_method, n * k, grid_key)
+    if len(tasks) == 1 and reader is not None:  # one pass through the trees for two uses
+        answers = _read_blocks(
+            reader, model, response_method, layout, blocks[0], candidate_values, spec, progress
+        )
+    elif len(tasks) == 1:  # nothing to parallelise: no worker pool, no copy of the model
         answers = (
             _query_block(
                 model, response_method, layout, block, candidate_values, block_size, spec, progress
@@ -647,6 +671,142 @@ def _send_candidates(
         refusal.records_total = n
         refusal.answered_cost = QueryCost(rows=progress.rows, calls=progress.calls)
         raise
+
+
+# --------------------------------------------------------------------------------------------
+# Leaves of tree models, read once for two attacks
+# --------------------------------------------------------------------------------------------
+#
+# A white-box tree attack sends every completed record down the trees of the very model whose
+# answers the black-box attacks ask on the same grid. Within a run of attacks that includes
+# one, a leaf reader registered by it (:func:`reading_grid_leaves`) answers those grids: it
+# finds each completion's leaf in every tree and reads the model's own answer off the leaves
+# (checked, chunk by chunk, to equal the model's answer on real rows, else the model is asked
+# as usual), and the leaves are kept for the white-box attack to take
+# (:func:`take_grid_leaves`) instead of sending the same completions down the trees again.
+# The rows still count as sent to the model: it was, in effect, evaluated on every one.
+
+#: At most this many bytes of kept leaves at once (more: the grid is asked as usual).
+MAX_KEPT_LEAF_BYTES = 1 << 27
+
+_LEAF_READING = contextvars.ContextVar("tabinvert_leaf_reading", default=None)
+
+
+@dataclass
+class _LeafReading:
+    """The leaf readers of a run of attacks and the leaves they kept, by grid key."""
+
+    readers: list
+    kept: dict = field(default_factory=dict)
+
+    def kept_bytes(self):
+        return sum(chunk.nbytes for chunks in self.kept.values() for chunk in chunks)
+
+
+@contextlib.contextmanager
+def reading_grid_leaves(readers):
+    """Within the block, grids that one of ``readers`` reads are answered through it and
+    their leaves kept (see the section comment above); outside it nothing is kept.
+
+    A reader has ``reads(model, layout, candidate_values, response_method)`` (whether it can
+    answer that grid), ``leaf_bytes(n_rows)`` and ``read(model, response_method, completed)``,
+    which returns the model's answer for the completed rows and their leaves, or None when the
+    answer read off the leaves is not the model's own.
+    """
+    readers = [reader for reader in readers if reader is not None]
+    if not readers:
+        yield
+        return
+    token = _LEAF_READING.set(_LeafReading(readers))
+    try:
+        yield
+    finally:
+        _LEAF_READING.reset(token)
+
+
+def grid_key(model, layout, known, candidate_values, response_method):
+    """The run cache's key of a grid (what :func:`query_candidates` remembers it under)."""
+    return (
+        id(_answering_model(model)),
+        response_method,
+        layout.columns,
+        layout.sensitive,
+        content_key(known, pd.Series(candidate_values)),
+    )
+
+
+def take_grid_leaves(model, layout, known, candidate_values, response_method):
+    """The leaves kept for a grid and the model's answers on it, or None: ``(leaves,
+    outputs)``, ``leaves`` a list of record-aligned chunks of shape (rows, n_trees) in
+    record-major order, ``outputs`` the remembered ``(n, k, n_outputs)`` answers (read-only).
+    The leaves are handed over once (then forgotten)."""
+    reading, cache = _LEAF_READING.get(), active_cache()
+    if reading is None or cache is None or not reading.kept:
+        return None
+    key = grid_key(model, layout, known, candidate_values, response_method)
+    chunks = reading.kept.pop(key, None)
+    remembered = cache.answers(key)
+    if chunks is None or remembered is None:
+        return None
+    cache.rows_served += n_records(known) * len(candidate_values)
+    return chunks, remembered[1]
+
+
+def _leaf_reader_for(model, layout, candidate_values, response_method, n_rows, key):
+    """The registered reader that answers this grid (and keeps its leaves), or None."""
+    reading = _LEAF_READING.get()
+    if reading is None or key is None or key in reading.kept:
+        return None
+    for reader in reading.readers:
+        if reader.reads(model, layout, candidate_values, response_method):
+            if reading.kept_bytes() + reader.leaf_bytes(n_rows) > MAX_KEPT_LEAF_BYTES:
+                return None
+            return _KeepingReader(reader, reading, key)
+    return None
+
+
+class _KeepingReader:
+    """A reader answering one grid, keeping its leaves under the grid's key once every chunk
+    was read (a chunk answered by the model instead leaves nothing kept)."""
+
+    def __init__(self, reader, reading, key):
+        self.reader, self.reading, self.key = reader, reading, key
+        self.chunks, self.complete = [], True
+
+    def read(self, model, response_method, completed):
+        result = self.reader.read(model, response_method, completed) if self.complete else None
+        if result is None:
+            self.complete, self.chunks = False, []
+            return None
+        answer, leaves = result
+        self.chunks.append(leaves)
+        return answer
+
+    def finish(self):
+        if self.complete and self.chunks:
+            self.reading.kept[self.key] = self.chunks
+
+
+def _read_blocks(reader, model, response_method, layout, blocks, candidate_values, spec, progress):
+    """The answers of consecutive blocks, read off the trees' leaves by ``reader`` (the model
+    is asked as usual for a block whose answer the reader cannot vouch for, or that it fails
+    on: then the model's own error is raised)."""
+    for block, block_size in blocks:
+        completed = _complete(layout, block, candidate_values, block_size)
+        try:
+            answer = reader.read(model, response_method, completed)
+        except Exception:  # the model's own call says what is wrong, as usual
+            answer = None
+        if answer is None:
+            reader.complete, reader.chunks = False, []
+            yield _query_block(
+                model, response_method, layout, block, candidate_values, block_size, spec, progress
+            )
+            continue
+        answer = check_answer(answer, spec, completed)
+        progress.add(len(completed))
+        yield answer
+    reader.finish()
 
 
 def query_records(

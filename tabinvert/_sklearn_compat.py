@@ -14,6 +14,8 @@ What is used, and why:
 * ``_check_feature_names_in``: ``get_feature_names_out`` of the defense transformers;
 * ``LinearModel``: recognising linear models whose gradient is known in closed form;
 * ``TreePredictor``: the trees of HistGradientBoosting models, read by the white-box attack;
+* ``openmp_effective_n_threads``: how many threads HistGradientBoosting predicts with (the
+  white-box tree attack reads its answer off the leaves only when it predicts on one);
 * :func:`fitted_transformers`: a ColumnTransformer's fitted parts, read without scikit-learn
   1.6's FutureWarning about the remainder's column format (they are names from 1.7 on).
 """
@@ -35,6 +37,17 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils.validation import _check_feature_names_in, _num_samples
+
+
+try:  # the thread count HistGradientBoosting predicts with
+    from sklearn.utils._openmp_helpers import (
+        _openmp_effective_n_threads as openmp_effective_n_threads,
+    )
+except ImportError:  # pragma: no cover - a scikit-learn without it: one thread
+
+    def openmp_effective_n_threads():
+        """One thread, where scikit-learn does not say how many it uses."""
+        return 1
 
 
 def fitted_transformers(column_transformer):
@@ -81,6 +94,7 @@ def transformer_input_positions(column_transformer):
 
 __all__ = [
     "fitted_transformers",
+    "openmp_effective_n_threads",
     "transformer_input_positions",
     "HasMethods",
     "Interval",

@@ -3,6 +3,7 @@ defenses to see what each one buys in privacy and costs in utility."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from ._sklearn_compat import (
     validate_parameter_constraints,
 )
 from ._cache import run_cache
+from ._query import reading_grid_leaves
 from ._validation import check_model_fitted, sensitive_kind, true_sensitive
 from ._wrappers import is_wrapped
 from .attacks import (
@@ -43,14 +45,16 @@ from .attacks._imputation import fit_imputer_like_baseline
 from .metrics import simultaneous_advantage_intervals, tail_risk_table
 from .defenses import DefendedClassifier, DefendedRegressor
 from .defenses._transformers import _PredictionDefense, _ProbabilityDefense
-from .metrics import advantage_over_baseline, advantage_verdict, inference_scores, success_rate
+from .metrics import advantage_over_baseline, advantage_verdict, success_rate
+from .metrics._inference import _one_inference_score
 from .metrics._risk import LOSS_METRICS, SUCCESS_METRICS
 
 #: The columns of a results table. ``access`` is what the attack needs
 #: (:data:`~tabinvert.attacks.ACCESS_LEVELS`); ``query_rows`` / ``query_calls`` what an attacker
 #: would send for it; ``query_rows_sent`` the rows actually sent to the model for this row
-#: (answers already on hand within one run are not asked again); ``seconds`` the attack's time
-#: on this population, its fit counted once (on its first population), so the column sums.
+#: (answers already on hand within one run are not asked again; a white-box attack, which runs
+#: the model's trees itself, sends none); ``seconds`` the attack's time on this population, its
+#: fit counted once (on its first population), so the column sums.
 RESULT_COLUMNS = [
     "attack",
     "access",
@@ -376,6 +380,7 @@ class AttackRun:
     scores: dict = field(default_factory=dict)
     truths: dict = field(default_factory=dict)
     scoring: object = None
+    _families: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def tail_risk(self, value=None, ks=TAIL_KS):
         """Precision of each attack's ``k`` most confident inferences that a target holds
@@ -388,7 +393,12 @@ class AttackRun:
         attack of the run), per population: a table with ``attack``, ``population``,
         ``ci_low``, ``ci_high`` (see :func:`family_intervals`)."""
         names = list(self.attacks) if names is None else list(names)
-        return family_intervals(self, names)
+        # One bootstrap per family: the run's scoring is seeded, so a family asked again (the
+        # run's own columns, then the model file's verdict) gets the same table.
+        key = tuple(names)
+        if key not in self._families:
+            self._families[key] = family_intervals(self, names)
+        return self._families[key].copy()
 
     def baseline_for(self, attack):
         """The fitted baseline an attack was compared with."""
@@ -456,13 +466,21 @@ def run_attacks(
     rows, reported, fitted, baseline_keys = [], set(), {}, {}
     guesses_of, scores_of, truths = {}, {}, {}
     baselines = {} if baselines is None else baselines
-    with run_cache() as cache:
+    with run_cache() as cache, contextlib.ExitStack() as stack:
         fit_costs = {}
         for name, attack in attacks.items():  # every attack fitted before any baseline
             fitted[name] = attack = clone(attack)
             with _Meter(cache) as fit_costs[name]:
                 attack.fit(X_aux, y_aux)
         baseline_keys = _choose_baselines(fitted, baselines, X_aux, y_aux, int(seeds[0]))
+        # A white-box tree attack reads the leaves of the grids the black-box attacks ask of
+        # the same model: those grids go down the trees once, for both (see _query).
+        readers = [
+            attack._grid_reader()
+            for attack in fitted.values()
+            if callable(getattr(attack, "_grid_reader", None))
+        ]
+        stack.enter_context(reading_grid_leaves(readers))
         for name, attack in fitted.items():
             fit_cost, key = fit_costs[name], baseline_keys[name]
             baseline, baseline_guesses = baselines[key]
@@ -789,8 +807,7 @@ def _row(
     n_resamples,
     seed,
 ):
-    scores = inference_scores(truth, guesses, kind=kind)
-    score = scores.get(metric, np.nan)
+    score = _one_inference_score(truth, guesses, metric, kind=kind)  # the one reported
     low = high = np.nan
     if metric == "accuracy":
         rate = success_rate(truth, guesses, confidence=confidence)

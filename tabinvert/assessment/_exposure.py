@@ -79,7 +79,57 @@ def _exposure_attack(part, attack_set, kind):
     return _deciding(part)[0]["attack"]
 
 
-def _per_record(attack, baseline, X, y, kind, truth):
+class _Answers:
+    """An attack's and its baseline's answers on the target records: asked of them, or read
+    from what the run already computed (``run``: their guesses and, for a categorical
+    attribute, their normalised candidate scores, the very numbers ``attack`` and
+    ``attack_proba`` return)."""
+
+    def __init__(self, attack, baseline, X, y, run=None, name=None):
+        self.attack, self.baseline, self.X, self.y = attack, baseline, X, y
+        self.run, self.name = run, name
+
+    def proba(self, of_baseline=False):
+        """``attack_proba`` of the attack (or of its baseline) on the records."""
+        if self.run is None:
+            if of_baseline:
+                y = self.y if self.baseline.uses_label_ else None
+                return self.baseline.attack_proba(self.X, y)
+            return self.attack.attack_proba(self.X, self.y)
+        if of_baseline:
+            scores = self.run.baselines[self.run.baseline_keys[self.name]][1]["members"][2]
+        else:
+            scores = self.run.scores[self.name, "members"]
+        return pd.DataFrame(scores, index=self.X.index, columns=list(self.attack.candidates_))
+
+    def guesses(self, of_baseline=False):
+        """``attack`` of the attack (or of its baseline) on the records."""
+        if self.run is None:
+            if of_baseline:
+                y = self.y if self.baseline.uses_label_ else None
+                return self.baseline.attack(self.X, y)
+            return self.attack.attack(self.X, self.y)
+        if of_baseline:
+            guesses = self.run.baselines[self.run.baseline_keys[self.name]][1]["members"][0]
+        else:
+            guesses = self.run.guesses[self.name, "members"]
+        return pd.Series(guesses, index=self.X.index)
+
+
+def _run_kept_answers(run, name, n_records):
+    """Whether the run kept the answers of the attack ``name`` and of its baseline on exactly
+    ``n_records`` members: the records :func:`_exposure` scores, none left out of the run as
+    unanswerable (the run's members are those records, in order, less the unanswerable)."""
+    guesses = run.guesses.get((name, "members"))
+    baseline = run.baselines[run.baseline_keys[name]][1].get("members")
+    if guesses is None or baseline is None or len(guesses) != n_records:
+        return False
+    if run.attacks[name].sensitive_kind_ != "categorical":
+        return True
+    return (name, "members") in run.scores and baseline[2] is not None
+
+
+def _per_record(answers, kind, truth):
     """Per-record exposure: how much more the attack believes the true value than imputation.
 
     Categorical: P_attack(true value) − P_imputation(true value) and both hit flags. For an
@@ -87,10 +137,12 @@ def _per_record(attack, baseline, X, y, kind, truth):
     the attack's confidence is its hit instead: 1 when its guess is the true value, 0 when
     not (its guess taken as certain), so the exposure is 1 − P_imputation(true value) for the
     records it gets right and −P_imputation(true value) for the others. Numeric: the
-    reduction in absolute error, in units of the attribute's spread.
+    reduction in absolute error, in units of the attribute's spread. ``answers``: the
+    attack's and the baseline's (:class:`_Answers`).
     """
+    attack = answers.attack
     if kind == "categorical":
-        baseline_proba = baseline.attack_proba(X, y if baseline.uses_label_ else None)
+        baseline_proba = answers.proba(of_baseline=True)
         rows = np.arange(len(truth))
         baseline_columns = pd.Index(list(baseline_proba.columns)).get_indexer(truth)
         p_base = np.where(
@@ -102,7 +154,7 @@ def _per_record(attack, baseline, X, y, kind, truth):
             baseline_proba.to_numpy().argmax(axis=1)
         ]
         if scores_are_probabilities(attack):
-            attack_proba = attack.attack_proba(X, y)
+            attack_proba = answers.proba()
             columns = list(attack_proba.columns)
             position = pd.Index(columns).get_indexer(truth)
             p_attack = np.where(
@@ -110,7 +162,7 @@ def _per_record(attack, baseline, X, y, kind, truth):
             )
             attack_guess = np.asarray(columns, dtype=object)[attack_proba.to_numpy().argmax(axis=1)]
         else:  # rank scores: the guess (ties broken as the attack breaks them) and its hit
-            attack_guess = attack.attack(X, y).to_numpy(dtype=object)
+            attack_guess = answers.guesses().to_numpy(dtype=object)
             p_attack = (attack_guess == truth).astype(float)
         return pd.DataFrame(
             {
@@ -121,8 +173,8 @@ def _per_record(attack, baseline, X, y, kind, truth):
                 "baseline_correct": base_guess == truth,
             }
         )
-    guesses = attack.attack(X, y).to_numpy(dtype=float)
-    base = baseline.attack(X, y if baseline.uses_label_ else None).to_numpy(dtype=float)
+    guesses = answers.guesses().to_numpy(dtype=float)
+    base = answers.guesses(of_baseline=True).to_numpy(dtype=float)
     spread = float(np.std(truth.astype(float))) or 1.0
     attack_error = np.abs(guesses - truth.astype(float)) / spread
     base_error = np.abs(base - truth.astype(float)) / spread
@@ -399,9 +451,14 @@ def _exposure(results, summary, runs, X_train, y_train, top_records):
         positions = np.flatnonzero(X_train[column].notna().to_numpy())
         X_kept, y_kept = X_train.iloc[positions], np.asarray(y_train)[positions]
         truth = X_kept[column].to_numpy()
+        answers = _Answers(attack, baseline, X_kept, y_kept)
+        if _run_kept_answers(run, name, len(positions)):
+            # The run attacked these very records: its guesses and scores are the attack's
+            # and the baseline's answers, read rather than asked again (the same numbers).
+            answers = _Answers(attack, baseline, X_kept, y_kept, run=run, name=name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # already reported in the results' notes
-            per_record = _per_record(attack, baseline, X_kept, y_kept, kind, truth)
+            per_record = _per_record(answers, kind, truth)
         per_record.insert(0, "attack", name)
         per_record.insert(0, "sensitive", column)
         per_record.insert(0, "position", positions)

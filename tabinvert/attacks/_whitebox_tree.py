@@ -11,6 +11,7 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
+from joblib import effective_n_jobs
 from scipy.optimize import minimize
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -29,14 +30,17 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from .._sklearn_compat import Interval, StrOptions, TreePredictor
+from .._sklearn_compat import Interval, StrOptions, TreePredictor, openmp_effective_n_threads
+from .._cache import content_key
 from .._query import (
     DEFAULT_MAX_ROWS_PER_CALL,
     QueryCost,
+    _answering_model,
     _complete,
     _known_block,
     n_records,
     query_candidates,
+    take_grid_leaves,
 )
 from .._validation import check_model_fitted, split_known
 from ._base import (
@@ -64,6 +68,11 @@ _MAX_SELECTION_ROWS = 50_000
 _MAX_WEIGHT = 50.0
 #: Folds of the cross-fitted combined evidence whose held-out score decides the choice.
 _N_FOLDS = 5
+#: Up to this many candidates the leaves' shared prior compares whole rows of records.
+_FEW_CANDIDATES = 8
+#: Leaf indices of the completed auxiliary records kept between counting them and choosing
+#: the evidence on them (rows × trees); more are found again instead (bounds memory).
+_MAX_KEPT_LEAF_CELLS = 1 << 24
 #: Scores this close are tied (as in argmax_random_ties); CSMIA's ties get a nudge this size
 #: from the leaves' posterior.
 _TIE, _TIE_BREAK = 1e-12, 1e-6
@@ -147,9 +156,11 @@ class _Trees:
         elif isinstance(model, _HIST_TREES):
             self.kind = "hist"
             self.node_predictors = []
+            self.node_values = []  # each node's own output (a leaf's contribution)
             masses = []
             for predictors in model._predictors:
                 for predictor in predictors:
+                    self.node_values.append(np.asarray(predictor.nodes["value"], dtype=float))
                     nodes = predictor.nodes.copy()
                     nodes["value"] = np.arange(len(nodes))  # "predicts" the index of its leaf
                     self.node_predictors.append(
@@ -176,6 +187,9 @@ class _Trees:
                 self.is_leaf.append(leaf_mask)
         self.masses = masses
         self.totals = np.array([mass[0] for mass in masses])  # the root holds all the mass
+        self._node_outputs = {}  # per method: each tree's output at each node (averaging trees)
+        self._derived_checked = {}  # per method: whether the boosted sum read off the leaves
+        # was found equal to the model's own output (see output_from_leaves)
 
     def xgboost_hessian_objective(self):
         """The model's objective if its hessian is not constant (cover is then no count)."""
@@ -238,12 +252,10 @@ class _Trees:
             self.masses[t] = counts
         self.totals = np.array([mass[0] for mass in self.masses])
 
-    def output_from_leaves(self, leaves, method):
-        """The model's own ``predict_proba`` (or a regressor's ``predict``) read off the leaves
-        already found, for the averaging tree models (a decision tree, a random forest, extra
-        trees: the mean of the trees' leaf values, as scikit-learn computes it); None for the
-        boosted models, whose outputs go through a link function and are asked of the model.
-        Saves running every tree a second time on every completed record."""
+    def reads_output_from_leaves(self, method):
+        """Whether :meth:`output_from_leaves` reads the model's ``method`` off the leaves."""
+        if self.kind == "hist":
+            return bool(self._derived_checked.get(method))
         averaging = (
             DecisionTreeClassifier,
             DecisionTreeRegressor,
@@ -252,36 +264,137 @@ class _Trees:
             ExtraTreesClassifier,
             ExtraTreesRegressor,
         )
-        if self.kind != "sklearn" or not isinstance(self.model, averaging):
-            return None
-        trees = (
-            [self.model.tree_]
-            if hasattr(self.model, "tree_")
-            else [estimator.tree_ for estimator in self.model.estimators_]
+        return (
+            self.kind == "sklearn"
+            and isinstance(self.model, averaging)
+            and self._averaging_node_outputs(method) is not None
         )
-        if trees[0].n_outputs != 1:
-            return None
-        total = None
-        for t, tree in enumerate(trees):
-            value = tree.value[leaves[:, t], 0, :]  # (n_rows, n_classes) or (n_rows, 1)
-            if method == "predict_proba":
-                sums = value.sum(axis=1, keepdims=True)
-                value = value / np.where(sums == 0, 1.0, sums)
-            total = value if total is None else total + value
-        return total / len(trees)
 
-    def leaves(self, X):
-        """Leaf index of each row in each tree: (n_rows, n_trees) integers."""
+    def output_from_leaves(self, leaves, method):
+        """The model's own ``predict_proba`` (or a regressor's ``predict``) read off the leaves
+        already found; None when it cannot be (then the model is asked).
+
+        For the averaging tree models (a decision tree, a random forest, extra trees) it is
+        the mean of the trees' leaf values, as scikit-learn computes it. For histogram
+        gradient boosting it is the model's own sum of its trees' leaf values, in its order,
+        through its own link function, once :meth:`check_output_from_leaves` found it equal
+        to the model's answer on real rows. Saves running every tree a second time on every
+        completed record."""
+        if not self.reads_output_from_leaves(method):
+            return None
+        if self.kind == "hist":
+            return self._boosted_output(leaves, method)
+        node_outputs = self._averaging_node_outputs(method)
+        # Class by class (one contiguous gather per tree and class): the trees' values added
+        # in tree order, as scikit-learn adds them, then divided by their number.
+        total = np.empty((len(node_outputs[0]), len(leaves)))
+        gathered = np.empty(len(leaves))
+        for t, values in enumerate(node_outputs):
+            leaf = leaves[:, t]
+            for c, column in enumerate(values):
+                if t == 0:
+                    np.take(column, leaf, out=total[c])
+                else:
+                    np.take(column, leaf, out=gathered)
+                    total[c] += gathered
+        total /= len(node_outputs)
+        return total.T  # (n_rows, n_classes) or (n_rows, 1)
+
+    def _averaging_node_outputs(self, method):
+        """Each tree's output at each of its nodes, class by class, (n_classes, n_nodes)
+        (``predict_proba``: the node's class shares normalised as scikit-learn normalises a
+        leaf's, row by row), computed once per method; None for multi-output trees."""
+        if method not in self._node_outputs:
+            trees = (
+                [self.model.tree_]
+                if hasattr(self.model, "tree_")
+                else [estimator.tree_ for estimator in self.model.estimators_]
+            )
+            if trees[0].n_outputs != 1:
+                self._node_outputs[method] = None
+            else:
+                outputs = []
+                for tree in trees:
+                    value = tree.value[:, 0, :]  # (n_nodes, n_classes) or (n_nodes, 1)
+                    if method == "predict_proba":
+                        sums = value.sum(axis=1, keepdims=True)
+                        value = value / np.where(sums == 0, 1.0, sums)
+                    outputs.append(np.ascontiguousarray(value.T))
+                self._node_outputs[method] = outputs
+        return self._node_outputs[method]
+
+    def _boosted_output(self, leaves, method):
+        """A histogram gradient-boosting model's output from its leaves: its raw prediction
+        summed as the model sums it (baseline, then each iteration's trees in order, in a
+        Fortran-ordered array), through its own loss's link."""
+        model = self.model
+        raw = np.zeros(
+            (len(leaves), model.n_trees_per_iteration_),
+            dtype=model._baseline_prediction.dtype,
+            order="F",
+        )
+        raw += model._baseline_prediction
+        t = 0
+        for predictors in model._predictors:
+            for k in range(len(predictors)):
+                raw[:, k] += self.node_values[t][leaves[:, t]]
+                t += 1
+        if method == "predict_proba":
+            return model._loss.predict_proba(raw)
+        return model._loss.link.inverse(raw.ravel())
+
+    def answer_from_leaves(self, leaves, method):
+        """The model's ``method`` as scikit-learn computes it, read off the leaves, for a grid
+        reader (:class:`_GridReader`, which checks it against the model's own answer); None
+        when this model's answer cannot be read off its leaves (a forest predicting on several
+        threads adds its trees in no fixed order)."""
+        if self.kind == "hist":
+            return self._boosted_output(leaves, method)
+        if not self.reads_output_from_leaves(method):
+            return None
+        if effective_n_jobs(getattr(self.model, "n_jobs", None)) != 1:
+            return None
+        return self.output_from_leaves(leaves, method)
+
+    def leaf_dtype(self):
+        """The smallest integer type holding every node index (for kept leaves)."""
+        largest = max(len(mass) for mass in self.masses)
+        for dtype in (np.uint8, np.uint16, np.int32):
+            if largest <= np.iinfo(dtype).max:
+                return dtype
+        return np.intp
+
+    def check_output_from_leaves(self, X, leaves, method, n_rows=64):
+        """Whether the model's output read off the leaves (:meth:`output_from_leaves`) equals
+        the model's own answer, exactly, on the first ``n_rows`` transformed rows ``X`` (with
+        their ``leaves``); checked once per method for histogram gradient boosting (the
+        averaging models' mean is read as scikit-learn computes it). Afterwards
+        :meth:`output_from_leaves` reads it off the leaves only if it was equal."""
+        if self.kind != "hist" or method in self._derived_checked or method is None:
+            return
+        rows = min(n_rows, len(leaves))
+        try:
+            derived = self._boosted_output(leaves[:rows], method)
+            own = np.asarray(getattr(self.model, method)(X[:rows]), dtype=float)
+            same = derived.shape == own.shape and np.array_equal(derived, own)
+        except Exception:  # private attributes of another scikit-learn: ask the model
+            same = False
+        self._derived_checked[method] = bool(same)
+
+    def leaves(self, X, n_threads=1):
+        """Leaf index of each row in each tree: (n_rows, n_trees) integers, in Fortran order
+        (each tree's column contiguous). ``n_threads``: a histogram gradient-boosting model's
+        OpenMP threads (None: as many as the model predicts with); a scikit-learn forest uses
+        its own ``n_jobs``."""
         model = self.model
         if self.kind == "hist":
             X = model._preprocess_X(X, reset=False)
             known_cat_bitsets, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
-            return np.column_stack(
-                [
-                    predictor.predict(X, known_cat_bitsets, f_idx_map, 1)
-                    for predictor in self.node_predictors
-                ]
-            ).astype(np.intp)
+            threads = openmp_effective_n_threads() if n_threads is None else n_threads
+            leaves = np.empty((len(self.node_predictors), X.shape[0]), dtype=np.intp)
+            for t, predictor in enumerate(self.node_predictors):
+                leaves[t] = predictor.predict(X, known_cat_bitsets, f_idx_map, threads)
+            return leaves.T
         if isinstance(model, (GradientBoostingClassifier, GradientBoostingRegressor)):
             # Its apply() hands named columns to trees fitted without names; validate first.
             X = validate_data(
@@ -293,7 +406,7 @@ class _Trees:
                 ensure_all_finite=False,
             )
         leaves = np.asarray(model.apply(X))
-        return leaves.reshape(len(leaves), -1).astype(np.intp)
+        return np.asfortranarray(leaves.reshape(len(leaves), -1), dtype=np.intp)
 
 
 def shared_prior(leaves, prior):
@@ -319,6 +432,77 @@ def shared_prior(leaves, prior):
     shared = np.empty((n, k))
     np.put_along_axis(shared, order, sums[group].reshape(n, k), axis=1)
     return shared
+
+
+def _shared_prior_by_candidate(leaf, prior):
+    """:func:`shared_prior` of a candidate-major (k, n) array of leaves, as a (k, n) array.
+
+    For a few candidates, the leaf of each candidate is compared with every other's, whole
+    rows of records at a time (numpy's per-record loops over a short axis are slow), and the
+    priors of those sharing it are added in candidate order, as :func:`shared_prior` adds
+    them: the same sums, to the last bit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabinvert.attacks._whitebox_tree import _shared_prior_by_candidate
+    >>> leaves = np.array([[3, 1], [3, 2], [5, 4]])  # (k, n): 3 candidates, 2 records
+    >>> _shared_prior_by_candidate(leaves, np.array([0.5, 0.3, 0.2])).T.tolist()
+    [[0.8, 0.8, 0.2], [0.5, 0.3, 0.2]]
+    """
+    k, n = leaf.shape
+    if k > _FEW_CANDIDATES:
+        return np.ascontiguousarray(shared_prior(leaf.T, prior).T)
+    same = {}
+    for j in range(k):
+        for other in range(j + 1, k):
+            same[j, other] = same[other, j] = leaf[j] == leaf[other]
+    shared = np.zeros((k, n))
+    for j in range(k):
+        for other in range(k):  # the order shared_prior adds them in: by candidate
+            if other == j:
+                shared[j] += prior[j]
+            else:
+                shared[j] += same[j, other] * prior[other]
+    return shared
+
+
+def _log_mass(trees, leaves, k, prior, aux_counts, n_aux, own_counted):
+    """The leaf evidence of completed records: per record and candidate, the mean over the
+    record's informative trees of the log leaf-mass ratio (see :class:`_LeafEvidence`), as a
+    candidate-major (k, n) array.
+
+    ``leaves`` is (n · k, n_trees), record-major. Every tree's column is read as whole rows of
+    records per candidate; each value is computed with the same operations, in the same
+    order, as record by record."""
+    n_rows, n_trees = leaves.shape
+    n = n_rows // k
+    log_ratio = np.zeros((k, n))
+    n_informative = np.zeros(n)
+    for t in range(n_trees):
+        leaf = np.ascontiguousarray(leaves[:, t].reshape(n, k).T)  # (k, n)
+        informative = np.zeros(n, dtype=bool)
+        for j in range(1, k):
+            informative |= leaf[j] != leaf[0]
+        n_informative += informative
+        # Training share of the leaf per unit of prior of the values it admits: under "the
+        # leaf says nothing about the secret" this is the population share of the leaf's
+        # region of the known features.
+        shared = _shared_prior_by_candidate(leaf, prior)
+        shared *= trees.totals[t]
+        ratio = trees.masses[t][leaf]
+        ratio /= shared
+        if aux_counts is not None:  # "relative": against how many auxiliary records it holds
+            counted = aux_counts[t][leaf]
+            counted -= own_counted
+            counted += _PSEUDO_COUNT
+            ratio *= n_aux - own_counted
+            ratio += _PSEUDO_COUNT
+            ratio /= counted
+        np.clip(ratio, _TINY, None, out=ratio)
+        log_ratio += np.log(ratio, out=ratio)
+    log_ratio /= np.maximum(n_informative, 1)
+    return log_ratio
 
 
 def _option_name(kind, prior):
@@ -441,34 +625,95 @@ class _LeafEvidence:
         if self.preprocessing is not None:
             X = self.preprocessing.transform(X)
         leaves = self.trees.leaves(X)
-        n_rows, n_trees = leaves.shape
-        k = self.k
-        log_ratio = np.zeros((n_rows // k, k))
-        n_informative = np.zeros((n_rows // k, 1))
-        for t in range(n_trees):
-            leaf = leaves[:, t].reshape(-1, k)
-            n_informative[:, 0] += (leaf != leaf[:, :1]).any(axis=1)
-            # Training share of the leaf per unit of prior of the values it admits: under "the
-            # leaf says nothing about the secret" this is the population share of the leaf's
-            # region of the known features.
-            expected = self.trees.masses[t][leaf] / (
-                self.trees.totals[t] * shared_prior(leaf, self.prior)
-            )
-            if self.aux_counts is None:  # leaf_mass="raw": Fredrikson's training counts
-                ratio = expected
-            else:  # "relative": against how many auxiliary records that region holds
-                counted = self.aux_counts[t][leaf] - self.own_counted
-                n_aux = self.n_aux - self.own_counted
-                ratio = (n_aux * expected + _PSEUDO_COUNT) / (counted + _PSEUDO_COUNT)
-            log_ratio += np.log(np.clip(ratio, _TINY, None))
-        log_ratio /= np.maximum(n_informative, 1)
-        columns = [log_ratio.reshape(n_rows, 1)]
+        self.trees.check_output_from_leaves(X, leaves, self.output_method)
+        return self.evidence(leaves, X)
+
+    def evidence(self, leaves, X=None):
+        """The rows :meth:`predict` returns, from the completions' ``leaves`` (and their
+        transformed rows ``X``, asked of the model when its output cannot be read off the
+        leaves; None: it can)."""
+        n_rows = len(leaves)
+        log_ratio = _log_mass(
+            self.trees,
+            leaves,
+            self.k,
+            self.prior,
+            self.aux_counts,
+            self.n_aux,
+            self.own_counted,
+        )
+        columns = [log_ratio.T.reshape(n_rows, 1)]
         if self.output_method is not None:
             output = self.trees.output_from_leaves(leaves, self.output_method)
             if output is None:
                 output = np.asarray(getattr(self.trees.model, self.output_method)(X), dtype=float)
             columns.append(output.reshape(n_rows, -1))
         return np.hstack(columns)
+
+
+#: Rows of each chunk on which a grid reader's answer is checked against the model's own.
+_CHECKED_ROWS = 64
+
+
+class _GridReader:
+    """Answers the model's grids for the query engine from the leaves of its trees, and hands
+    the leaves to the engine to keep for the white-box attack (see
+    :func:`~tabinvert._query.reading_grid_leaves`): one pass of every completion through
+    the trees serves the black-box attacks' queries and the white-box attack's evidence.
+
+    Each chunk's answer is the model's own, read off the leaves as the model computes it, and
+    checked to equal, exactly, the model's answer on the chunk's first rows; otherwise the
+    engine asks the model as usual."""
+
+    def __init__(self, attack):
+        self.model = attack.estimator
+        self.answering = _answering_model(attack.estimator)
+        self.columns, self.sensitive = attack.layout_.columns, attack.layout_.sensitive
+        self.candidates = content_key(pd.Series(attack.candidate_values_))
+        self.method = attack.response_method_
+        self.preprocessing = attack._preprocessing
+        self.trees = attack._trees
+        self.dtype = attack._trees.leaf_dtype()
+
+    def reads(self, model, layout, candidate_values, response_method):
+        return (
+            _answering_model(model) is self.answering
+            and response_method == self.method
+            and layout.columns == self.columns
+            and layout.sensitive == self.sensitive
+            and content_key(pd.Series(candidate_values)) == self.candidates
+        )
+
+    def leaf_bytes(self, n_rows):
+        return n_rows * len(self.trees.masses) * np.dtype(self.dtype).itemsize
+
+    def read(self, model, response_method, completed):
+        n_trees = len(self.trees.masses)
+        step = max(1, _MAX_LEAF_CELLS // max(n_trees, 1))  # full-width leaf indices at once
+        answers, kept = [], np.empty((len(completed), n_trees), self.dtype, order="F")
+        for start in range(0, len(completed), step):
+            part = _rows_of(completed, slice(start, start + step))
+            X = part if self.preprocessing is None else self.preprocessing.transform(part)
+            leaves = self.trees.leaves(X, n_threads=None)
+            answer = self.trees.answer_from_leaves(leaves, response_method)
+            if answer is None:
+                return None
+            answers.append(answer)
+            kept[start : start + len(leaves)] = leaves
+        answer = np.concatenate(answers) if len(answers) > 1 else answers[0]
+        # The model's own answer on the first rows: the one read off the leaves must equal it.
+        rows = min(_CHECKED_ROWS, len(completed))
+        own = np.asarray(getattr(model, response_method)(_rows_of(completed, slice(0, rows))))
+        if own.ndim == 1:
+            answer = answer.reshape(len(answer))
+        if own.shape != answer[:rows].shape or not np.array_equal(own, answer[:rows]):
+            return None
+        return answer, kept
+
+
+def _rows_of(X, rows):
+    """Rows of a frame or an array."""
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 class WhiteBoxTreeInversion(BaseAttack):
@@ -757,6 +1002,7 @@ class WhiteBoxTreeInversion(BaseAttack):
                 self._trees.estimate_xgboost_counts(X)
         known, _ = split_known(self.layout_, X_aux, name="X_aux")
         self.n_aux_ = n_records(known)
+        self._aux_leaves = None  # the auxiliary completions' leaves, while choosing the evidence
         self._aux_counts = self._count_aux_leaves(known) if self.leaf_mass == "relative" else None
         self.sigma_ = None
         if not self.is_classifier_ and self.noise_scale is not None:
@@ -769,7 +1015,10 @@ class WhiteBoxTreeInversion(BaseAttack):
             truth = X_aux[self.layout_.sensitive].to_numpy()
         else:
             truth = np.asarray(X_aux)[:, self.layout_.sensitive_position]
-        self._select_evidence(known, truth, y_aux)
+        try:
+            self._select_evidence(known, truth, y_aux)
+        finally:
+            self._aux_leaves = None  # not kept with the fitted attack
         self.last_query_cost_ = QueryCost()
 
     def _records_per_chunk(self):
@@ -782,10 +1031,17 @@ class WhiteBoxTreeInversion(BaseAttack):
 
         A record lies in a leaf's region of the known features iff it reaches that leaf when
         completed with one of the values the leaf admits; each record counts once per leaf.
+        The completions' leaves are kept (``_aux_leaves``, when they fit in
+        :data:`_MAX_KEPT_LEAF_CELLS`) for choosing the evidence on the same records, which
+        then does not send them down the trees again.
         """
         counts = [np.zeros(len(mass)) for mass in self._trees.masses]
         k = len(self.candidate_values_)
         n, step = n_records(known), self._records_per_chunk()
+        n_trees = len(counts)
+        kept = None
+        if n * k * n_trees <= _MAX_KEPT_LEAF_CELLS:
+            kept = np.empty((n * k, n_trees), dtype=self._trees.leaf_dtype(), order="F")
         for start in range(0, n, step):
             stop = min(start + step, n)
             block = _known_block(self.layout_, known, start, stop)
@@ -794,12 +1050,33 @@ class WhiteBoxTreeInversion(BaseAttack):
                 if self._preprocessing is not None:
                     completed = self._preprocessing.transform(completed)
                 leaves = self._trees.leaves(completed)
+                if start == 0:
+                    self._trees.check_output_from_leaves(completed, leaves, self.response_method_)
+            if kept is not None:
+                kept[start * k : stop * k] = leaves
             for t, count in enumerate(counts):
-                ordered = np.sort(leaves[:, t].reshape(-1, k), axis=1)
-                new = np.ones(ordered.shape, dtype=bool)
-                new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-                count += np.bincount(ordered[new], minlength=len(count))
+                leaf = np.ascontiguousarray(leaves[:, t].reshape(-1, k).T)  # (k, records)
+                parts = [leaf[0]]
+                for j in range(1, k):  # each leaf once per record: where no earlier candidate
+                    new = leaf[j] != leaf[0]  # of the record reached it
+                    for other in range(1, j):
+                        new &= leaf[j] != leaf[other]
+                    parts.append(leaf[j][new])
+                count += np.bincount(np.concatenate(parts), minlength=len(count))
+        self._aux_leaves = kept
         return counts
+
+    def _grid_reader(self):
+        """A reader answering the model's grids from the leaves of its trees and keeping them
+        for this attack's evidence (:class:`_GridReader`); None when the model's answer cannot
+        be read off its leaves."""
+        if not hasattr(self, "_trees") or self._trees.kind == "xgboost":
+            return None
+        if self._trees.kind == "sklearn" and not self._trees.reads_output_from_leaves(
+            self.response_method_
+        ):
+            return None
+        return _GridReader(self)
 
     # -- choosing the evidence ----------------------------------------------------------------
     def _options(self, labelled):
@@ -860,7 +1137,7 @@ class WhiteBoxTreeInversion(BaseAttack):
             if (positions < 0).all():  # no auxiliary value is a candidate
                 return
         y = np.asarray(y_aux)[rows] if can_label else None
-        log_mass, outputs = self._evidence_of(known, y, own_counted=True)
+        log_mass, outputs = self._evidence_of(known, y, own_counted=True, aux_rows=rows)
         held_out = None
         if can_label:
             features = self._features(log_mass, outputs, y)
@@ -930,10 +1207,15 @@ class WhiteBoxTreeInversion(BaseAttack):
         return _classification_score(positions, tied / tied.sum(axis=1, keepdims=True), metric)
 
     # -- scoring ------------------------------------------------------------------------------
-    def _evidence_of(self, known, y, own_counted=False):
+    def _evidence_of(self, known, y, own_counted=False, aux_rows=None):
         """The leaf evidence ``log M`` (k, n) and, with labels, the tree model's outputs for
-        every completion (n_outputs, k, n); one pass of all completions through the trees."""
+        every completion (n_outputs, k, n); one pass of all completions through the trees.
+
+        ``aux_rows``: the records are these auxiliary records (positions in ``X_aux``), whose
+        completions' leaves were kept when counting them; they are read from there when the
+        model's outputs can be read off the leaves too."""
         k = len(self.candidate_values_)
+        output_method = self.response_method_ if y is not None else None
         evidence = _LeafEvidence(
             self._preprocessing,
             self._trees,
@@ -941,19 +1223,55 @@ class WhiteBoxTreeInversion(BaseAttack):
             np.asarray(self.prior_, dtype=float),
             self._aux_counts,
             self.n_aux_,
-            self.response_method_ if y is not None else None,
+            output_method,
             own_counted=own_counted,
         )
-        outputs, _ = query_candidates(
-            evidence,
-            self.layout_,
-            known,
-            self.candidate_values_,
-            response_method="predict",
-            max_rows_per_call=self._records_per_chunk() * k,
-            n_jobs=self.n_jobs,
-        )
-        storage = outputs.transpose(2, 1, 0)  # (1 + n_outputs, k, n)
+        if aux_rows is None:
+            taken = take_grid_leaves(
+                self.estimator, self.layout_, known, self.candidate_values_, self.response_method_
+            )
+            if taken is not None:  # the black-box attacks' grid already went down the trees
+                chunks, answers = taken
+                log_mass = np.concatenate(
+                    [
+                        _log_mass(
+                            self._trees,
+                            chunk,
+                            k,
+                            evidence.prior,
+                            self._aux_counts,
+                            self.n_aux_,
+                            evidence.own_counted,
+                        )
+                        for chunk in chunks
+                    ],
+                    axis=1,
+                )
+                if y is None:
+                    return log_mass, None
+                return log_mass, np.array(answers.transpose(2, 1, 0), dtype=float)
+        kept = getattr(self, "_aux_leaves", None)
+        if (
+            aux_rows is not None
+            and kept is not None
+            and (output_method is None or self._trees.reads_output_from_leaves(output_method))
+        ):
+            if len(aux_rows) < len(kept) // k:
+                kept = np.asfortranarray(kept[(aux_rows[:, None] * k + np.arange(k)).ravel()])
+            answers = evidence.evidence(kept)
+            storage = answers.reshape(len(aux_rows), k, -1).transpose(2, 1, 0)
+        else:
+            outputs, _ = query_candidates(
+                evidence,
+                self.layout_,
+                known,
+                self.candidate_values_,
+                response_method="predict",
+                max_rows_per_call=self._records_per_chunk() * k,
+                n_jobs=self.n_jobs,
+                local=True,  # the attacker runs the trees itself: nothing is sent to the model
+            )
+            storage = outputs.transpose(2, 1, 0)  # (1 + n_outputs, k, n)
         if y is None:
             return storage[0].astype(float), None
         return storage[0].astype(float), np.ascontiguousarray(storage[1:], dtype=float)

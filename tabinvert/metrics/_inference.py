@@ -540,3 +540,24 @@ def inference_scores(
         scores["roc_auc"] = _roc_auc(true, labels, y_score, score_index, positive_value)
     scores["n"] = n
     return scores
+
+
+def _one_inference_score(y_true, y_pred, metric, *, kind="auto"):
+    """``inference_scores(y_true, y_pred, kind=kind).get(metric, nan)``, computing that one
+    score only (the same checks and the same computation; the other scores are not needed
+    when one metric is reported, as in every row of a results table)."""
+    true, (pred,) = _check_columns(y_true, [("y_pred", y_pred)])
+    kind = _resolve_kind(kind, true)
+    if kind == "numeric":
+        if metric not in ("mae", "rmse", "within_tolerance"):
+            return np.nan
+        true_f, pred_f = _as_float(true, "y_true"), _as_float(pred, "y_pred")
+        if metric == "within_tolerance":
+            with np.errstate(over="ignore"):
+                return float(np.mean(np.abs(pred_f - true_f) <= _default_tolerance(true_f)))
+        mae, rmse = _numeric_losses(true_f, pred_f)
+        return mae if metric == "mae" else rmse
+    if metric not in CATEGORICAL_METRICS:
+        return np.nan
+    (true_c, pred_c), _ = _encode(true, pred, names=("y_true", "y_pred"))
+    return _categorical_metric(metric, true_c, pred_c, pos=None)

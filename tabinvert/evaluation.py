@@ -369,6 +369,11 @@ class AttackRun:
     baselines : dict
         The fitted :class:`~tabinvert.attacks.ImputationBaseline` and its guesses per
         population, by (sensitive column, kind, label use).
+    truths : dict
+        The targets' true values by population, of the run's first sensitive column (a run
+        over one column, as ``assess`` makes them).
+    column_truths : dict
+        The targets' true values by (sensitive column, population), for every column.
     """
 
     table: pd.DataFrame
@@ -380,6 +385,7 @@ class AttackRun:
     scores: dict = field(default_factory=dict)
     truths: dict = field(default_factory=dict)
     scoring: object = None
+    column_truths: dict = field(default_factory=dict)
     _families: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def tail_risk(self, value=None, ks=TAIL_KS):
@@ -464,7 +470,7 @@ def run_attacks(
         _validate_estimator(attack, f"attack {name!r}")
     scoring = _Scoring(metric, confidence, n_resamples, int(seeds[1]))
     rows, reported, fitted, baseline_keys = [], set(), {}, {}
-    guesses_of, scores_of, truths = {}, {}, {}
+    guesses_of, scores_of, column_truths = {}, {}, {}
     baselines = {} if baselines is None else baselines
     with run_cache() as cache, contextlib.ExitStack() as stack:
         fit_costs = {}
@@ -527,7 +533,7 @@ def run_attacks(
                     _progress.step(f"{name} on {population}")
                 if scores is not None:
                     scores_of[name, population] = scores
-                truths[population] = truth
+                column_truths[attack.layout_.sensitive, population] = truth
                 fit_cost.clear()  # the fit is counted once, on the first population
     run = AttackRun(
         pd.DataFrame(rows, columns=RESULT_COLUMNS),
@@ -537,8 +543,9 @@ def run_attacks(
         baseline_keys=baseline_keys,
         guesses=guesses_of,
         scores=scores_of,
-        truths=truths,
+        truths=_first_column_truths(column_truths),
         scoring=scoring,
+        column_truths=column_truths,
     )
     _fill_family_columns(run.table, run.family_intervals())
     return run
@@ -582,6 +589,12 @@ def _choose_baselines(fitted, baselines, X_aux, y_aux, seed):
     return {name: keys[name] for name in fitted}
 
 
+def _first_column_truths(column_truths):
+    """``{population: truth}`` of the first column in ``{(column, population): truth}``."""
+    first = next(iter(column_truths), (None, None))[0]
+    return {p: truth for (column, p), truth in column_truths.items() if column == first}
+
+
 def _guesses_and_scores(attack, X, y):
     """An attack's guesses, and its (n, k) candidate scores when it has them (a categorical
     attribute), from one scoring pass."""
@@ -621,10 +634,10 @@ def tail_risk(run, value=None, ks=TAIL_KS):
         ``ci_low``, ``ci_high``, ``baseline_precision``, ``difference``, ...).
     """
     parts = []
-    for population, truth in run.truths.items():
+    for (sensitive, population), truth in run.column_truths.items():
         by_baseline = {}
         for name, attack in run.attacks.items():
-            if (name, population) not in run.scores:
+            if (name, population) not in run.scores or attack.layout_.sensitive != sensitive:
                 continue
             by_baseline.setdefault(run.baseline_keys[name], []).append(name)
         for key, names in by_baseline.items():
@@ -689,7 +702,9 @@ def family_intervals(run, names):
         baseline, baseline_guesses = run.baselines[key]
         kind = key[1]
         metric = scoring.metric or ("accuracy" if kind == "categorical" else "mae")
-        for population, truth in run.truths.items():
+        for (sensitive, population), truth in run.column_truths.items():
+            if sensitive != key[0]:  # the family's column (the baseline key's first part)
+                continue
             present = [n for n in members if (n, population) in run.guesses]
             if not present or population not in baseline_guesses:
                 continue

@@ -288,3 +288,41 @@ def test_assess_asks_each_grid_once_and_fits_each_attack_once(setting, monkeypat
                     row["advantage"], main.loc[(attack, "members"), "advantage"]
                 )
                 assert "keeps the arg-max" in row["notes"]
+
+
+def test_family_intervals_of_several_columns_read_their_own_truth():
+    """With attacks on two sensitive columns in one run, each family's bootstrap compares its
+    attacks' guesses with its own column's true values (it once used the last column's for
+    every family, and advantages fell outside their own intervals)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion
+    from tabinvert.evaluation import evaluate_attacks
+
+    rng = np.random.default_rng(0)
+    n = 800
+    X = pd.DataFrame(
+        {"a": rng.normal(size=n), "secret": rng.integers(0, 2, n), "other": rng.integers(0, 3, n)}
+    )
+    y = rng.integers(0, 2, n)
+    model = RandomForestClassifier(30, random_state=0).fit(X[:400], y[:400])
+    attacks = [
+        ConfidenceInversion(model, sensitive="secret"),
+        LabelOnlyInversion(model, sensitive="secret"),
+        ConfidenceInversion(model, sensitive="other"),
+        LabelOnlyInversion(model, sensitive="other"),
+    ]
+    table = evaluate_attacks(
+        attacks,
+        X[400:600],
+        y[400:600],
+        targets={"members": (X[:400], y[:400]), "non-members": (X[600:], y[600:])},
+        n_resamples=200,
+        random_state=0,
+    )
+    rows = table[table["attack"] != "imputation"]
+    assert len(rows) == 8
+    inside = (rows["advantage_ci_low_family"] <= rows["advantage"] + 1e-12) & (
+        rows["advantage"] <= rows["advantage_ci_high_family"] + 1e-12
+    )
+    assert inside.all(), rows[["attack", "population", "advantage", "advantage_ci_low_family"]]

@@ -993,6 +993,7 @@ def evaluate_defenses(
     attacks=None,
     sensitive=None,
     models=None,
+    dp_epsilons=None,
     utility=None,
     add_label_only=True,
     metric=None,
@@ -1047,6 +1048,11 @@ def evaluate_defenses(
     models : dict of str to fitted model, default=None
         Alternative models (training-time defenses), attacked undefended; their names must
         differ from the defenses' and from "none".
+    dp_epsilons : list of float, default=None
+        Privacy budgets, e.g. ``(0.5, 1, 2, 4, 8)``: differentially private counterparts of
+        ``model``'s family (:func:`~tabinvert.dp.private_counterparts`, ``pip install
+        "tabinvert[dp]"``) are trained on ``targets["members"]`` (the model's training
+        records) at each ε, seeded by ``random_state``, and attacked as alternative models.
     utility : str or callable, default=None
         "accuracy" (default) or "balanced_accuracy" for classifiers, "r2" (default) or "mae" for
         regressors, or ``callable(model, X_test, y_test) -> float``. Classifiers also get the
@@ -1124,6 +1130,8 @@ def evaluate_defenses(
         seed = int(random_state)  # as-is: the "none" rows repeat evaluate_attacks' exactly
     else:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    if dp_epsilons:
+        models = dict(models or {}, **_dp_counterparts(model, targets, dp_epsilons, models, seed))
     candidates = _sweep_candidates(model, defenses, models)
     attacks = _sweep_attacks(model, attacks, sensitive, add_label_only, seed, X_aux)
     for name, attack in attacks.items():
@@ -1151,6 +1159,8 @@ def evaluate_defenses(
             if reference_utility is None:
                 reference_utility = utility_value
             promises = defense_guarantees(defense)
+            if base_model is not model:  # another model: no promise about the model's answers
+                promises = {"keeps_argmax": None, "keeps_row_sums": None}
             reused, to_run = {}, {}
             for attack_name, attack in attacks.items():
                 if base_model is model and defense is None and attack_name in undefended_rows:
@@ -1212,6 +1222,28 @@ def evaluate_defenses(
             )
             tables.append(pd.concat([head, table], axis=1))
         return pd.concat(tables, ignore_index=True)
+
+
+def _dp_counterparts(model, targets, dp_epsilons, models, seed):
+    """DP counterparts of ``model`` trained on the members, by name; a name ``models``
+    already uses, or no members, is refused before any training."""
+    from .dp import counterpart_names, private_counterparts
+    from .dp._counterparts import check_epsilons
+
+    epsilons = check_epsilons(dp_epsilons, "dp_epsilons")
+    if "members" not in targets:
+        raise ValueError(
+            "dp_epsilons trains DP counterparts on the model's training records: pass them "
+            "as targets['members']."
+        )
+    clash = sorted(set(models or {}) & set(counterpart_names(model, epsilons)))
+    if clash:
+        raise ValueError(
+            f"models= uses the name(s) {clash}, which the DP counterparts take; give those "
+            "models other names."
+        )
+    X, y = targets["members"]
+    return private_counterparts(model, X, y, epsilons, random_state=seed)
 
 
 def _labels_follow_argmax(model, X_test):

@@ -451,3 +451,42 @@ def test_dp_models_are_not_output_defenses():
     keep = html[html.index("Of the defenses tried") :][:400]
     assert "RoundProbabilities" in keep and "DP " not in keep
     assert "Recommended defense: DP" not in html and "recommended defense DP" not in html
+
+
+def test_evaluate_defenses_trains_dp_counterparts_on_the_members():
+    from tabinvert.defenses import RoundProbabilities
+    from tabinvert.evaluation import evaluate_defenses
+
+    X, y = memorising_population(800, 12)
+    model = RandomForestClassifier(50, random_state=0).fit(X[:400], y[:400])
+    table = evaluate_defenses(
+        model,
+        [RoundProbabilities(1)],
+        X[400:600],
+        y[400:600],
+        targets={"members": (X[:400], y[:400]), "non-members": (X[600:], y[600:])},
+        X_test=X[600:],
+        y_test=y[600:],
+        sensitive="secret",
+        dp_epsilons=[1],
+        n_resamples=50,
+        random_state=0,
+    )
+    names = list(dict.fromkeys(table["defense"]))
+    assert names == ["none", "RoundProbabilities()", "DP logistic ε=1", "DP MLP ε=1"]
+    dp_rows = table[table["defense"].str.startswith("DP ")]
+    # Another model makes no promise about the deployed model's answers.
+    assert dp_rows["keeps_argmax"].isna().all() and dp_rows["keeps_row_sums"].isna().all()
+    assert table.loc[table["defense"] == "RoundProbabilities()", "keeps_argmax"].all()
+    with pytest.raises(ValueError, match="targets\\['members'\\]"):
+        evaluate_defenses(
+            model,
+            [],
+            X[400:600],
+            y[400:600],
+            targets={"non-members": (X[600:], y[600:])},
+            X_test=X[600:],
+            y_test=y[600:],
+            sensitive="secret",
+            dp_epsilons=[1],
+        )

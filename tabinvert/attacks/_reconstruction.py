@@ -103,51 +103,11 @@ class ReconstructionAttack(BaseEstimator):
     and with non-members (``representative_distances``) shows whether the model memorised
     individuals rather than the class.
 
-    **Optimiser.** Every (record × restart × categorical combination) is an independent chain;
-    all chains move together, one vectorised step per iteration: Adam ascent in standardised
-    units (each numeric feature centred on its auxiliary mean and divided by its auxiliary
-    standard deviation), step size cosine-decayed from ``step_size`` to 1% of it, projected onto
-    the bounds after every step. The best chain of each record (highest objective) wins.
-    Restart 0 of ``mode="record"`` with ``init="prior"`` starts at the prior's mode; the others
-    at the unknown values of randomly drawn auxiliary records (``init="prior"``) or uniformly
-    within the bounds (``init="random"``), seeded by ``random_state``.
-
-    **Prior.** Learned from the auxiliary records: numeric unknowns get a Gaussian
-    (``prior="gaussian"``: jointly Gaussian with the known numeric features and conditioned on
-    them — a linear imputation — with a variance floor of 0.001 in standardised units), or an
-    independent standardised penalty ``-½ Σ ((x_j - mean_j) / std_j)²``
-    (``prior="independent"``); categorical unknowns the log of their add-one smoothed auxiliary
-    frequency. Numeric unknowns are kept within per-feature bounds at the ``bounds_quantiles``
-    of the auxiliary values.
-
-    **Categorical unknowns.** Enumerated when the number of combinations of their categories is
-    at most ``max_enumerate`` (each combination is a chain; numeric unknowns are optimised
-    within it). Otherwise, with analytic gradients only, relaxed: each categorical unknown is a
-    probability vector ``π = softmax(θ)`` over its categories, and the model sees the convex
-    combination ``Σ_k π_k · encoding(c_k)`` (for a one-hot encoder: ``π`` itself in the one-hot
-    columns); the prior contributes ``Σ_k π_k log freq_k``. Each chain then takes its most
-    likely categories and refines its numeric unknowns for ``n_iter // 2`` more iterations with
-    them fixed (a mixture of categories can explain the evidence with wrong numbers); chains are
-    compared at these decoded records.
-
-    **Gradients.** ``"analytic"`` — backpropagation through the model's parameters (see
-    :class:`~tabinvert.attacks.DifferentiableModel`; white-box; no queries).
-    ``"finite_differences"`` — central differences, ``2p`` queried points per chain and
-    iteration (``p`` numeric unknowns). ``"spsa"`` — simultaneous perturbation (Spall 1992),
-    ``2 · n_spsa`` points per chain and iteration, seeded. ``"auto"``: analytic if the model is
-    differentiable, else finite differences when ``p <= n_spsa``, else SPSA. Black-box
-    gradients query ``predict_proba`` (classifiers) or ``predict`` (regressors) through the
-    query engine, which checks every answer (a malformed one raises
-    :class:`~tabinvert.exceptions.ModelQueryError`); all perturbed points of all chains go to
-    the model in **one call per iteration**, plus one final call that
-    scores every chain's end point: ``last_query_cost_.calls == n_iter + 1`` and
-    ``rows == n_iter · n_chains · points_per_chain + n_chains``, where ``n_chains`` is records ×
-    ``n_restarts`` × enumerated categorical combinations (with categorical unknowns only, a
-    single call scores every combination). When an iteration's points would exceed
-    ``max_rows_per_call`` rows, the records are solved in blocks that fit (so memory does not
-    grow with the number of records): ``n_iter + 1`` calls per block. Non-smooth models (trees)
-    have zero gradient almost everywhere: black-box ascent then leaves the prior's choice
-    unchanged.
+    Every (record × restart × categorical combination) is a chain, all moved by one
+    vectorised Adam step per iteration; a prior learned from the auxiliary records keeps the
+    unknowns plausible; gradients are analytic (white box) or estimated from queries (finite
+    differences, SPSA; one model call per iteration). The user guide explains the optimiser, the
+    prior, categorical unknowns and the query cost: :ref:`reconstruction-details`.
 
     Parameters
     ----------

@@ -725,85 +725,12 @@ class WhiteBoxTreeInversion(BaseAttack):
     ``count``, XGBoost's ``cover``; BigML publishes the same counts with shared models). For
     each target, each candidate value ``v`` of the sensitive attribute is put into the record
     and the completed record is sent down every tree (leaf indices of all ``n × k`` completions
-    at once, tree by tree; the model is never queried as a service). The same pass reads what a
-    black-box attacker would ask the model for: its probabilities for each completion, hence
-    the label each candidate produces. Fredrikson's posterior ("leaves") is
-
-        P(v | x_K, y) ∝ prior(v) · M(v) · P(y | x_K ⊕ v)
-
-    * ``M(v)``, the leaf-mass evidence. In tree ``t`` the completion reaches leaf ``ℓ``, which
-      holds ``m_ℓ`` of the tree's training mass ``m_t`` and admits the candidates ``S_ℓ`` (the
-      candidates that reach the same leaf from this record). If the leaf said nothing about the
-      secret, its training share ``m_ℓ / m_t`` would be the population share of its region of
-      the known features times ``prior(S_ℓ)``. ``leaf_mass="relative"`` (default) measures that
-      population share on the auxiliary records (``aux_ℓ``: those that reach ``ℓ`` when
-      completed with some candidate) and scores
-
-          r_t(v) = (n_aux · m_ℓ / (m_t · prior(S_ℓ)) + 1) / (aux_ℓ + 1),
-
-      an estimate of ``P(s ∈ S_ℓ | x_K in ℓ's region) / prior(S_ℓ)`` (the ``+1`` pseudo-count
-      pulls thinly observed leaves toward 1, "no evidence"). ``leaf_mass="raw"`` scores
-      Fredrikson's training count, ``r_t(v) = m_ℓ / prior(S_ℓ)``, which also favours candidates
-      whose path ends in a leaf covering a larger region of the known features, whether or not
-      the secret explains it. Dividing by ``prior(S_ℓ)`` keeps the prior from being counted
-      twice when a leaf admits a single value, and makes a tree that does not split on the
-      secret along the record's path neutral (all candidates share its leaf).
-
-      **Ensembles**: ``log M(v)`` is the *average* of ``log r_t(v)`` over the trees that are
-      informative for the record (whose leaf depends on the candidate), i.e. a geometric mean.
-      Averaging rather than summing, because the trees of an ensemble are grown on the same
-      training records: their leaves are correlated estimates of one density, not independent
-      evidence, and a sum would multiply the evidence by the number of trees and drown the
-      prior and the label. Over informative trees only, because a tree that does not split on
-      the secret abstains; counting it as "no evidence" would dilute the evidence of the trees
-      that do, most in boosted ensembles, whose shallow trees rarely all split on the secret
-      (on a synthetic population, accuracy 0.62 → 0.70 for gradient boosting, 0.64 → 0.75 for
-      XGBoost).
-    * ``P(y | x_K ⊕ v)``, when the targets' labels ``y`` are given: the model's own probability
-      of the true label (for a single tree, the leaf's share of that label, so that
-      ``M · P(y | ·)`` is Fredrikson's count of training records in the leaf agreeing with
-      ``y``; for a forest the mean of its trees' shares; boosted trees hold gradient steps, not
-      class shares, so their ensemble probability is the only such share). For a regressor, a
-      Gaussian error model ``N(y; f(x_K ⊕ v), σ)`` with σ the model's RMSE on ``y_aux``.
-
-    With the targets' labels, the attack holds four posteriors (``evidence``), each computed
-    from that one pass:
-
-    * ``"leaves"``: the posterior above;
-    * ``"label"``: ``prior(v) · P̃(y | x_K ⊕ v)``, the black-box MAP attack's (MAP's label-noise
-      floor, ``P̃ = 0.99 P + 0.01 / n_classes``; the Gaussian model for a regressor), equal to
-      :class:`ConfidenceInversion`'s;
-    * ``"csmia"``: Mehnaz et al.'s CSMIA rule, as ``ConfidenceInversion(method="csmia")``: the
-      candidate that makes the model predict the true label; among several, the one it is most
-      confident about; if none, the least confident. Where candidates tie (CSMIA draws one at
-      random) the leaves' posterior decides. Its ranking (2 + confidence for a match,
-      1 − confidence if none matches, 0 otherwise) becomes a posterior through a scale fitted
-      (log-loss) on the auxiliary records, which changes no decision;
-    * ``"combined"``: all the evidence at once, a log-linear posterior
-      ``prior(v) · M(v)^a · P(y | x_K ⊕ v)^b · exp(c · match(v))`` with ``match(v)`` CSMIA's
-      "the candidate reproduces the label" (classifiers only) and the weights fitted (log-loss)
-      on the auxiliary records (the prior's stays 1), with ``a, b >= 1``: records the model
-      was trained on fit it better than the auxiliary ones, so the weights the leaves'
-      posterior gives the leaves and the label are a floor. Fitted weights matter most for
-      boosted ensembles (on a synthetic population the leaves weigh 2-4) and the match for
-      forests that memorised their members.
-
-    ``evidence="auto"`` (default) keeps the posterior whose guesses score best (``scoring``) on
-    the auxiliary records, each scored as a target: left out of the leaf counts (its own count
-    taken away) and, for ``"combined"``, with weights fitted on the other folds (5-fold); ties
-    go to "leaves", then "combined", "label", "csmia". Its choice is as good as the
-    auxiliary records are like the targets: records the model was trained on show more in the
-    leaves and the label than auxiliary records from outside the training set (for the targets
-    that are members, training records make the better auxiliary data, as in ART's and Mehnaz
-    et al.'s evaluations). ``prior`` is tried the same way: ``"auto"`` takes the marginal prior
-    when choosing by accuracy (the Bayes decision), the uniform one for balanced accuracy (the
-    posterior divided by the prior, which maximises it for a calibrated posterior), and both
-    for MCC.
-
-    Without labels the attack uses ``prior · M`` alone (Fredrikson's "lifestyle" estimator),
-    whatever ``evidence`` says. A numeric sensitive attribute is tried on its candidate grid;
-    the guess is the posterior mean, the posteriors are chosen by mean absolute error and fitted
-    on the grid values nearest the true ones.
+    at once, tree by tree; the model is never queried as a service). The same pass reads the
+    model's probabilities for each completion. Its posterior combines a prior, the leaf-mass
+    evidence ``M(v)`` (how much of the training mass the leaves the completion reaches hold,
+    against their share of the auxiliary records) and the model's probability of the true label;
+    ``evidence`` chooses among four posteriors (``"auto"``: the best on the auxiliary records).
+    The user guide explains each term and choice: :ref:`whitebox-tree`.
 
     Threat model (white box). The attacker holds the fitted model itself (its trees and their
     per-node training counts, and any preprocessing steps of its Pipeline); knows, for every

@@ -23,21 +23,6 @@ from tabinvert.defenses import (
 )
 
 
-def _population(n=80, seed=0):
-    """``y = (known + secret) mod 2``: the model leaks ``secret`` to anyone knowing ``known``."""
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"known": rng.integers(0, 3, n), "secret": rng.integers(0, 2, n)})
-    y = ((X["known"] + X["secret"]) % 2).to_numpy()
-    return X, y
-
-
-@pytest.fixture(scope="module")
-def population():
-    X, y = _population()
-    model = LogisticRegression().fit(X[:40], y[:40])
-    return X, y, model
-
-
 # --------------------------------------------------------------------------------------------
 # assess and its report
 # --------------------------------------------------------------------------------------------

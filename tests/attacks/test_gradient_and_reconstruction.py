@@ -9,15 +9,15 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import gradient_cases
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import (
-    MinMaxScaler,
     OneHotEncoder,
     QuantileTransformer,
     StandardScaler,
@@ -87,45 +87,7 @@ def test_black_box_gradient_estimates_agree_with_the_analytic_gradient():
     assert np.median(np.linalg.norm(few - analytic, axis=1) / norm) > 0.3  # averaging matters
 
 
-def _gradient_cases():
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(400, 4))
-    X[:, 2] = 50 + 10 * X[:, 2]  # a feature on another scale, for the scalers
-    y_multi = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int) + (X[:, 3] > 0.5)
-    y_binary = X[:, 0] - X[:, 3] > 0
-    y_reg = X[:, 0] * X[:, 1] + np.sin(X[:, 3]) + (X[:, 2] - 50) / 10
-    cases = {
-        "linear-regression": (LinearRegression(), y_reg),
-        "ridge-scaled": (make_pipeline(StandardScaler(), Ridge()), y_reg),
-        "logistic-multiclass": (LogisticRegression(max_iter=500), y_multi),
-        "logistic-binary-minmax": (make_pipeline(MinMaxScaler(), LogisticRegression()), y_binary),
-    }
-    if "loss" in MLPRegressor().get_params():  # scikit-learn >= 1.7 (CI also runs 1.6)
-        cases["mlp-poisson"] = (
-            make_pipeline(
-                StandardScaler(),
-                MLPRegressor(loss="poisson", hidden_layer_sizes=(8,), max_iter=300, random_state=0),
-            ),
-            np.exp(y_reg / 3),
-        )
-    for activation in ("relu", "tanh", "logistic", "identity"):
-        kw = dict(activation=activation, max_iter=300, random_state=0)
-        cases[f"mlp-classifier-{activation}"] = (
-            make_pipeline(StandardScaler(), MLPClassifier((8, 5), **kw)),
-            y_multi,
-        )
-        cases[f"mlp-binary-{activation}"] = (
-            make_pipeline(StandardScaler(), MLPClassifier((6,), **kw)),
-            y_binary,
-        )
-        cases[f"mlp-regressor-{activation}"] = (
-            make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(8,), **kw)),
-            y_reg,
-        )
-    return X, cases
-
-
-_X_GRAD, _GRADIENT_CASES = _gradient_cases()
+_X_GRAD, _GRADIENT_CASES = gradient_cases()
 
 
 @pytest.mark.parametrize("name", list(_GRADIENT_CASES))

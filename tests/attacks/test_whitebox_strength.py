@@ -14,6 +14,7 @@ model, records and auxiliary data. No tolerance: every comparison holds with a m
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import leaf_population
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
@@ -34,32 +35,6 @@ def one_openmp_thread():
     """Boosted models and LOMIA's learner on one OpenMP thread (the machine is shared)."""
     with threadpool_limits(limits=1, user_api="openmp"):
         yield
-
-
-def population(n, seed=0, n_values=2, p1=0.7, dependence=1.5, noise=0.25):
-    """A secret the model needs, labels it must memorise, and a secret the leaves can tell.
-
-    Binary: ``y = [x0 > 0] XOR secret``, flipped for a ``noise`` share of the records (a deep
-    forest memorises the flips of its members); ``P(secret = 1 | x1)`` is a logistic in ``x1``
-    (``dependence``) around ``p1``: a tree that splits on ``x1`` and the secret stores it in its
-    leaves' training counts, which no black-box attack reads. Ternary: ``y = (bin(x0) + secret)
-    mod 3``, flipped to another class for a ``noise`` share.
-    """
-    rng = np.random.default_rng(seed)
-    x0, x1, x2 = rng.normal(size=(3, n))
-    if n_values == 2:
-        logit = np.log(p1 / (1 - p1)) + dependence * x1
-        secret = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-        y = ((x0 > 0).astype(int) + secret) % 2
-        y = np.where(rng.random(n) < noise, 1 - y, y)
-    else:
-        logits = np.column_stack([np.zeros(n), dependence * x1, np.log(0.5) - dependence * x1])
-        p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-        secret = (rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
-        y = (np.digitize(x0, [-0.43, 0.43]) + secret) % 3
-        y = np.where(rng.random(n) < noise, (y + rng.integers(1, 3, n)) % 3, y)
-    X = pd.DataFrame({"x0": x0, "x1": x1, "x2": x2, "secret": secret})
-    return X, pd.Series(y)
 
 
 N = 1000  # records per block: members attacked, members known to the attacker, and the same
@@ -125,7 +100,7 @@ def compare(model, X, y, targets, aux, scorings):
 
 @pytest.fixture(scope="module")
 def binary():
-    return population(4 * N)
+    return leaf_population(4 * N)
 
 
 @pytest.fixture(scope="module", params=list(MODELS))
@@ -176,7 +151,7 @@ def test_memorising_forest_members_beat_csmia():
     not used. Now the attack (its defaults) weighs it too. Measured (white-box / best black-box):
     MCC .876/.839 (LOMIA; CSMIA .637), balanced accuracy .913/.875 (LOMIA; CSMIA .853),
     accuracy .960/.948 (LOMIA); before the change .599, .707, .878."""
-    X, y = population(4 * N, p1=0.8, dependence=0.0)
+    X, y = leaf_population(4 * N, p1=0.8, dependence=0.0)
     model = RandomForestClassifier(100, random_state=0).fit(X[: 2 * N], y[: 2 * N])
     truth = X["secret"][MEMBERS]
     white = WhiteBoxTreeInversion(model, "secret", random_state=0).fit(X[MEMBER_AUX], y[MEMBER_AUX])
@@ -195,7 +170,7 @@ def test_memorising_forest_members_beat_csmia():
 def test_ternary_secret_on_a_memorising_forest(case):
     """Three values and three classes. Measured (white-box / best black-box), balanced
     accuracy and MCC: members .942/.871 .913/.820, non-members .782/.765 .668/.643."""
-    X, y = population(4 * N, n_values=3)
+    X, y = leaf_population(4 * N, n_values=3)
     model = RandomForestClassifier(100, random_state=0).fit(X[: 2 * N], y[: 2 * N])
     targets, aux = CASES[case]
     for scoring, (white, black, best) in compare(
@@ -209,7 +184,7 @@ def test_ternary_secret_on_a_memorising_forest(case):
 
 @pytest.fixture(scope="module")
 def small():
-    X, y = population(1200, seed=1)
+    X, y = leaf_population(1200, seed=1)
     model = RandomForestClassifier(30, random_state=0).fit(X[:600], y[:600])
     return model, X, y
 

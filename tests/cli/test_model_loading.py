@@ -10,10 +10,8 @@ tests/internals/test_model_io.py.
 import functools
 import operator
 
-import numpy as np
-import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
+from conftest import fitted_classifier, fitted_on, gadget_eval_chain, gadget_partial
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -22,61 +20,17 @@ from tabinvert.cli import build_parser, main
 sio = pytest.importorskip("skops.io")  # in the test extra, so CI always runs these
 
 
-@pytest.fixture
-def data():
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(
-        {"a": rng.normal(size=200), "b": rng.normal(size=200), "c": rng.choice(["x", "y"], 200)}
-    )
-    return frame, (frame["a"] > 0).astype(int).to_numpy()
-
-
-def _classifier():
-    """A fitted last step, so the gadget looks like a model (it has predict)."""
-    return LogisticRegression().fit([[0.0], [1.0]], [0, 1])
-
-
-def _fitted_on(step, frame):
-    """``step`` fitted on ``frame``'s columns (FunctionTransformer.fit never calls ``func``), so
-    the gadget takes DataFrames with named columns, as a real model would."""
-    return step.fit(frame)
-
-
-def _gadget_eval_chain(marker, frame):
-    """The reported gadget: ``dict``, ``max`` and ``eval`` with the payload in ``kw_args``."""
-    code = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+def gadget_methodcaller(marker, frame):
     return Pipeline(
         [
-            ("as_dict", _fitted_on(FunctionTransformer(dict, kw_args={code: 1}), frame)),
-            ("longest_key", FunctionTransformer(max, kw_args={"key": len})),
-            ("run", FunctionTransformer(eval)),
-            ("model", _classifier()),
-        ]
-    )
-
-
-def _gadget_partial(marker, frame):
-    code = f"__import__('pathlib').Path({str(marker)!r}).touch()"
-    return Pipeline(
-        [
-            ("as_dict", _fitted_on(FunctionTransformer(dict), frame)),
-            ("run", FunctionTransformer(functools.partial(eval, code))),
-            ("model", _classifier()),
-        ]
-    )
-
-
-def _gadget_methodcaller(marker, frame):
-    return Pipeline(
-        [
-            ("os", _fitted_on(FunctionTransformer(functools.partial(__import__, "os")), frame)),
+            ("os", fitted_on(FunctionTransformer(functools.partial(__import__, "os")), frame)),
             ("run", FunctionTransformer(operator.methodcaller("system", f"touch {marker}"))),
-            ("model", _classifier()),
+            ("model", fitted_classifier()),
         ]
     )
 
 
-GADGETS = [_gadget_eval_chain, _gadget_partial, _gadget_methodcaller]
+GADGETS = [gadget_eval_chain, gadget_partial, gadget_methodcaller]
 
 
 @pytest.mark.parametrize("make_gadget", GADGETS, ids=lambda f: f.__name__)

@@ -8,7 +8,6 @@ tests/internals/test_dataset_files.py.
 """
 
 import gzip
-import hashlib
 import os
 import shutil
 import urllib.request
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import LOADERS, leftovers, sha256
 from pandas.api.types import is_numeric_dtype
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -33,27 +33,8 @@ from tabinvert.datasets import (
     load_warfarin,
 )
 
-LOADERS = {
-    "adult": load_adult,
-    "steak_survey": load_steak_survey,
-    "warfarin": load_warfarin,
-    "heart": load_heart,
-    "gss": load_gss,
-    "german_credit": load_german_credit,
-    "compas": load_compas,
-}
-
 # pandas' default dtype for text: ``str`` under pandas >= 3, object under pandas 2.
 TEXT_DTYPE = pd.Series(["a", None]).dtype
-
-
-def _sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _leftovers(folder):
-    """Temporary files left behind by an interrupted write."""
-    return [p for p in Path(folder).rglob("*") if p.name.startswith(".") or p.suffix == ".part"]
 
 
 @pytest.fixture
@@ -166,7 +147,7 @@ def test_loader_frame(real_home, dataset, variant, shape, target, sensitive, num
     # The file read is in the data home, with the checksum its SHA256SUMS publishes (which file
     # of the table, the number of features and the card: tests/internals/).
     read = Path(bunch.filename).relative_to(real_home).as_posix()
-    assert _sha256(bunch.filename) == _published_sha256(real_home)[read]
+    assert sha256(bunch.filename) == _published_sha256(real_home)[read]
     assert bunch.DESCR.startswith("# ")
     assert bunch.license and bunch.citation
 
@@ -254,7 +235,7 @@ def test_checksum_mismatch_names_file_hashes_and_fix(real_home, tmp_path):
         load_german_credit(data_home=tmp_path)
     message = str(excinfo.value)
     assert str(path) in message
-    assert expected in message and _sha256(path) in message
+    assert expected in message and sha256(path) in message
     assert "Delete it" in message
     assert path.exists()  # the user's file is reported, not removed
 
@@ -274,7 +255,7 @@ def test_gzip_with_same_content_is_accepted(real_home, tmp_path):
     path = tmp_path / "adult" / "adult_clean.csv.gz"
     path.parent.mkdir()
     path.write_bytes(gzip.compress(content, compresslevel=1, mtime=0))
-    assert _sha256(path) != _published_sha256(real_home)["adult/adult_clean.csv.gz"]
+    assert sha256(path) != _published_sha256(real_home)["adult/adult_clean.csv.gz"]
     assert load_adult(data_home=tmp_path).frame.shape == (48842, 16)
 
     path.write_bytes(gzip.compress(content.replace(b"State-gov", b"State-Gov", 1)))
@@ -326,6 +307,6 @@ def test_warfarin_is_rebuilt_from_the_raw_file(real_home, tmp_path):
     _copy(real_home, tmp_path, "warfarin_iwpc/warfarin.csv")
     bunch = load_warfarin(data_home=tmp_path)
     clean = tmp_path / "warfarin_iwpc" / "warfarin_clean.csv"
-    assert _sha256(clean) == _published_sha256(real_home)["warfarin_iwpc/warfarin_clean.csv"]
+    assert sha256(clean) == _published_sha256(real_home)["warfarin_iwpc/warfarin_clean.csv"]
     assert bunch.data.shape == (5700, 61)
-    assert _leftovers(tmp_path) == []
+    assert leftovers(tmp_path) == []

@@ -37,37 +37,6 @@ from tabinvert.evaluation import (
 )
 
 
-class CountingModel(ClassifierMixin, BaseEstimator):
-    """A fitted model that counts the rows each of its methods is asked about."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def fit(self, X, y):
-        self.classes_ = self.model.classes_
-        self.feature_names_in_ = self.model.feature_names_in_
-        self.n_features_in_ = self.model.n_features_in_
-        self.rows_ = {"predict": 0, "predict_proba": 0}
-        return self
-
-    def predict_proba(self, X):
-        self.rows_["predict_proba"] += len(X)
-        return self.model.predict_proba(X)
-
-    def predict(self, X):
-        self.rows_["predict"] += len(X)
-        return self.model.predict(X)
-
-
-@pytest.fixture
-def setting():
-    X, y = xor_population(1200, seed=3, n_values=3)
-    forest = RandomForestClassifier(30, random_state=0).fit(X[:600], y[:600])
-    model = CountingModel(forest).fit(X[:600], y[:600])
-    targets = {"members": (X[:600], y[:600]), "non-members": (X[900:], y[900:])}
-    return model, forest, X[600:900], y[600:900], targets
-
-
 # -- §1: attacks declare what they are ------------------------------------------------------
 DECLARED = [
     (ConfidenceInversion(None, "s"), "MAP", "outputs", True),

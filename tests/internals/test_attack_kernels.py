@@ -10,15 +10,11 @@ weaker attack.
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import gradient_cases, leaf_population
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from tabinvert._validation import split_known
@@ -39,45 +35,7 @@ def _one_blas_thread():
 # -- the evidence likelihoods of the gradient attacks (from test_gradient_and_reconstruction) -----
 
 
-def _gradient_cases():
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(400, 4))
-    X[:, 2] = 50 + 10 * X[:, 2]  # a feature on another scale, for the scalers
-    y_multi = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int) + (X[:, 3] > 0.5)
-    y_binary = X[:, 0] - X[:, 3] > 0
-    y_reg = X[:, 0] * X[:, 1] + np.sin(X[:, 3]) + (X[:, 2] - 50) / 10
-    cases = {
-        "linear-regression": (LinearRegression(), y_reg),
-        "ridge-scaled": (make_pipeline(StandardScaler(), Ridge()), y_reg),
-        "logistic-multiclass": (LogisticRegression(max_iter=500), y_multi),
-        "logistic-binary-minmax": (make_pipeline(MinMaxScaler(), LogisticRegression()), y_binary),
-    }
-    if "loss" in MLPRegressor().get_params():  # scikit-learn >= 1.7 (CI also runs 1.6)
-        cases["mlp-poisson"] = (
-            make_pipeline(
-                StandardScaler(),
-                MLPRegressor(loss="poisson", hidden_layer_sizes=(8,), max_iter=300, random_state=0),
-            ),
-            np.exp(y_reg / 3),
-        )
-    for activation in ("relu", "tanh", "logistic", "identity"):
-        kw = dict(activation=activation, max_iter=300, random_state=0)
-        cases[f"mlp-classifier-{activation}"] = (
-            make_pipeline(StandardScaler(), MLPClassifier((8, 5), **kw)),
-            y_multi,
-        )
-        cases[f"mlp-binary-{activation}"] = (
-            make_pipeline(StandardScaler(), MLPClassifier((6,), **kw)),
-            y_binary,
-        )
-        cases[f"mlp-regressor-{activation}"] = (
-            make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(8,), **kw)),
-            y_reg,
-        )
-    return X, cases
-
-
-_X_GRAD, _GRADIENT_CASES = _gradient_cases()
+_X_GRAD, _GRADIENT_CASES = gradient_cases()
 
 
 @pytest.mark.parametrize(
@@ -183,35 +141,9 @@ def test_numeric_kernel_reads_the_rounding_cell_and_interpolates():
 # -- the white-box tree attack's held-out scoring (from test_whitebox_strength) ----------------
 
 
-def population(n, seed=0, n_values=2, p1=0.7, dependence=1.5, noise=0.25):
-    """A secret the model needs, labels it must memorise, and a secret the leaves can tell.
-
-    Binary: ``y = [x0 > 0] XOR secret``, flipped for a ``noise`` share of the records (a deep
-    forest memorises the flips of its members); ``P(secret = 1 | x1)`` is a logistic in ``x1``
-    (``dependence``) around ``p1``: a tree that splits on ``x1`` and the secret stores it in its
-    leaves' training counts, which no black-box attack reads. Ternary: ``y = (bin(x0) + secret)
-    mod 3``, flipped to another class for a ``noise`` share.
-    """
-    rng = np.random.default_rng(seed)
-    x0, x1, x2 = rng.normal(size=(3, n))
-    if n_values == 2:
-        logit = np.log(p1 / (1 - p1)) + dependence * x1
-        secret = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-        y = ((x0 > 0).astype(int) + secret) % 2
-        y = np.where(rng.random(n) < noise, 1 - y, y)
-    else:
-        logits = np.column_stack([np.zeros(n), dependence * x1, np.log(0.5) - dependence * x1])
-        p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-        secret = (rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
-        y = (np.digitize(x0, [-0.43, 0.43]) + secret) % 3
-        y = np.where(rng.random(n) < noise, (y + rng.integers(1, 3, n)) % 3, y)
-    X = pd.DataFrame({"x0": x0, "x1": x1, "x2": x2, "secret": secret})
-    return X, pd.Series(y)
-
-
 @pytest.fixture(scope="module")
 def small():
-    X, y = population(1200, seed=1)
+    X, y = leaf_population(1200, seed=1)
     model = RandomForestClassifier(30, random_state=0).fit(X[:600], y[:600])
     return model, X, y
 

@@ -10,7 +10,6 @@ loaders themselves are tested through their public names in tests/datasets/.
 """
 
 import dataclasses
-import hashlib
 import os
 import re
 import urllib.error
@@ -18,39 +17,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import LOADERS, leftovers, sha256
 
 import tabinvert
 from tabinvert.datasets import (
     DatasetDownloadError,
     get_data_home,
-    load_adult,
-    load_compas,
     load_german_credit,
-    load_gss,
     load_heart,
-    load_steak_survey,
-    load_warfarin,
 )
 from tabinvert.datasets import _base, _loaders
-
-LOADERS = {
-    "adult": load_adult,
-    "steak_survey": load_steak_survey,
-    "warfarin": load_warfarin,
-    "heart": load_heart,
-    "gss": load_gss,
-    "german_credit": load_german_credit,
-    "compas": load_compas,
-}
-
-
-def _sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _leftovers(folder):
-    """Temporary files left behind by an interrupted write."""
-    return [p for p in Path(folder).rglob("*") if p.name.startswith(".") or p.suffix == ".part"]
 
 
 @pytest.fixture
@@ -224,7 +200,7 @@ def test_loader_reads_the_file_and_card_of_its_table_entry(real_home, dataset, v
     entry = _loaders._DATASETS[dataset][variant]
     assert len(bunch.feature_names) == bunch.frame.shape[1] - 1 - len(entry.not_features)
     assert Path(bunch.filename) == real_home / entry.file
-    assert _sha256(bunch.filename) == _loaders._FILES[entry.file].sha256
+    assert sha256(bunch.filename) == _loaders._FILES[entry.file].sha256
     assert bunch.DESCR == _loaders._descr(dataset)
 
 
@@ -261,8 +237,8 @@ def test_download_into_empty_data_home(real_home, file_urls, tmp_path, dataset, 
         sorted(fetched)
     )
     for path in fetched:  # downloaded and rebuilt files are byte-identical to the published
-        assert _sha256(home / path) == _loaders._FILES[path].sha256, path
-    assert _leftovers(home) == []
+        assert sha256(home / path) == _loaders._FILES[path].sha256, path
+    assert leftovers(home) == []
     expected = LOADERS[dataset](variant=variant, data_home=real_home)
     pd.testing.assert_frame_equal(bunch.frame, expected.frame)
 
@@ -294,7 +270,7 @@ def test_download_with_wrong_checksum_is_not_kept(monkeypatch, tmp_path):
     served.write_bytes(b"63.0,1.0\n")
     _set_urls(monkeypatch, "heart_cleveland/processed.cleveland.data", [served.as_uri()])
     home = tmp_path / "home"
-    with pytest.raises(DatasetDownloadError, match=_sha256(served)):
+    with pytest.raises(DatasetDownloadError, match=sha256(served)):
         load_heart(data_home=home)
     assert [p for p in home.rglob("*") if p.is_file()] == []
 

@@ -8,11 +8,9 @@ is its only public face, and it shows neither the loaded model nor the whole ref
 command line's refusal is tested end to end in tests/cli/test_model_loading.py.
 """
 
-import functools
-
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import gadget_eval_chain, gadget_partial
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import (
     GradientBoostingClassifier,
@@ -23,7 +21,7 @@ from sklearn.ensemble import (
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
@@ -33,53 +31,9 @@ from tabinvert.defenses import DefendedClassifier, QueryBudget, RoundProbabiliti
 sio = pytest.importorskip("skops.io")  # in the test extra, so CI always runs these
 
 
-@pytest.fixture
-def data():
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(
-        {"a": rng.normal(size=200), "b": rng.normal(size=200), "c": rng.choice(["x", "y"], 200)}
-    )
-    return frame, (frame["a"] > 0).astype(int).to_numpy()
-
-
-def _classifier():
-    """A fitted last step, so the gadget looks like a model (it has predict)."""
-    return LogisticRegression().fit([[0.0], [1.0]], [0, 1])
-
-
-def _fitted_on(step, frame):
-    """``step`` fitted on ``frame``'s columns (FunctionTransformer.fit never calls ``func``), so
-    the gadget takes DataFrames with named columns, as a real model would."""
-    return step.fit(frame)
-
-
-def _gadget_eval_chain(marker, frame):
-    """The reported gadget: ``dict``, ``max`` and ``eval`` with the payload in ``kw_args``."""
-    code = f"__import__('pathlib').Path({str(marker)!r}).touch()"
-    return Pipeline(
-        [
-            ("as_dict", _fitted_on(FunctionTransformer(dict, kw_args={code: 1}), frame)),
-            ("longest_key", FunctionTransformer(max, kw_args={"key": len})),
-            ("run", FunctionTransformer(eval)),
-            ("model", _classifier()),
-        ]
-    )
-
-
-def _gadget_partial(marker, frame):
-    code = f"__import__('pathlib').Path({str(marker)!r}).touch()"
-    return Pipeline(
-        [
-            ("as_dict", _fitted_on(FunctionTransformer(dict), frame)),
-            ("run", FunctionTransformer(functools.partial(eval, code))),
-            ("model", _classifier()),
-        ]
-    )
-
-
 def test_refusal_names_each_callable(data, tmp_path):
     path = tmp_path / "model.skops"
-    sio.dump(_gadget_eval_chain(tmp_path / "m", data[0]), path)
+    sio.dump(gadget_eval_chain(tmp_path / "m", data[0]), path)
     with pytest.raises(ValueError) as error:
         load_model(path)
     for name in ("builtins.dict", "builtins.max", "builtins.eval", "builtins.len"):
@@ -88,7 +42,7 @@ def test_refusal_names_each_callable(data, tmp_path):
 
 def test_naming_only_some_callables_still_refuses(data, tmp_path):
     path = tmp_path / "model.skops"
-    sio.dump(_gadget_partial(tmp_path / "m", data[0]), path)
+    sio.dump(gadget_partial(tmp_path / "m", data[0]), path)
     with pytest.raises(ValueError, match="builtins.eval"):
         load_model(path, trusted_types=["functools.partial", "builtins.dict"])
 

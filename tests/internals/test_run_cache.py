@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import xor_population
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.neural_network import MLPClassifier
@@ -32,37 +31,6 @@ from tabinvert.defenses import (
     TopK,
 )
 from tabinvert.evaluation import evaluate_defenses
-
-
-class CountingModel(ClassifierMixin, BaseEstimator):
-    """A fitted model that counts the rows each of its methods is asked about."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def fit(self, X, y):
-        self.classes_ = self.model.classes_
-        self.feature_names_in_ = self.model.feature_names_in_
-        self.n_features_in_ = self.model.n_features_in_
-        self.rows_ = {"predict": 0, "predict_proba": 0}
-        return self
-
-    def predict_proba(self, X):
-        self.rows_["predict_proba"] += len(X)
-        return self.model.predict_proba(X)
-
-    def predict(self, X):
-        self.rows_["predict"] += len(X)
-        return self.model.predict(X)
-
-
-@pytest.fixture
-def setting():
-    X, y = xor_population(1200, seed=3, n_values=3)
-    forest = RandomForestClassifier(30, random_state=0).fit(X[:600], y[:600])
-    model = CountingModel(forest).fit(X[:600], y[:600])
-    targets = {"members": (X[:600], y[:600]), "non-members": (X[900:], y[900:])}
-    return model, forest, X[600:900], y[600:900], targets
 
 
 def test_an_imputation_learner_is_fitted_once_per_run(setting, monkeypatch):

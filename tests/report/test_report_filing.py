@@ -19,7 +19,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import hide_matplotlib
+from conftest import first_screen, hide_matplotlib, html_text, report_section
 from sklearn.ensemble import RandomForestClassifier
 
 from tabinvert import Assessment, assess
@@ -48,28 +48,10 @@ SOURCES = (
 
 
 # ----------------------------------------------------------------------------- reading
-def _plain(fragment):
-    """The text of an HTML fragment: tags removed, entities decoded, spaces collapsed."""
-    text = html.unescape(re.sub(r"<[^>]+>", " ", fragment)).replace("\xa0", " ")
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r" ([:;,.)])", r"\1", text)
-
-
-def _first_screen(page):
-    """Everything before the first table or figure."""
-    ends = [i for i in (page.find("<table"), page.find("<img"), page.find("<figure")) if i >= 0]
-    return page[: min(ends)] if ends else page
-
-
-def _section(page, anchor):
-    start = page.index(f'<section id="{anchor}">')
-    return page[start : page.index("</section>", start)]
-
-
 def _rows(fragment):
     """Every table row of a fragment as cell texts (header rows left out)."""
     return [
-        [_plain(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        [html_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
         for row in re.findall(r"<tr>(.*?)</tr>", fragment, flags=re.S)
         if "<td" in row
     ]
@@ -187,8 +169,8 @@ def no_figures(monkeypatch):
 # ----------------------------------------------------------------------------- context
 def test_context_block_and_model_file_hash_on_the_first_screen(filed, model_file):
     result, page = filed
-    screen = _first_screen(page)
-    text = _plain(screen)
+    screen = first_screen(page)
+    text = html_text(screen)
     for key, value in CONTEXT.items():
         for item in value if isinstance(value, list) else [value]:
             assert html.escape(item) in screen, key
@@ -203,12 +185,12 @@ def test_context_block_and_model_file_hash_on_the_first_screen(filed, model_file
     assert result.metadata["context"]["model_file_sha256"] == digest
     # Kept through JSON: the same block from the file a DPIA would archive.
     again = render_html(Assessment.from_json(result.to_json()))
-    assert _plain(_first_screen(again)).count(digest) == 1
+    assert html_text(first_screen(again)).count(digest) == 1
 
 
 def test_missing_context_says_how_to_give_it(both):
     _, page = both
-    text = _plain(_first_screen(page))
+    text = html_text(first_screen(page))
     assert "Not given: Purpose of the model, controller, assessor" in text
     assert "--context context.toml" in text
 
@@ -272,7 +254,7 @@ def test_assess_refuses_bad_context_before_querying_the_model(model_and_data):
 # ----------------------------------------------------------------------------- residual risk
 def _recommended(page):
     """The defense the recommendations name as lowering the risk most at little cost."""
-    advice = _section(page, "recommendations")
+    advice = report_section(page, "recommendations")
     found = re.search(
         r"lowers it most while losing at most [^<]* is <strong>(.*?)</strong>", advice
     )
@@ -291,20 +273,20 @@ def test_residual_risk_names_the_recommended_defense_and_its_level(filed):
     # the headline would read it.
     assert level == "none"
     undefended = result.summary.iloc[0]["risk_level"]
-    text = _plain(_first_screen(page))
+    text = html_text(first_screen(page))
     assert "Residual risk" in text
     assert (
         f"secret — undefended: {_word(undefended)} → with {ROUND_FULL}: {_word(level)}" in text
     ), text
     assert f"advantage {float(best['advantage']):+.3f}" in text
-    assert "RoundProbabilities()" not in _first_screen(page)  # never the bare sweep name
+    assert "RoundProbabilities()" not in first_screen(page)  # never the bare sweep name
 
 
 def test_residual_risk_keeps_the_model_file_level_an_output_defense_cannot_lower(both):
     """With model-file access assessed, the white-box tree attack is unchanged by an output
     defense: the residual level is never below its own level."""
     result, page = both
-    text = _plain(_first_screen(page))
+    text = html_text(first_screen(page))
     results = result.results
     white = results[(results["access"] == "model") & (results["population"] == "members")]
     white_level, _ = _best(white)
@@ -324,7 +306,7 @@ def test_residual_risk_keeps_the_model_file_level_an_output_defense_cannot_lower
 
 def test_residual_risk_says_when_no_defense_was_swept(model_and_data):
     result = _assess(model_and_data, access="api")
-    text = _plain(_first_screen(render_html(result)))
+    text = html_text(first_screen(render_html(result)))
     level = _word(result.summary.iloc[0]["risk_level"])
     assert "No defense was swept" in text
     assert f"The residual risk is the undefended level: secret: {level}." in text
@@ -337,13 +319,13 @@ def test_defenses_are_shown_with_every_parameter(filed):
         "RoundProbabilities()": ROUND_FULL,
         "LabelOnly()": "LabelOnly()",
     }
-    results = _section(page, "results")
+    results = report_section(page, "results")
     start = results.index("Defenses: utility")
     rows = _rows(results[start : results.index("<h3>", start)])  # the utility table
     shown = {row[0] for row in rows}
     assert ROUND_FULL in shown and "LabelOnly()" in shown
-    assert ROUND_FULL in _plain(_section(page, "reproducibility"))
-    assert ROUND_FULL in _plain(_section(page, "recommendations"))
+    assert ROUND_FULL in html_text(report_section(page, "reproducibility"))
+    assert ROUND_FULL in html_text(report_section(page, "recommendations"))
     # The sweep's short name only as the key of the data (the JSON's defense column), next
     # to the full name: nowhere else.
     assert [row[1] for row in rows if row[0] == ROUND_FULL] == ["RoundProbabilities()"]
@@ -353,7 +335,7 @@ def test_defenses_are_shown_with_every_parameter(filed):
 # ----------------------------------------------------------------------------- glossary
 def test_glossary_explains_every_attack_with_a_reference(filed, both):
     for result, page in (filed, both):
-        glossary = _section(page, "glossary")
+        glossary = report_section(page, "glossary")
         rows = {row[0]: row for row in _rows(glossary)}
         names = set(result.results["attack"].astype(str))
         if result.defenses is not None:
@@ -362,7 +344,7 @@ def test_glossary_explains_every_attack_with_a_reference(filed, both):
         for name in names:
             _, words, reference = rows[name]
             assert len(words) > 40 and reference not in ("", "—"), name
-    rows = {row[0]: row for row in _rows(_section(both[1], "glossary"))}
+    rows = {row[0]: row for row in _rows(report_section(both[1], "glossary"))}
     assert "Mehnaz" in rows["CSMIA"][2] and "Fredrikson" in rows["white-box tree"][2]
     assert "Jayaraman" in rows["imputation"][2]
 
@@ -373,7 +355,9 @@ def test_glossary_says_so_of_an_attack_it_does_not_know(filed):
     data["results"]["records"] = [
         [("my attack" if v == "CSMIA" else v) for v in row] for row in data["results"]["records"]
     ]
-    rows = {r[0]: r for r in _rows(_section(render_html(Assessment.from_dict(data)), "glossary"))}
+    rows = {
+        r[0]: r for r in _rows(report_section(render_html(Assessment.from_dict(data)), "glossary"))
+    }
     assert "not in tabinvert's glossary" in rows["my attack"][1]
 
 
@@ -391,8 +375,8 @@ def _expected_highest(summary, suffix):
 
 def test_regulatory_checklist_names_its_sources_and_agrees_with_the_numbers(filed):
     result, page = filed
-    section = _section(page, "regulatory")
-    text = _plain(section)
+    section = report_section(page, "regulatory")
+    text = html_text(section)
     for source in SOURCES:
         assert source in text
     assert "checklist, not legal advice" in text
@@ -431,7 +415,7 @@ def test_regulatory_memorisation_result_agrees_with_the_gap_table(filed):
         for _, r in gap.iterrows()
         if r["gap_ci_low"] > 0 and members.loc[r["attack"], "advantage_ci_low"] > 0
     ]
-    cell = _rows(_section(page, "regulatory"))[4][3]
+    cell = _rows(report_section(page, "regulatory"))[4][3]
     if shown:
         assert cell.startswith("Memorisation shown by " + shown[0])
     else:
@@ -455,7 +439,7 @@ def test_regulatory_highest_risk_names_every_attribute_at_the_top_level(filed, n
         "records": summary.astype(object).where(summary.notna(), None).values.tolist(),
     }
     page = render_html(Assessment.from_dict(data))
-    cell = _rows(_section(page, "regulatory"))[0][3]
+    cell = _rows(report_section(page, "regulatory"))[0][3]
     top = result.summary.iloc[0]
     assert cell == (
         f"API access: attribute inference tested on 3 attributes; highest risk "
@@ -473,15 +457,15 @@ def test_first_figure_comes_right_after_the_summary(filed):
     first_image = page.index("<img")
     summary_end = page.index("</section>", page.index('<section id="summary">'))
     assert summary_end < first_image < page.index("<table")
-    glance = _section(page, "at-a-glance")
+    glance = report_section(page, "at-a-glance")
     assert page.index('<section id="at-a-glance">') == page.index("<section", summary_end)
     assert len(re.findall(r"<img ", glance)) == 1
-    assert "<img" in _section(page, "figures")
+    assert "<img" in report_section(page, "figures")
 
 
 def test_without_matplotlib_the_first_screen_says_how_to_get_the_figure(filed, no_figures):
     result, _ = filed
-    glance = _section(render_html(result), "at-a-glance")
+    glance = report_section(render_html(result), "at-a-glance")
     assert "<img" not in glance and "pip install tabinvert[report]" in glance
 
 
@@ -699,7 +683,7 @@ def test_cli_context_from_toml_and_key_value_with_the_model_file_hash(cli_files,
         extra += ["--pdf", str(pdf)]
     assert _cli(cli_files, *extra) == 0
     page = out.read_text(encoding="utf-8")
-    text = _plain(_first_screen(page))
+    text = html_text(first_screen(page))
     digest = hashlib.sha256((cli_files / "model.skops").read_bytes()).hexdigest()
     assert "Purpose of the model Loan decisions" in text
     assert "Controller Example Bank" in text and "Assessor A. Analyst" in text

@@ -15,7 +15,6 @@ them agrees with the numbers:
   available.
 """
 
-import html
 import importlib.util
 import itertools
 import re
@@ -23,7 +22,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import hide_matplotlib, report_recommendations
+from conftest import (
+    first_screen,
+    hide_matplotlib,
+    html_text,
+    report_recommendations,
+    report_section,
+)
 
 from tabinvert import Assessment
 from tabinvert.evaluation import RESULT_COLUMNS
@@ -54,30 +59,12 @@ def _has_matplotlib():
 
 
 # ----------------------------------------------------------------------------- reading
-def _plain(fragment):
-    """The text of an HTML fragment: tags removed, entities decoded, spaces collapsed."""
-    text = html.unescape(re.sub(r"<[^>]+>", " ", fragment)).replace("\xa0", " ")
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r" ([:;,.)])", r"\1", text)
-
-
-def _first_screen(page):
-    """Everything before the first table or figure."""
-    ends = [i for i in (page.find("<table"), page.find("<img"), page.find("<figure")) if i >= 0]
-    return page[: min(ends)] if ends else page
-
-
-def _section(page, anchor):
-    start = page.index(f'<section id="{anchor}">')
-    return page[start : page.index("</section>", start)]
-
-
 def _table_rows(fragment):
     """(header, rows) of the first table in an HTML fragment, as cell texts."""
     block = fragment[fragment.index("<table") : fragment.index("</table>")]
-    header = [_plain(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", block, flags=re.S)]
+    header = [html_text(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", block, flags=re.S)]
     rows = [
-        [_plain(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        [html_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
         for row in re.findall(r"<tr>(.*?)</tr>", block, flags=re.S)
         if "<td" in row
     ]
@@ -214,10 +201,10 @@ PAIRS = [
 
 def _check_first_screen(page, summary_row):
     """Both levels, labelled, each with its deciding attack, before the first table/figure."""
-    screen = _first_screen(page)
+    screen = first_screen(page)
     assert page.index('<section id="summary">') < len(screen)
     assert "</section>" in screen[page.index('<section id="summary">') :]  # summary is whole
-    text = _plain(screen)
+    text = html_text(screen)
     for label, suffix in ((API_LABEL, "api"), (FILE_LABEL, "model_file")):
         level = summary_row[f"risk_level_{suffix}"]
         attack = summary_row[f"attack_{suffix}"]
@@ -233,7 +220,7 @@ def test_first_screen_shows_both_access_levels_and_their_attacks(no_figures, api
     summary = _summary(api, model_file)
     page = render_html(_assessment(summary))
     _check_first_screen(page, summary.iloc[0])
-    text = _plain(_first_screen(page))
+    text = html_text(first_screen(page))
     both = NA not in (api, model_file)
     above = both and RANK[model_file] > RANK[api]
     assert ("Model-file access decides" in text) == above
@@ -252,10 +239,10 @@ def test_protect_the_model_file_exactly_when_its_level_is_above_the_api_level(
     assessment = _assessment(_summary(api, model_file))
     page = render_html(assessment)
     above = NA not in (api, model_file) and RANK[model_file] > RANK[api]
-    advice = [_plain(item) for item in report_recommendations(page)]
+    advice = [html_text(item) for item in report_recommendations(page)]
     protect = [a for a in advice if "protect the model file" in a.lower()]
     assert bool(protect) == above
-    assert ("protect the model file" in _plain(page).lower()) == above
+    assert ("protect the model file" in html_text(page).lower()) == above
     if above:
         (item,) = protect
         advantage, _ = ADVANTAGE[model_file]
@@ -264,7 +251,7 @@ def test_protect_the_model_file_exactly_when_its_level_is_above_the_api_level(
         assert f"above the {api} risk through the API alone (best: MAP" in item
         for words in ("Restrict who holds the file", "clients or devices", "personal data"):
             assert words in item
-        recommended = _plain(_section(page, "recommendations"))
+        recommended = html_text(report_section(page, "recommendations"))
         assert item in recommended
     if api == NA and RANK[model_file] > 0:  # only the file assessed: compare, do not blame it
         assert any("access='both'" in a for a in advice)
@@ -278,17 +265,17 @@ def test_equal_levels_with_a_white_box_attack_deciding_the_file_are_not_blamed_o
     summary = _summary("high", "high", file_attack="white-box tree")
     page = render_html(_assessment(summary))
     _check_first_screen(page, summary.iloc[0])
-    text = _plain(page)
+    text = html_text(page)
     assert "API access decides" in text and "protect the model file" not in text.lower()
 
 
 def test_the_level_is_explained_with_the_simultaneous_intervals(no_figures):
     summary = _summary("medium", "high")
     page = render_html(_assessment(summary))
-    results = _section(page, "results")
+    results = report_section(page, "results")
     start = results.index("<h3>How the level was decided</h3>")
     block = results[start : results.index("<h3>Attack results</h3>")]
-    text = _plain(block)
+    text = html_text(block)
     assert (
         "simultaneous over the attacks compared (one bootstrap shared by them), so taking the "
         "best attack keeps the 5% false-alarm rate" in text
@@ -307,7 +294,7 @@ def test_the_level_is_explained_with_the_simultaneous_intervals(no_figures):
     assert by_attack["white-box tree"]["Decides"] == "model-file level"
     assert by_attack["LOMIA"]["Decides"] == ""
     # The summary explains it too, before any table.
-    assert "keeps the 5% false-alarm rate" in _plain(_first_screen(page))
+    assert "keeps the 5% false-alarm rate" in html_text(first_screen(page))
 
 
 # ----------------------------------------------------------------------------- part 5: tail
@@ -353,14 +340,14 @@ SENTENCE = re.compile(
 def _check_tail(page, tail):
     """The tail-risk section's sentences quote its members' rows and claim singling out
     exactly where the interval's lower end is above imputation's precision."""
-    section = _section(page, "tail-risk")
+    section = report_section(page, "tail-risk")
     members = tail[tail["population"] == "members"]
     blocks = section.split('<div class="block">')[1:]
     groups = list(members.groupby(["sensitive", "value"], sort=False))
     assert len(blocks) == len(groups)  # one block, one sentence per attribute and value
     for block, ((sensitive, value), part) in zip(blocks, groups):
-        assert _plain(block).startswith(f"Sensitive attribute: {sensitive}")
-        sentence = _plain(block[: block.index("<table")])
+        assert html_text(block).startswith(f"Sensitive attribute: {sensitive}")
+        sentence = html_text(block[: block.index("<table")])
         (match,) = SENTENCE.findall(sentence)
         n, attack, shown, right, p, low, high, base_right, base_n, bp, rate, rest = match
         assert shown == str(value) and base_n == n
@@ -430,7 +417,7 @@ def test_tail_risk_example_from_the_issue_and_a_tie_at_the_bound(no_figures):
         ]
     )
     page = render_html(_assessment(_summary("medium", "high"), tail_risk=tail))
-    text = _plain(_section(page, "tail-risk"))
+    text = html_text(report_section(page, "tail-risk"))
     assert (
         "Among the 10 training records MAP is surest hold 'c', 10 do (precision 1.00, 95% CI "
         "0.72–1.00), against 1 of imputation's 10 (0.10); 16% of the records hold it." in text
@@ -439,7 +426,7 @@ def test_tail_risk_example_from_the_issue_and_a_tie_at_the_bound(no_figures):
     _check_tail(page, tail)
     bound = tail.assign(precision=0.8, ci_low=0.5, baseline_precision=0.5, difference=0.3)
     page = render_html(_assessment(_summary("medium", "high"), tail_risk=bound))
-    text = _plain(_section(page, "tail-risk"))
+    text = html_text(report_section(page, "tail-risk"))
     assert "singles these people out" not in text and "No attack singles people out" in text
     _check_tail(page, bound)
 
@@ -495,9 +482,9 @@ def test_aux_size_section_and_the_deciding_size_on_the_first_screen(
     if through_json:
         assessment = Assessment.from_json(assessment.to_json())
     page = render_html(assessment)
-    screen = _plain(_first_screen(page))
-    section = _section(page, "aux-sizes")
-    text = _plain(section)
+    screen = html_text(first_screen(page))
+    section = report_section(page, "aux-sizes")
+    text = html_text(section)
     assert "<h2>The attacker&#x27;s data size</h2>" in section
     header, rows = _table_rows(section)
     assert [row[header.index("Auxiliary records")] for row in rows] == [
@@ -539,7 +526,7 @@ def test_no_smaller_sample_is_said_only_when_none_is_above_the_headline(no_figur
     sizes = _sizes()
     sizes.loc[sizes["aux_size"].astype(str) == "50", "risk_level"] = "medium"
     page = render_html(_assessment(_sized_summary("all"), aux_sizes=sizes))
-    text = _plain(_section(page, "aux-sizes"))
+    text = html_text(report_section(page, "aux-sizes"))
     assert (
         "No smaller sample (50, 500 auxiliary records) reaches a level above the headline "
         "level (medium): all the auxiliary records decide it." in text
@@ -553,7 +540,7 @@ def test_tail_and_size_sections_have_their_plots():
     )
     for anchor in ("tail-risk", "aux-sizes"):
         images = re.findall(
-            r'<img src="data:image/png;base64,[^"]+" alt="[^"]+">', _section(page, anchor)
+            r'<img src="data:image/png;base64,[^"]+" alt="[^"]+">', report_section(page, anchor)
         )
         assert len(images) == 1, anchor
 
@@ -563,7 +550,7 @@ def test_without_matplotlib_the_new_sections_say_how_to_get_the_plots(no_figures
         _assessment(_sized_summary(50), tail_risk=_tail(True, False), aux_sizes=_sizes())
     )
     for anchor in ("tail-risk", "aux-sizes"):
-        section = _section(page, anchor)
+        section = report_section(page, anchor)
         assert "<img" not in section and "pip install tabinvert[report]" in section
 
 
@@ -590,14 +577,14 @@ def test_an_older_assessment_renders_and_says_what_is_not_available(through_json
             data.pop(name)
         old = Assessment.from_dict(data)
     page = render_html(old)
-    screen = _plain(_first_screen(page))
+    screen = html_text(first_screen(page))
     assert "Levels per access (API and model file) are not available" in screen
     assert API_LABEL not in page and "protect the model file" not in page.lower()
     assert "medium risk" not in screen  # no per-access badge was invented
     assert "+0.312 [+0.243, +0.382]" in screen  # the headline, with its (own) interval
-    assert "Simultaneous intervals are not available" in _plain(_section(page, "results"))
-    assert "Not available" in _plain(_section(page, "tail-risk"))
-    assert "Not measured" in _plain(_section(page, "aux-sizes"))
+    assert "Simultaneous intervals are not available" in html_text(report_section(page, "results"))
+    assert "Not available" in html_text(report_section(page, "tail-risk"))
+    assert "Not measured" in html_text(report_section(page, "aux-sizes"))
     assert report_recommendations(page) is not None
 
 
@@ -638,7 +625,7 @@ def test_a_real_assessment(real):
     _check_first_screen(page, row)
     api, model_file = row["risk_level_api"], row["risk_level_model_file"]
     above = api in RANK and model_file in RANK and RANK[model_file] > RANK[api]
-    assert ("protect the model file" in _plain(page).lower()) == above
+    assert ("protect the model file" in html_text(page).lower()) == above
     if result.tail_risk is not None and len(result.tail_risk):
         _check_tail(page, result.tail_risk)
-    assert "Not measured" in _plain(_section(page, "aux-sizes"))  # aux_sizes not asked for
+    assert "Not measured" in html_text(report_section(page, "aux-sizes"))  # aux_sizes not asked for

@@ -134,9 +134,11 @@ def _answers_classes(model):
     """Whether ``model`` is a classifier: scikit-learn's tags, or, for an object without
     them, class labels and probabilities (as the attacks decide)."""
     try:
-        return bool(is_classifier(model))
+        if is_classifier(model):
+            return True
     except Exception:  # an object of no scikit-learn lineage: no tags to read
-        return hasattr(model, "classes_") and hasattr(model, "predict_proba")
+        pass
+    return hasattr(model, "classes_") and hasattr(model, "predict_proba")
 
 
 def _check_complete(frame, y):

@@ -410,7 +410,7 @@ def label_only_advice(assessment):
     if has(defenses, "defense", "keeps_argmax", "attack", "access", "population", "advantage"):
         names = defenses["defense"].astype(str)
         keep = defenses[
-            defenses["keeps_argmax"].fillna(False).astype(bool)
+            defenses["keeps_argmax"].eq(True)  # missing for another model: no promise
             & (names != "none")
             & ~names.isin(alternative_models(assessment))
         ]

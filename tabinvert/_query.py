@@ -35,7 +35,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ._wrappers import declared_defenses, requires_shared_memory
 from ._cache import active_cache, content_key
-from .exceptions import ModelQueryError, QueryRefused
+from .exceptions import ModelQueryError, QueryRefused, RemoteModelError
 
 DEFAULT_MAX_ROWS_PER_CALL = 131_072
 
@@ -385,7 +385,7 @@ def _query_block(
     completed = _complete(layout, block, candidate_values, block_size)
     try:
         answer = getattr(model, response_method)(completed)
-    except QueryRefused:
+    except (QueryRefused, RemoteModelError):  # a quota or a failed service: passed on as is
         raise
     except Exception as exc:  # re-raised with what the attack was asking, and the fix
         raise ModelQueryError(

@@ -26,12 +26,44 @@ __all__ = [
     "PrivacyLeakWarning",
     "QueryBudgetExceeded",
     "QueryRefused",
+    "RemoteModelError",
 ]
 
 
 class ModelQueryError(RuntimeError):
     """The target model failed on the completed records, or answered malformed; the message
     names the method, what was expected and what came back, and the record asked about."""
+
+
+class RemoteModelError(RuntimeError):
+    """A model service failed after its retries, or answered something that cannot be read.
+
+    Passed on unchanged by the query engine and never caught by an assessment, so that no
+    result is computed from part of the answers. The message names the URL without its
+    credentials, the status and the first bytes of the body.
+
+    Attributes
+    ----------
+    url : str
+        The address, without user information or query string.
+    status : int or None
+        The last HTTP status, when the service answered.
+    body : bytes
+        The first bytes of the last body, when the service answered.
+    """
+
+    def __init__(self, message, *, url, status=None, body=b""):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.body = body
+
+    def __reduce__(self):  # keeps the keyword arguments across processes
+        return (_rebuild_remote_error, (str(self), self.url, self.status, self.body))
+
+
+def _rebuild_remote_error(message, url, status, body):
+    return RemoteModelError(message, url=url, status=status, body=body)
 
 
 class QueryRefused(RuntimeError):

@@ -359,6 +359,9 @@ def assess(
         confidence,
     )
     metadata.update(_run_record(runs, left_out, context, dp_record, models, defenses))
+    endpoint = _endpoint_record(model)
+    if endpoint is not None:
+        metadata["endpoint"] = endpoint
     threat_model = THREAT_MODEL + ("\n\n" + WHITE_BOX_THREAT_MODEL if white_box else "")
     return Assessment(
         summary=summary,
@@ -666,6 +669,7 @@ def _metadata(
         "model": f"{type(model).__module__}.{type(model).__qualname__}",
         "model_summary": _model_summary(model),
         "model_is_classifier": bool(model_is_classifier(model)),
+        "model_answers": _model_answers(model),
         "model_columns": model_feature_names(model),
         "sensitive": sensitive,
         "group_by": group_by,
@@ -687,6 +691,20 @@ def _metadata(
     }
 
 
+def _model_answers(model):
+    """What the model returns to a query: "probabilities", "labels" (a classifier without
+    predict_proba, such as a service that returns labels only) or "values" (a regressor)."""
+    if not model_is_classifier(model):
+        return "values"
+    return "probabilities" if hasattr(model, "predict_proba") else "labels"
+
+
+def _endpoint_record(model):
+    """Where a model behind an HTTP service was queried and what was sent, or None."""
+    record = getattr(model, "endpoint_record", None)
+    return record() if callable(record) else None
+
+
 def _versions():
     from importlib import metadata as importlib_metadata
 
@@ -704,6 +722,9 @@ def _versions():
         "dp-accounting",
         "onnxruntime",
         "onnx",
+        "urllib3",
+        "lightgbm",
+        "catboost",
     ):
         try:
             versions[name] = importlib_metadata.version(name)

@@ -6,6 +6,10 @@ model              what it wraps                                     needs
 =================  ================================================  =======================
 ``ONNXModel``      a model exported to ONNX (by skl2onnx or          the ``onnx`` extra
                    onnxmltools), run by onnxruntime                  (onnxruntime, onnx)
+``RemoteClassi-    a model behind an HTTP prediction service: the    the ``remote`` extra
+fier``,            Open Inference Protocol v2 (KServe, MLServer,     (urllib3)
+``RemoteRegre-     Triton), MLflow's scoring server, or any JSON
+ssor``             API described by a template
 =================  ================================================  =======================
 
 Each wrapper answers ``predict`` (and ``predict_proba`` for a classifier) with NumPy arrays
@@ -17,5 +21,6 @@ it.
 """
 
 from ._onnx import ONNXModel
+from ._remote import RemoteClassifier, RemoteRegressor
 
-__all__ = ["ONNXModel"]
+__all__ = ["ONNXModel", "RemoteClassifier", "RemoteRegressor"]

@@ -140,10 +140,41 @@ def header(assessment):
         f'<p class="scope"><strong>Scope:</strong> what an attacker {attacker} can '
         f"infer about the sensitive attribute{plural} {attributes} of {people} it was trained "
         f"on, beyond what the population's statistics already reveal{held_out}."
-        f"{_attacked_counts(meta)}</p>\n"
+        f"{_attacked_counts(meta)}{_answers_sentence(meta)}</p>\n"
         f"{context_block(meta)}\n"
         f"</header>\n<nav>{nav}</nav>"
     )
+
+
+#: How each protocol of a model service is named in the report.
+PROTOCOL_NAMES = {
+    "v2": "the Open Inference Protocol v2",
+    "mlflow": "MLflow's scoring protocol",
+    "json": "a JSON API",
+}
+
+
+def _answers_sentence(meta):
+    """What the model returns to a query (labels only, say) and, for a model behind an HTTP
+    service, where it was queried and how many rows and requests were sent."""
+    text = ""
+    if meta.get("model_answers") == "labels":
+        text += (
+            " The model returns labels only, not probabilities: the attacks that read "
+            "probabilities were not run against it."
+        )
+    endpoint = meta.get("endpoint")
+    if isinstance(endpoint, dict):
+        protocol = PROTOCOL_NAMES.get(endpoint.get("protocol"), endpoint.get("protocol"))
+        retries = int(endpoint.get("retries", 0))
+        text += (
+            f" The model was queried over HTTP at {esc(endpoint.get('url', MISSING))} "
+            f"({esc(protocol)}): {num(endpoint.get('rows_sent'))} rows in "
+            f"{num(endpoint.get('requests_sent'))} requests"
+            + (f", {num(retries)} of them retries" if retries else ", none retried")
+            + "."
+        )
+    return text
 
 
 def _attacked_counts(meta):

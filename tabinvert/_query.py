@@ -175,8 +175,12 @@ def answer_spec(model, response_method):
     (3, True)
     """
     classes = getattr(model, "classes_", None)
+    # No classes: a regressor (CatBoostRegressor keeps an empty classes_).
     single_output = (
-        classes is not None and not isinstance(classes, list) and (np.ndim(classes) == 1)
+        classes is not None
+        and not isinstance(classes, list)
+        and np.ndim(classes) == 1
+        and len(classes) > 0
     )
     if response_method == "predict_proba":
         # A declared defense that does not promise row sums may return any non-negative row.

@@ -6,14 +6,18 @@ usually a privacy engineer pointing the library at somebody else's model.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._sklearn_compat import fitted_transformers
 from ._query import RecordLayout
+from ._wrappers import MAX_DEPTH as MAX_WRAPPER_DEPTH
 
 #: Numeric sensitive columns with at most this many distinct values are treated as categorical.
 MAX_NUMERIC_CATEGORIES = 10
@@ -27,9 +31,96 @@ def _describe(values, limit=8):
 
 
 def model_feature_names(model):
-    """The column names the model was fitted on, or None for models fitted on arrays."""
+    """The column names the model was fitted on, or None for models fitted on arrays.
+
+    Read from ``feature_names_in_``, scikit-learn's convention; a CatBoost model (alone, or
+    behind a FrozenEstimator or a wrapper) keeps them in ``feature_names_`` instead.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from tabinvert._validation import model_feature_names
+    >>> model_feature_names(LinearRegression().fit(pd.DataFrame({"a": [0, 1]}), [0, 1]))
+    ['a']
+    >>> model_feature_names(LinearRegression().fit([[0], [1]], [0, 1])) is None
+    True
+    """
     names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        names = _catboost_feature_names(model)
     return None if names is None else [str(n) for n in names]
+
+
+def _innermost_model(model):
+    """The model that answers for ``model``: behind any FrozenEstimator and wrapper."""
+    for _ in range(MAX_WRAPPER_DEPTH):
+        if isinstance(model, FrozenEstimator):
+            model = model.estimator
+        elif getattr(model, "_inner_model", None) is not None:
+            model = model._inner_model
+        else:
+            break
+    return model
+
+
+def loaded_instance(model, library, *class_names):
+    """Whether ``model`` is an instance of one of ``library``'s classes ``class_names``.
+
+    Nothing is imported to find out: an object can only be an instance of a class whose
+    module was imported (to build it, or to unpickle it), so a library that is not loaded
+    has no models here, and the optional ones (``pip install "tabinvert[lightgbm]"``,
+    ``"tabinvert[catboost]"``, xgboost) are never loaded for another model.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabinvert._validation import loaded_instance
+    >>> loaded_instance(LogisticRegression(), "sklearn.linear_model", "LogisticRegression")
+    True
+    >>> loaded_instance(LogisticRegression(), "no_such_library", "Model")
+    False
+    """
+    module = sys.modules.get(library)
+    classes = tuple(getattr(module, name) for name in class_names if hasattr(module, name))
+    return isinstance(model, classes)
+
+
+def _catboost_feature_names(model):
+    """The columns a fitted CatBoost model was given names for, or None.
+
+    CatBoost names the columns of an array "0", "1", ...: such names are positions, and the
+    model is then taken as fitted on an array (a frame whose labels are those positions is
+    read the same way)."""
+    model = _innermost_model(model)
+    if not loaded_instance(model, "catboost", "CatBoost"):
+        return None
+    names = getattr(model, "feature_names_", None)
+    if not names or list(names) == [str(i) for i in range(len(names))]:
+        return None
+    return list(names)
+
+
+def _check_lightgbm_category_columns(model, X_aux, columns, name):
+    """Refuse a frame whose pandas ``category`` columns are not as many as those a LightGBM
+    model was fitted with: LightGBM pairs a frame's category columns with its own by their
+    order and fails with "train and valid dataset categorical_feature do not match"."""
+    model = _innermost_model(model)
+    if not loaded_instance(model, "lightgbm", "LGBMModel"):
+        return
+    if [str(c) for c in getattr(model, "feature_names_in_", [])] != list(columns):
+        return  # the frame does not go to the model as it is (a JointInversion's grid)
+    fitted = getattr(getattr(model, "booster_", None), "pandas_categorical", None) or []
+    given = [c for c in columns if isinstance(X_aux[c].dtype, pd.CategoricalDtype)]
+    if len(given) != len(fitted):
+        categories = "; ".join(_describe(list(c)) for c in fitted) or "none"
+        raise ValueError(
+            f"The LightGBM model was fitted on a frame with {len(fitted)} pandas 'category' "
+            f"column(s) (categories: {categories}), but {name} has {len(given)} "
+            f"({_describe(given) or 'none'}). LightGBM reads a frame's category columns by "
+            "their order among its own: give them the dtype they had in training, e.g. "
+            f"{name}[column] = {name}[column].astype('category'), in {name} and the targets."
+        )
 
 
 def check_model_fitted(model):
@@ -138,6 +229,7 @@ def make_layout(model, X_aux, sensitive, *, name="X_aux", what="sensitive"):
             )
         if sensitive not in names:
             raise _not_a_label(sensitive, names, "the model's columns", what)
+        _check_lightgbm_category_columns(model, X_aux, names, name)
         layout = RecordLayout(
             columns=tuple(names),
             sensitive=sensitive,

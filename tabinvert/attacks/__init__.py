@@ -13,7 +13,8 @@ attack                         what the attacker needs                paper
                                auxiliary records; label if known      IBM ART's black-box attack
                                                                       (keeping the confidences)
 ``WhiteBoxTreeInversion``      the trees of a tree model (sklearn     Fredrikson et al. 2015
-                               trees, forests, boosting, XGBoost)     (generalised to ensembles)
+                               trees, forests, boosting, XGBoost,     (generalised to ensembles)
+                               LightGBM)
 ``GradientInversion``          a differentiable model's parameters    Fredrikson et al. 2015
                                (linear, logistic, MLP); numeric       (white-box, gradient MAP)
                                sensitive attribute

@@ -103,7 +103,9 @@ class _CompletingModel:
         return lambda X: self._answer(X, method, "mean")
 
     def predict(self, X):
-        is_label = hasattr(self._inner_model, "classes_")
+        # A regressor may keep an empty classes_ (CatBoostRegressor): its outputs are averaged.
+        classes = getattr(self._inner_model, "classes_", None)
+        is_label = classes is not None and len(classes) > 0
         return self._answer(X, self._inner_model.predict, "vote" if is_label else "mean")
 
     def _real_records(self, X):

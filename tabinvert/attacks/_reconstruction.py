@@ -672,6 +672,8 @@ class ReconstructionAttack(BaseEstimator):
             self._combos
         )
         points = {"analytic": 1, "finite_differences": 2 * p}.get(self.gradient_, 2 * self.n_spsa)
+        # Only categorical unknowns: no gradient points, one evaluation per chain and step.
+        points = max(points, 1)
         per_block = max(1, self.max_rows_per_call // (chains * points))
         n = len(records)
         results, objectives, cost = [], [], QueryCost()

@@ -6,8 +6,9 @@ Fredrikson, Jha & Ristenpart (CCS 2015), generalised to tree ensembles.
 from __future__ import annotations
 
 import json
-
+from dataclasses import dataclass
 from numbers import Real
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ from .._query import (
     query_candidates,
     take_grid_leaves,
 )
-from .._validation import check_model_fitted, split_known
+from .._validation import check_model_fitted, loaded_instance, split_known
 from ._base import (
     COMMON_PARAMS_DOC,
     AttackCapabilities,
@@ -88,20 +89,53 @@ _SKLEARN_TREES = (
     GradientBoostingRegressor,
 )
 _HIST_TREES = (HistGradientBoostingClassifier, HistGradientBoostingRegressor)
-SUPPORTED_MODELS = (
-    "DecisionTreeClassifier/Regressor, RandomForestClassifier/Regressor, "
-    "ExtraTreesClassifier/Regressor, GradientBoostingClassifier/Regressor, "
-    "HistGradientBoostingClassifier/Regressor, xgboost.XGBClassifier/XGBRegressor, or a "
-    "Pipeline ending in one of them"
-)
+
+
+def _is_sklearn_tree(model):
+    return isinstance(model, _SKLEARN_TREES)
+
+
+def _is_hist_tree(model):
+    return isinstance(model, _HIST_TREES)
 
 
 def _is_xgboost(model):
-    try:
-        import xgboost
-    except ImportError:  # pragma: no cover - xgboost is a test dependency
-        return False
-    return isinstance(model, (xgboost.XGBClassifier, xgboost.XGBRegressor))
+    return loaded_instance(model, "xgboost", "XGBClassifier", "XGBRegressor")
+
+
+def _is_lightgbm(model):
+    return loaded_instance(model, "lightgbm", "LGBMClassifier", "LGBMRegressor")
+
+
+@dataclass(frozen=True)
+class _TreeFamily:
+    """A family of tree models whose trees the attack reads, declared in one place.
+
+    Attributes
+    ----------
+    name : str
+        What :class:`_Trees` calls the family (its ``kind``).
+    described : str
+        The models, as the message refusing any other names them.
+    is_member : callable
+        ``is_member(model)``: whether ``model`` belongs to the family.
+    read : callable
+        ``read(trees, model)``: reads the trees' leaf masses into ``trees`` (a :class:`_Trees`).
+    answers_from_leaves : bool
+        Whether the model's own answer may be read off the leaves it finds (for the black-box
+        attacks' grids, :class:`_GridReader`); False where it is always asked of the model.
+    """
+
+    name: str
+    described: str
+    is_member: Callable
+    read: Callable
+    answers_from_leaves: bool
+
+
+def _tree_family(model):
+    """The :class:`_TreeFamily` of ``model``, or None for a model whose trees are not read."""
+    return next((family for family in _TREE_FAMILIES if family.is_member(model)), None)
 
 
 def split_tree_model(model):
@@ -128,7 +162,7 @@ def split_tree_model(model):
             final = final.estimator
         preprocessing = model[:-1] if len(model.steps) > 1 else None
         model = final
-    if not (isinstance(model, _SKLEARN_TREES + _HIST_TREES) or _is_xgboost(model)):
+    if _tree_family(model) is None:
         described = type(model).__name__
         if model is not original:
             described += f" (inside {type(original).__name__})"
@@ -142,54 +176,90 @@ def split_tree_model(model):
 
 
 class _Trees:
-    """The leaves of a fitted tree model: leaf index of every row, training mass of every node."""
+    """The leaves of a fitted tree model: leaf index of every row, training mass of every node
+    (of every leaf, for LightGBM, whose leaves are numbered apart from its inner nodes)."""
 
     def __init__(self, model):
         self.model = model
-        if isinstance(model, _SKLEARN_TREES):
-            self.kind = "sklearn"
-            if hasattr(model, "tree_"):
-                trees = [model.tree_]
-            else:
-                trees = [estimator.tree_ for estimator in np.ravel(model.estimators_)]
-            masses = [np.asarray(tree.weighted_n_node_samples, dtype=float) for tree in trees]
-        elif isinstance(model, _HIST_TREES):
-            self.kind = "hist"
-            self.node_predictors = []
-            self.node_values = []  # each node's own output (a leaf's contribution)
-            masses = []
-            for predictors in model._predictors:
-                for predictor in predictors:
-                    self.node_values.append(np.asarray(predictor.nodes["value"], dtype=float))
-                    nodes = predictor.nodes.copy()
-                    nodes["value"] = np.arange(len(nodes))  # "predicts" the index of its leaf
-                    self.node_predictors.append(
-                        TreePredictor(
-                            nodes, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets
-                        )
-                    )
-                    masses.append(nodes["count"].astype(float))
-        else:
-            self.kind = "xgboost"
-            frame = model.get_booster().trees_to_dataframe()
-            masses, self.leaf_values, self.is_leaf = [], [], []
-            for _, tree in frame.groupby("Tree", sort=True):
-                nodes = tree["Node"].to_numpy(dtype=int)
-                mass = np.zeros(nodes.max() + 1)
-                mass[nodes] = tree["Cover"].to_numpy(dtype=float)
-                masses.append(mass)
-                value = np.zeros(nodes.max() + 1)  # a leaf's "Gain" is its output value
-                is_leaf = (tree["Feature"] == "Leaf").to_numpy()
-                value[nodes[is_leaf]] = tree["Gain"].to_numpy(dtype=float)[is_leaf]
-                self.leaf_values.append(value)
-                leaf_mask = np.zeros(nodes.max() + 1, dtype=bool)
-                leaf_mask[nodes[is_leaf]] = True
-                self.is_leaf.append(leaf_mask)
-        self.masses = masses
-        self.totals = np.array([mass[0] for mass in masses])  # the root holds all the mass
+        family = _tree_family(model)
+        self.kind = family.name  # plain state (the family is looked up): pickled to workers
+        self.masses = []  # per tree: the training mass at each node index the leaves give
+        self.totals = None  # per tree: its whole training mass
+        family.read(self, model)
+        if self.totals is None:
+            self.totals = np.array([mass[0] for mass in self.masses])  # the root holds it all
         self._node_outputs = {}  # per method: each tree's output at each node (averaging trees)
         self._derived_checked = {}  # per method: whether the boosted sum read off the leaves
         # was found equal to the model's own output (see output_from_leaves)
+        self._leaves_checked = False  # LightGBM: whether its leaf indices were checked
+
+    @property
+    def family(self):
+        """The :class:`_TreeFamily` of the model read."""
+        return next(family for family in _TREE_FAMILIES if family.name == self.kind)
+
+    def _read_sklearn(self, model):
+        if hasattr(model, "tree_"):
+            trees = [model.tree_]
+        else:
+            trees = [estimator.tree_ for estimator in np.ravel(model.estimators_)]
+        self.masses = [np.asarray(tree.weighted_n_node_samples, dtype=float) for tree in trees]
+
+    def _read_hist(self, model):
+        self.node_predictors = []
+        self.node_values = []  # each node's own output (a leaf's contribution)
+        for predictors in model._predictors:
+            for predictor in predictors:
+                self.node_values.append(np.asarray(predictor.nodes["value"], dtype=float))
+                nodes = predictor.nodes.copy()
+                nodes["value"] = np.arange(len(nodes))  # "predicts" the index of its leaf
+                self.node_predictors.append(
+                    TreePredictor(
+                        nodes, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets
+                    )
+                )
+                self.masses.append(nodes["count"].astype(float))
+
+    def _read_xgboost(self, model):
+        frame = model.get_booster().trees_to_dataframe()
+        self.leaf_values, self.is_leaf = [], []
+        for _, tree in frame.groupby("Tree", sort=True):
+            nodes = tree["Node"].to_numpy(dtype=int)
+            mass = np.zeros(nodes.max() + 1)
+            mass[nodes] = tree["Cover"].to_numpy(dtype=float)
+            self.masses.append(mass)
+            value = np.zeros(nodes.max() + 1)  # a leaf's "Gain" is its output value
+            is_leaf = (tree["Feature"] == "Leaf").to_numpy()
+            value[nodes[is_leaf]] = tree["Gain"].to_numpy(dtype=float)[is_leaf]
+            self.leaf_values.append(value)
+            leaf_mask = np.zeros(nodes.max() + 1, dtype=bool)
+            leaf_mask[nodes[is_leaf]] = True
+            self.is_leaf.append(leaf_mask)
+
+    def _read_lightgbm(self, model):
+        """Each leaf's ``leaf_count`` (training records, not a hessian sum like XGBoost's
+        cover) and output, at the index ``predict(pred_leaf=True)`` gives it. The same
+        iterations as the model's own predictions (its best iteration after early stopping)."""
+        dump = model.booster_.dump_model()
+        self.n_groups = dump["num_tree_per_iteration"]  # tree t adds to class t mod n_groups
+        self.average_output = bool(dump.get("average_output"))  # boosting="rf"
+        self.leaf_values, self.linear_leaves = [], False
+        for t, tree in enumerate(dump["tree_info"]):
+            mass, value = np.zeros(tree["num_leaves"]), np.zeros(tree["num_leaves"])
+            for leaf in _lightgbm_leaves(tree["tree_structure"]):
+                if "leaf_count" not in leaf:
+                    raise ValueError(
+                        f"The LightGBM model's tree {t} has a leaf without its training count "
+                        "(leaf_count in booster_.dump_model()), which WhiteBoxTreeInversion "
+                        "reads. Refit the model with lightgbm>=4, or use a black-box attack "
+                        "(ConfidenceInversion, LabelOnlyInversion)."
+                    )
+                index = leaf.get("leaf_index", 0)  # a tree without a split: its one leaf
+                mass[index], value[index] = leaf["leaf_count"], leaf["leaf_value"]
+                self.linear_leaves |= bool(leaf.get("leaf_coeff"))
+            self.masses.append(mass)
+            self.leaf_values.append(value)
+        self.totals = np.array([mass.sum() for mass in self.masses])
 
     def xgboost_hessian_objective(self):
         """The model's objective if its hessian is not constant (cover is then no count)."""
@@ -405,8 +475,99 @@ class _Trees:
                 accept_sparse="csr",
                 ensure_all_finite=False,
             )
+        if self.kind == "lightgbm":
+            leaves = np.asarray(model.predict(X, pred_leaf=True))
+            leaves = leaves.reshape(len(leaves), -1)
+            self._check_lightgbm_leaves(X, leaves)
+            return np.asfortranarray(leaves, dtype=np.intp)
         leaves = np.asarray(model.apply(X))
         return np.asfortranarray(leaves.reshape(len(leaves), -1), dtype=np.intp)
+
+    def _check_lightgbm_leaves(self, X, leaves, n_rows=64):
+        """Refuse LightGBM leaf indices that are not those of the trees read: one per tree,
+        each a leaf of its tree, and (once, on the first ``n_rows`` rows ``X``) adding up,
+        through the leaves' outputs, to the model's own raw score. Routing, categorical
+        splits and missing values included, is LightGBM's own (``pred_leaf``): the check makes
+        sure the counts read belong to the leaves it routes to."""
+        sizes = np.array([len(mass) for mass in self.masses])
+        problem = None
+        if leaves.shape[1] != len(sizes):
+            problem = f"{leaves.shape[1]} leaf indices per row for {len(sizes)} trees"
+        elif len(leaves) and ((leaves < 0) | (leaves >= sizes)).any():
+            problem = "leaf indices beyond the leaves of their trees"
+        elif not self._leaves_checked and not self.linear_leaves and len(leaves):
+            rows = min(n_rows, len(leaves))
+            own = np.asarray(self.model.predict(X[:rows], raw_score=True), dtype=float)
+            own = own.reshape(rows, -1)
+            summed = np.zeros((rows, self.n_groups))
+            for t, values in enumerate(self.leaf_values):
+                summed[:, t % self.n_groups] += values[leaves[:rows, t]]
+            totals = [summed]
+            if self.average_output:  # a random forest ("rf") averages its trees in its
+                # probabilities, but lightgbm 4 gives their sum as the raw score: either is read
+                totals.append(summed / max(len(self.leaf_values) // self.n_groups, 1))
+            if not any(np.allclose(total, own, rtol=1e-6, atol=1e-6) for total in totals):
+                problem = "leaf outputs that do not add up to the model's raw score"
+        if problem is not None:
+            raise ValueError(
+                "WhiteBoxTreeInversion cannot read this LightGBM model: predict(pred_leaf=True) "
+                f"gave {problem} (the trees of booster_.dump_model()), so the leaf counts read "
+                "would not be those of the leaves the records reach. Use a black-box attack "
+                "(ConfidenceInversion, LabelOnlyInversion)."
+            )
+        self._leaves_checked = True
+
+
+def _lightgbm_leaves(node):
+    """The leaves (dicts) of one tree of LightGBM's ``dump_model()``, walked without
+    recursion (a tree grown leaf-wise can be deeper than Python's recursion limit)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if "split_index" in node:
+            stack += [node["right_child"], node["left_child"]]
+        else:
+            yield node
+
+
+#: The tree models the attack reads, in the order they are recognised.
+_TREE_FAMILIES = (
+    _TreeFamily(
+        "sklearn",
+        "DecisionTreeClassifier/Regressor, RandomForestClassifier/Regressor, "
+        "ExtraTreesClassifier/Regressor, GradientBoostingClassifier/Regressor",
+        _is_sklearn_tree,
+        _Trees._read_sklearn,
+        answers_from_leaves=True,
+    ),
+    _TreeFamily(
+        "hist",
+        "HistGradientBoostingClassifier/Regressor",
+        _is_hist_tree,
+        _Trees._read_hist,
+        answers_from_leaves=True,
+    ),
+    _TreeFamily(
+        "xgboost",
+        "xgboost.XGBClassifier/XGBRegressor",
+        _is_xgboost,
+        _Trees._read_xgboost,
+        answers_from_leaves=False,
+    ),
+    _TreeFamily(
+        "lightgbm",
+        "lightgbm.LGBMClassifier/LGBMRegressor",
+        _is_lightgbm,
+        _Trees._read_lightgbm,
+        answers_from_leaves=False,
+    ),
+)
+
+#: The models whose trees :class:`WhiteBoxTreeInversion` reads.
+SUPPORTED_MODELS = (
+    ", ".join(family.described for family in _TREE_FAMILIES) + ", or a Pipeline ending in one"
+    " of them"
+)
 
 
 def shared_prior(leaves, prior):
@@ -722,14 +883,15 @@ class WhiteBoxTreeInversion(BaseAttack):
     Fredrikson, Jha & Ristenpart (CCS 2015) white-box estimator, generalised from one decision
     tree to tree ensembles. The attacker holds the fitted trees with the training mass of every
     node (scikit-learn's ``tree_.weighted_n_node_samples``, HistGradientBoosting's node
-    ``count``, XGBoost's ``cover``; BigML publishes the same counts with shared models). For
-    each target, each candidate value ``v`` of the sensitive attribute is put into the record
-    and the completed record is sent down every tree (leaf indices of all ``n × k`` completions
-    at once, tree by tree; the model is never queried as a service). The same pass reads the
-    model's probabilities for each completion. Its posterior combines a prior, the leaf-mass
-    evidence ``M(v)`` (how much of the training mass the leaves the completion reaches hold,
-    against their share of the auxiliary records) and the model's probability of the true label;
-    ``evidence`` chooses among four posteriors (``"auto"``: the best on the auxiliary records).
+    ``count``, XGBoost's ``cover``, LightGBM's ``leaf_count``; BigML publishes the same counts
+    with shared models). For each target, each candidate value ``v`` of the sensitive attribute
+    is put into the record and the completed record is sent down every tree (leaf indices of
+    all ``n × k`` completions at once, tree by tree; the model is never queried as a service).
+    The same pass reads the model's probabilities for each completion. Its posterior combines a
+    prior, the leaf-mass evidence ``M(v)`` (how much of the training mass the leaves the
+    completion reaches hold, against their share of the auxiliary records) and the model's
+    probability of the true label; ``evidence`` chooses among four posteriors (``"auto"``: the
+    best on the auxiliary records).
     The user guide explains each term and choice: :ref:`whitebox-tree`.
 
     Threat model (white box). The attacker holds the fitted model itself (its trees and their
@@ -745,8 +907,10 @@ class WhiteBoxTreeInversion(BaseAttack):
     estimator : object
         The target model (fitted): one of :data:`SUPPORTED_MODELS` (DecisionTree, RandomForest,
         ExtraTrees, GradientBoosting or HistGradientBoosting classifiers and regressors, XGBoost
-        ``XGBClassifier``/``XGBRegressor``), possibly the last step of a Pipeline (the completed
-        records are transformed by the preceding steps). Held frozen, never refitted.
+        ``XGBClassifier``/``XGBRegressor``, LightGBM ``LGBMClassifier``/``LGBMRegressor``),
+        possibly the last step of a Pipeline (the completed records are transformed by the
+        preceding steps). Held frozen, never refitted. CatBoost's trees are not read: attack a
+        CatBoost model with the black-box attacks.
     sensitive : str or int
         The sensitive column: its label when ``X_aux`` is a DataFrame (an integer that is no
         label is refused, never read as a position), its position for an array.
@@ -814,6 +978,11 @@ class WhiteBoxTreeInversion(BaseAttack):
     when the auxiliary records are the training records).
     Reading the raw cover instead tilts every leaf toward the values of confident records (on
     Adult with an XGBoost target: 0.52 accuracy with raw cover, 0.71 with estimated counts).
+    LightGBM keeps each leaf's ``leaf_count``, a count of training records (in-bag with
+    bagging or GOSS, unweighted by ``sample_weight``), read as it is; its leaves are found
+    with its own ``predict(X, pred_leaf=True)``, so categorical splits and missing values go
+    where the model sends them. A LightGBM model whose leaf indices do not add up, through the
+    leaves' outputs, to its raw score is refused (ValueError), never read wrong.
 
     IBM ART's ``AttributeInferenceWhiteBoxDecisionTree`` reads one scikit-learn decision tree,
     takes the candidate that reproduces the predicted label if it is unique and otherwise the
@@ -997,7 +1166,7 @@ class WhiteBoxTreeInversion(BaseAttack):
         """A reader answering the model's grids from the leaves of its trees and keeping them
         for this attack's evidence (:class:`_GridReader`); None when the model's answer cannot
         be read off its leaves."""
-        if not hasattr(self, "_trees") or self._trees.kind == "xgboost":
+        if not hasattr(self, "_trees") or not self._trees.family.answers_from_leaves:
             return None
         if self._trees.kind == "sklearn" and not self._trees.reads_output_from_leaves(
             self.response_method_

@@ -19,8 +19,9 @@ a download). Loading it must not run code its author chose:
   (:class:`~tabinvert.models.ONNXModel`); no custom-operator library is registered, and a model
   whose weights sit in external files is refused.
 
-What this does not cover: a trusted library's own file parser (XGBoost reads its booster from
-the bytes stored in the file, onnxruntime its graph) and the cost of a model that is merely huge.
+What this does not cover: a trusted library's own file parser (XGBoost, LightGBM and CatBoost
+read their boosters from the bytes stored in the file, onnxruntime its graph) and the cost of a
+model that is merely huge.
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ TRUSTED_TYPE_NAMES = frozenset(
         "xgboost.sklearn.XGBRFClassifier",
         "xgboost.sklearn.XGBRFRegressor",
         "xgboost.core.Booster",
+        # LightGBM's and CatBoost's scikit-learn wrappers and their boosters (a model string or
+        # blob parsed by the library itself); LightGBM keeps some parameters in an OrderedDict.
+        "lightgbm.sklearn.LGBMClassifier",
+        "lightgbm.sklearn.LGBMRegressor",
+        "lightgbm.basic.Booster",
+        "collections.OrderedDict",
+        "catboost.core.CatBoostClassifier",
+        "catboost.core.CatBoostRegressor",
         # tabinvert's defended models, query budget and output defenses.
         "tabinvert.defenses._defended.DefendedClassifier",
         "tabinvert.defenses._defended.DefendedRegressor",
@@ -168,10 +177,13 @@ def _load_onnx(path):
 
 
 def _data_type_names():
-    """Types a skops file may name as a value (a ``dtype=`` parameter), not as a function."""
+    """Types a skops file may name as a value (a ``dtype=`` parameter, a defaultdict's
+    factory), not as a function: calling one only makes an empty or converted value."""
     builtins = {f"builtins.{t.__name__}" for t in (int, float, complex, str, bytes, bool)}
     numpy_types = {f"{t.__module__}.{t.__name__}" for t in set(np.sctypeDict.values())}
-    return frozenset(builtins | numpy_types)
+    # LightGBM keeps its best scores in a defaultdict(OrderedDict).
+    containers = {"builtins.dict", "builtins.list", "collections.OrderedDict"}
+    return frozenset(builtins | numpy_types | containers)
 
 
 def _walk_schema(node):

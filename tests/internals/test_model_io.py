@@ -95,6 +95,15 @@ def _every_model_kind(frame, y):
     }
     xgboost = pytest.importorskip("xgboost")
     models["xgboost"] = xgboost.XGBClassifier(n_estimators=3).fit(numeric, y)
+    lightgbm = pytest.importorskip("lightgbm")
+    models["lightgbm"] = lightgbm.LGBMClassifier(n_estimators=3, verbose=-1).fit(numeric, y)
+    models["lightgbm_regressor"] = lightgbm.LGBMRegressor(n_estimators=3, verbose=-1).fit(
+        numeric, y
+    )
+    catboost = pytest.importorskip("catboost")
+    models["catboost"] = catboost.CatBoostClassifier(
+        iterations=3, verbose=0, allow_writing_files=False
+    ).fit(numeric, y)
     return models
 
 

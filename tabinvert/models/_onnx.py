@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.metaestimators import available_if
+
+from ._base import DeployedModel
 
 EXTRA_HINT = 'pip install "tabinvert[onnx]"'
 
@@ -287,7 +287,7 @@ def _cast_column(values, column, input_name, onnx_type):
 # -- the wrapper -----------------------------------------------------------------------------
 
 
-class ONNXModel(BaseEstimator):
+class ONNXModel(DeployedModel):
     """A fitted model exported to ONNX, run by onnxruntime, as a scikit-learn estimator.
 
     Load a model exported with skl2onnx or onnxmltools and assess it like any other: it answers
@@ -648,61 +648,16 @@ class ONNXModel(BaseEstimator):
 
     # -- scikit-learn conventions ------------------------------------------------------------
 
-    def __sklearn_is_fitted__(self):
-        return True
+    def _configure(self):
+        self._load()
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        is_classifier = getattr(self, "_is_classifier", False)
-        tags.estimator_type = "classifier" if is_classifier else "regressor"
-        tags.classifier_tags = ClassifierTags() if is_classifier else None
-        tags.regressor_tags = None if is_classifier else RegressorTags()
-        tags.target_tags.required = True
-        tags.input_tags.string = any(
-            t == "tensor(string)" for t in getattr(self, "input_types_", {}).values()
-        )
-        return tags
-
-    @property
-    def _estimator_type(self):
-        return "classifier" if self._is_classifier else "regressor"
+    def _takes_text(self):
+        return any(t == "tensor(string)" for t in getattr(self, "input_types_", {}).values())
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: this wrapper keeps its session
         state["_session_cache"] = None  # made again where the wrapper is unpickled
         return state
-
-    def set_params(self, **params):
-        """Set the parameters and read the file again with them.
-
-        Parameters
-        ----------
-        **params : dict
-            Parameters of the constructor.
-
-        Returns
-        -------
-        self : ONNXModel
-        """
-        super().set_params(**params)
-        self._load()
-        return self
-
-    def fit(self, X=None, y=None):
-        """Refuse to train: an ONNX model is already trained.
-
-        To put an output defense in front of it, freeze it first:
-        ``DefendedClassifier(FrozenEstimator(model), defense).fit(X, y)``.
-
-        Raises
-        ------
-        TypeError
-            Always.
-        """
-        raise TypeError(
-            "An ONNXModel is already trained and cannot be fitted. Where an estimator must be "
-            "fitted, wrap it in sklearn.frozen.FrozenEstimator, whose fit keeps it as it is."
-        )
 
     # -- answering ---------------------------------------------------------------------------
 

@@ -27,10 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.metaestimators import available_if
 
 from ..exceptions import RemoteModelError
+from ._base import DeployedModel
 
 EXTRA_HINT = 'pip install "tabinvert[remote]"'
 
@@ -374,7 +374,7 @@ def _check_template(template):
 # -- the wrapper -------------------------------------------------------------------------------
 
 
-class _RemoteModel(BaseEstimator):
+class _RemoteModel(DeployedModel):
     """What the remote classifier and regressor share: the transport and the batching."""
 
     _is_classifier = False
@@ -488,54 +488,8 @@ class _RemoteModel(BaseEstimator):
         self._counter_lock = threading.Lock()
         self.rows_sent_ = self.requests_sent_ = self.retries_ = 0
 
-    def set_params(self, **params):
-        """Set the parameters and check them again.
-
-        Parameters
-        ----------
-        **params : dict
-            Parameters of the constructor.
-
-        Returns
-        -------
-        self : estimator
-        """
-        super().set_params(**params)
-        self._configure()
-        return self
-
-    def fit(self, X=None, y=None):
-        """Refuse to train: the model behind the service is already trained.
-
-        To put an output defense in front of it, freeze it first:
-        ``DefendedClassifier(FrozenEstimator(model), defense).fit(X, y)``.
-
-        Raises
-        ------
-        TypeError
-            Always.
-        """
-        raise TypeError(
-            f"A {type(self).__name__} queries a trained model and cannot be fitted. Where an "
-            "estimator must be fitted, wrap it in sklearn.frozen.FrozenEstimator, whose fit "
-            "keeps it as it is."
-        )
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier" if self._is_classifier else "regressor"
-        tags.classifier_tags = ClassifierTags() if self._is_classifier else None
-        tags.regressor_tags = None if self._is_classifier else RegressorTags()
-        tags.target_tags.required = True
-        tags.input_tags.string = self.protocol != "v2" or self.input_format == "columns"
-        return tags
-
-    @property
-    def _estimator_type(self):
-        return "classifier" if self._is_classifier else "regressor"
+    def _takes_text(self):
+        return self.protocol != "v2" or self.input_format == "columns"
 
     # -- credentials stay out of reprs and pickles --------------------------------------------
 

@@ -1,8 +1,10 @@
-"""The ``tabinvert`` command: ``tabinvert assess`` (a model file and CSV data to a risk report)
-and ``tabinvert demo`` (the same path on scikit-learn's bundled diabetes data, offline).
+"""The ``tabinvert`` command: ``tabinvert assess`` (a model file and CSV data to a risk report),
+``tabinvert demo`` (the same path on scikit-learn's bundled diabetes data, offline) and
+``tabinvert monitor`` (a query log to the clients whose queries look like an attack).
 
 Exit codes are unambiguous, so a CI pipeline can tell a leak from a mistake: 0 done, 1 only
-for leakage above ``--fail-above``, 2 for input tabinvert refused (one ``tabinvert: error:``
+for leakage above ``--fail-above`` (``assess``, ``demo``) or flagged clients with
+``--fail-on-flag`` (``monitor``), 2 for input tabinvert refused (one ``tabinvert: error:``
 line on stderr), 3 for an internal failure (one line naming the exception; ``--debug`` adds
 the traceback), 130 when interrupted.
 """
@@ -23,6 +25,7 @@ from ._io import check_writable, neutralise_formulas, write_atomic
 from ._progress import RunProgress, logger
 
 EXIT_OK, EXIT_LEAKS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_SERVICE_FAILED = 4  # the model service at --endpoint failed after its retries
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT (128 + 2)
 
 #: Longest quotation of a user's value (a column name, a cell, a path) in a message: a CSV can
@@ -36,7 +39,8 @@ LISTED_COLUMNS = 20
 EXIT_CODES_HELP = (
     "Exit codes: 0 done; 1 only when leakage is above --fail-above; 2 bad input (the inputs "
     "were refused: one 'tabinvert: error:' line on stderr); 3 internal failure (one line "
-    "naming the exception; --debug prints the traceback); 130 interrupted."
+    "naming the exception; --debug prints the traceback); 4 the model service at --endpoint "
+    "failed after its retries (no report is written); 130 interrupted."
 )
 
 PICKLE_HELP = (
@@ -47,8 +51,8 @@ PICKLE_HELP = (
 
 LOADING_HELP = (
     "Model files: a model file is read as data and may come from anyone. A .skops file loads "
-    "only if every type in it is a known model type of scikit-learn, NumPy, SciPy, XGBoost or "
-    "tabinvert, and it holds no callable (a function, builtin, functools.partial, operator "
+    "only if every type in it is a known model type of scikit-learn, NumPy, SciPy, XGBoost, "
+    "LightGBM, CatBoost or tabinvert, and it holds no callable (a function, builtin, functools.partial, operator "
     "object, or a FunctionTransformer's func), since a callable in a model runs when the model "
     "predicts; --trust-type NAME admits one such type or callable by its exact name. The node "
     "indices of tree models are checked before use. A pickle/joblib file can run any code when "
@@ -56,6 +60,12 @@ LOADING_HELP = (
 )
 
 DEBUG_HELP = "on an error, also print the traceback (the exit code stays the same)"
+
+MONITOR_EXIT_CODES_HELP = (
+    "Exit codes: 0 done (flagged clients or not); 1 only with --fail-on-flag when a client is "
+    "flagged; 2 bad input (one 'tabinvert: error:' line on stderr); 3 internal failure; 130 "
+    "interrupted."
+)
 
 # Control characters (escape sequences included) would let a column name rewrite the terminal.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -419,7 +429,7 @@ def _assess(args):
     # Everything that can be refused without reading a file is refused first, before the
     # model is loaded or anything is computed.
     inputs = {
-        "--model": args.model,
+        "--model": args.model,  # None with --endpoint
         "--train": args.train,
         "--holdout": args.holdout,
         "--aux": args.aux,
@@ -443,17 +453,23 @@ def _assess(args):
         )
     _check_columns_named(args)
     defenses = [parse_defense(spec, random_state=args.random_state) for spec in args.defense]
-    _progress(f"loading the model {args.model}")
-    model = load_model(args.model, trust_pickle=args.trust_pickle, trusted_types=args.trust_type)
-    if not hasattr(model, "predict"):
-        raise ValueError(
-            f"The object in {_shown(args.model)} ({type(model).__name__}) is not "
-            "a model: it has no predict()."
+    _check_endpoint_options(args)
+    if args.endpoint is None:
+        _progress(f"loading the model {args.model}")
+        model = load_model(
+            args.model, trust_pickle=args.trust_pickle, trusted_types=args.trust_type
         )
+        if not hasattr(model, "predict"):
+            raise ValueError(
+                f"The object in {_shown(args.model)} ({type(model).__name__}) is not "
+                "a model: it has no predict()."
+            )
     context = _context_options(args.context, args.model)  # with the model file's hash
     X_train, y_train = _split_target(
         _read_csv(args.train, "training"), args.target, "training", args.train
     )
+    if args.endpoint is not None:
+        model = _remote_model(args, X_train, y_train)
     model_X_train = _model_columns(model, X_train, "training")
     _check_in_training_file(X_train, model_X_train.columns, args)
     X_train = model_X_train
@@ -495,6 +511,141 @@ def _assess(args):
         dp_epsilons=args.dp_epsilons,
     )
     return code
+
+
+#: The options that only describe a model service, and only go with --endpoint.
+ENDPOINT_OPTIONS = (
+    "protocol",
+    "model_name",
+    "model_version",
+    "classes",
+    "regression",
+    "labels_only",
+    "token_env",
+    "header_env",
+    "request_template",
+    "response_path",
+    "batch_size",
+    "concurrency",
+    "timeout",
+    "retries",
+)
+
+
+def _check_endpoint_options(args):
+    """--endpoint's options without --endpoint, or with a model file's options, are refused."""
+    if args.endpoint is None:
+        given = [
+            name
+            for name in ENDPOINT_OPTIONS
+            if getattr(args, name) not in (None, False, [], ENDPOINT_DEFAULTS.get(name))
+        ]
+        if given:
+            option = "--" + given[0].replace("_", "-")
+            raise ValueError(f"{option} describes a model service: it goes with --endpoint URL.")
+        return
+    if args.trust_pickle or args.trust_type:
+        raise ValueError(
+            "--trust-pickle and --trust-type are about a model file: with --endpoint no model "
+            "file is loaded; leave them out."
+        )
+    if args.regression and (args.classes or args.labels_only):
+        raise ValueError("--regression takes no --classes or --labels-only (a regressor has none).")
+
+
+#: Defaults of the endpoint options (a default is not "given").
+ENDPOINT_DEFAULTS = {
+    "protocol": "v2",
+    "batch_size": 1000,
+    "concurrency": 4,
+    "timeout": 30.0,
+    "retries": 5,
+}
+
+
+def _header_from_env(spec):
+    name, sep, variable = spec.partition("=")
+    if not sep or not name.strip() or not variable.strip():
+        raise ValueError(
+            f"--header-env {_shown(spec)} must be NAME=VARIABLE, e.g. --header-env "
+            "X-Api-Key=MODEL_API_KEY (the header's value is read from the environment "
+            "variable, so no secret is typed on the command line)."
+        )
+    value = os.environ.get(variable.strip())
+    if not value:
+        raise ValueError(
+            f"--header-env {_shown(spec)}: the environment variable {variable.strip()!r} is "
+            "not set; export it with the header's value."
+        )
+    return name.strip(), value
+
+
+def _remote_model(args, X_train, y_train):
+    """The model service at --endpoint, wrapped as a fitted model taking the training file's
+    columns; its readiness is checked before anything is computed."""
+    import json
+
+    import numpy as np
+
+    from .models import RemoteClassifier, RemoteRegressor
+
+    template = None
+    if args.request_template is not None:
+        try:
+            template = json.loads(Path(args.request_template).read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ValueError(
+                f"--request-template {_shown(args.request_template)} is not JSON: {exc}."
+            ) from None
+    headers = dict(_header_from_env(spec) for spec in args.header_env) or None
+    options = {
+        "protocol": args.protocol,
+        "model_name": args.model_name,
+        "model_version": args.model_version,
+        "feature_names": [str(c) for c in X_train.columns],
+        "request_template": template,
+        "response_path": args.response_path,
+        "batch_size": args.batch_size,
+        "max_concurrency": args.concurrency,
+        "timeout": args.timeout,
+        "max_retries": args.retries,
+        "headers": headers,
+        "token_env": args.token_env,
+    }
+    if args.regression:
+        model = RemoteRegressor(args.endpoint, **options)
+    else:
+        if args.classes:
+            classes = _typed_classes(args.classes, y_train)
+        else:  # scikit-learn's order: the sorted labels of the training file
+            classes = np.unique(np.asarray(y_train))
+        model = RemoteClassifier(
+            args.endpoint,
+            classes=classes,
+            response="labels" if args.labels_only else "probabilities",
+            **options,
+        )
+    _progress(f"checking the model service at {model.endpoint_record()['url']}")
+    return model.check_ready()
+
+
+def _typed_classes(text, y_train):
+    """--classes A,B,... typed like the training file's labels (numbers stay numbers)."""
+    import numpy as np
+    import pandas as pd
+
+    names = [name.strip() for name in text.split(",")]
+    labels = pd.unique(np.asarray(y_train))
+    by_text = {str(label): label for label in labels}
+    unknown = [name for name in names if name not in by_text]
+    if unknown:
+        raise ValueError(
+            f"--classes names {_shown(unknown[0])}, which is not a label of the training file "
+            f"(its labels: {_column_list(sorted(by_text))})."
+        )
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise ValueError(f"--classes must name at least two distinct labels; got {_shown(text)}.")
+    return np.asarray([by_text[name] for name in names])
 
 
 def _aux_sizes(text):
@@ -627,13 +778,21 @@ def _context_options(specs, model_path):
             else:
                 context[key] = value
             origin[key] = where
-    if "model_file" in context and not _same_file(str(context["model_file"]), model_path):
+    if model_path is None:  # --endpoint: the assessment records the service, not a file
+        if "model_file" in context:
+            raise ValueError(
+                f"The context's model_file ({origin['model_file']}) goes with --model: with "
+                "--endpoint the assessment records the service's URL instead; remove it."
+            )
+        model_path = None
+    elif "model_file" in context and not _same_file(str(context["model_file"]), model_path):
         raise ValueError(
             f"The context's model_file {_shown(context['model_file'])} ({origin['model_file']}) "
             f"is not the --model file {_shown(model_path)}: the model file is recorded from "
             "--model; remove model_file from the context."
         )
-    context["model_file"] = model_path
+    if model_path is not None:
+        context["model_file"] = model_path
     try:
         check_context(context, where="--context")  # refused now, naming the key
     except TypeError as exc:  # a TOML number, date or table: the user's input
@@ -761,6 +920,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     _add_assess_command(commands, debug)
     _add_demo_command(commands, debug)
+    _add_monitor_command(commands, debug)
     return parser
 
 
@@ -778,6 +938,7 @@ def _add_assess_command(commands, debug):
         epilog=LOADING_HELP + " " + EXIT_CODES_HELP,
     )
     _add_assess_inputs(assess)
+    _add_assess_endpoint_options(assess)
     _add_assess_report_options(assess)
     _add_assess_trust_options(assess)
     _add_assess_run_options(assess)
@@ -785,12 +946,18 @@ def _add_assess_command(commands, debug):
 
 
 def _add_assess_inputs(assess):
-    """Add the model, the CSV files and the columns to attack."""
-    assess.add_argument(
+    """Add the model (a file or a service), the CSV files and the columns to attack."""
+    which = assess.add_mutually_exclusive_group(required=True)
+    which.add_argument(
         "--model",
-        required=True,
         help="fitted model: a .skops file (types checked), an .onnx file (run by onnxruntime), "
         "or .pkl/.joblib with --trust-pickle",
+    )
+    which.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="the model as served: the base URL of a prediction service (--protocol v2 or "
+        "mlflow), or the full URL requests are posted to (--protocol json)",
     )
     assess.add_argument("--train", required=True, help="CSV of the model's training records")
     assess.add_argument("--target", required=True, help="the label's column in the CSV files")
@@ -807,6 +974,80 @@ def _add_assess_inputs(assess):
         "becomes the attacker's auxiliary data unless --aux",
     )
     assess.add_argument("--aux", help="CSV of the attacker's auxiliary records")
+
+
+def _add_assess_endpoint_options(assess):
+    """Add how the service at --endpoint is spoken to."""
+    group = assess.add_argument_group("model service (with --endpoint)")
+    group.add_argument(
+        "--protocol",
+        choices=["v2", "mlflow", "json"],
+        default="v2",
+        help="v2: the Open Inference Protocol (KServe, MLServer, Triton); mlflow: MLflow's "
+        "scoring server; json: another JSON API (--request-template, --response-path). "
+        "Default v2",
+    )
+    group.add_argument("--model-name", help="the model's name on a v2 server (required there)")
+    group.add_argument("--model-version", help="the model's version on a v2 server")
+    group.add_argument(
+        "--classes",
+        metavar="A,B,...",
+        help="the classes in the order of the service's probability columns (default: the "
+        "training file's labels, sorted, as scikit-learn orders them)",
+    )
+    group.add_argument("--regression", action="store_true", help="the service is a regressor")
+    group.add_argument(
+        "--labels-only",
+        action="store_true",
+        help="the service returns labels, not probabilities (the label-only attacks run)",
+    )
+    group.add_argument(
+        "--token-env",
+        metavar="VAR",
+        help="environment variable holding a bearer token (sent, never written anywhere)",
+    )
+    group.add_argument(
+        "--header-env",
+        action="append",
+        default=[],
+        metavar="NAME=VAR",
+        help="send the header NAME with the value of the environment variable VAR "
+        "(repeatable; an API key, say)",
+    )
+    group.add_argument(
+        "--request-template",
+        metavar="FILE",
+        help='--protocol json: a JSON file, the request body with "$records", "$rows" or '
+        '"$columns" where the records go',
+    )
+    group.add_argument(
+        "--response-path", help="--protocol json: the dotted path to the answers, e.g. predictions"
+    )
+    group.add_argument(
+        "--batch-size", type=_at_least_one, default=1000, help="records per request (1000)"
+    )
+    group.add_argument(
+        "--concurrency", type=_at_least_one, default=4, help="requests in flight at once (4)"
+    )
+    group.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=30.0,
+        help="seconds to connect and to wait for an answer, per try (30)",
+    )
+    group.add_argument(
+        "--retries",
+        type=_whole_number,
+        default=5,
+        help="retries of a failed request, with backoff; a 429's Retry-After is obeyed (5)",
+    )
+
+
+def _positive_seconds(text):
+    value = _finite_number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _add_assess_report_options(assess):
@@ -983,8 +1224,231 @@ def _add_demo_command(commands, debug):
     demo.set_defaults(handler=_demo)
 
 
+def _add_monitor_command(commands, debug):
+    """Add the ``monitor`` command (a query log to flagged clients)."""
+    monitor = commands.add_parser(
+        "monitor",
+        parents=[debug],
+        help="find the clients of a query log whose queries look like an attribute-inference "
+        "attack",
+        description="Read a log of the queries a model answered (JSON Lines: one JSON object "
+        "per line; or CSV), one query per row with the client's key in --client-column, and "
+        "find the patterns attribute-inference attacks leave: groups of queries identical but "
+        "for one column that runs through its values (sweep), many near-copies of one record "
+        "(near_duplicates), and pairs a tiny step apart in one numeric column "
+        "(finite_differences). Prints the flagged clients and why; --output writes the "
+        "report. What the detectors cannot catch is in the user guide (Monitoring queries).",
+        epilog=MONITOR_EXIT_CODES_HELP,
+    )
+    monitor.add_argument(
+        "--log", required=True, help="the query log: .jsonl / .json (JSON Lines) or .csv"
+    )
+    monitor.add_argument(
+        "--client-column", required=True, metavar="COL", help="the column of client keys"
+    )
+    monitor.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="a column of the log that is not a model input (a timestamp, a request id, the "
+        "answer), repeatable: a column that differs on every query hides every pattern",
+    )
+    monitor.add_argument(
+        "--reference",
+        help="CSV or JSON Lines of ordinary records (the training data, or normal traffic): "
+        "the numeric columns' scales and what each detector counts by chance are learned from "
+        "it, and clients are flagged only above chance; default: scales from the log, no "
+        "chance correction",
+    )
+    monitor.add_argument(
+        "--scope",
+        choices=["client", "global"],
+        default="client",
+        help="count per client (default), or over all clients together, to see an attack "
+        "spread over several client keys (findings then name no single client)",
+    )
+    monitor.add_argument("--output", help="write the report: .json (everything) or .csv")
+    monitor.add_argument(
+        "--fail-on-flag", action="store_true", help="exit with 1 when a client is flagged"
+    )
+    thresholds = monitor.add_argument_group("detector thresholds (see the user guide)")
+    thresholds.add_argument("--min-sweep-values", type=_at_least_two, default=2, metavar="N")
+    thresholds.add_argument("--min-sweep-groups", type=_at_least_one, default=10, metavar="N")
+    thresholds.add_argument(
+        "--tolerance",
+        type=_non_negative_number,
+        default=0.1,
+        metavar="X",
+        help="cell width of numeric values, in units of each column's scale (0: exact)",
+    )
+    thresholds.add_argument("--min-near-duplicates", type=_at_least_two, default=25, metavar="N")
+    thresholds.add_argument(
+        "--finite-difference-step", type=_positive_number, default=0.05, metavar="X"
+    )
+    thresholds.add_argument(
+        "--min-finite-difference-pairs", type=_at_least_one, default=10, metavar="N"
+    )
+    monitor.add_argument("--random-state", type=_seed, default=0)
+    _add_verbosity_options(monitor)
+    monitor.set_defaults(handler=_monitor)
+
+
+def _at_least_two(text):
+    value = _whole_number(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2, got {value}")
+    return value
+
+
+def _positive_number(text):
+    value = _finite_number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {_shown(text)}")
+    return value
+
+
+def _non_negative_number(text):
+    value = _finite_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {_shown(text)}")
+    return value
+
+
+def _read_json_lines(path, what):
+    """A JSON Lines file (one JSON object per line) as a DataFrame, refused with the line."""
+    import json
+
+    import pandas as pd
+
+    shown = _shown(path)
+    records = []
+    try:
+        with open(path, encoding="utf-8") as stream:
+            for number, line in enumerate(stream, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(
+                        f"Line {number:,} of the {what} file {shown} is not valid JSON "
+                        f"({exc.msg}): write one JSON object per line."
+                    ) from None
+                if not isinstance(record, dict):
+                    raise ValueError(
+                        f"Line {number:,} of the {what} file {shown} is a JSON "
+                        f"{type(record).__name__}, not an object: write one object per line, "
+                        'e.g. {"client": "k1", "age": 39}.'
+                    )
+                nested = [k for k, v in record.items() if isinstance(v, (dict, list))]
+                if nested:
+                    raise ValueError(
+                        f"Line {number:,} of the {what} file {shown} holds a nested value in "
+                        f"{_shown(nested[0])}: give one plain value per column."
+                    )
+                records.append(record)
+    except FileNotFoundError:
+        raise ValueError(f"The {what} file {shown} does not exist.") from None
+    except IsADirectoryError:
+        raise ValueError(f"The {what} file {shown} is a folder, not a file.") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"The {what} file {shown} is not UTF-8 text.") from None
+    if not records:
+        raise ValueError(f"The {what} file {shown} holds no queries.")
+    return pd.DataFrame.from_records(records)
+
+
+def _read_table(path, what):
+    """A CSV or JSON Lines file (by its suffix) as a DataFrame."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return _read_json_lines(path, what)
+    if suffix == ".csv":
+        return _read_csv(path, what)
+    raise ValueError(
+        f"The {what} file {_shown(path)} must be JSON Lines (.jsonl, .json, .ndjson) or CSV (.csv)."
+    )
+
+
+def _monitor(args):
+    import json
+
+    from .defenses import scan_query_log
+
+    output = args.output
+    if output is not None and Path(output).suffix.lower() not in (".json", ".csv"):
+        raise ValueError(f"--output {_shown(output)} must end in .json or .csv.")
+    _check_outputs({"--output": output}, {"--log": args.log, "--reference": args.reference})
+    _check_distinct("--ignore", args.ignore)
+    if args.client_column in args.ignore:
+        raise ValueError(
+            f"--ignore names the client column {_shown(args.client_column)}: it is needed to "
+            "tell the clients apart."
+        )
+    _progress(f"reading the query log {args.log}")
+    log = _read_table(args.log, "query log")
+    if args.client_column not in log.columns:
+        raise ValueError(
+            f"The client column {_shown(args.client_column)} is not in the query log "
+            f"{_shown(args.log)} (columns: {_column_list(log.columns)}). Pass "
+            "--client-column with the column that holds each query's client key."
+        )
+    unknown = [c for c in args.ignore if c not in log.columns]
+    if unknown:
+        raise ValueError(
+            f"--ignore names {_shown(unknown[0])}, which is not a column of the query log "
+            f"(columns: {_column_list(log.columns)})."
+        )
+    columns = [c for c in log.columns if c != args.client_column and c not in args.ignore]
+    reference = None
+    if args.reference is not None:
+        reference = _read_table(args.reference, "reference")
+        missing = [c for c in columns if c not in reference.columns]
+        if missing:
+            raise ValueError(
+                f"The reference file {_shown(args.reference)} lacks the log's column(s) "
+                f"{_column_list(missing)}: give records with the model-input columns of the "
+                "log, or --ignore the columns that are not model inputs."
+            )
+    _progress(f"scanning {len(log):,} queries of {log[args.client_column].nunique():,} clients")
+    report = scan_query_log(
+        log,
+        client_column=args.client_column,
+        columns=columns,
+        reference=reference,
+        scope=args.scope,
+        min_sweep_values=args.min_sweep_values,
+        min_sweep_groups=args.min_sweep_groups,
+        tolerance=args.tolerance,
+        min_near_duplicates=args.min_near_duplicates,
+        finite_difference_step=args.finite_difference_step,
+        min_finite_difference_pairs=args.min_finite_difference_pairs,
+        random_state=args.random_state,
+    )
+    print(_one_line_per_row(report.to_text()))
+    if output is not None:
+        if Path(output).suffix.lower() == ".json":
+            write_atomic(output, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            frame = report.to_frame().astype({"columns": str, "clients": str, "example": str})
+            write_atomic(output, neutralise_formulas(frame).to_csv(index=False))
+        print(f"wrote {output}")
+    if args.fail_on_flag and report.flagged_clients:
+        return EXIT_LEAKS
+    return EXIT_OK
+
+
+def _one_line_per_row(text):
+    """``text`` with each line made printable (a log's values may hold escape sequences)."""
+    return "\n".join(
+        " " * (len(line) - len(line.lstrip())) + _one_line(line, limit=2_000)
+        for line in text.splitlines()
+    )
+
+
 def _user_paths(args):
-    names = ("model", "train", "holdout", "aux", "out", "json", "pdf")
+    names = ("model", "train", "holdout", "aux", "out", "json", "pdf", "log", "reference", "output")
     return [path for path in (getattr(args, name, None) for name in names) if path]
 
 
@@ -996,8 +1460,10 @@ def _exit_code(exc, args):
     the wrong type), and an OSError about a path the user gave. Anything else, a KeyError
     included (the command checks every name the user gives before looking it up), is a bug.
     """
-    from .exceptions import ModelQueryError
+    from .exceptions import ModelQueryError, RemoteModelError
 
+    if isinstance(exc, RemoteModelError):
+        return EXIT_SERVICE_FAILED
     if isinstance(exc, (ValueError, ModelQueryError)):
         return EXIT_BAD_INPUT
     if isinstance(exc, OSError):
@@ -1012,8 +1478,10 @@ def main(argv=None):
 
     0 done; 1 only when leakage is above ``--fail-above``; 2 bad input, with one
     ``tabinvert: error: ...`` line on stderr; 3 an internal failure, with one line naming the
-    exception (``--debug`` prints the traceback too); 130 interrupted. Values quoted in a
-    message are cut to :data:`SHOWN_CHARS` characters and the line to :data:`MESSAGE_CHARS`.
+    exception (``--debug`` prints the traceback too); 4 the model service at ``--endpoint``
+    failed after its retries (one ``tabinvert: error: ...`` line; no report); 130 interrupted.
+    Values quoted in a message are cut to :data:`SHOWN_CHARS` characters and the line to
+    :data:`MESSAGE_CHARS`.
     """
     try:
         args = build_parser().parse_args(argv)
@@ -1031,7 +1499,7 @@ def main(argv=None):
         if args.debug:
             traceback.print_exc(file=sys.stderr)
         message = _one_line(exc) or "(no message)"
-        if code == EXIT_BAD_INPUT:
+        if code in (EXIT_BAD_INPUT, EXIT_SERVICE_FAILED):
             print(f"tabinvert: error: {message}", file=sys.stderr)
         else:
             hint = "" if args.debug else "; run again with --debug for the traceback"

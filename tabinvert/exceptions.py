@@ -21,6 +21,7 @@ __all__ = [
     "DatasetChecksumError",
     "DatasetDownloadError",
     "DatasetNotFoundError",
+    "InversionPatternRefused",
     "ModelQueryError",
     "NotDifferentiableError",
     "PrivacyLeakWarning",
@@ -152,3 +153,44 @@ class PrivacyLeakWarning(UserWarning):
     """A differentially private estimator read something from the training data outside its
     mechanism (feature bounds, the label set, the target's range): the (ε, δ) guarantee does
     not cover it. The message names the parameter to set instead."""
+
+
+class InversionPatternRefused(QueryRefused):
+    """Raised when an :class:`~tabinvert.defenses.InversionMonitor` with ``action="refuse"``
+    refuses a client whose queries match an attribute-inference pattern.
+
+    The refused call is not run. The message names the client and the reason; the client's
+    later calls are refused too, until the monitor's ``reset(client)``.
+
+    Attributes
+    ----------
+    client : hashable
+        The refused client's key.
+    findings : list of dict
+        The findings that flagged it (as in :class:`~tabinvert.defenses.MonitorReport`).
+    records_completed, records_total : int or None
+        Target records fully queried before the refusal, out of how many (set when an attack
+        was refused through the query engine).
+    """
+
+    def __init__(self, message, *, client, findings):
+        super().__init__(message)
+        self.client = client
+        self.findings = findings
+        self.records_completed = None
+        self.records_total = None
+
+    def __reduce__(self):  # keep the client and findings when the error crosses processes
+        return _rebuild_pattern_error, (
+            self.args[0],
+            self.client,
+            self.findings,
+            self.records_completed,
+            self.records_total,
+        )
+
+
+def _rebuild_pattern_error(message, client, findings, records_completed, records_total):
+    error = InversionPatternRefused(message, client=client, findings=findings)
+    error.records_completed, error.records_total = records_completed, records_total
+    return error

@@ -1,12 +1,18 @@
-"""Shared fixtures and helpers: small populations with a known answer, and the checks of the
-hostile-input tests (the exact error raised, the caller's frames kept)."""
+"""Shared fixtures and helpers: small populations with a known answer, the checks of the
+hostile-input tests (the exact error raised, the caller's frames kept), and a local prediction
+service that injects faults."""
 
 import contextlib
 import functools
 import hashlib
 import html
+import json
 import re
 import sys
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -315,3 +321,162 @@ def report_section(page, anchor):
     """The HTML of the report's ``<section id="anchor">``."""
     start = page.index(f'<section id="{anchor}">')
     return page[start : page.index("</section>", start)]
+
+
+# -- query monitoring ---------------------------------------------------------------------------
+
+
+def customer_population(n, seed=0):
+    """Customer records as a prediction API receives them: an amount, a balance, an age, a
+    region and the sensitive ``smoker`` (never / former / current), which the label depends on.
+
+    Unlike :func:`xor_population`'s three columns, two records here rarely agree on every
+    column but one by chance, as in real tabular data: what a sweep detector needs.
+    """
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "income": rng.lognormal(10, 0.5, n).round(2),
+            "balance": rng.normal(2_000, 800, n).round(2),
+            "age": rng.integers(18, 80, n),
+            "region": rng.choice([f"r{i}" for i in range(8)], n),
+            "smoker": rng.choice(["never", "former", "current"], n, p=[0.5, 0.3, 0.2]),
+        }
+    )
+    risk = (X["smoker"] == "current") * 1.5 + (X["smoker"] == "former") * 0.5 + X["age"] / 40
+    y = (risk + rng.normal(0, 0.3, n) > 1.6).astype(int).to_numpy()
+    return X, y
+
+
+def smoking_population(n, seed):
+    """Records whose label depends strongly on the (text) sensitive column ``smoker``, and the
+    latent score behind the label (a regression target).
+
+    Returns ``X`` (age, bmi, region, smoker), the labels ``"high"``/``"low"`` and the score.
+    """
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(20, 70, n),
+            "bmi": rng.normal(26, 4, n).round(1),
+            "region": rng.choice(["north", "south", "east"], n),
+            "smoker": rng.choice(["never", "former", "current"], n, p=[0.5, 0.3, 0.2]),
+        }
+    )
+    effect = frame["smoker"].map({"never": -1.5, "former": 0.2, "current": 2.0}).to_numpy()
+    z = effect + 0.04 * (frame["age"] - 45) + rng.normal(0, 1, n)
+    return frame, np.where(z > 0, "high", "low"), z + frame["bmi"].to_numpy()
+
+
+class ModelServer:
+    """A prediction service for tests: a threaded HTTP server on a free port of 127.0.0.1 that
+    answers with ``model`` in the v2 (``kind="v2"``), MLflow or generic JSON (``"json"``:
+    ``{"instances": records}`` in, ``{"result": {"scores": [...]}}`` out) format, after the
+    faults queued in ``plan`` (one per request, in order): ``("status", code)``,
+    ``("retry_after", seconds)``, ``("slow", seconds)``, ``("truncated",)``, ``("not_json",)``,
+    ``("short",)`` (one answer fewer than records). ``requests`` keeps each request's path,
+    headers and row count. Call ``close()`` when done."""
+
+    def __init__(self, model, kind="v2", feature_names=None):
+        self.model, self.kind = model, kind
+        self.plan = deque()
+        self.requests = []  # (path, headers, rows) of each request received
+        self.in_flight = self.most_in_flight = 0
+        self.lock = threading.Lock()
+        self.delay = 0.0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_GET(self):
+                self._send(200, b"{}")
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with server.lock:
+                    server.in_flight += 1
+                    server.most_in_flight = max(server.most_in_flight, server.in_flight)
+                    fault = server.plan.popleft() if server.plan else ("ok",)
+                try:
+                    server.handle(self, fault, body)
+                finally:
+                    with server.lock:
+                        server.in_flight -= 1
+
+            def _send(self, status, payload, headers=(), length=None):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload) if length is None else length))
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def frame(self, payload):
+        if self.kind == "v2":
+            return pd.DataFrame({i["name"]: i["data"] for i in payload["inputs"]})
+        if self.kind == "mlflow":
+            split = payload["dataframe_split"]
+            return pd.DataFrame(split["data"], columns=split["columns"])
+        return pd.DataFrame(payload["instances"])
+
+    def answer(self, frame):
+        if self.kind == "v2":
+            proba = self.model.predict_proba(frame)
+            return {
+                "outputs": [
+                    {
+                        "name": "predict_proba",
+                        "shape": list(proba.shape),
+                        "datatype": "FP64",
+                        "data": proba.ravel().tolist(),
+                    }
+                ]
+            }
+        if self.kind == "mlflow":
+            return {"predictions": self.model.predict_proba(frame).tolist()}
+        classes = [str(c) for c in self.model.classes_]
+        return {
+            "result": {
+                "scores": [dict(zip(classes, row)) for row in self.model.predict_proba(frame)]
+            }
+        }
+
+    def handle(self, handler, fault, body):
+        payload = json.loads(body)
+        frame = self.frame(payload)
+        with self.lock:
+            self.requests.append((handler.path, dict(handler.headers), len(frame)))
+        if self.delay:
+            time.sleep(self.delay)
+        kind = fault[0]
+        if kind == "status":
+            handler._send(fault[1], b'{"error": "injected failure"}')
+        elif kind == "retry_after":
+            handler._send(429, b'{"error": "slow down"}', headers=[("Retry-After", fault[1])])
+        elif kind == "slow":
+            time.sleep(fault[1])
+            handler._send(200, json.dumps(self.answer(frame)).encode())
+        elif kind == "truncated":  # the connection closes before the promised length
+            text = json.dumps(self.answer(frame)).encode()
+            handler._send(200, text[: len(text) // 2], length=len(text))
+            handler.close_connection = True
+        elif kind == "not_json":
+            handler._send(200, b"<html>gateway says hello</html>")
+        elif kind == "short":  # one answer fewer than records
+            answer = self.answer(frame.iloc[:-1])
+            handler._send(200, json.dumps(answer).encode())
+        else:
+            handler._send(200, json.dumps(self.answer(frame)).encode())
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

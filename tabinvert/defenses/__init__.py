@@ -24,10 +24,16 @@ defense                     what it returns                        rows sum to 1
 Each defense states both promises as ``keeps_row_sums`` and ``keeps_argmax``; label-only
 attacks (:class:`~tabinvert.attacks.LabelOnlyInversion`) are untouched by every defense that
 keeps the arg-max.
+
+``InversionMonitor`` watches the queries instead of perturbing the answers: it flags (or
+refuses) clients whose queries look like an attribute-inference attack, and
+``scan_query_log`` finds the same patterns in a log of queries (:ref:`monitor`).
 """
 
 from ._budget import QueryBudget, QueryBudgetExceeded, find_query_budget
 from ._defended import DefendedClassifier, DefendedRegressor
+from ._monitor import InversionMonitor, scan_query_log
+from ._monitor_report import MonitorReport
 from ._transformers import (
     CoarsenProbabilities,
     ConfidenceThreshold,
@@ -46,7 +52,9 @@ __all__ = [
     "DefendedClassifier",
     "DefendedRegressor",
     "GaussianNoise",
+    "InversionMonitor",
     "LabelOnly",
+    "MonitorReport",
     "NoisePredictions",
     "QueryBudget",
     "QueryBudgetExceeded",
@@ -55,4 +63,5 @@ __all__ = [
     "RoundProbabilities",
     "TopK",
     "find_query_budget",
+    "scan_query_log",
 ]

@@ -563,6 +563,7 @@ def test_exit_codes_and_csv_neutralisation_are_documented(capsys):
         cli.EXIT_LEAKS,
         cli.EXIT_BAD_INPUT,
         cli.EXIT_INTERNAL,
+        cli.EXIT_SERVICE_FAILED,
         cli.EXIT_INTERRUPTED,
     }
     assert "`=`, `+`, `-`, `@`, a tab or a carriage return" in readme
@@ -574,3 +575,5 @@ def test_exit_codes_and_csv_neutralisation_are_documented(capsys):
         text = " ".join(capsys.readouterr().out.split())
         assert "Exit codes: 0 done; 1 only when leakage is above --fail-above; 2 bad input" in text
         assert "3 internal failure" in text and "--debug" in text
+        if command == "assess":
+            assert "4 the model service at --endpoint failed after its retries" in text

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import ModelServer
 from tabinvert.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -308,13 +309,14 @@ def tabinvert_executable():
     return [found]
 
 
-def run_tabinvert(tokens, folder):
+def run_tabinvert(tokens, folder, env=None):
     result = subprocess.run(
         [*tabinvert_executable(), *tokens[1:]],
         cwd=folder,
         capture_output=True,
         text=True,
         timeout=600,
+        env=None if env is None else {**os.environ, **env},
     )
     return result
 
@@ -346,21 +348,35 @@ def make_assess_files(args, folder):
         ),
         RandomForestClassifier(50, random_state=0),
     ).fit(X[:300], y[:300])
-    assert args.model.endswith(".skops"), "the README's model file is a skops file"
-    sio.dump(model, folder / args.model)
+    if args.endpoint is None:
+        assert args.model.endswith(".skops"), "the README's model file is a skops file"
+        sio.dump(model, folder / args.model)
     frame[:300].to_csv(folder / args.train, index=False)
     for path in (args.holdout, args.aux):
         if path:
             frame[300:].to_csv(folder / path, index=False)
+    return model
 
 
 def check_assess(tokens, folder):
     from tabinvert import Assessment
 
     args = build_parser().parse_args(tokens[1:])
-    make_assess_files(args, folder)
+    model = make_assess_files(args, folder)
     made = {p.name for p in folder.iterdir()}
-    result = run_tabinvert(tokens, folder)
+    if args.endpoint is not None:  # the model served over the v2 protocol, on this machine
+        server = ModelServer(model, "v2")
+        try:
+            tokens = [server.url if t == args.endpoint else t for t in tokens]
+            env = {args.token_env: "readme-token"} if args.token_env else {}
+            result = run_tabinvert(tokens, folder, env=env)
+        finally:
+            server.close()
+        assert server.requests, "the README's --endpoint command sent no request"
+        if args.token_env:
+            assert server.requests[0][1]["Authorization"] == "Bearer readme-token"
+    else:
+        result = run_tabinvert(tokens, folder)
     assert result.returncode in (0, 1), result.stderr
     written = {p.name for p in folder.iterdir()} - made
     assert written == {Path(p).name for p in (args.out, args.json) if p}

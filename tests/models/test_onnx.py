@@ -24,6 +24,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from conftest import smoking_population
 from tabinvert import assess
 from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion
 from tabinvert.cli import main
@@ -42,22 +43,6 @@ ATOL = 1e-5
 MARGIN = 1e-5
 
 
-def _people(n, seed):
-    """Records whose label depends strongly on the (text) sensitive column ``smoker``."""
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "age": rng.integers(20, 70, n),
-            "bmi": rng.normal(26, 4, n).round(1),
-            "region": rng.choice(["north", "south", "east"], n),
-            "smoker": rng.choice(["never", "former", "current"], n, p=[0.5, 0.3, 0.2]),
-        }
-    )
-    effect = frame["smoker"].map({"never": -1.5, "former": 0.2, "current": 2.0}).to_numpy()
-    z = effect + 0.04 * (frame["age"] - 45) + rng.normal(0, 1, n)
-    return frame, np.where(z > 0, "high", "low")
-
-
 def _export(model, sample, path, **options):
     """``model`` saved as ONNX by skl2onnx, float64 columns typed as float32 inputs."""
     floats = {c: np.float32 for c in sample.columns if sample[c].dtype == np.float64}
@@ -68,7 +53,7 @@ def _export(model, sample, path, **options):
 
 @pytest.fixture(scope="module")
 def people():
-    X, y = _people(1800, seed=0)
+    X, y, _ = smoking_population(1800, seed=0)
     return {
         "train": (X[:1000], y[:1000]),
         "aux": (X[1000:1400].reset_index(drop=True), y[1000:1400]),

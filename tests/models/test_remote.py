@@ -18,11 +18,8 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import joblib
@@ -35,6 +32,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from conftest import ModelServer, smoking_population
 from tabinvert import assess
 from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion, LearnedInversion
 from tabinvert.defenses import QueryBudget
@@ -47,25 +45,9 @@ pytest.importorskip("urllib3")  # the remote extra, in the test extra
 SECRET = "s3cr3t-token-value"
 
 
-def _people(n, seed):
-    """Records whose label depends strongly on the (text) sensitive column ``smoker``."""
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "age": rng.integers(20, 70, n),
-            "bmi": rng.normal(26, 4, n).round(1),
-            "region": rng.choice(["north", "south", "east"], n),
-            "smoker": rng.choice(["never", "former", "current"], n, p=[0.5, 0.3, 0.2]),
-        }
-    )
-    effect = frame["smoker"].map({"never": -1.5, "former": 0.2, "current": 2.0}).to_numpy()
-    z = effect + 0.04 * (frame["age"] - 45) + rng.normal(0, 1, n)
-    return frame, np.where(z > 0, "high", "low"), z + frame["bmi"].to_numpy()
-
-
 @pytest.fixture(scope="module")
 def people():
-    X, y, z = _people(1400, seed=0)
+    X, y, z = smoking_population(1400, seed=0)
     return {
         "train": (X[:800], y[:800]),
         "aux": (X[800:1100].reset_index(drop=True), y[800:1100]),
@@ -188,8 +170,12 @@ def test_attacks_on_the_served_model_guess_as_in_process(mlserver, pipeline, peo
     X, y = people["train"]
     remote = _served(mlserver, batch_size=500, max_concurrency=3)
     for method in ("map", "csmia"):
-        local = ConfidenceInversion(pipeline, "smoker", method=method).fit(X_aux, y_aux)
-        served = ConfidenceInversion(remote, "smoker", method=method).fit(X_aux, y_aux)
+        local = ConfidenceInversion(pipeline, "smoker", method=method, random_state=0).fit(
+            X_aux, y_aux
+        )
+        served = ConfidenceInversion(remote, "smoker", method=method, random_state=0).fit(
+            X_aux, y_aux
+        )
         np.testing.assert_array_equal(served.attack(X, y), local.attack(X, y))
         assert served.score(X, y) == local.score(X, y)
         # Every row the attack asked for went over the network, and was counted.
@@ -293,6 +279,28 @@ def test_a_labels_only_service_is_assessed_and_the_report_says_so(mlserver, pipe
     assert "returns labels only" not in rate(pipeline).to_html()
 
 
+def test_evaluate_defenses_sweeps_the_served_model_as_in_process(mlserver, pipeline, people):
+    from tabinvert.defenses import LabelOnly, RoundProbabilities
+    from tabinvert.evaluation import evaluate_defenses
+
+    def sweep(model):
+        return evaluate_defenses(
+            model,
+            {"round 0.1": RoundProbabilities(1), "label only": LabelOnly()},
+            *people["aux"],
+            targets={"members": people["train"]},
+            X_test=people["held_out"][0],
+            y_test=people["held_out"][1],
+            attacks=[ConfidenceInversion(model, "smoker", random_state=0)],
+            n_resamples=100,
+            random_state=0,
+        ).drop(columns="seconds")
+
+    local, served = sweep(pipeline), sweep(_served(mlserver))
+    assert set(served["defense"]) >= {"round 0.1", "label only"}
+    pd.testing.assert_frame_equal(served, local)
+
+
 def test_a_query_budget_in_front_of_the_served_model(mlserver, people):
     X_aux, y_aux = people["aux"]
     X, y = people["train"]
@@ -327,121 +335,12 @@ def test_a_wrong_model_name_is_an_error_naming_the_status(mlserver, people):
 # -- a local server that injects faults --------------------------------------------------------
 
 
-class FaultServer:
-    """A threaded HTTP server on a free port that answers with ``model`` in the v2, MLflow or
-    generic JSON format, after the faults queued in ``plan`` (one per request, in order)."""
-
-    def __init__(self, model, kind="v2", feature_names=None):
-        self.model, self.kind = model, kind
-        self.plan = deque()
-        self.requests = []  # (path, headers, rows) of each request received
-        self.in_flight = self.most_in_flight = 0
-        self.lock = threading.Lock()
-        self.delay = 0.0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_GET(self):
-                self._send(200, b"{}")
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with server.lock:
-                    server.in_flight += 1
-                    server.most_in_flight = max(server.most_in_flight, server.in_flight)
-                    fault = server.plan.popleft() if server.plan else ("ok",)
-                try:
-                    server.handle(self, fault, body)
-                finally:
-                    with server.lock:
-                        server.in_flight -= 1
-
-            def _send(self, status, payload, headers=(), length=None):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload) if length is None else length))
-                for key, value in headers:
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def frame(self, payload):
-        if self.kind == "v2":
-            return pd.DataFrame({i["name"]: i["data"] for i in payload["inputs"]})
-        if self.kind == "mlflow":
-            split = payload["dataframe_split"]
-            return pd.DataFrame(split["data"], columns=split["columns"])
-        return pd.DataFrame(payload["instances"])
-
-    def answer(self, frame):
-        if self.kind == "v2":
-            proba = self.model.predict_proba(frame)
-            return {
-                "outputs": [
-                    {
-                        "name": "predict_proba",
-                        "shape": list(proba.shape),
-                        "datatype": "FP64",
-                        "data": proba.ravel().tolist(),
-                    }
-                ]
-            }
-        if self.kind == "mlflow":
-            return {"predictions": self.model.predict_proba(frame).tolist()}
-        classes = [str(c) for c in self.model.classes_]
-        return {
-            "result": {
-                "scores": [dict(zip(classes, row)) for row in self.model.predict_proba(frame)]
-            }
-        }
-
-    def handle(self, handler, fault, body):
-        payload = json.loads(body)
-        frame = self.frame(payload)
-        with self.lock:
-            self.requests.append((handler.path, dict(handler.headers), len(frame)))
-        if self.delay:
-            time.sleep(self.delay)
-        kind = fault[0]
-        if kind == "status":
-            handler._send(fault[1], b'{"error": "injected failure"}')
-        elif kind == "retry_after":
-            handler._send(429, b'{"error": "slow down"}', headers=[("Retry-After", fault[1])])
-        elif kind == "slow":
-            time.sleep(fault[1])
-            handler._send(200, json.dumps(self.answer(frame)).encode())
-        elif kind == "truncated":  # the connection closes before the promised length
-            text = json.dumps(self.answer(frame)).encode()
-            handler._send(200, text[: len(text) // 2], length=len(text))
-            handler.close_connection = True
-        elif kind == "not_json":
-            handler._send(200, b"<html>gateway says hello</html>")
-        elif kind == "short":  # one answer fewer than records
-            answer = self.answer(frame.iloc[:-1])
-            handler._send(200, json.dumps(answer).encode())
-        else:
-            handler._send(200, json.dumps(self.answer(frame)).encode())
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def fault_server(pipeline):
     servers = []
 
     def make(kind="v2"):
-        server = FaultServer(pipeline, kind)
+        server = ModelServer(pipeline, kind)
         servers.append(server)
         return server
 
@@ -703,3 +602,125 @@ def test_basic_auth_in_the_url_never_reaches_a_message(fault_server, people):
     expected = base64.b64encode(f"user:{SECRET}".encode()).decode()
     assert headers.get("Authorization") == f"Basic {expected}"
     assert os.environ.get("MODEL_TOKEN") is None
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def _write_csvs(people, folder):
+    for name, (X, y) in (("train", people["train"]), ("holdout", people["held_out"])):
+        X.assign(label=y).to_csv(folder / f"{name}.csv", index=False)
+
+
+def _cli(folder, *options):
+    return [
+        "assess",
+        *options,
+        "--train",
+        str(folder / "train.csv"),
+        "--holdout",
+        str(folder / "holdout.csv"),
+        "--target",
+        "label",
+        "--sensitive",
+        "smoker",
+        "--access",
+        "api",
+        "--n-resamples",
+        "100",
+        "--random-state",
+        "0",
+        "--quiet",
+        "--out",
+        str(folder / "report.html"),
+        "--json",
+        str(folder / "report.json"),
+    ]
+
+
+def test_the_cli_assesses_a_served_model(mlserver, pipeline, people, tmp_path, capsys, monkeypatch):
+    from tabinvert.cli import main
+
+    _write_csvs(people, tmp_path)
+    monkeypatch.setenv("SERVICE_KEY", SECRET)
+    code = main(
+        _cli(
+            tmp_path,
+            "--endpoint",
+            mlserver,
+            "--protocol",
+            "v2",
+            "--model-name",
+            "smoking",
+            "--header-env",
+            "X-Api-Key=SERVICE_KEY",
+            "--batch-size",
+            "400",
+        )
+    )
+    assert code == 0, capsys.readouterr().err
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["metadata"]["endpoint"]["url"] == f"{mlserver}/v2/models/smoking/infer"
+    assert report["metadata"]["endpoint"]["rows_sent"] > 0
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "The model was queried over HTTP at" in html
+    assert SECRET not in html and SECRET not in json.dumps(report)
+    # The same numbers as the in-process model assessed by the library.
+    local = assess(
+        pipeline,
+        *people["train"],
+        X_holdout=people["held_out"][0],
+        y_holdout=people["held_out"][1],
+        sensitive="smoker",
+        access="api",
+        n_resamples=100,
+        random_state=0,
+    )
+    served = pd.DataFrame(report["results"]["records"], columns=report["results"]["columns"])
+    np.testing.assert_allclose(
+        served.sort_values(["attack", "population"])["advantage"].to_numpy(dtype=float),
+        local.results.sort_values(["attack", "population"])["advantage"].to_numpy(dtype=float),
+    )
+
+
+def test_the_cli_stops_without_a_report_when_the_service_fails(
+    fault_server, people, tmp_path, capsys
+):
+    from tabinvert.cli import main
+
+    server = fault_server()
+    server.plan.extend([("ok",)] * 2 + [("status", 503)] * 1000)
+    _write_csvs(people, tmp_path)
+    code = main(_cli(tmp_path, "--endpoint", server.url, "--model-name", "m", "--retries", "1"))
+    err = capsys.readouterr().err
+    assert code == 4, err
+    assert f"{server.url}/v2/models/m/infer" in err and "HTTP 503" in err
+    assert not (tmp_path / "report.html").exists() and not (tmp_path / "report.json").exists()
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--model", "m.skops", "--protocol", "mlflow"], "--protocol describes a model service"),
+        (["--endpoint", "http://127.0.0.1:1", "--trust-pickle"], "no model file is loaded"),
+        (
+            ["--endpoint", "http://127.0.0.1:1", "--model-name", "m", "--header-env", "X=NOPE_VAR"],
+            "'NOPE_VAR' is not set",
+        ),
+        (
+            ["--endpoint", "http://127.0.0.1:1", "--model-name", "m", "--classes", "high,medium"],
+            "'medium', which is not a label",
+        ),
+    ],
+)
+def test_the_cli_refuses_endpoint_options_that_do_not_fit(
+    options, message, people, tmp_path, capsys, monkeypatch
+):
+    from tabinvert.cli import main
+
+    monkeypatch.delenv("NOPE_VAR", raising=False)
+    _write_csvs(people, tmp_path)
+    code = main(_cli(tmp_path, *options))
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, err
+    assert not (tmp_path / "report.html").exists()

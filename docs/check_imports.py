@@ -32,6 +32,7 @@ LAYERS = [
         "metrics",
         "datasets",
         "models",
+        "explain",
     ],
     ["defenses", "attacks", "dp"],
     ["evaluation", "report"],

@@ -52,11 +52,11 @@ PICKLE_HELP = (
 LOADING_HELP = (
     "Model files: a model file is read as data and may come from anyone. A .skops file loads "
     "only if every type in it is a known model type of scikit-learn, NumPy, SciPy, XGBoost, "
-    "LightGBM, CatBoost or tabinvert, and it holds no callable (a function, builtin, functools.partial, operator "
-    "object, or a FunctionTransformer's func), since a callable in a model runs when the model "
-    "predicts; --trust-type NAME admits one such type or callable by its exact name. The node "
-    "indices of tree models are checked before use. A pickle/joblib file can run any code when "
-    "loaded: it needs --trust-pickle."
+    "LightGBM, CatBoost or tabinvert, and it holds no callable (a function, builtin, "
+    "functools.partial, operator object, or a FunctionTransformer's func), since a callable "
+    "in a model runs when the model predicts; --trust-type NAME admits one such type or "
+    "callable by its exact name. The node indices of tree models are checked before use. A "
+    "pickle/joblib file can run any code when loaded: it needs --trust-pickle."
 )
 
 DEBUG_HELP = "on an error, also print the traceback (the exit code stays the same)"

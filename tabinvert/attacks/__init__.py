@@ -24,12 +24,16 @@ attack                         what the attacker needs                paper
 ``JointInversion``             what the wrapped black-box attack      Fredrikson et al. 2014
                                needs; several hidden attributes, or   (product grid / coordinate
                                unknown features (averaged over aux)   ascent, marginalisation)
+``ExplanationInversion``       the victim's explanation (per-feature  Duddu & Boutet 2022;
+                               contributions); ``"match"`` queries    Luo, Jiang & Xiao 2022
+                               the explanation service                (``"explanation_only"``)
 =============================  =====================================  ============================
 """
 
 from ._autodiff import DifferentiableModel, model_gradient
 from ._base import ACCESS_LEVELS, AttackCapabilities, BaseAttack
 from ._confidence import ConfidenceInversion
+from ._explanation import ExplanationInversion
 from ._gradient import GradientInversion
 from ._imputation import ImputationBaseline
 from ._joint import JointInversion
@@ -45,6 +49,7 @@ __all__ = [
     "BaseAttack",
     "ConfidenceInversion",
     "DifferentiableModel",
+    "ExplanationInversion",
     "GradientInversion",
     "ImputationBaseline",
     "JointInversion",

@@ -136,6 +136,7 @@ ACCESS_LEVELS = {
     "labels": "the model's predicted labels only",
     "model": "the fitted model itself (its file): trees and the training mass in their leaves",
     "gradients": "the fitted model's parameters, to compute gradients",
+    "explanations": "the model's explanations (per-feature contributions) through its service",
 }
 
 
@@ -152,7 +153,7 @@ class AttackCapabilities:
         A short display name for tables and reports ("CSMIA", "white-box tree", ...).
     access : str
         What the attacker must reach: a key of :data:`ACCESS_LEVELS` ("none", "outputs",
-        "labels", "model", "gradients").
+        "labels", "model", "gradients", "explanations").
     calibrated : bool
         Whether ``attack_proba`` is a posterior probability of each candidate value (False
         when the scores only rank the candidates, as CSMIA's do).

@@ -300,6 +300,8 @@ def run_assessment(
     context=None,
     pdf=None,
     dp_epsilons=None,
+    explainer=None,
+    explainer_defenses=None,
 ):
     """Assess, print the summary, write the outputs; the shared path of ``assess`` and ``demo``.
 
@@ -343,6 +345,8 @@ def run_assessment(
         aux_sizes=aux_sizes,
         context=context,
         dp_epsilons=dp_epsilons,
+        explainer=explainer,
+        explainer_defenses=explainer_defenses,
     )
     for row in result.summary.itertuples():
         print(f"{row.sensitive}: risk {row.risk_level.upper()}. {row.sentence}", file=stream)
@@ -484,6 +488,8 @@ def _assess(args):
             _read_csv(args.aux, "auxiliary"), args.target, "auxiliary", args.aux
         )
         X_aux = _model_columns(model, X_aux, "auxiliary")
+    explainer = _explainer(args.explanations, model, X_train, args) if args.explanations else None
+    explainer_defenses = _explanation_defenses(args.explanation_defense, explainer, args)
     _progress(f"assessing {len(X_train):,} training records, sensitive {', '.join(args.sensitive)}")
     _, code = run_assessment(
         model,
@@ -509,6 +515,8 @@ def _assess(args):
         context=context,
         pdf=args.pdf,
         dp_epsilons=args.dp_epsilons,
+        explainer=explainer,
+        explainer_defenses=explainer_defenses,
     )
     return code
 
@@ -530,6 +538,105 @@ ENDPOINT_OPTIONS = (
     "timeout",
     "retries",
 )
+
+
+def _explanations_spec(text):
+    """--explanations KIND: ("contributions" | "shap" | "reasons", k)."""
+    kind, _, k = text.partition(":")
+    if kind in ("contributions", "shap") and not k:
+        return kind, None
+    if kind == "reasons":
+        try:
+            count = int(k or 3)
+        except ValueError:
+            count = 0
+        if count >= 1:
+            return kind, count
+    raise argparse.ArgumentTypeError(
+        f"expected contributions, shap or reasons:K (K a whole number ≥ 1), got {_shown(text)}"
+    )
+
+
+def _explanation_defense_spec(text):
+    """--explanation-defense SPEC: (kind, number or None)."""
+    kind, _, value = text.partition(":")
+    numbers = {"top-k": int, "round": int, "round-step": float, "noise": float}
+    if kind == "drop" and not value:
+        return kind, None
+    if kind in numbers:
+        try:
+            number = numbers[kind](value)
+        except ValueError:
+            number = None
+        if number is not None and math.isfinite(number) and number >= (1 if kind == "top-k" else 0):
+            if not (kind in ("round-step", "noise") and number == 0):
+                return kind, number
+    raise argparse.ArgumentTypeError(
+        f"expected top-k:K, round:DECIMALS, round-step:STEP, drop or noise:SCALE, got "
+        f"{_shown(text)}"
+    )
+
+
+def _explanation_defenses(specs, explainer, args):
+    """The defended explainers --explanation-defense describes, around ``explainer``."""
+    from .explain import DropContribution, NoisyContributions, RoundContributions, TopKContributions
+
+    if specs and explainer is None:
+        raise ValueError("--explanation-defense defends the explanations: it needs --explanations.")
+    made = {
+        "top-k": lambda k: TopKContributions(explainer, k=k),
+        "round": lambda d: RoundContributions(explainer, decimals=d),
+        "round-step": lambda step: RoundContributions(explainer, step=step),
+        "drop": lambda _: DropContribution(explainer, list(args.sensitive)),
+        "noise": lambda scale: NoisyContributions(
+            explainer, scale=scale, random_state=args.random_state
+        ),
+    }
+    return [made[kind](value) for kind, value in specs]
+
+
+#: Records the shap explainer is given as its background (sampled from the training file).
+SHAP_BACKGROUND = 100
+
+
+def _explainer(spec, model, X_train, args):
+    """The explainer --explanations describes, around the model, checked on two records."""
+    from .explain import LinearContributions, ReasonCodes, ShapExplainer, TreeContributions
+
+    if args.endpoint is not None:
+        raise ValueError(
+            "--explanations computes the explanations from the model itself: it goes with "
+            "--model (a model service's own explanations are not queried)."
+        )
+    kind, k = spec
+    if kind == "shap":
+        background = X_train.sample(
+            n=min(SHAP_BACKGROUND, len(X_train)), random_state=args.random_state
+        )
+        explainer = ShapExplainer(model, background)
+    else:
+        explainer = None
+        for make in (
+            lambda: TreeContributions(model),
+            lambda: LinearContributions(model).fit(X_train),
+        ):
+            try:
+                candidate = make()
+                candidate.explain(X_train.iloc[:2])
+            except (TypeError, ValueError):
+                continue
+            explainer = candidate
+            break
+        if explainer is None:
+            raise ValueError(
+                f"--explanations {kind}: the model ({type(model).__name__}) is neither an "
+                "XGBoost or LightGBM model (exact TreeSHAP) nor a linear one, possibly in a "
+                'Pipeline; use --explanations shap (pip install "tabinvert[shap]").'
+            )
+        if kind == "reasons":
+            explainer = ReasonCodes(explainer, k=k, values="signs")
+    explainer.explain(X_train.iloc[:2])  # refused now, not after the attacks ran
+    return explainer
 
 
 def _check_endpoint_options(args):
@@ -1069,6 +1176,25 @@ def _add_assess_report_options(assess):
         help="also train differentially private counterparts of the model at these privacy "
         "budgets, e.g. 0.5,1,2,4,8, and attack them beside the defenses (needs --holdout; "
         'pip install "tabinvert[dp]")',
+    )
+    assess.add_argument(
+        "--explanations",
+        type=_explanations_spec,
+        default=None,
+        metavar="KIND",
+        help="the API also returns explanations: contributions (XGBoost/LightGBM TreeSHAP, or "
+        'a linear model\'s), shap (any model; pip install "tabinvert[shap]"), or reasons:K '
+        "(the top K reason codes, signs only); adds the explanation attacks and a verdict for "
+        "them",
+    )
+    assess.add_argument(
+        "--explanation-defense",
+        action="append",
+        default=[],
+        type=_explanation_defense_spec,
+        metavar="SPEC",
+        help="with --explanations, a defended version to sweep, repeatable: top-k:3, round:1, "
+        "round-step:0.5, drop (the sensitive columns' own contributions), noise:0.1",
     )
     assess.add_argument(
         "--group-by",

@@ -35,6 +35,7 @@ from ._validation import check_model_fitted, sensitive_kind, true_sensitive
 from ._wrappers import is_wrapped
 from .attacks import (
     ConfidenceInversion,
+    ExplanationInversion,
     LabelOnlyInversion,
     WhiteBoxTreeInversion,
 )
@@ -1351,6 +1352,40 @@ def _sweep_candidates(model, defenses, models):
             )
         candidates[name] = (alternative, None)
     return candidates
+
+
+def explanation_attacks(explainer, sensitive, *, random_state=None, candidates="auto"):
+    """The attacks on an explanation service that ``assess(explainer=...)`` adds: matching the
+    victim's explanation against each candidate's, and an attack model learned on auxiliary
+    explanations (Duddu & Boutet), each victim's explanation taken as the service gives it for
+    the victim's own record.
+
+    Parameters
+    ----------
+    explainer : explainer of :mod:`tabinvert.explain`
+    sensitive : str or int
+        The sensitive column.
+    random_state : int, default=None
+    candidates : "auto" or array-like, default="auto"
+
+    Returns
+    -------
+    list of attacks
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabinvert.evaluation import attack_name, explanation_attacks
+    >>> from tabinvert.explain import LinearContributions
+    >>> model = LogisticRegression().fit([[0, 0], [1, 1], [0, 1], [1, 0]], [0, 1, 1, 0])
+    >>> [attack_name(a) for a in explanation_attacks(LinearContributions(model), 1)]
+    ['explanation match', 'explanation learned']
+    """
+    common = dict(victim_explanations="served", random_state=random_state, candidates=candidates)
+    return [
+        ExplanationInversion(explainer, sensitive, method="match", **common),
+        ExplanationInversion(explainer, sensitive, method="learned", **common),
+    ]
 
 
 def default_attacks(

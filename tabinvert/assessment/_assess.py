@@ -15,11 +15,11 @@ from sklearn.utils import check_random_state
 
 from .._cache import run_cache
 from .._progress import RunProgress, as_progress
-from .._sklearn_compat import Interval, StrOptions, validate_params
+from .._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
 from .._threat_models import RISK_LEVELS, THREAT_MODEL, WHITE_BOX_THREAT_MODEL
 from .._validation import model_feature_names
 from .._version import __version__
-from ..attacks._base import model_is_classifier
+from ..attacks._base import capabilities_of, model_is_classifier
 from ..evaluation import (
     _sweep_candidates,
     is_white_box,
@@ -28,7 +28,7 @@ from ..evaluation import (
 from ._aux_sizes import aux_size_table, check_aux_sizes
 from ._exposure import _disparity, _exposure, _group_table, _groups
 from ._result import Assessment
-from ._running import _defense_sweep, _records_with_value, _run_attacks
+from ._running import _defense_sweep, _explanation_sweep, _records_with_value, _run_attacks
 from ._summary import _membership_gap, _summary
 
 
@@ -78,6 +78,8 @@ def _rows(X, positions):
         "context": [dict, None],
         "models": [dict, None],
         "dp_epsilons": [list, tuple, None],
+        "explainer": [HasMethods(["explain"]), None],
+        "explainer_defenses": [list, tuple, None],
     },
     prefer_skip_nested_validation=False,
 )
@@ -110,6 +112,8 @@ def assess(
     context=None,
     models=None,
     dp_epsilons=None,
+    explainer=None,
+    explainer_defenses=None,
 ):
     """Assess what an attacker can infer about the sensitive attributes of a model's training
     records, how sure that is, who is most exposed, and what defenses would change.
@@ -229,6 +233,22 @@ def assess(
         attacked in the sweep, members and non-members; the report says what ε means and the
         smallest ε at which no attack does measurably better than imputation. Their
         parameters and accounted ε are in ``metadata["dp"]``.
+    explainer : explainer, default=None
+        What the model's API returns beside its answer, when it explains them: an explainer of
+        :mod:`tabinvert.explain` around the same model (contributions, Shapley values, reason
+        codes, or a defended explainer). The explanation attacks
+        (:class:`~tabinvert.attacks.ExplanationInversion`, "match" and "learned", each victim's
+        explanation as the service gives it) join the attacks, and each attribute gets a third
+        verdict, "API with explanations", beside the API's and the model file's
+        (``risk_level_explanations`` in the summary); the report explains the channel. See
+        :ref:`explanations`.
+    explainer_defenses : list of defended explainers, default=None
+        With ``explainer``: defended explainers of :mod:`tabinvert.explain` around it
+        (``TopKContributions(explainer, k=3)``, ``RoundContributions``, ``DropContribution``,
+        ``NoisyContributions``, ``ReasonCodes``). The explanation attacks run again under each,
+        on the same records and seed, beside the explanations as served ("none"): the table
+        ``explanation_defenses``, and a section of the report. The model's answers, and so the
+        other attacks and the model's utility, are unchanged by them.
 
     Records whose sensitive value is missing are left out of that attribute's attacked set and
     counted (``metadata["left_out"]``, ``metadata["n_attacked"]``, and the sentence). When
@@ -263,6 +283,7 @@ def assess(
         model, X_train, y_train, X_holdout, y_holdout, X_aux, sensitive, group_by, defenses
     )
     check_aux_sizes(aux_sizes)  # refused before anything is asked of the model
+    explainer_defenses = _checked_explainer_defenses(explainer, explainer_defenses)
     from ..report._context import check_context
 
     context = check_context(context)  # refused (naming the key) before any work, too
@@ -292,6 +313,7 @@ def assess(
             progress,
             white_box=access != "api",
             candidates=candidates,
+            explainer=explainer,
         )
         results = pd.concat([run.table for run in runs.values()], ignore_index=True)
         gap = _membership_gap(results)
@@ -345,6 +367,20 @@ def assess(
                 progress,
             )
             frontier = privacy_utility_frontier(defense_table)
+        explanation_defenses = None
+        if explainer_defenses:
+            explanation_defenses = _explanation_sweep(
+                explainer,
+                explainer_defenses,
+                attack_sets,
+                split.X_aux,
+                split.y_aux,
+                targets,
+                seed,
+                n_resamples,
+                confidence,
+                progress,
+            )
 
     metadata = _metadata(
         model,
@@ -376,6 +412,7 @@ def assess(
         metadata=metadata,
         tail_risk=tail,
         aux_sizes=sized,
+        explanation_defenses=explanation_defenses,
     )
 
 
@@ -559,15 +596,41 @@ def _tail_risk(runs, tail_values):
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
+def _checked_explainer_defenses(explainer, explainer_defenses):
+    """The defended explainers, refused now when there is no explainer or one cannot explain."""
+    defenses = list(explainer_defenses or [])
+    if defenses and explainer is None:
+        raise ValueError(
+            "explainer_defenses are defended versions of the explanations the API returns: "
+            "pass explainer= too (the explanations as served)."
+        )
+    for position, defended in enumerate(defenses):
+        if not callable(getattr(defended, "explain", None)) or not hasattr(defended, "keeps"):
+            raise ValueError(
+                f"explainer_defenses[{position}] ({type(defended).__name__}) is not a defended "
+                "explainer of tabinvert.explain (TopKContributions, RoundContributions, "
+                "DropContribution, NoisyContributions, ReasonCodes)."
+            )
+    return defenses
+
+
 def _access_families(runs):
     """The family-wise intervals of each access's attacks, per sensitive column: the API's
-    (attacks that only query the model) and the model file's (every attack)."""
-    families = {"api": [], "model-file": []}
+    (attacks that only query the model's answers), the API's with explanations (those and the
+    explanation attacks) and the model file's (every attack)."""
+    families = {"api": [], "explanations": [], "model-file": []}
     for column, run in runs.items():
+        access = {name: capabilities_of(attack).access for name, attack in run.attacks.items()}
         api = [name for name, attack in run.attacks.items() if not is_white_box(attack)]
-        for access, names in (("api", api), ("model-file", list(run.attacks))):
-            families[access].append(run.family_intervals(names).assign(sensitive=column))
-    return {access: pd.concat(parts, ignore_index=True) for access, parts in families.items()}
+        answers = [name for name in api if access[name] != "explanations"]
+        chosen = [("api", answers), ("model-file", list(run.attacks))]
+        if len(answers) < len(api):
+            chosen.append(("explanations", api))
+        for name, names in chosen:
+            families[name].append(run.family_intervals(names).assign(sensitive=column))
+    return {
+        access: pd.concat(parts, ignore_index=True) for access, parts in families.items() if parts
+    }
 
 
 def _checked_inputs(

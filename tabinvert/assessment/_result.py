@@ -25,6 +25,7 @@ _TABLES = (
     "frontier",
     "tail_risk",
     "aux_sizes",
+    "explanation_defenses",
 )
 
 
@@ -66,6 +67,10 @@ class Assessment:
         (:func:`~tabinvert.evaluation.tail_risk`).
     aux_sizes : DataFrame or None
         With ``aux_sizes``: the deciding attacks' advantage per auxiliary-data size.
+    explanation_defenses : DataFrame or None
+        With ``explainer`` and ``explainer_defenses``: the explanation attacks under the
+        explanations as served ("none") and under each defended explainer, with what each
+        keeps (attack × attribute × population rows, as ``results``).
     threat_model : str
         The threat model, in words (:data:`THREAT_MODEL`, and :data:`WHITE_BOX_THREAT_MODEL`
         when a white-box attack was run).
@@ -89,6 +94,7 @@ class Assessment:
         metadata=None,
         tail_risk=None,
         aux_sizes=None,
+        explanation_defenses=None,
     ):
         self.summary = summary
         self.results = results
@@ -102,6 +108,7 @@ class Assessment:
         self.metadata = dict(metadata or {})
         self.tail_risk = tail_risk
         self.aux_sizes = aux_sizes
+        self.explanation_defenses = explanation_defenses
 
     def __repr__(self):
         levels = ", ".join(f"{r.sensitive}: {r.risk_level}" for r in self.summary.itertuples())

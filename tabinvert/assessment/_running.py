@@ -12,10 +12,12 @@ from .._validation import (
     rows_with_unseen_categories,
     sensitive_kind,
 )
+from ..attacks._base import capabilities_of
 from ..exceptions import ModelQueryError
 from ..evaluation import (
     default_attacks,
     evaluate_defenses,
+    explanation_attacks,
     is_white_box,
     named_attacks,
     run_attacks,
@@ -68,6 +70,7 @@ def _run_attacks(
     progress,
     white_box=True,
     candidates=None,
+    explainer=None,
 ):
     """Choose the attacks of each sensitive column and run them once (:func:`run_attacks`).
 
@@ -77,7 +80,8 @@ def _run_attacks(
     run; candidate values the model's encoder never saw are left out of the candidates (when
     not given in ``candidates``); a column whose run fails on its data is reported as failed
     and the other columns complete. Without ``white_box`` (an API-only assessment) no attack
-    that reads the model's internals runs."""
+    that reads the model's internals runs. With an ``explainer`` (what the API returns beside
+    its answers), the explanation attacks join the automatic choice."""
     attack_sets, runs, left_out = {}, {}, {}
     candidates = dict(candidates or {})
     for column in sensitive:
@@ -109,6 +113,10 @@ def _run_attacks(
                 white_box=white_box,
                 candidates=chosen_candidates,
             )
+            if explainer is not None:
+                chosen += explanation_attacks(
+                    explainer, column, random_state=seed, candidates=chosen_candidates
+                )
         else:
             chosen = [a for a in attacks if getattr(a, "sensitive", None) == column]
             if not white_box:
@@ -169,11 +177,13 @@ def _defense_sweep(
             "Measuring defenses needs held-out data for their utility: pass "
             "X_holdout and y_holdout."
         )
+    # Output defenses change the model's answers, not what a white-box attacker reads nor the
+    # explanations the service returns: those attacks are swept by the explainer defenses.
     black_box = [
         (column, name, attack)
         for column, chosen in attack_sets.items()
         for name, attack in chosen.items()
-        if not is_white_box(attack)
+        if not is_white_box(attack) and capabilities_of(attack).access != "explanations"
     ]
     sweep_attacks = [attack for _, _, attack in black_box] or None
     what = f"{len(sweep_attacks)} attack(s)" if sweep_attacks else "the default black-box attacks"
@@ -207,3 +217,69 @@ def _defense_sweep(
         _undefended_rows=undefended,
         _progress=progress,
     )
+
+
+def explainer_defense_name(defended):
+    """A defended explainer's name in the tables: its class and every parameter that is set,
+    without the explainer it wraps (``TopKContributions(k=3)``)."""
+    shown = ", ".join(
+        f"{key}={value!r}"
+        for key, value in defended.get_params(deep=False).items()
+        if key != "explainer" and not hasattr(value, "explain") and value is not None
+    )
+    return f"{type(defended).__name__}({shown})"
+
+
+def _explanation_sweep(
+    explainer,
+    explainer_defenses,
+    attack_sets,
+    X_aux,
+    y_aux,
+    targets,
+    seed,
+    n_resamples,
+    confidence,
+    progress,
+):
+    """The explanation attacks of the main run, again under the explanations as served
+    ("none") and under each defended explainer, on the same records and seed."""
+    columns = [
+        column
+        for column, chosen in attack_sets.items()
+        if any(capabilities_of(a).access == "explanations" for a in chosen.values())
+    ]
+    progress.stage(
+        f"explanation defenses: {len(explainer_defenses)} defended explainer(s) × "
+        f"{len(columns)} attribute(s)"
+    )
+    tables = []
+    for name, served in [("none", explainer)] + [
+        (explainer_defense_name(d), d) for d in explainer_defenses
+    ]:
+        for column in columns:
+            main = next(
+                a
+                for a in attack_sets[column].values()
+                if capabilities_of(a).access == "explanations"
+            )
+            X_col, y_col, targets_col, _ = _records_with_value(column, X_aux, y_aux, targets)
+            attacks = named_attacks(
+                explanation_attacks(served, column, random_state=seed, candidates=main.candidates)
+            )
+            table = run_attacks(
+                attacks,
+                X_col,
+                y_col,
+                targets=targets_col,
+                n_resamples=n_resamples,
+                confidence=confidence,
+                random_state=seed,
+            ).table
+            keeps = (
+                "the explanations as the service returns them" if name == "none" else (served.keeps)
+            )
+            tables.append(table.assign(defense=name, keeps=keeps))
+    table = pd.concat(tables, ignore_index=True)
+    first = ["defense", "keeps"]
+    return table[first + [c for c in table.columns if c not in first]]

@@ -69,8 +69,13 @@ def _membership_gap(results):
 
 #: The access an attacker needs, as the verdicts name it: the model's API (its outputs or its
 #: labels), or the model file (its internals, which include querying it).
-ACCESS_VERDICTS = {"api": "API access", "model-file": "model-file access"}
+ACCESS_VERDICTS = {
+    "api": "API access",
+    "explanations": "API access with explanations",
+    "model-file": "model-file access",
+}
 _API_ATTACK_ACCESS = {"outputs", "labels"}
+_EXPLANATION_ACCESS = _API_ATTACK_ACCESS | {"explanations"}
 _LEVEL_ORDER = {"undetermined": -1, "none": 0, "low": 1, "medium": 2, "high": 3}
 
 
@@ -98,6 +103,8 @@ def _access_rows(members, family, access):
     and upper bounds of their family-wise intervals for that family."""
     if access == "api":
         members = members[members["access"].isin(_API_ATTACK_ACCESS)]
+    elif access == "explanations":
+        members = members[members["access"].isin(_EXPLANATION_ACCESS)]
     members = members.copy()
     has_family = (
         "advantage_ci_low_family" in members and members["advantage_ci_low_family"].notna().any()
@@ -166,24 +173,31 @@ def _summary(results, gap, confidence, families=None, access="both", sized=None)
     the attacker's-data-size table (``_aux_sizes``): a verdict whose attack reaches a higher
     level with fewer auxiliary records takes that level, and ``aux_size`` says which size. The
     model-file verdict is never below the API verdict: holding the file includes querying it.
+    When the results hold explanation attacks (the API returns explanations), a third verdict,
+    "explanations", is never below the API's nor above the model file's, and is the headline
+    of an API-only assessment.
     """
     families = families or {}
     accesses = ["api", "model-file"] if access == "both" else [access]
     rows = []
     members = results[(results["population"] == "members") & (results["attack"] != "imputation")]
+    explained = "access" in members and members["access"].eq("explanations").any()
+    if explained and access != "model-file":
+        accesses.insert(1, "explanations")
     for sensitive, part in members.groupby("sensitive", sort=False):
         verdicts = {}
-        for name in ("api", "model-file"):
+        for name in ("api", "explanations", "model-file"):
             if name not in accesses and not (name == "api" and access == "model-file"):
                 continue
             verdict = _verdict(_access_rows(part, families.get(name), name))
             verdicts[name] = _at_worst_size(sensitive, verdict, sized)
-        if "model-file" in verdicts and "api" in verdicts:
-            api_best, api_level = verdicts["api"]
-            file_best, file_level = verdicts["model-file"]
-            if _LEVEL_ORDER.get(api_level, -2) > _LEVEL_ORDER.get(file_level, -2):
-                verdicts["model-file"] = verdicts["api"]  # the file holder can query it too
-        headline = "model-file" if "model-file" in accesses else "api"
+        # Each access includes the one below it: the file holder can query the model and
+        # compute its explanations; an API that explains also answers.
+        chain = [name for name in ("api", "explanations", "model-file") if name in verdicts]
+        for lower, upper in zip(chain, chain[1:]):
+            if _LEVEL_ORDER.get(verdicts[lower][1], -2) > _LEVEL_ORDER.get(verdicts[upper][1], -2):
+                verdicts[upper] = verdicts[lower]
+        headline = next(n for n in ("model-file", "explanations", "api") if n in accesses)
         best, level = verdicts[headline]
         if best is None:
             raise ValueError(
@@ -191,8 +205,10 @@ def _summary(results, gap, confidence, families=None, access="both", sized=None)
                 "or assess with access='both'."
             )
         decided_by = headline
-        if headline == "model-file" and "api" in verdicts and verdicts["api"][1] == level:
-            decided_by = "api"  # an attacker who only queries the model already reaches it
+        for lower in chain[: chain.index(headline)]:
+            if verdicts[lower][1] == level:  # an attacker with less access already reaches it
+                decided_by = lower
+                break
         row = dict(
             sensitive=sensitive,
             risk_level=level,
@@ -207,10 +223,12 @@ def _summary(results, gap, confidence, families=None, access="both", sized=None)
             sentence=_sentence(sensitive, best, level, gap, confidence, verdicts, accesses),
             aux_size=best.get("aux_size", "all"),
         )
-        for name in ("api", "model-file"):
+        for name in ("api", "explanations", "model-file"):
             suffix = name.replace("-", "_")
             chosen, chosen_level = verdicts.get(name, (None, "not assessed"))
-            if name not in accesses:
+            if name == "explanations" and name not in accesses:
+                chosen, chosen_level = None, None  # the API returns no explanations
+            elif name not in accesses:
                 chosen, chosen_level = None, "not assessed"
             row[f"risk_level_{suffix}"] = chosen_level
             row[f"attack_{suffix}"] = None if chosen is None else chosen["attack"]
@@ -219,7 +237,10 @@ def _summary(results, gap, confidence, families=None, access="both", sized=None)
                 np.nan if chosen is None else chosen["advantage_ci_low_family"]
             )
         rows.append(row)
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    columns = SUMMARY_COLUMNS
+    if "explanations" not in accesses:  # the API returns no explanations: no such verdict
+        columns = [c for c in columns if not c.endswith("_explanations")]
+    return pd.DataFrame(rows, columns=columns)
 
 
 SUMMARY_COLUMNS = [
@@ -238,6 +259,10 @@ SUMMARY_COLUMNS = [
     "attack_api",
     "advantage_api",
     "advantage_ci_low_api",
+    "risk_level_explanations",
+    "attack_explanations",
+    "advantage_explanations",
+    "advantage_ci_low_explanations",
     "risk_level_model_file",
     "attack_model_file",
     "advantage_model_file",
@@ -278,8 +303,13 @@ def _sentence(sensitive, best, level, gap, confidence, verdicts, accesses):
             " It works better on the training records than on held-out people: the model "
             "memorised them."
         )
-    white_box = best["access"] not in _API_ATTACK_ACCESS
-    who = "holding the model file (its internals)" if white_box else "with the model's outputs"
+    white_box = best["access"] not in _EXPLANATION_ACCESS
+    if white_box:
+        who = "holding the model file (its internals)"
+    elif best["access"] == "explanations":
+        who = "with the explanations the model's API returns"
+    else:
+        who = "with the model's outputs"
     if sample == "all":
         sentence = (
             f"An attacker {who} infers {sensitive!r} of the people it was trained on with "
@@ -297,11 +327,16 @@ def _sentence(sensitive, best, level, gap, confidence, verdicts, accesses):
             f"{best['advantage_ci_high_family']:+.2f}, Bonferroni-adjusted over the sizes and "
             f"attacks tried), by {best['attack']}; with every auxiliary record the risk is lower."
         )
-    if white_box and "api" in accesses and "api" in verdicts:
+    if best["access"] not in _API_ATTACK_ACCESS and "api" in accesses and "api" in verdicts:
         api_best, api_level = verdicts["api"]
         if api_best is not None:
+            alone = (
+                "the model's answers alone (no explanations)"
+                if "explanations" in accesses
+                else "the model's API alone"
+            )
             sentence += (
-                f" Through the model's API alone the risk is {api_level} (best: "
+                f" Through {alone} the risk is {api_level} (best: "
                 f"{api_best['attack']}, advantage {api_best['advantage']:+.2f})."
             )
     return sentence

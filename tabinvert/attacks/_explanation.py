@@ -116,6 +116,11 @@ class ExplanationInversion(BaseAttack):
         "learned") and with the marginal, and keep the best (the attack classifier wins
         ties), so that an attack model overfitting a small auxiliary set does not understate
         the leak. "never": always the attack classifier.
+    victim_explanations : {{"given", "served"}}, default="given"
+        Where the victims' explanations come from when ``observed_explanation`` is not
+        passed: "given" refuses (pass what they were shown); "served" explains each target's
+        own complete record with ``explainer`` (:meth:`served_explanation`), the targets then
+        holding their true sensitive values, as in an evaluation or an assessment.
     {common}
     Attributes
     ----------
@@ -182,6 +187,7 @@ class ExplanationInversion(BaseAttack):
         "attack_model": [HasMethods(["fit", "predict_proba"]), None],
         "noise_scale": [Interval(Real, 0, None, closed="neither"), None],
         "fallback": [StrOptions({"cv", "never"})],
+        "victim_explanations": [StrOptions({"given", "served"})],
     }
 
     _response_method = "explain"
@@ -195,6 +201,7 @@ class ExplanationInversion(BaseAttack):
         attack_model=None,
         noise_scale=None,
         fallback="cv",
+        victim_explanations="given",
         candidates="auto",
         sensitive_type="auto",
         n_grid=20,
@@ -208,6 +215,7 @@ class ExplanationInversion(BaseAttack):
         self.attack_model = attack_model
         self.noise_scale = noise_scale
         self.fallback = fallback
+        self.victim_explanations = victim_explanations
         self.candidates = candidates
         self.sensitive_type = sensitive_type
         self.n_grid = n_grid
@@ -346,10 +354,39 @@ class ExplanationInversion(BaseAttack):
     # -- the verbs, with the victims' explanations -------------------------------------------
     def _prepare(self, X, y, observed):
         check_is_fitted(self, "candidates_")
+        if observed is None and self.victim_explanations == "served":
+            observed = self.served_explanation(X)
         known, index = split_known(self.layout_, X)
         n = n_records(known)
         y = check_label(y, n)
         return known, index, y, self._observed_explanation(observed, n, index)
+
+    def served_explanation(self, X):
+        """The explanations the service gives for the targets' own, complete records.
+
+        What each victim was shown, with ``victim_explanations="served"``: the targets must
+        then hold their true sensitive values (as an evaluation's do), which reach the attack
+        only through their explanations.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The targets' complete records, the sensitive column included.
+
+        Returns
+        -------
+        explanation : DataFrame of shape (n, n_features)
+        """
+        sensitive = self.layout_.sensitive
+        columns = getattr(X, "columns", None)
+        if columns is None or sensitive not in columns:
+            raise ValueError(
+                "victim_explanations='served' explains each target's own record, so X must "
+                f"hold the sensitive column {sensitive!r} (the true values, as in an "
+                "evaluation); otherwise pass observed_explanation= with what the victims were "
+                "shown."
+            )
+        return self.explainer.explain(X)
 
     def _observed_explanation(self, observed, n, index):
         """The victims' explanations as an (n, n_features) float array (NaN: not seen)."""

@@ -231,6 +231,9 @@ def _summary_card(row, assessment, confidence):
         deciding = _deciding_access_text(row, assessment)
         if deciding:
             parts.append(f'<p class="decides">{deciding}</p>')
+        explained = explanations_text(row)
+        if explained:
+            parts.append(f'<p class="decides explanations">{explained}</p>')
     else:
         parts.append(
             '<p class="detail">Levels per access (API and model file) are not available: '
@@ -300,6 +303,8 @@ def _access_list(row, assessment, pct):
     items = []
     for access in ACCESSES:
         verdict = access_verdict(row, access)
+        if access == "explanations" and verdict is None:
+            continue  # the API returns no explanations: no such access to rate
         shown = "" if verdict is None else badge(verdict["level"]) + " "
         items.append(
             f'<li class="access-{access}"><strong>{esc(ACCESS_LABELS[access])}:</strong> '
@@ -337,6 +342,34 @@ def _deciding_access_text(row, assessment):
         f"The model-file level ({esc(model_file['level'])}) is below the API level "
         f"({esc(api['level'])}), although holding the file includes querying it: read the "
         f"model-file risk as at least {esc(api['level'])}."
+    )
+
+
+def explanations_text(row):
+    """What returning explanations adds to the API's answers, read from the two levels: the
+    channel in plain words, for an assessment with an explainer; "" without one."""
+    api, explained = access_verdict(row, "api"), access_verdict(row, "explanations")
+    if api is None or explained is None or NOT_ASSESSED in (api["level"], explained["level"]):
+        return ""
+    api_rank, explained_rank = rank(api["level"]), rank(explained["level"])
+    if api_rank is None or explained_rank is None:
+        return ""
+    channel = (
+        "The model's API returns explanations with its answers (each feature's contribution "
+        "to the decision, or the top reasons). The victim's own explanation depends on the "
+        f"victim's value of {esc(repr(row['sensitive']))}, so an attacker who sees it can "
+        "compare it with the explanations of each possible value. "
+    )
+    if explained_rank > api_rank:
+        return channel + (
+            f"<strong>Explanations raise the risk:</strong> with them an attacker reaches the "
+            f"{esc(explained['level'])} level (by {esc(explained['attack'])}); from the "
+            f"answers alone the risk is {esc(api['level'])} (by {esc(api['attack'])}). "
+            "Returning fewer or coarser explanations (top-k reasons, rounding, leaving the "
+            "sensitive feature's contribution out) is the defense to weigh."
+        )
+    return channel + (
+        f"Here they do not raise the level: with or without them the risk is {esc(api['level'])}."
     )
 
 
@@ -1102,6 +1135,76 @@ def _defense_attack_table(defenses, changes, label=str):
     )
 
 
+def explanation_defense_tables(assessment):
+    """The explanation attacks under each defended explainer: a table (members and
+    non-members, advantage with its interval) and, per attribute, one sentence per defense
+    saying how the best explanation attack on the training records changes; "" when no
+    defended explainer was measured."""
+    sweep = getattr(assessment, "explanation_defenses", None)
+    if not has(sweep, "defense", "keeps", "attack", "population", "sensitive", "advantage"):
+        return ""
+    rows = [
+        {
+            "Defended explanations": str(r["defense"]),
+            "Keeps": str(r["keeps"]),
+            "Attribute": str(r["sensitive"]),
+            "Attack": str(r["attack"]),
+            "Population": str(r["population"]),
+            "Advantage [CI]": f"{num(r['advantage'], signed=True)} "
+            f"{_bracket(r.get('advantage_ci_low'), r.get('advantage_ci_high'))}",
+        }
+        for _, r in sweep[sweep["attack"] != "imputation"].iterrows()
+    ]
+    sentences = [esc(sentence) for sentence in explanation_defense_sentences(sweep)]
+    return "\n".join(
+        [
+            "<h3>Explanation defenses</h3>",
+            paragraph(
+                "The explanation attacks against the explanations as the service returns them "
+                "(“none”) and against each defended version, on the same records and seed. "
+                "The model's answers are unchanged by them, and so are the other attacks and "
+                "the model's utility."
+            ),
+            table(pd.DataFrame(rows), numeric=["Advantage [CI]"]),
+            "<ul>" + "".join(f"<li>{s}</li>" for s in sentences) + "</ul>",
+        ]
+    )
+
+
+def explanation_defense_sentences(sweep):
+    """One sentence per attribute and defended explainer: the best explanation attack's
+    advantage on the training records, against the explanations as served."""
+    members = sweep[(sweep["population"] == "members") & (sweep["attack"] != "imputation")]
+    sentences = []
+    for sensitive, part in members.groupby("sensitive", sort=False):
+        best = {
+            defense: rows.loc[rows["advantage"].astype(float).idxmax()]
+            for defense, rows in part.groupby("defense", sort=False)
+            if rows["advantage"].astype(float).notna().any()
+        }
+        served = best.get("none")
+        if served is None:
+            continue
+        for defense, row in best.items():
+            if defense == "none":
+                continue
+            closed = not is_missing(row.get("advantage_ci_low")) and (
+                float(row["advantage_ci_low"]) <= 0
+            )
+            sentences.append(
+                f"{defense} on {sensitive!r}: the best explanation attack ({row['attack']}) "
+                f"has advantage {num(row['advantage'], signed=True)} on the training records, "
+                f"against {num(served['advantage'], signed=True)} with the explanations as "
+                "served; "
+                + (
+                    "its interval includes 0: no measurable leak through these explanations."
+                    if closed
+                    else "the explanations still leak measurably."
+                )
+            )
+    return sentences
+
+
 def tables_section(assessment):
     """Every table of the assessment."""
     body = "\n".join(
@@ -1112,6 +1215,7 @@ def tables_section(assessment):
             exposed_table(assessment),
             group_tables(assessment),
             defense_tables(assessment),
+            explanation_defense_tables(assessment),
         ]
     )
     return section("results", "Results", body)

@@ -20,14 +20,16 @@ LEVELS = ("none", "low", "medium", "high")
 LEVEL_ORDER = {level: rank for rank, level in enumerate(LEVELS)}
 NOT_ASSESSED = "not assessed"
 #: The accesses, as the summary's column suffixes name them, and as the report labels them.
-ACCESSES = ("api", "model_file")
+ACCESSES = ("api", "explanations", "model_file")
 ACCESS_LABELS = {
     "api": "API access (probabilities or labels)",
+    "explanations": "API access with explanations (the answers and their explanations)",
     "model_file": "Model-file access (the model's internals)",
 }
 #: Why an access was not assessed (the assessment asked for the other one only).
 NOT_ASSESSED_WHY = {
     "api": "not asked for: the assessment rated model-file access only (access='model-file')",
+    "explanations": "not asked for: the assessment rated model-file access only",
     "model_file": "not asked for: the assessment rated API access only (access='api'), so no "
     "white-box attack was run",
 }

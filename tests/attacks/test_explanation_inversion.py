@@ -246,3 +246,32 @@ def test_misuse_is_refused_with_the_fix(fitted):
         attack.attack(X[:10], observed_explanation=explainer.explain(X[:10]))
     with pytest.raises(TypeError, match="implementing 'explain'"):
         ExplanationInversion(LogisticRegression().fit(X[AUX], y[AUX]), "secret").fit(X[AUX])
+
+
+def test_served_victim_explanations_are_the_services_answers_for_the_targets():
+    # "served": each target's explanation is what the service gives for its own record, so an
+    # evaluation needs no observed_explanation; "given" (the default) refuses without one.
+    from sklearn.linear_model import LogisticRegression
+
+    from tabinvert.explain import LinearContributions
+
+    rng = np.random.default_rng(3)
+    n = 600
+    X = pd.DataFrame(
+        {"known": rng.normal(size=n), "secret": rng.integers(0, 3, n), "other": rng.normal(size=n)}
+    )
+    y = (X["secret"] + X["known"] > 1).astype(int)
+    explainer = LinearContributions(LogisticRegression().fit(X, y)).fit(X)
+    served = ExplanationInversion(explainer, "secret", victim_explanations="served")
+    served.fit(X[:300], y[:300])
+    given = ExplanationInversion(explainer, "secret").fit(X[:300], y[:300])
+    targets = X[300:]
+    np.testing.assert_array_equal(
+        served.attack(targets, y[300:]),
+        given.attack(targets, y[300:], observed_explanation=explainer.explain(targets)),
+    )
+    assert served.score(targets, y[300:]) == 1.0  # the secret's own contribution gives it away
+    with pytest.raises(ValueError, match="pass observed_explanation"):
+        given.attack(targets, y[300:])
+    with pytest.raises(ValueError, match="must hold the sensitive column 'secret'"):
+        served.attack(targets.drop(columns="secret"), y[300:])

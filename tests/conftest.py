@@ -368,6 +368,20 @@ def smoking_population(n, seed):
     return frame, np.where(z > 0, "high", "low"), z + frame["bmi"].to_numpy()
 
 
+def smoking_pipeline(X, y, final=None):
+    """The deployed model of :func:`smoking_population`: one-hot text columns, scaled numbers,
+    then ``final`` (a logistic regression, C=10, by default), fitted on ``X``, ``y``."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    return make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(), ["region", "smoker"]), (StandardScaler(), ["age", "bmi"])
+        ),
+        LogisticRegression(C=10.0) if final is None else final,
+    ).fit(X, y)
+
+
 class ModelServer:
     """A prediction service for tests: a threaded HTTP server on a free port of 127.0.0.1 that
     answers with ``model`` in the v2 (``kind="v2"``), MLflow or generic JSON (``"json"``:

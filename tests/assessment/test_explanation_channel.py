@@ -61,7 +61,8 @@ def test_the_victims_contribution_gives_the_secret_away(leaking):
     assert row["risk_level_explanations"] == "high" and row["advantage_explanations"] == 1.0
     assert row["attack_explanations"].startswith("explanation")
     assert row["risk_level"] == "high" and row["deciding_access"] == "explanations"
-    assert row["risk_level_api"] in ("none", "low")  # the answers alone say much less
+    # The answers alone say much less (their level depends on the solver's version).
+    assert row["risk_level_api"] != "high" and row["advantage_api"] < 0.5
     explained = result.results[result.results["access"] == "explanations"]
     assert set(explained["attack"]) == {"explanation match", "explanation learned"}
     assert (explained["score"] == 1.0).all()  # members and non-members: exact, every record

@@ -18,13 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone, is_classifier, is_regressor
-from sklearn.compose import make_column_transformer
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from conftest import smoking_population
+from conftest import smoking_pipeline, smoking_population
 from tabinvert import assess
 from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion
 from tabinvert.cli import main
@@ -64,12 +61,7 @@ def people():
 @pytest.fixture(scope="module")
 def pipeline(people):
     X, y = people["train"]
-    return make_pipeline(
-        make_column_transformer(
-            (OneHotEncoder(), ["region", "smoker"]), (StandardScaler(), ["age", "bmi"])
-        ),
-        LogisticRegression(C=10.0),
-    ).fit(X, y)
+    return smoking_pipeline(X, y)
 
 
 @pytest.fixture(scope="module")

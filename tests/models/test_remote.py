@@ -27,12 +27,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone, is_classifier, is_regressor
-from sklearn.compose import make_column_transformer
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.linear_model import LinearRegression
 
-from conftest import ModelServer, smoking_population
+from conftest import ModelServer, smoking_pipeline, smoking_population
 from tabinvert import assess
 from tabinvert.attacks import ConfidenceInversion, LabelOnlyInversion, LearnedInversion
 from tabinvert.defenses import QueryBudget
@@ -59,23 +56,13 @@ def people():
 @pytest.fixture(scope="module")
 def pipeline(people):
     X, y = people["train"]
-    return make_pipeline(
-        make_column_transformer(
-            (OneHotEncoder(), ["region", "smoker"]), (StandardScaler(), ["age", "bmi"])
-        ),
-        LogisticRegression(C=10.0),
-    ).fit(X, y)
+    return smoking_pipeline(X, y)
 
 
 @pytest.fixture(scope="module")
 def regressor(people):
     X, _ = people["train"]
-    return make_pipeline(
-        make_column_transformer(
-            (OneHotEncoder(), ["region", "smoker"]), (StandardScaler(), ["age", "bmi"])
-        ),
-        LinearRegression(),
-    ).fit(X, people["score"])
+    return smoking_pipeline(X, people["score"], LinearRegression())
 
 
 def _free_ports(k):
@@ -155,6 +142,20 @@ def _served(url, **options):
     return RemoteClassifier(url, classes=["high", "low"], model_name="smoking", **options)
 
 
+def _rate(model, people, n_resamples=200):
+    """The API-level assessment of ``model`` on the people's training and held-out records."""
+    return assess(
+        model,
+        *people["train"],
+        X_holdout=people["held_out"][0],
+        y_holdout=people["held_out"][1],
+        sensitive="smoker",
+        access="api",
+        n_resamples=n_resamples,
+        random_state=0,
+    )
+
+
 def test_the_served_pipeline_answers_as_in_process(mlserver, pipeline, people):
     X, _ = people["held_out"]
     remote = _served(mlserver, batch_size=128)
@@ -220,20 +221,8 @@ def test_evaluate_attacks_gives_the_same_table_for_the_served_model(mlserver, pi
 
 
 def test_assess_rates_the_served_model_as_in_process(mlserver, pipeline, people):
-    def rate(model):
-        return assess(
-            model,
-            *people["train"],
-            X_holdout=people["held_out"][0],
-            y_holdout=people["held_out"][1],
-            sensitive="smoker",
-            access="api",
-            n_resamples=200,
-            random_state=0,
-        )
-
     remote = _served(mlserver, headers={"X-Api-Key": SECRET}, batch_size=700)
-    local, served = rate(pipeline), rate(remote)
+    local, served = _rate(pipeline, people), _rate(remote, people)
     assert local.summary["risk_level"].tolist() in (["medium"], ["high"])  # a leak to find
     columns = ["attack", "population", "score", "baseline_score", "advantage"]
     pd.testing.assert_frame_equal(served.results[columns], local.results[columns])
@@ -257,26 +246,14 @@ def test_assess_rates_the_served_model_as_in_process(mlserver, pipeline, people)
 
 
 def test_a_labels_only_service_is_assessed_and_the_report_says_so(mlserver, pipeline, people):
-    def rate(model):
-        return assess(
-            model,
-            *people["train"],
-            X_holdout=people["held_out"][0],
-            y_holdout=people["held_out"][1],
-            sensitive="smoker",
-            access="api",
-            n_resamples=100,
-            random_state=0,
-        )
-
-    served = rate(_served(mlserver, response="labels"))
+    served = _rate(_served(mlserver, response="labels"), people, n_resamples=100)
     assert served.metadata["model_answers"] == "labels"
     attacked = served.results[served.results["attack"] != "imputation"]
     assert {"LOMIA", "MAP-confusion (FJRMIA)"} <= set(attacked["attack"])
     assert set(attacked["access"]) == {"labels"}  # nothing that reads probabilities ran
     html = served.to_html()
     assert "The model returns labels only, not probabilities" in html
-    assert "returns labels only" not in rate(pipeline).to_html()
+    assert "returns labels only" not in _rate(pipeline, people, n_resamples=100).to_html()
 
 
 def test_evaluate_defenses_sweeps_the_served_model_as_in_process(mlserver, pipeline, people):
@@ -666,16 +643,7 @@ def test_the_cli_assesses_a_served_model(mlserver, pipeline, people, tmp_path, c
     assert "The model was queried over HTTP at" in html
     assert SECRET not in html and SECRET not in json.dumps(report)
     # The same numbers as the in-process model assessed by the library.
-    local = assess(
-        pipeline,
-        *people["train"],
-        X_holdout=people["held_out"][0],
-        y_holdout=people["held_out"][1],
-        sensitive="smoker",
-        access="api",
-        n_resamples=100,
-        random_state=0,
-    )
+    local = _rate(pipeline, people, n_resamples=100)
     served = pd.DataFrame(report["results"]["records"], columns=report["results"]["columns"])
     np.testing.assert_allclose(
         served.sort_values(["attack", "population"])["advantage"].to_numpy(dtype=float),

@@ -255,12 +255,16 @@ class NoisyContributions(ExplainerWrapper):
     """Add Gaussian noise to every contribution.
 
     By default the noise is a deterministic function of the key (``random_state``) and of the
-    *record* explained: asking about the same record again returns the same noisy
-    explanation, so averaging repeated queries gains nothing. It also means that an attacker
-    who completes a victim's known features with the victim's true value gets the victim's
-    very explanation, noise included: per-record noise does not stop matching (see the user
-    guide). ``per_record=False`` draws fresh noise at each call, which matching must then
-    tolerate, and which averaging repeated queries removes.
+    exact explanation it blurs: asking about the same record again returns the same noisy
+    explanation, so averaging repeated queries gains nothing, and records whose explanations
+    are equal get equal noisy ones, so the noise itself tells an attacker nothing the
+    explanation does not (noise keyed on the whole record would: completing a victim's record
+    with the true value would reproduce the victim's noise even where the sensitive value
+    carries no weight). It also means that an attacker who completes a victim's known
+    features with the victim's true value gets the victim's very explanation, noise included:
+    per-explanation noise does not stop matching (see the user guide). ``per_record=False``
+    draws fresh noise at each call, from one generator seeded once by ``random_state``, which
+    matching must then tolerate, and which averaging repeated queries removes.
 
     Parameters
     ----------
@@ -271,7 +275,8 @@ class NoisyContributions(ExplainerWrapper):
     random_state : int, RandomState instance or None, default=None
         The noise key (per record; None is the key 0), or the generator of fresh noise.
     per_record : bool, default=True
-        Noise as a function of the key and the record; False for fresh noise at every call.
+        Noise as a function of the key and the explanation; False for fresh noise at every
+        call.
 
     Attributes
     ----------
@@ -330,7 +335,20 @@ class NoisyContributions(ExplainerWrapper):
             key = self.random_state
             if isinstance(key, np.random.RandomState):  # one draw from a copy: not consumed
                 key = int(copy.deepcopy(key).randint(0, 2**63, dtype=np.int64))
-            noise = record_normals(X, values.shape[1], 0 if key is None else int(key))
+            # Keyed on the explanation (to 9 decimals, below any float noise of the model's
+            # arithmetic), not on the record: see the class docstring.
+            noise = record_normals(
+                np.round(values, 9), values.shape[1], 0 if key is None else int(key)
+            )
         else:
-            noise = check_random_state(self.random_state).standard_normal(values.shape)
+            noise = self._fresh_generator().standard_normal(values.shape)
         return values + self.scale * noise, reported
+
+    def _fresh_generator(self):
+        """One generator for the fresh noise, seeded once: every call draws new noise, and
+        the sequence is reproducible from ``random_state``."""
+        seeded = getattr(self, "_noise_generator", None)
+        if seeded is None or seeded[0] is not self.random_state:
+            seeded = (self.random_state, check_random_state(self.random_state))
+            self._noise_generator = seeded
+        return seeded[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from .._validation import loaded_instance
 from ._base import BaseExplainer, output_column
@@ -133,9 +134,13 @@ class TreeContributions(BaseExplainer):
     def _contributions(self, X):
         preprocessing, final = split_pipeline(self.estimator)
         Z = X if preprocessing is None else preprocessing.transform(X)
-        if preprocessing is not None and not hasattr(Z, "columns"):
+        library = _library(final)
+        # XGBoost reads an entry a sparse matrix leaves out as missing, and a dense 0 as 0: a
+        # model trained behind a sparse one-hot encoder is explained on the sparse matrix.
+        keep_sparse = library == "xgboost" and sparse.issparse(Z)
+        if preprocessing is not None and not hasattr(Z, "columns") and not keep_sparse:
             Z = dense(Z)
-        if _library(final) == "xgboost":
+        if library == "xgboost":
             values = _xgboost_contributions(final, Z)
         else:
             values = _lightgbm_contributions(final, Z)

@@ -328,3 +328,51 @@ def test_without_shap_the_error_names_the_extra(monkeypatch, numeric_data):
     explainer = ShapExplainer(LogisticRegression().fit(X, y), X[:10])
     with refused(ImportError, "tabinvert[shap]"):
         explainer.explain(X[:2])
+
+
+def test_tree_contributions_of_a_model_behind_a_sparse_one_hot_add_up_to_its_margin():
+    # XGBoost reads entries a sparse matrix leaves out as missing, a dense 0 as 0: explaining
+    # on a densified matrix would explain another model.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {"colour": rng.choice(["red", "green", "blue"], 500), "size": rng.choice(["S", "L"], 500)}
+    )
+    y = ((X["colour"] == "red") ^ (X["size"] == "L")).astype(int)
+    model = make_pipeline(OneHotEncoder(), XGBClassifier(n_estimators=20, max_depth=3))
+    model.fit(X, y)
+    explainer = TreeContributions(model)
+    margin = model[-1].predict(model[:-1].transform(X), output_margin=True)
+    total = explainer.explain(X).sum(axis=1).to_numpy() + explainer.base_values(X)
+    np.testing.assert_allclose(total, margin, atol=1e-5)
+
+
+def test_fresh_noise_is_fresh_at_every_call_and_reproducible_from_its_seed():
+    X, y = _noise_population()
+    explainer = LinearContributions(LogisticRegression().fit(X, y)).fit(X)
+    fresh = NoisyContributions(explainer, scale=1.0, random_state=0, per_record=False)
+    first, second = fresh.explain(X[:50]), fresh.explain(X[:50])
+    assert not np.allclose(first, second)  # averaging repeated calls can remove it
+    again = NoisyContributions(explainer, scale=1.0, random_state=0, per_record=False)
+    np.testing.assert_array_equal(again.explain(X[:50]), first)
+
+
+def _noise_population(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=n), "secret": rng.integers(0, 2, n)})
+    return X, (X["a"] > 0).astype(int)
+
+
+def test_noise_keyed_on_the_explanation_adds_no_leak_of_its_own():
+    # The secret carries no weight: every candidate's explanation is the same, and so is its
+    # noise; matching then cannot beat imputation (keyed on the record, it found the secret).
+    from tabinvert.attacks import ExplanationInversion
+
+    X, y = _noise_population(n=800)
+    model = LogisticRegression().fit(X, y)
+    model.coef_[0, 1] = 0.0
+    explainer = NoisyContributions(LinearContributions(model).fit(X), scale=0.1, random_state=0)
+    attack = ExplanationInversion(explainer, "secret", victim_explanations="served")
+    attack.fit(X[:400], y[:400])
+    guesses = attack.attack(X[400:], y[400:])
+    baseline = attack.imputer_.attack(X[400:], y[400:])
+    np.testing.assert_array_equal(guesses, baseline)

@@ -336,9 +336,10 @@ class NoisyContributions(ExplainerWrapper):
             if isinstance(key, np.random.RandomState):  # one draw from a copy: not consumed
                 key = int(copy.deepcopy(key).randint(0, 2**63, dtype=np.int64))
             # Keyed on the explanation (to 9 decimals, below any float noise of the model's
-            # arithmetic), not on the record: see the class docstring.
+            # arithmetic; + 0.0 makes -0.0 hash as 0.0), not on the record: see the class
+            # docstring.
             noise = record_normals(
-                np.round(values, 9), values.shape[1], 0 if key is None else int(key)
+                np.round(values, 9) + 0.0, values.shape[1], 0 if key is None else int(key)
             )
         else:
             noise = self._fresh_generator().standard_normal(values.shape)

@@ -120,3 +120,12 @@ def test_bad_explanation_defenses_are_refused(files, capsys, spec):
 def test_an_explanation_defense_needs_explanations(files, capsys):
     assert main(_args(files, "--explanation-defense", "drop")) == 2
     assert "it needs --explanations" in capsys.readouterr().err
+
+
+def test_shap_explanations_from_the_command_line(files, capsys):
+    pytest.importorskip("shap")  # the shap extra, in the test extra
+    assert main(_args(files, "--explanations", "shap")) == 0, capsys.readouterr().err
+    row = _summary(files)
+    # Shapley values of a logistic model carry the secret's own contribution: it leaks.
+    assert row["risk_level_explanations"] in ("medium", "high")
+    assert row["attack_explanations"].startswith("explanation")

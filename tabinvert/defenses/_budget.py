@@ -30,7 +30,29 @@ def _inner_has(method):
     return lambda self: hasattr(self.estimator, method)
 
 
-class QueryBudget(MetaEstimatorMixin, BaseEstimator):
+class ServesModel:
+    """What a gatekeeper in front of a fitted model (a query budget, a monitor) forwards from
+    it: the description any API publishes (classes, columns) and the model's tags."""
+
+    def __sklearn_tags__(self):
+        tags = get_tags(self.estimator)
+        tags.requires_fit = True
+        return tags
+
+    @property
+    def classes_(self):
+        return self.estimator.classes_
+
+    @property
+    def n_features_in_(self):
+        return self.estimator.n_features_in_
+
+    @property
+    def feature_names_in_(self):
+        return self.estimator.feature_names_in_
+
+
+class QueryBudget(ServesModel, MetaEstimatorMixin, BaseEstimator):
     """Serve a fitted model under a quota of rows and calls, like a metered prediction API.
 
     Each call to ``predict``, ``predict_proba``, ``predict_log_proba`` or
@@ -135,23 +157,8 @@ class QueryBudget(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self.estimator)
         return True
 
-    def __sklearn_tags__(self):
-        tags = get_tags(self.estimator)
-        tags.requires_fit = True
-        return tags
-
-    # The model's description, which any API publishes, is forwarded; its outputs are charged.
-    @property
-    def classes_(self):
-        return self.estimator.classes_
-
-    @property
-    def n_features_in_(self):
-        return self.estimator.n_features_in_
-
-    @property
-    def feature_names_in_(self):
-        return self.estimator.feature_names_in_
+    # The model's description, which any API publishes, is forwarded (ServesModel); its
+    # outputs are charged.
 
     @property
     def rows_used_(self):

@@ -9,7 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -21,6 +21,7 @@ from .._sklearn_compat import (
     validate_params,
 )
 from ..exceptions import InversionPatternRefused
+from ._budget import ServesModel
 from ._monitor_report import POPULATION, MonitorReport, findings
 from ._query_patterns import (
     DETECTORS,
@@ -341,7 +342,7 @@ def _inner_has(method):
     return lambda self: hasattr(self.estimator, method)
 
 
-class InversionMonitor(MetaEstimatorMixin, BaseEstimator):
+class InversionMonitor(ServesModel, MetaEstimatorMixin, BaseEstimator):
     """Serve a fitted model while watching each client's queries for attribute-inference
     patterns; flag or refuse the clients that show them.
 
@@ -533,23 +534,7 @@ class InversionMonitor(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self.estimator)
         return "scale_" in self.__dict__
 
-    def __sklearn_tags__(self):
-        tags = get_tags(self.estimator)
-        tags.requires_fit = True
-        return tags
-
-    # The model's description, which any API publishes, is forwarded.
-    @property
-    def classes_(self):
-        return self.estimator.classes_
-
-    @property
-    def n_features_in_(self):
-        return self.estimator.n_features_in_
-
-    @property
-    def feature_names_in_(self):
-        return self.estimator.feature_names_in_
+    # The model's description, which any API publishes, is forwarded (ServesModel).
 
     @property
     def flagged_clients_(self):

@@ -23,12 +23,11 @@ from ._base import (
 )
 from ._imputation import (
     _MAX_CV_ROWS,
-    candidate_positions,
     cross_validated_choice,
     fit_shared_imputer,
     model_columns_of,
 )
-from ._learned import _ImputationColumns
+from ._learned import _ImputationColumns, usable_aux_records
 from ._learners import attacker_features, learner_threads, make_learner
 
 _TINY = 1e-12
@@ -288,28 +287,13 @@ class ExplanationInversion(BaseAttack):
     def _usable_aux_records(self, X_aux, y_aux):
         """The auxiliary records whose secret is a candidate (or known, numeric), their labels,
         and the candidate position each is learned as (the nearest grid value, numeric)."""
-        layout = self.layout_
-        if isinstance(X_aux, pd.DataFrame) and layout.is_frame:
-            values = X_aux[layout.sensitive].to_numpy()
-        else:
-            values = np.asarray(X_aux)[:, layout.sensitive_position]
-        if self.sensitive_kind_ == "categorical":
-            keep = pd.Series(values).isin(list(self.candidates_)).to_numpy()
-        else:
-            keep = ~pd.isna(values)
-        if keep.sum() < 2:
-            raise ValueError(
-                f"ExplanationInversion(method={self.method!r}) learns from auxiliary records "
-                f"whose sensitive value is one of the candidates; {int(keep.sum())} found."
-            )
-        rows = np.flatnonzero(keep)
-        X_used = X_aux.iloc[rows] if isinstance(X_aux, pd.DataFrame) else np.asarray(X_aux)[rows]
-        if self.sensitive_kind_ == "categorical":
-            target = candidate_positions(self.candidates_, values[rows])
-        else:
-            grid = self.candidates_.astype(float)
-            target = np.abs(values[rows].astype(float)[:, None] - grid[None, :]).argmin(axis=1)
-        return X_used, (None if y_aux is None else y_aux[rows]), target
+        return usable_aux_records(
+            self,
+            X_aux,
+            y_aux,
+            f"ExplanationInversion(method={self.method!r}) learns from auxiliary records "
+            "whose sensitive value is one of the candidates",
+        )
 
     def _features(self, known, y, explained):
         """The attack classifier's features: the explanation, after the known features and

@@ -29,6 +29,32 @@ from ._learners import attacker_features, learner_threads, make_learner
 _TINY = 1e-12
 
 
+def usable_aux_records(attack, X_aux, y_aux, refusal):
+    """The auxiliary records a learned attack can learn from: those whose secret is a
+    candidate (categorical) or known (numeric), their labels, and the candidate position each
+    is learned as (the nearest grid value, numeric). Fewer than two: ``refusal`` and the count.
+    """
+    layout = attack.layout_
+    if isinstance(X_aux, pd.DataFrame) and layout.is_frame:
+        values = X_aux[layout.sensitive].to_numpy()
+    else:
+        values = np.asarray(X_aux)[:, layout.sensitive_position]
+    if attack.sensitive_kind_ == "categorical":
+        keep = pd.Series(values).isin(list(attack.candidates_)).to_numpy()
+    else:
+        keep = ~pd.isna(values)
+    if keep.sum() < 2:
+        raise ValueError(f"{refusal}; {int(keep.sum())} found.")
+    rows = np.flatnonzero(keep)
+    X_used = X_aux.iloc[rows] if isinstance(X_aux, pd.DataFrame) else np.asarray(X_aux)[rows]
+    if attack.sensitive_kind_ == "categorical":
+        target = candidate_positions(attack.candidates_, values[rows])
+    else:
+        grid = attack.candidates_.astype(float)
+        target = np.abs(values[rows].astype(float)[:, None] - grid[None, :]).argmin(axis=1)
+    return X_used, (None if y_aux is None else y_aux[rows]), target
+
+
 class _ImputationColumns(ClassifierMixin, BaseEstimator):
     """A learner that reads only the first ``n_columns`` features (the imputation attacker's)."""
 
@@ -260,30 +286,13 @@ class LearnedInversion(BaseAttack):
 
     def _usable_aux_records(self, X_aux, y_aux):
         """The auxiliary records whose secret is a candidate, their labels and candidate codes."""
-        layout = self.layout_
-        if isinstance(X_aux, pd.DataFrame) and layout.is_frame:
-            aux_sensitive = X_aux[layout.sensitive].to_numpy()
-        else:
-            aux_sensitive = np.asarray(X_aux)[:, layout.sensitive_position]
-        if self.sensitive_kind_ == "categorical":
-            keep = pd.Series(aux_sensitive).isin(list(self.candidates_)).to_numpy()
-        else:
-            keep = ~pd.isna(aux_sensitive)
-        if keep.sum() < 2:
-            raise ValueError(
-                "LearnedInversion needs auxiliary records whose sensitive value is one of the "
-                f"candidates to learn from; {int(keep.sum())} found."
-            )
-        rows = np.flatnonzero(keep)
-        X_used = X_aux.iloc[rows] if isinstance(X_aux, pd.DataFrame) else np.asarray(X_aux)[rows]
-        if self.sensitive_kind_ == "categorical":
-            target = candidate_positions(self.candidates_, aux_sensitive[rows])
-        else:
-            grid = self.candidates_.astype(float)
-            values = aux_sensitive[rows].astype(float)
-            target = np.abs(values[:, None] - grid[None, :]).argmin(axis=1)
-        y_used = None if y_aux is None else y_aux[rows]
-        return X_used, y_used, target
+        return usable_aux_records(
+            self,
+            X_aux,
+            y_aux,
+            "LearnedInversion needs auxiliary records whose sensitive value is one of the "
+            "candidates to learn from",
+        )
 
     def _aux_attack_features(self, X_used, y_used):
         """The attack's features of the auxiliary records (one batched query, a fit cost)."""

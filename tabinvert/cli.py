@@ -521,6 +521,15 @@ def _assess(args):
     return code
 
 
+#: Defaults of the endpoint options, which argparse sets too (a default is not "given").
+ENDPOINT_DEFAULTS = {
+    "protocol": "v2",
+    "batch_size": 1000,
+    "concurrency": 4,
+    "timeout": 30.0,
+    "retries": 5,
+}
+
 #: The options that only describe a model service, and only go with --endpoint.
 ENDPOINT_OPTIONS = (
     "protocol",
@@ -658,16 +667,6 @@ def _check_endpoint_options(args):
         )
     if args.regression and (args.classes or args.labels_only):
         raise ValueError("--regression takes no --classes or --labels-only (a regressor has none).")
-
-
-#: Defaults of the endpoint options (a default is not "given").
-ENDPOINT_DEFAULTS = {
-    "protocol": "v2",
-    "batch_size": 1000,
-    "concurrency": 4,
-    "timeout": 30.0,
-    "retries": 5,
-}
 
 
 def _header_from_env(spec):
@@ -1089,7 +1088,7 @@ def _add_assess_endpoint_options(assess):
     group.add_argument(
         "--protocol",
         choices=["v2", "mlflow", "json"],
-        default="v2",
+        default=ENDPOINT_DEFAULTS["protocol"],
         help="v2: the Open Inference Protocol (KServe, MLServer, Triton); mlflow: MLflow's "
         "scoring server; json: another JSON API (--request-template, --response-path). "
         "Default v2",
@@ -1131,21 +1130,27 @@ def _add_assess_endpoint_options(assess):
         "--response-path", help="--protocol json: the dotted path to the answers, e.g. predictions"
     )
     group.add_argument(
-        "--batch-size", type=_at_least_one, default=1000, help="records per request (1000)"
+        "--batch-size",
+        type=_at_least_one,
+        default=ENDPOINT_DEFAULTS["batch_size"],
+        help="records per request (1000)",
     )
     group.add_argument(
-        "--concurrency", type=_at_least_one, default=4, help="requests in flight at once (4)"
+        "--concurrency",
+        type=_at_least_one,
+        default=ENDPOINT_DEFAULTS["concurrency"],
+        help="requests in flight at once (4)",
     )
     group.add_argument(
         "--timeout",
         type=_positive_seconds,
-        default=30.0,
+        default=ENDPOINT_DEFAULTS["timeout"],
         help="seconds to connect and to wait for an answer, per try (30)",
     )
     group.add_argument(
         "--retries",
         type=_whole_number,
-        default=5,
+        default=ENDPOINT_DEFAULTS["retries"],
         help="retries of a failed request, with backoff; a 429's Retry-After is obeyed (5)",
     )
 
